@@ -1,0 +1,40 @@
+/// An action from the catalogue in docs/events.md. Only these are ever written.
+public struct AuditAction: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public var description: String { rawValue }
+
+    public static let organizationCreated = AuditAction(rawValue: "organization.created")
+    public static let userCreated = AuditAction(rawValue: "user.created")
+    public static let userUpdated = AuditAction(rawValue: "user.updated")
+    public static let userDeleted = AuditAction(rawValue: "user.deleted")
+    public static let userDeactivated = AuditAction(rawValue: "user.deactivated")
+    public static let userReactivated = AuditAction(rawValue: "user.reactivated")
+    public static let roleAssigned = AuditAction(rawValue: "role.assigned")
+    public static let roleRevoked = AuditAction(rawValue: "role.revoked")
+    public static let groupCreated = AuditAction(rawValue: "group.created")
+    public static let groupUpdated = AuditAction(rawValue: "group.updated")
+    public static let groupDeleted = AuditAction(rawValue: "group.deleted")
+    public static let groupMemberAdded = AuditAction(rawValue: "group.member_added")
+    public static let groupMemberRemoved = AuditAction(rawValue: "group.member_removed")
+    public static let productCreated = AuditAction(rawValue: "product.created")
+    public static let productUpdated = AuditAction(rawValue: "product.updated")
+    public static let productDeleted = AuditAction(rawValue: "product.deleted")
+    public static let productAccessGranted = AuditAction(rawValue: "product.access_granted")
+    public static let productAccessRevoked = AuditAction(rawValue: "product.access_revoked")
+    public static let apiTokenCreated = AuditAction(rawValue: "api_token.created")
+    public static let apiTokenRevoked = AuditAction(rawValue: "api_token.revoked")
+    public static let signinSucceeded = AuditAction(rawValue: "auth.signin_succeeded")
+    public static let signinFailed = AuditAction(rawValue: "auth.signin_failed")
+    public static let signout = AuditAction(rawValue: "auth.signout")
+    public static let passwordSet = AuditAction(rawValue: "auth.password_set")
+    public static let kekRotated = AuditAction(rawValue: "keys.kek_rotated")
+
+    public static let catalogue: [AuditAction] = [
+        .organizationCreated, .userCreated, .userUpdated, .userDeleted, .userDeactivated, .userReactivated,
+        .roleAssigned, .roleRevoked, .groupCreated, .groupUpdated, .groupDeleted, .groupMemberAdded,
+        .groupMemberRemoved, .productCreated, .productUpdated, .productDeleted, .productAccessGranted,
+        .productAccessRevoked, .apiTokenCreated, .apiTokenRevoked, .signinSucceeded, .signinFailed, .signout,
+        .passwordSet, .kekRotated,
+    ]
+}

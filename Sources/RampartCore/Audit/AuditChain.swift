@@ -1,0 +1,118 @@
+import Crypto
+import Foundation
+
+/// The hash chain over one organisation's events.
+///
+/// `hash(n) = SHA-256(canonical(event n))`, where the canonical encoding is every field in a
+/// fixed order, each as a 4-byte big-endian length followed by its UTF-8 bytes, ending with
+/// the previous event's hash. Length prefixes make the encoding unambiguous; JSON fields are
+/// hashed exactly as stored, so the chain never depends on a JSON encoder's whims.
+public enum AuditChain {
+    public static let genesisHash = String(repeating: "0", count: 64)
+
+    public static func hash(orgID: String, sequence: Int64, id: String, occurredAt: Timestamp, action: String,
+                            outcome: String, actor: AuditActor, targetsJSON: String, requestID: String?,
+                            detailsJSON: String, previousHash: String) -> String {
+        var sha = SHA256()
+        func field(_ s: String?) {
+            // A missing value and an empty one must differ: nil is length 0xFFFFFFFF.
+            guard let s else {
+                sha.update(data: [0xFF, 0xFF, 0xFF, 0xFF])
+                return
+            }
+            let bytes = Array(s.utf8)
+            let n = UInt32(bytes.count)
+            sha.update(data: [UInt8(n >> 24), UInt8((n >> 16) & 0xFF), UInt8((n >> 8) & 0xFF), UInt8(n & 0xFF)])
+            sha.update(data: bytes)
+        }
+        field("rampart.audit.v1")
+        field(orgID)
+        field(String(sequence))
+        field(id)
+        field(String(occurredAt.microseconds))
+        field(action)
+        field(outcome)
+        field(actor.type.rawValue)
+        field(actor.id)
+        field(actor.name)
+        field(actor.ip)
+        field(actor.userAgent)
+        field(targetsJSON)
+        field(requestID)
+        field(detailsJSON)
+        field(previousHash)
+        return sha.finalize().hexString
+    }
+
+    public static func hash(of e: AuditEvent) -> String {
+        hash(orgID: e.orgID, sequence: e.sequence, id: e.id, occurredAt: e.occurredAt, action: e.action,
+             outcome: e.outcome, actor: e.actor, targetsJSON: e.targetsJSON, requestID: e.requestID,
+             detailsJSON: e.detailsJSON, previousHash: e.previousHash)
+    }
+
+    /// Builds the stored form of the next event after `head`.
+    public static func seal(_ record: AuditRecord, orgID: String, after head: ChainHead, at now: Timestamp,
+                            id: String = Identifier.make()) -> AuditEvent
+    {
+        let targets = JSONValue.array(record.targets.map { t in
+            .object(["type": .string(t.type), "id": .string(t.id), "name": JSONValue(t.name)])
+        }).canonical
+        var event = AuditEvent(
+            orgID: orgID, sequence: head.sequence + 1, id: id, occurredAt: record.occurredAt ?? now,
+            action: record.action.rawValue, outcome: record.outcome.rawValue, actor: record.actor,
+            targetsJSON: targets, requestID: record.requestID, detailsJSON: record.details.json.canonical,
+            previousHash: head.hash, hash: "")
+        event.hash = hash(of: event)
+        return event
+    }
+}
+
+/// The last sequence number and hash of an organisation's chain.
+public struct ChainHead: Sendable, Equatable {
+    public var sequence: Int64
+    public var hash: String
+    public init(sequence: Int64, hash: String) { self.sequence = sequence; self.hash = hash }
+    public static let genesis = ChainHead(sequence: 0, hash: AuditChain.genesisHash)
+}
+
+/// Checks a chain event by event, in order; feed it every stored event, then `finish`.
+public struct AuditChainVerifier: Sendable {
+    public struct Break: Error, Sendable, Equatable, CustomStringConvertible {
+        public let sequence: Int64
+        public let reason: String
+        public var description: String { "at sequence \(sequence): \(reason)" }
+    }
+
+    private var expected = ChainHead.genesis
+    public private(set) var count: Int64 = 0
+
+    public init() {}
+
+    public mutating func check(_ event: AuditEvent) throws(Break) {
+        let next = expected.sequence + 1
+        guard event.sequence == next else {
+            throw Break(sequence: next, reason: event.sequence > next
+                ? "event \(next) is missing (next stored event is \(event.sequence))"
+                : "sequence \(event.sequence) is out of order or duplicated")
+        }
+        guard event.previousHash == expected.hash else {
+            throw Break(sequence: next, reason: "previous-hash link does not match event \(expected.sequence)")
+        }
+        guard constantTimeEquals(AuditChain.hash(of: event), event.hash) else {
+            throw Break(sequence: next, reason: "content does not match its hash (edited)")
+        }
+        expected = ChainHead(sequence: event.sequence, hash: event.hash)
+        count += 1
+    }
+
+    /// The stored head must match the last event, so truncating the tail is detected too.
+    public func finish(head: ChainHead) throws(Break) {
+        if head.sequence != expected.sequence {
+            throw Break(sequence: expected.sequence + 1,
+                        reason: "the log ends at \(expected.sequence) but its head records \(head.sequence)")
+        }
+        if head.hash != expected.hash {
+            throw Break(sequence: expected.sequence, reason: "the head's hash does not match the last event")
+        }
+    }
+}

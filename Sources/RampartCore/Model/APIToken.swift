@@ -1,0 +1,32 @@
+public struct APIToken: Codable, Sendable, Equatable {
+    public var id: String
+    public var name: String
+    public var role: Role
+    public var createdAt: Timestamp
+    public var expiresAt: Timestamp?
+    public var lastUsedAt: Timestamp?
+    public var revokedAt: Timestamp?
+
+    public init(id: String, name: String, role: Role, createdAt: Timestamp, expiresAt: Timestamp?,
+                lastUsedAt: Timestamp?, revokedAt: Timestamp?) {
+        self.id = id; self.name = name; self.role = role; self.createdAt = createdAt
+        self.expiresAt = expiresAt; self.lastUsedAt = lastUsedAt; self.revokedAt = revokedAt
+    }
+
+    public func isUsable(at now: Timestamp) -> Bool {
+        revokedAt == nil && (expiresAt.map { now < $0 } ?? true)
+    }
+
+    enum CodingKeys: String, CodingKey { case id, name, role, createdAt, expiresAt, lastUsedAt, revokedAt }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(name, forKey: .name)
+        try c.encode(role, forKey: .role)
+        try c.encode(createdAt, forKey: .createdAt)
+        try c.encode(expiresAt, forKey: .expiresAt)
+        try c.encode(lastUsedAt, forKey: .lastUsedAt)
+        try c.encode(revokedAt, forKey: .revokedAt)
+    }
+}

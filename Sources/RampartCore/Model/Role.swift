@@ -1,0 +1,35 @@
+/// Organisation roles, least privilege first. What each may do is `permissions`, and
+/// nothing else in Rampart decides it.
+public enum Role: String, CaseIterable, Codable, Sendable, Comparable {
+    case auditor
+    case userAdmin = "user-admin"
+    case orgAdmin = "org-admin"
+
+    public var permissions: Set<Permission> {
+        switch self {
+        case .orgAdmin:
+            return Set(Permission.allCases)
+        case .userAdmin:
+            return [.readOrganization, .readDirectory, .manageDirectory]
+        case .auditor:
+            return [.readOrganization, .readDirectory, .readTokens, .readAuditLog, .readRoles]
+        }
+    }
+
+    public func allows(_ permission: Permission) -> Bool { permissions.contains(permission) }
+
+    private var rank: Int { Role.allCases.firstIndex(of: self)! }
+    public static func < (a: Role, b: Role) -> Bool { a.rank < b.rank }
+}
+
+public enum Permission: String, CaseIterable, Sendable {
+    case readOrganization
+    /// Users, groups, products and product access.
+    case readDirectory
+    case manageDirectory
+    case readRoles
+    case manageRoles
+    case readTokens
+    case manageTokens
+    case readAuditLog
+}

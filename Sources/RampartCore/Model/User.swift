@@ -1,0 +1,43 @@
+public enum UserStatus: String, Codable, Sendable, CaseIterable {
+    case active
+    case deactivated
+}
+
+/// A managed account of one organisation.
+public struct User: Codable, Sendable, Equatable {
+    public var id: String
+    public var email: String
+    public var displayName: String
+    public var status: UserStatus
+    public var roles: [Role]
+    public var createdAt: Timestamp
+    public var lastActiveAt: Timestamp?
+
+    public init(id: String, email: String, displayName: String, status: UserStatus, roles: [Role],
+                createdAt: Timestamp, lastActiveAt: Timestamp?) {
+        self.id = id; self.email = email; self.displayName = displayName; self.status = status
+        self.roles = roles; self.createdAt = createdAt; self.lastActiveAt = lastActiveAt
+    }
+
+    enum CodingKeys: String, CodingKey { case id, email, displayName, status, roles, createdAt, lastActiveAt }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(email, forKey: .email)
+        try c.encode(displayName, forKey: .displayName)
+        try c.encode(status, forKey: .status)
+        try c.encode(roles, forKey: .roles)
+        try c.encode(createdAt, forKey: .createdAt)
+        try c.encode(lastActiveAt, forKey: .lastActiveAt)
+    }
+}
+
+public struct RoleAssignment: Codable, Sendable, Equatable {
+    public var userId: String
+    public var role: Role
+    public var createdAt: Timestamp
+    public init(userId: String, role: Role, createdAt: Timestamp) {
+        self.userId = userId; self.role = role; self.createdAt = createdAt
+    }
+}

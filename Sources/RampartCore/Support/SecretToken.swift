@@ -1,0 +1,78 @@
+import Crypto
+import Foundation
+
+/// A bearer secret that names its organisation: `<kind>_<org id, 32 hex>_<256 random bits, base64url>`.
+///
+/// The organisation part lets the server scope the lookup to one tenant before it reads
+/// anything (on PostgreSQL, row-level security needs the tenant first). Only the SHA-256
+/// of the whole string is stored: the secret has 256 bits of entropy, so a slow hash adds nothing.
+public struct SecretToken: Sendable {
+    public enum Kind: String, Sendable {
+        case apiToken = "rmp"
+        case session = "rms"
+        case setupLink = "rmu"
+    }
+
+    public let kind: Kind
+    public let orgID: String
+    public let text: String
+
+    public static func generate(_ kind: Kind, orgID: String) -> SecretToken {
+        let random = SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }
+        let secret = random.base64URLEncoded
+        return SecretToken(kind: kind, orgID: orgID, text: "\(kind.rawValue)_\(Identifier.compact(orgID))_\(secret)")
+    }
+
+    private init(kind: Kind, orgID: String, text: String) {
+        self.kind = kind; self.orgID = orgID; self.text = text
+    }
+
+    /// Parses a presented secret; nil for anything malformed (the caller answers 401 either way).
+    public init?(parsing text: String, as kind: Kind) {
+        guard text.utf8.count <= 128 else { return nil }
+        let parts = text.split(separator: "_", maxSplits: 2, omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0] == kind.rawValue, let org = Identifier.expand(compact: String(parts[1])),
+              parts[2].utf8.count == 43,
+              parts[2].allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") })
+        else { return nil }
+        self.init(kind: kind, orgID: org, text: text)
+    }
+
+    public var hash: String { SecretToken.hash(text) }
+
+    public static func hash(_ text: String) -> String {
+        SHA256.hash(data: Data(text.utf8)).hexString
+    }
+}
+
+extension Data {
+    public var base64URLEncoded: String {
+        base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+}
+
+extension Sequence where Element == UInt8 {
+    public var hexString: String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        for byte in self {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
+extension SHA256.Digest {
+    public var hexString: String { Array(self).hexString }
+}
+
+/// Compares two secrets' representations without leaking where they differ.
+public func constantTimeEquals(_ a: String, _ b: String) -> Bool {
+    let x = Array(a.utf8), y = Array(b.utf8)
+    guard x.count == y.count else { return false }
+    var diff: UInt8 = 0
+    for i in 0..<x.count { diff |= x[i] ^ y[i] }
+    return diff == 0
+}

@@ -1,0 +1,79 @@
+import Foundation
+
+/// Field rules shared by the API, the console and the CLI, so all three say the same thing.
+public enum Validate {
+    /// Emails are compared case-insensitively; the stored form is trimmed and lowercased.
+    public static func email(_ raw: String, field: String = "email") throws(RampartError) -> String {
+        let email = raw.trimmingCharacters(in: .whitespaces).lowercased()
+        guard email.utf8.count <= 320 else { throw .invalidField(field, "must be at most 320 characters") }
+        let parts = email.split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty, parts[0].utf8.count <= 64,
+              parts[1].contains("."), !parts[1].hasPrefix("."), !parts[1].hasSuffix("."), !parts[1].contains(".."),
+              email.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value != 0x7F && !"()<>,;:\\\"[]".unicodeScalars.contains($0) })
+        else { throw .invalidField(field, "must be an email address such as ada@example.com") }
+        let domainOK = parts[1].split(separator: ".").allSatisfy { label in
+            !label.isEmpty && label.utf8.count <= 63 && !label.hasPrefix("-") && !label.hasSuffix("-")
+        }
+        guard domainOK else { throw .invalidField(field, "must be an email address such as ada@example.com") }
+        return email
+    }
+
+    /// A human-readable name: trimmed, not empty, bounded, no control characters.
+    public static func name(_ raw: String, field: String, max: Int = 200) throws(RampartError) -> String {
+        let value = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !value.isEmpty else { throw .invalidField(field, "must not be empty") }
+        guard value.count <= max else { throw .invalidField(field, "must be at most \(max) characters") }
+        guard !value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw .invalidField(field, "must not contain control characters")
+        }
+        return value
+    }
+
+    public static func text(_ raw: String, field: String, max: Int) throws(RampartError) -> String {
+        let value = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard value.count <= max else { throw .invalidField(field, "must be at most \(max) characters") }
+        guard !value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control && $0 != "\n" }) else {
+            throw .invalidField(field, "must not contain control characters")
+        }
+        return value
+    }
+
+    public static func url(_ raw: String, field: String = "url") throws(RampartError) -> String {
+        let value = raw.trimmingCharacters(in: .whitespaces)
+        guard value.utf8.count <= 2000 else { throw .invalidField(field, "must be at most 2000 characters") }
+        guard let components = URLComponents(string: value), let scheme = components.scheme?.lowercased(),
+              scheme == "https" || scheme == "http", let host = components.host, !host.isEmpty
+        else { throw .invalidField(field, "must be an http or https URL such as https://wiki.example.com") }
+        return value
+    }
+
+    /// Slugs appear in issuer URLs and entity ids later, so they are conservative and stable.
+    public static func slug(_ raw: String, field: String = "slug") throws(RampartError) -> String {
+        let value = raw.trimmingCharacters(in: .whitespaces).lowercased()
+        guard (2...63).contains(value.count),
+              value.unicodeScalars.allSatisfy({ ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" }),
+              !value.hasPrefix("-"), !value.hasSuffix("-")
+        else { throw .invalidField(field, "must be 2 to 63 characters of a-z, 0-9 and '-', not starting or ending with '-'") }
+        return value
+    }
+
+    public static func slug(fromName name: String) -> String {
+        var out = ""
+        for scalar in name.lowercased().unicodeScalars {
+            if ("a"..."z").contains(scalar) || ("0"..."9").contains(scalar) { out.unicodeScalars.append(scalar) }
+            else if !out.hasSuffix("-") && !out.isEmpty { out += "-" }
+        }
+        while out.hasSuffix("-") { out.removeLast() }
+        out = String(out.prefix(63))
+        while out.hasSuffix("-") { out.removeLast() }
+        return out.count >= 2 ? out : "org-\(out)"
+    }
+
+    public static func region(_ raw: String) throws(RampartError) -> String {
+        let value = raw.trimmingCharacters(in: .whitespaces).lowercased()
+        guard (1...32).contains(value.count),
+              value.unicodeScalars.allSatisfy({ ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" })
+        else { throw .invalidField("region", "must be a short label such as eu or us-east") }
+        return value
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+import Hummingbird
+import RampartCore
+import RampartStorage
+
+/// JSON in and out of the admin API.
+enum JSON {
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        return encoder
+    }()
+
+    static func response(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
+        let data = try encoder.encode(value)
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json; charset=utf-8"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    static func noContent() -> Response { Response(status: .noContent) }
+
+    static func error(_ error: RampartError, status: HTTPResponse.Status) -> Response {
+        struct Body: Encodable {
+            struct Detail: Encodable { let code: String; let message: String }
+            let error: Detail
+        }
+        var response = (try? response(Body(error: .init(code: error.code.rawValue, message: error.message)), status: status))
+            ?? Response(status: status)
+        response.headers[.cacheControl] = "no-store"
+        return response
+    }
+}
+
+/// `{"data": [...], "nextCursor": ...}`, the shape of every list.
+struct PageBody<Item: Encodable & Sendable>: Encodable {
+    let data: [Item]
+    let nextCursor: String?
+
+    init(_ page: Page<Item>) { data = page.items; nextCursor = page.nextCursor }
+    init(items: [Item]) { data = items; nextCursor = nil }
+
+    enum CodingKeys: String, CodingKey { case data, nextCursor }
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(data, forKey: .data)
+        try c.encode(nextCursor, forKey: .nextCursor)
+    }
+}
+
+/// A list without pagination: `{"data": [...]}`.
+struct ListBody<Item: Encodable & Sendable>: Encodable {
+    let data: [Item]
+}
+
+extension RampartError {
+    var httpStatus: HTTPResponse.Status {
+        switch code {
+        case .invalidJSON, .unknownField, .invalidField, .invalidParameter: return .badRequest
+        case .unauthorized: return .unauthorized
+        case .forbidden: return .forbidden
+        case .notFound: return .notFound
+        case .methodNotAllowed: return .methodNotAllowed
+        case .conflict: return .conflict
+        case .payloadTooLarge: return .contentTooLarge
+        case .unsupportedMediaType: return .unsupportedMediaType
+        case .databaseUnavailable: return .serviceUnavailable
+        default: return .internalServerError
+        }
+    }
+}

@@ -1,0 +1,60 @@
+import Hummingbird
+import RampartCore
+import RampartStorage
+
+/// Query and path parameters, checked the same way everywhere.
+extension Request {
+    func query(_ name: String, maxLength: Int = 200) throws -> String? {
+        guard let value = uri.queryParameters.get(name) else { return nil }
+        guard value.count <= maxLength else {
+            throw RampartError(.invalidParameter, "Query parameter '\(name)' must be at most \(maxLength) characters.")
+        }
+        return value
+    }
+
+    /// `limit` (1…200, default 50) and an id `cursor` from a previous page.
+    func pageRequest() throws -> PageRequest {
+        PageRequest(after: try idCursor(), limit: try limit())
+    }
+
+    func limit() throws -> Int {
+        guard let raw = try query("limit", maxLength: 10) else { return 50 }
+        guard let limit = Int(raw), (1...200).contains(limit) else {
+            throw RampartError(.invalidParameter, "Query parameter 'limit' must be an integer from 1 to 200.")
+        }
+        return limit
+    }
+
+    private func idCursor() throws -> String? {
+        guard let raw = try query("cursor") else { return nil }
+        guard let id = Identifier.canonical(raw) else { throw Self.badCursor }
+        return id
+    }
+
+    static let badCursor = RampartError(.invalidParameter, "Query parameter 'cursor' is not a cursor from a previous page.")
+
+    func timestamp(_ name: String) throws -> Timestamp? {
+        guard let raw = try query(name, maxLength: 64) else { return nil }
+        guard let time = Timestamp(rfc3339: raw) else {
+            throw RampartError(.invalidParameter, "Query parameter '\(name)' must be an RFC 3339 date-time such as 2026-11-27T08:00:00Z.")
+        }
+        return time
+    }
+}
+
+extension RampartRequestContext {
+    /// A path id; anything that is not an id cannot name a resource.
+    func id(_ name: String = "id") throws -> String {
+        guard let raw = parameters.get(name), let id = Identifier.canonical(raw) else {
+            throw RampartError(.invalidParameter, "Path parameter '\(name)' must be an id (a UUID).")
+        }
+        return id
+    }
+
+    func role(_ name: String = "role") throws -> Role {
+        guard let raw = parameters.get(name), let role = Role(rawValue: raw) else {
+            throw RampartError(.invalidParameter, "Path parameter '\(name)' must be one of org-admin, user-admin, auditor.")
+        }
+        return role
+    }
+}

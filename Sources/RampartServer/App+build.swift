@@ -1,0 +1,83 @@
+import Foundation
+import Hummingbird
+import Logging
+import RampartCore
+import RampartStorage
+
+/// Builds the whole server: store, keys, routes and the services that run beside it.
+public func buildApplication(_ configuration: AppConfiguration, logger: Logger,
+                             passwords: PasswordHasher = PasswordHasher()) async throws -> some ApplicationProtocol {
+    let database = try await Database.open(configuration.database, logger: logger)
+    let keys = try KeyService(source: .resolve(dataDirectory: configuration.dataDirectory))
+    let services = RampartServices(configuration: configuration, database: database, keys: keys, logger: logger,
+                                   passwords: passwords)
+    var app = Application(
+        router: buildRouter(services),
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "rampart"),
+        services: [database],
+        logger: logger)
+    app.beforeServerStarts {
+        try await prepareStore(services)
+        if configuration.demo {
+            let credentials = try await DemoSeeder(services: services).seed()
+            print(credentials.banner(publicURL: configuration.publicURL))
+        }
+    }
+    return app
+}
+
+/// SQLite is embedded: the server migrates it itself. PostgreSQL is migrated by its owner
+/// (`rampart migrate`); a server that finds it behind says so and stays unready.
+func prepareStore(_ services: RampartServices) async throws {
+    let migrator = Migrator(database: services.database)
+    switch services.database.flavor {
+    case .sqlite:
+        let applied = try await migrator.migrate()
+        if !applied.isEmpty { services.logger.info("migrated", metadata: ["versions": .stringConvertible(applied)]) }
+    case .postgres:
+        do {
+            if try await migrator.currentVersion() != Migrator.latestVersion {
+                services.logger.error("the database is not migrated; run `rampart migrate --database <owner url>`")
+            }
+        } catch {
+            services.logger.warning("the database does not answer yet; /readyz stays 503 until it does")
+        }
+    }
+}
+
+public func buildRouter(_ services: RampartServices) -> Router<RampartRequestContext> {
+    let router = Router(context: RampartRequestContext.self)
+    let api = apiControllers(services)
+    let catalog = RouteCatalog(api.flatMap(\.routes).map { ($0.method, $0.path) })
+    router.add(middleware: RequestIDMiddleware())
+    router.add(middleware: MetricsMiddleware())
+    router.add(middleware: ErrorMiddleware(catalog: catalog, console: ConsoleErrorRenderer()))
+    _ = RampartMetrics.registry
+
+    HealthController(services: services).addRoutes(to: router)
+
+    let group = router.group("api/v1").add(middleware: APITokenAuthenticator(services: services))
+    for route in api.flatMap(\.routes) {
+        group.on(RouterPath(String(route.path.dropFirst())), method: route.method, use: route.handler)
+    }
+
+    ConsoleController(services: services).addRoutes(to: router)
+    return router
+}
+
+func apiControllers(_ services: RampartServices) -> [any APIController] {
+    [
+        OrganizationController(services: services),
+        UsersController(services: services),
+        RolesController(services: services),
+        GroupsController(services: services),
+        ProductsController(services: services),
+        APITokensController(services: services),
+        AuditEventsController(services: services),
+    ]
+}
+
+/// Every admin API operation as (method, path), for the OpenAPI consistency test.
+public func apiOperations(_ services: RampartServices) -> [(method: String, path: String)] {
+     apiControllers(services).flatMap(\.routes).map { ($0.method.rawValue, $0.path) }
+}

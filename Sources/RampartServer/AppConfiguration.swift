@@ -1,0 +1,26 @@
+import Foundation
+import RampartStorage
+
+/// Everything `rampart serve` is told on its command line.
+public struct AppConfiguration: Sendable {
+    public var host: String
+    public var port: Int
+    public var dataDirectory: String
+    public var database: DatabaseConfiguration
+    /// The address people reach the console at; used in links Rampart prints or sends.
+    public var publicURL: String
+    public var demo: Bool
+
+    public init(host: String = "127.0.0.1", port: Int = 8080, dataDirectory: String = "./rampart-data",
+                database: DatabaseConfiguration? = nil, publicURL: String? = nil, demo: Bool = false) {
+        self.host = host
+        self.port = port
+        self.dataDirectory = dataDirectory
+        self.database = database ?? .sqlite(path: URL(fileURLWithPath: dataDirectory).appendingPathComponent("rampart.sqlite").path)
+        self.publicURL = publicURL ?? "http://localhost:\(port)"
+        self.demo = demo
+    }
+
+    /// Secure cookies only when people reach Rampart over TLS.
+    var secureCookies: Bool { publicURL.lowercased().hasPrefix("https://") }
+}

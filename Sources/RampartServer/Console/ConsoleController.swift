@@ -1,0 +1,78 @@
+import Hummingbird
+import RampartCore
+import RampartStorage
+
+/// The admin console: public sign-in pages, then everything behind a session.
+struct ConsoleController: Sendable {
+    let services: RampartServices
+
+    func addRoutes(to router: Router<RampartRequestContext>) {
+        let signIn = ConsoleSignInController(services: services)
+        signIn.addRoutes(to: router)
+        let console = router.group("console").add(middleware: ConsoleSessionMiddleware(services: services))
+        console.post("signout", use: signIn.signOut)
+        ConsoleOverviewController(services: services).addRoutes(to: console)
+        ConsoleUsersController(services: services).addRoutes(to: console)
+        ConsoleGroupsController(services: services).addRoutes(to: console)
+        ConsoleProductsController(services: services).addRoutes(to: console)
+        ConsoleTokensController(services: services).addRoutes(to: console)
+        ConsoleAuditController(services: services).addRoutes(to: console)
+    }
+}
+
+/// Shared by the console's page controllers: tenant transactions as the signed-in person,
+/// and forms whose CSRF token is checked before anything else.
+protocol ConsolePageController: Sendable {
+    var services: RampartServices { get }
+}
+
+extension ConsolePageController {
+    func read<R: Sendable>(_ context: RampartRequestContext, _ permission: Permission,
+                           _ body: @Sendable (Tenant) async throws -> R) async throws -> R {
+        let principal = try context.requirePrincipal()
+        try principal.require(permission)
+        return try await services.database.read(org: principal.orgID, body)
+    }
+
+    /// The submitted form, its CSRF token checked before anything else is looked at.
+    func form(_ request: Request, _ context: RampartRequestContext) async throws -> ConsoleForm {
+        try await ConsoleForm.read(request, expectedCSRF: context.consoleSession?.csrfToken ?? "")
+    }
+
+    /// Runs a change as the signed-in person.
+    func write<R: Sendable>(_ request: Request, _ context: RampartRequestContext, _ permission: Permission,
+                            _ body: @Sendable (Tenant, AuditContext) async throws -> R) async throws -> R {
+        let principal = try context.requirePrincipal()
+        try principal.require(permission)
+        let audit = principal.auditContext(context, request: request)
+        return try await services.database.write(org: principal.orgID) { try await body($0, audit) }
+    }
+}
+
+/// Errors a person can fix by changing what they typed: the form comes back with the message.
+func isFormError(_ error: RampartError) -> Bool {
+    [.invalidField, .conflict].contains(error.code)
+}
+
+struct ConsoleOverviewController: ConsolePageController {
+    let services: RampartServices
+
+    func addRoutes(to group: RouterGroup<RampartRequestContext>) {
+        group.get("", use: overview)
+    }
+
+    @Sendable func overview(_ request: Request, context: RampartRequestContext) async throws -> Response {
+        let canAudit = context.principal?.can(.readAuditLog) ?? false
+        let values = try await read(context, .readOrganization) { tenant -> [String: Int64] in
+            ["users": try await tenant.userCount(), "active": try await tenant.userCount(status: .active),
+             "groups": try await tenant.groupCount(), "products": try await tenant.productCount()]
+        }
+        let (organization, events) = try await read(context, .readOrganization) { tenant in
+            (try await tenant.organization(), canAudit ? try await tenant.auditEvents(AuditQuery(limit: 10)).items : [])
+        }
+        return ConsoleRenderer.page("overview", ConsolePage.values(context, title: "Overview", active: "overview", extra: [
+            "organization": ["name": organization.name, "slug": organization.slug, "region": organization.region],
+            "counts": values, "events": events.map(ConsolePage.event), "hasEvents": !events.isEmpty,
+        ]))
+    }
+}

@@ -1,0 +1,63 @@
+import Foundation
+import Hummingbird
+import RampartCore
+
+/// A submitted console form: URL-encoded fields, its CSRF token already checked.
+struct ConsoleForm: Sendable {
+    let fields: [String: String]
+
+    subscript(name: String) -> String { fields[name] ?? "" }
+
+    /// Parses the body and checks the CSRF field against the expected token in constant time.
+    static func read(_ request: Request, expectedCSRF: String) async throws -> ConsoleForm {
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: 64 * 1024)
+        } catch {
+            throw RampartError(.payloadTooLarge, "The form is too large.")
+        }
+        let form = ConsoleForm(fields: parse(String(buffer: buffer)))
+        guard constantTimeEquals(form["csrf"], expectedCSRF), !expectedCSRF.isEmpty else {
+            throw RampartError(.forbidden, "The form expired or did not come from this console; reload the page and try again.")
+        }
+        return form
+    }
+
+    static func parse(_ body: String) -> [String: String] {
+        var fields: [String: String] = [:]
+        for pair in body.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            func decode(_ s: Substring) -> String {
+                String(s).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
+            }
+            guard let name = parts.first else { continue }
+            fields[decode(name)] = parts.count > 1 ? decode(parts[1]) : ""
+        }
+        return fields
+    }
+}
+
+/// Cookies of the console: HttpOnly, SameSite=Strict, Secure under TLS, scoped to /console.
+enum ConsoleCookie {
+    static let session = "rampart_session"
+    static let signinCSRF = "rampart_signin_csrf"
+
+    static func make(_ name: String, _ value: String, secure: Bool, maxAge: Int? = nil) -> String {
+        var cookie = "\(name)=\(value); Path=/console; HttpOnly; SameSite=Strict"
+        if let maxAge { cookie += "; Max-Age=\(maxAge)" }
+        if secure { cookie += "; Secure" }
+        return cookie
+    }
+
+    static func clear(_ name: String, secure: Bool) -> String { make(name, "", secure: secure, maxAge: 0) }
+
+    static func value(_ name: String, in request: Request) -> String? {
+        for header in request.headers[values: .cookie] {
+            for part in header.split(separator: ";") {
+                let pair = part.trimmingCharacters(in: .whitespaces).split(separator: "=", maxSplits: 1)
+                if pair.count == 2, pair[0] == name { return String(pair[1]) }
+            }
+        }
+        return nil
+    }
+}

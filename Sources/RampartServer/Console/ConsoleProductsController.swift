@@ -1,0 +1,77 @@
+import Hummingbird
+import RampartCore
+import RampartStorage
+
+struct ConsoleProductsController: ConsolePageController {
+    let services: RampartServices
+
+    func addRoutes(to group: RouterGroup<RampartRequestContext>) {
+        group.get("products", use: list)
+        group.post("products", use: create)
+        group.get("products/{id}", use: show)
+        group.post("products/{id}/access", use: grant)
+        group.post("products/{id}/access/{groupId}/revoke", use: revoke)
+    }
+
+    @Sendable func list(_ request: Request, context: RampartRequestContext) async throws -> Response {
+        try await listPage(request, context, error: nil, form: [:])
+    }
+
+    private func listPage(_ request: Request, _ context: RampartRequestContext, error: String?, form: [String: String],
+                          status: HTTPResponse.Status = .ok) async throws -> Response {
+        let after = request.uri.queryParameters.get("cursor").flatMap(Identifier.canonical)
+        let page = try await read(context, .readDirectory) { try await $0.products(page: PageRequest(after: after, limit: 50)) }
+        let kinds = ProductKind.allCases.map { ["value": $0.rawValue, "selected": form["kind"] == $0.rawValue] }
+        return ConsoleRenderer.page("products", ConsolePage.values(context, title: "Products", active: "products", extra: [
+            "products": page.items.map(ConsolePage.product), "nextCursor": page.nextCursor ?? "",
+            "hasNext": page.nextCursor != nil, "error": error ?? "", "hasError": error != nil, "kinds": kinds,
+            "formName": form["name"] ?? "", "formURL": form["url"] ?? "",
+        ]), status: status)
+    }
+
+    @Sendable func create(_ request: Request, context: RampartRequestContext) async throws -> Response {
+        let form = try await self.form(request, context)
+        do {
+            guard let kind = ProductKind(rawValue: form["kind"]) else {
+                throw RampartError.invalidField("kind", "must be one of \(ProductKind.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            let product = try await write(request, context, .manageDirectory) {
+                try await $0.createProduct(name: form["name"], kind: kind, url: form["url"], by: $1)
+            }
+            return ConsoleRenderer.redirect("/console/products/\(product.id)")
+        } catch let error as RampartError where isFormError(error) {
+            return try await listPage(request, context, error: error.message, form: form.fields, status: error.httpStatus)
+        }
+    }
+
+    @Sendable func show(_ request: Request, context: RampartRequestContext) async throws -> Response {
+        let id = try context.id()
+        let (product, access, groups) = try await read(context, .readDirectory) { tenant in
+            let product = try await tenant.requireProduct(id)
+            return (product, try await tenant.productAccess(product.id), try await tenant.groups(page: PageRequest(limit: 200)).items)
+        }
+        let granted = Set(access.map(\.id))
+        return ConsoleRenderer.page("product", ConsolePage.values(context, title: product.name, active: "products", extra: [
+            "product": ConsolePage.product(product), "access": access.map(ConsolePage.group), "hasAccess": !access.isEmpty,
+            "grantable": groups.filter { !granted.contains($0.id) }.map(ConsolePage.group),
+        ]))
+    }
+
+    @Sendable func grant(_ request: Request, context: RampartRequestContext) async throws -> Response {
+        let id = try context.id()
+        let form = try await self.form(request, context)
+        guard let groupID = Identifier.canonical(form["group_id"]) else {
+            throw RampartError.invalidField("group_id", "must name a group")
+        }
+        try await write(request, context, .manageDirectory) { try await $0.grantProductAccess(id, to: groupID, by: $1) }
+        return ConsoleRenderer.redirect("/console/products/\(id)")
+    }
+
+    @Sendable func revoke(_ request: Request, context: RampartRequestContext) async throws -> Response {
+        let id = try context.id()
+        let groupID = try context.id("groupId")
+        _ = try await form(request, context)
+        try await write(request, context, .manageDirectory) { try await $0.revokeProductAccess(id, from: groupID, by: $1) }
+        return ConsoleRenderer.redirect("/console/products/\(id)")
+    }
+}

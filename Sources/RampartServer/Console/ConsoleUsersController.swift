@@ -1,0 +1,63 @@
+import Hummingbird
+import RampartCore
+import RampartStorage
+
+struct ConsoleUsersController: ConsolePageController {
+    let services: RampartServices
+
+    func addRoutes(to group: RouterGroup<RampartRequestContext>) {
+        group.get("users", use: list)
+        group.post("users", use: create)
+        group.get("users/{id}", use: show)
+        group.post("users/{id}/deactivate") { try await self.setStatus($0, $1, .deactivated) }
+        group.post("users/{id}/reactivate") { try await self.setStatus($0, $1, .active) }
+    }
+
+    @Sendable func list(_ request: Request, context: RampartRequestContext) async throws -> Response {
+        try await listPage(request, context, error: nil, form: [:])
+    }
+
+    private func listPage(_ request: Request, _ context: RampartRequestContext, error: String?, form: [String: String],
+                          status: HTTPResponse.Status = .ok) async throws -> Response {
+        let search = String((request.uri.queryParameters.get("q") ?? "").prefix(200))
+        let after = request.uri.queryParameters.get("cursor").flatMap(Identifier.canonical)
+        let page = try await read(context, .readDirectory) {
+            try await $0.users(UserFilter(search: search), page: PageRequest(after: after, limit: 50))
+        }
+        return ConsoleRenderer.page("users", ConsolePage.values(context, title: "Users", active: "users", extra: [
+            "users": page.items.map(ConsolePage.user), "q": search, "nextCursor": page.nextCursor ?? "",
+            "hasNext": page.nextCursor != nil, "error": error ?? "", "hasError": error != nil,
+            "formEmail": form["email"] ?? "", "formDisplayName": form["display_name"] ?? "",
+        ]), status: status)
+    }
+
+    @Sendable func create(_ request: Request, context: RampartRequestContext) async throws -> Response {
+        let form = try await self.form(request, context)
+        do {
+            let user = try await write(request, context, .manageDirectory) {
+                try await $0.createUser(email: form["email"], displayName: form["display_name"], by: $1)
+            }
+            return ConsoleRenderer.redirect("/console/users/\(user.id)")
+        } catch let error as RampartError where isFormError(error) {
+            return try await listPage(request, context, error: error.message, form: form.fields, status: error.httpStatus)
+        }
+    }
+
+    @Sendable func show(_ request: Request, context: RampartRequestContext) async throws -> Response {
+        let id = try context.id()
+        let (user, groups) = try await read(context, .readDirectory) { tenant in
+            let user = try await tenant.requireUser(id)
+            return (user, try await tenant.groupsOf(user: user.id))
+        }
+        return ConsoleRenderer.page("user", ConsolePage.values(context, title: user.email, active: "users", extra: [
+            "user": ConsolePage.user(user), "groups": groups.map(ConsolePage.group), "hasGroups": !groups.isEmpty,
+        ]))
+    }
+
+    func setStatus(_ request: Request, _ context: RampartRequestContext, _ status: UserStatus) async throws -> Response {
+        let id = try context.id()
+        _ = try await form(request, context)
+        let user = try await write(request, context, .manageDirectory) { try await $0.setUserStatus(id, status, by: $1) }
+        return ConsoleRenderer.redirect("/console/users/\(user.id)")
+    }
+}

@@ -1,0 +1,25 @@
+import Logging
+import RampartCore
+import RampartStorage
+
+/// The long-lived things every controller needs, built once per application.
+public struct RampartServices: Sendable {
+    public let configuration: AppConfiguration
+    public let database: Database
+    public let keys: KeyService
+    public let organizations: OrganizationRepository
+    public let passwords: PasswordHasher
+    let tokenUsage: TokenUsageRecorder
+    public let logger: Logger
+
+    public init(configuration: AppConfiguration, database: Database, keys: KeyService, logger: Logger,
+                passwords: PasswordHasher = PasswordHasher()) {
+        self.configuration = configuration
+        self.database = database
+        self.keys = keys
+        self.organizations = OrganizationRepository(database: database)
+        self.passwords = passwords
+        self.tokenUsage = TokenUsageRecorder()
+        self.logger = logger
+    }
+}

@@ -1,0 +1,55 @@
+import NIOConcurrencyHelpers
+
+/// A fixed set of connections handed out one caller at a time, first come first served.
+///
+/// SQLite allows one writer: the writer pool has one connection, so writes queue here
+/// instead of failing with SQLITE_BUSY; readers get a few connections of their own (WAL).
+final class AsyncPool<Resource: Sendable>: Sendable {
+    private struct State {
+        var idle: [Resource]
+        var waiters: [CheckedContinuation<Resource, Never>] = []
+        var inUse = 0
+    }
+    private let state: NIOLockedValueBox<State>
+    let capacity: Int
+
+    init(_ resources: [Resource]) {
+        capacity = resources.count
+        state = NIOLockedValueBox(State(idle: resources))
+    }
+
+    func withResource<R: Sendable>(_ body: (Resource) async throws -> R) async throws -> R {
+        let resource = await acquire()
+        defer { release(resource) }
+        return try await body(resource)
+    }
+
+    var inUse: Int { state.withLockedValue { $0.inUse } }
+    var all: [Resource] { state.withLockedValue { $0.idle } }
+
+    private func acquire() async -> Resource {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Resource, Never>) in
+            let ready: Resource? = state.withLockedValue { s in
+                if let r = s.idle.popLast() {
+                    s.inUse += 1
+                    return r
+                }
+                s.waiters.append(continuation)
+                return nil
+            }
+            if let ready { continuation.resume(returning: ready) }
+        }
+    }
+
+    private func release(_ resource: Resource) {
+        let waiter: CheckedContinuation<Resource, Never>? = state.withLockedValue { s in
+            if s.waiters.isEmpty {
+                s.idle.append(resource)
+                s.inUse -= 1
+                return nil
+            }
+            return s.waiters.removeFirst()
+        }
+        waiter?.resume(returning: resource)
+    }
+}

@@ -1,0 +1,144 @@
+import Foundation
+import Logging
+import PostgresKit
+import RampartCore
+import SQLiteKit
+import ServiceLifecycle
+
+/// The store: transactions scoped to one organisation, or global ones for the few
+/// tables that are not tenant-owned (organisations, migrations).
+public final class Database: Service, Sendable {
+    let driver: any DatabaseDriver
+    public let configuration: DatabaseConfiguration
+    public let logger: Logger
+
+    public static func open(_ configuration: DatabaseConfiguration, logger: Logger) async throws -> Database {
+        switch configuration {
+        case .sqlite(let path):
+            do {
+                return Database(driver: try await SQLiteDriver.open(path: path, logger: logger),
+                                configuration: configuration, logger: logger)
+            } catch let error as RampartError {
+                throw error
+            } catch {
+                throw RampartError(.databaseUnavailable,
+                                   "Cannot open the SQLite database at \(path): check the directory exists and is writable.")
+            }
+        case .postgres(let url):
+            return Database(driver: try PostgresDriver(url: url, logger: logger), configuration: configuration,
+                            logger: logger)
+        }
+    }
+
+    private init(driver: any DatabaseDriver, configuration: DatabaseConfiguration, logger: Logger) {
+        self.driver = driver
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    public var flavor: SQLFlavor { driver.flavor }
+
+    /// Keeps the PostgreSQL pool alive; returns on graceful shutdown.
+    public func run() async throws {
+        try await cancelWhenGracefulShutdown { try await self.driver.run() }
+        await driver.close()
+    }
+
+    /// Opens the store, runs `body` while the pool runs, then closes it. For the CLI.
+    public static func with<R: Sendable>(_ configuration: DatabaseConfiguration, logger: Logger,
+                                         _ body: @Sendable (Database) async throws -> R) async throws -> R {
+        let database = try await open(configuration, logger: logger)
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await database.driver.run() }
+            defer { group.cancelAll() }
+            let result = try await body(database)
+            await database.driver.close()
+            return result
+        }
+    }
+
+    public func read<R: Sendable>(org: String, _ body: @Sendable (Tenant) async throws -> R) async throws -> R {
+        try await transaction(org: org, readOnly: true, body)
+    }
+
+    public func write<R: Sendable>(org: String, _ body: @Sendable (Tenant) async throws -> R) async throws -> R {
+        try await transaction(org: org, readOnly: false, body)
+    }
+
+    private func transaction<R: Sendable>(org: String, readOnly: Bool,
+                                          _ body: @Sendable (Tenant) async throws -> R) async throws -> R {
+        let flavor = self.flavor
+        return try await mapErrors {
+            try await driver.transaction(tenant: org, readOnly: readOnly) { sql in
+                try await body(Tenant(orgID: org, sql: sql, flavor: flavor))
+            }
+        }
+    }
+
+    /// A transaction over the tables that belong to no organisation.
+    public func global<R: Sendable>(readOnly: Bool = true, _ body: @Sendable (any SQLDatabase) async throws -> R)
+        async throws -> R
+    {
+        try await mapErrors { try await driver.transaction(tenant: nil, readOnly: readOnly, body) }
+    }
+
+    func withConnection<R: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
+        try await mapErrors { try await driver.withConnection(body) }
+    }
+
+    public func ping() async throws {
+        try await mapErrors { try await driver.ping() }
+    }
+
+    public var connectionsInUse: Int { driver.connectionsInUse }
+    public var connectionCapacity: Int { driver.connectionCapacity }
+
+    /// Driver errors become Rampart's: a lost database is "unavailable" (503), a unique
+    /// violation that slipped past a check is a conflict; anything else stays as it is.
+    private func mapErrors<R>(_ body: () async throws -> R) async throws -> R {
+        do {
+            return try await body()
+        } catch let error as RampartError {
+            throw error
+        } catch let error as PSQLError {
+            if let state = error.serverInfo?[.sqlState] {
+                if state == "23505" { throw RampartError(.conflict, "A record with the same unique value already exists.") }
+                if state.hasPrefix("08") || state.hasPrefix("57P") {
+                    throw RampartError(.databaseUnavailable, "The database is unavailable; try again shortly.")
+                }
+                throw error
+            }
+            throw RampartError(.databaseUnavailable, "The database is unavailable; try again shortly.")
+        } catch let error as SQLiteError {
+            if error.reason == .constraintUniqueFailed || error.reason == .constraintPrimaryKeyFailed {
+                throw RampartError(.conflict, "A record with the same unique value already exists.")
+            }
+            if [.busy, .locked, .ioError, .cantOpen, .full, .readOnly].contains(error.reason) {
+                throw RampartError(.databaseUnavailable, "The database is unavailable; try again shortly.")
+            }
+            throw error
+        } catch let error as PostgresError {
+            throw RampartError(.databaseUnavailable, "The database is unavailable: \(error.code).")
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch let error as ChannelError {
+            _ = error
+            throw RampartError(.databaseUnavailable, "The database is unavailable; try again shortly.")
+        }
+    }
+}
+
+/// One organisation's view of the store inside one transaction.
+public struct Tenant: Sendable {
+    public let orgID: String
+    public let sql: any SQLDatabase
+    public let flavor: SQLFlavor
+    /// The time of changes made through this view; the demo seeder replays history with its own.
+    public var clock: @Sendable () -> Timestamp = { .now() }
+
+    public func with(clock: @escaping @Sendable () -> Timestamp) -> Tenant {
+        var copy = self
+        copy.clock = clock
+        return copy
+    }
+}

@@ -1,0 +1,165 @@
+import Crypto
+import Foundation
+import NIOConcurrencyHelpers
+import RampartCore
+import SQLKit
+
+/// Per-organisation data keys (AES-256-GCM), stored wrapped by the KEK, and sealing of
+/// values with them. The authenticated data of every seal binds organisation, table, row
+/// and column: a sealed value copied anywhere else does not open.
+public final class KeyService: Sendable {
+    private let current: KeyEncryptionKey
+    private let next: KeyEncryptionKey?
+    private let cache = NIOLockedValueBox<[String: (version: Int64, key: SymmetricKey)]>([:])
+
+    public init(current: KeyEncryptionKey, next: KeyEncryptionKey? = nil) {
+        self.current = current
+        self.next = next
+    }
+
+    public convenience init(source: KeyEncryptionKeySource) throws {
+        let keys = try source.load()
+        self.init(current: keys.current, next: keys.next)
+    }
+
+    /// Creates the organisation's first data key; called in the transaction that creates it.
+    func createOrganizationKey(in tenant: Tenant, at now: Timestamp) async throws {
+        let dataKey = SymmetricKey(size: .bits256)
+        let wrapped = try wrap(dataKey, org: tenant.orgID, version: 1, with: current)
+        try await tenant.sql.raw("""
+            INSERT INTO org_keys (org_id, version, wrapped_key, kek_id, created_at)
+            VALUES (\(bind: tenant.orgID), 1, \(bind: wrapped), \(bind: current.id), \(bind: now.microseconds))
+            """).run()
+    }
+
+    public func seal(_ plaintext: Data, in tenant: Tenant, table: String, row: String, column: String) async throws
+        -> String
+    {
+        let (version, key) = try await dataKey(in: tenant)
+        let aad = Self.associatedData(org: tenant.orgID, table: table, row: row, column: column, version: version)
+        let box = try AES.GCM.seal(plaintext, using: key, authenticating: aad)
+        return "v1.\(version).\(box.combined!.base64EncodedString())"
+    }
+
+    public func open(_ sealed: String, in tenant: Tenant, table: String, row: String, column: String) async throws
+        -> Data
+    {
+        let parts = sealed.split(separator: ".", maxSplits: 2)
+        guard parts.count == 3, parts[0] == "v1", let version = Int64(parts[1]),
+              let combined = Data(base64Encoded: String(parts[2])),
+              let box = try? AES.GCM.SealedBox(combined: combined)
+        else { throw RampartError(.integrity, "A sealed value is malformed.") }
+        let (_, key) = try await dataKey(in: tenant, version: version)
+        let aad = Self.associatedData(org: tenant.orgID, table: table, row: row, column: column, version: version)
+        do {
+            return try AES.GCM.open(box, using: key, authenticating: aad)
+        } catch {
+            throw RampartError(.integrity, "A sealed value does not open here: it was altered or belongs elsewhere.")
+        }
+    }
+
+    /// Re-wraps every organisation's keys with the next KEK, one organisation per transaction.
+    /// Safe to re-run after an interruption: keys already under the next KEK are skipped.
+    public static func rotateKEK(database: Database, source: KeyEncryptionKeySource) async throws
+        -> (organizations: Int, keys: Int, message: String)
+    {
+        let loaded = try source.load()
+        let next = try source.prepareNext()
+        let candidates = [loaded.current, next]
+        let orgIDs = try await database.global { sql in
+            try await sql.raw("SELECT id FROM organizations ORDER BY id").all().map { try $0.decode(column: "id", as: String.self) }
+        }
+        var rewrapped = 0
+        for org in orgIDs {
+            rewrapped += try await database.write(org: org) { tenant in
+                var count = 0
+                let rows = try await tenant.sql.raw("""
+                    SELECT version, wrapped_key, kek_id FROM org_keys WHERE org_id = \(bind: org)
+                    """).all()
+                for row in rows {
+                    let version = try row.decode(column: "version", as: Int64.self)
+                    let kekID = try row.decode(column: "kek_id", as: String.self)
+                    if kekID == next.id { continue }
+                    guard let kek = candidates.first(where: { $0.id == kekID }) else {
+                        throw RampartError(.integrity, "An organisation key is wrapped by an unknown KEK (\(kekID)).")
+                    }
+                    let dataKey = try unwrap(try row.decode(column: "wrapped_key", as: String.self),
+                                             org: org, version: version, with: kek)
+                    let wrapped = try wrap(dataKey, org: org, version: version, with: next)
+                    try await tenant.sql.raw("""
+                        UPDATE org_keys SET wrapped_key = \(bind: wrapped), kek_id = \(bind: next.id)
+                        WHERE org_id = \(bind: org) AND version = \(bind: version)
+                        """).run()
+                    count += 1
+                }
+                try await tenant.appendAudit([AuditRecord(
+                    action: .kekRotated, actor: .system, targets: [.organization(try await tenant.organization())],
+                    details: AuditDetails(["kekId": .string(next.id), "keysRewrapped": .int(Int64(count))]))])
+                return count
+            }
+        }
+        let message = try source.promoteNext()
+        return (orgIDs.count, rewrapped, message)
+    }
+
+    private func dataKey(in tenant: Tenant, version: Int64? = nil) async throws -> (Int64, SymmetricKey) {
+        let cacheKey = "\(tenant.orgID)#\(version.map(String.init) ?? "latest")"
+        if let hit = cache.withLockedValue({ $0[cacheKey] }) { return hit }
+        let row: (any SQLRow)?
+        if let version {
+            row = try await tenant.sql.raw("""
+                SELECT version, wrapped_key, kek_id FROM org_keys WHERE org_id = \(bind: tenant.orgID)
+                AND version = \(bind: version)
+                """).first()
+        } else {
+            row = try await tenant.sql.raw("""
+                SELECT version, wrapped_key, kek_id FROM org_keys WHERE org_id = \(bind: tenant.orgID)
+                ORDER BY version DESC LIMIT 1
+                """).first()
+        }
+        guard let row else { throw RampartError(.integrity, "The organisation has no data key.") }
+        let found = try row.decode(column: "version", as: Int64.self)
+        let kekID = try row.decode(column: "kek_id", as: String.self)
+        guard let kek = [current, next].compactMap({ $0 }).first(where: { $0.id == kekID }) else {
+            throw RampartError(.configuration,
+                               "The organisation key is wrapped by another KEK (\(kekID)); start with the right key file or RAMPART_KEK.")
+        }
+        let key = try Self.unwrap(try row.decode(column: "wrapped_key", as: String.self), org: tenant.orgID,
+                                  version: found, with: kek)
+        cache.withLockedValue { $0[cacheKey] = (found, key) }
+        return (found, key)
+    }
+
+    private static func associatedData(org: String, table: String, row: String, column: String, version: Int64) -> Data {
+        // Length-prefixed so no two different bindings can produce the same bytes.
+        var data = Data()
+        for part in ["rampart.seal.v1", org, table, row, column, String(version)] {
+            let bytes = Array(part.utf8)
+            withUnsafeBytes(of: UInt32(bytes.count).bigEndian) { data.append(contentsOf: $0) }
+            data.append(contentsOf: bytes)
+        }
+        return data
+    }
+
+    private func wrap(_ key: SymmetricKey, org: String, version: Int64, with kek: KeyEncryptionKey) throws -> String {
+        try Self.wrap(key, org: org, version: version, with: kek)
+    }
+
+    private static func wrap(_ key: SymmetricKey, org: String, version: Int64, with kek: KeyEncryptionKey) throws
+        -> String
+    {
+        let raw = key.withUnsafeBytes { Data($0) }
+        let box = try AES.GCM.seal(raw, using: kek.key, authenticating: Data("rampart.org-key.v1|\(org)|\(version)".utf8))
+        return box.combined!.base64EncodedString()
+    }
+
+    private static func unwrap(_ wrapped: String, org: String, version: Int64, with kek: KeyEncryptionKey) throws
+        -> SymmetricKey
+    {
+        guard let data = Data(base64Encoded: wrapped), let box = try? AES.GCM.SealedBox(combined: data),
+              let raw = try? AES.GCM.open(box, using: kek.key,
+                                          authenticating: Data("rampart.org-key.v1|\(org)|\(version)".utf8))
+        else { throw RampartError(.integrity, "An organisation key does not unwrap with the configured KEK.") }
+        return SymmetricKey(data: raw)
+    }
+}

@@ -1,0 +1,182 @@
+import RampartCore
+import SQLKit
+
+/// The audit log: appended inside the transaction of the change it records, read by
+/// sequence number, verified end to end.
+extension Tenant {
+    func startAuditChain() async throws {
+        try await sql.raw("""
+            INSERT INTO audit_heads (org_id, last_seq, last_hash) VALUES (\(bind: orgID), 0, \(bind: AuditChain.genesisHash))
+            """).run()
+    }
+
+    /// Appends events in order. The head row is locked for the rest of the transaction, so
+    /// concurrent writers of one organisation take turns and sequence numbers have no gaps.
+    @discardableResult
+    public func appendAudit(_ records: [AuditRecord]) async throws -> [AuditEvent] {
+        guard !records.isEmpty else { return [] }
+        var head = try await lockedHead()
+        var events: [AuditEvent] = []
+        var targetRows: [(sequence: Int64, targetID: String)] = []
+        events.reserveCapacity(records.count)
+        for record in records {
+            let event = AuditChain.seal(record, orgID: orgID, after: head, at: clock())
+            head = ChainHead(sequence: event.sequence, hash: event.hash)
+            events.append(event)
+            targetRows += Set(record.targets.map(\.id)).sorted().map { (event.sequence, $0) }
+        }
+        // Multi-row inserts: one statement per chunk keeps batched appends fast on both backends.
+        for chunk in events.chunked(500) {
+            let insert = sql.insert(into: "audit_events")
+                .columns("org_id", "seq", "id", "occurred_at", "action", "outcome", "actor_type", "actor_id",
+                         "actor_name", "actor_ip", "actor_user_agent", "targets", "request_id", "details",
+                         "prev_hash", "hash")
+            for e in chunk {
+                let row: [any Encodable & Sendable] = [
+                    e.orgID, e.sequence, e.id, e.occurredAt.microseconds, e.action, e.outcome, e.actor.type.rawValue,
+                    e.actor.id, e.actor.name, e.actor.ip, e.actor.userAgent, e.targetsJSON, e.requestID, e.detailsJSON,
+                    e.previousHash, e.hash,
+                ]
+                insert.values(row)
+            }
+            try await insert.run()
+        }
+        for chunk in targetRows.chunked(1000) {
+            let insert = sql.insert(into: "audit_event_targets").columns("org_id", "target_id", "seq")
+            for row in chunk {
+                let values: [any Encodable & Sendable] = [orgID, row.targetID, row.sequence]
+                insert.values(values)
+            }
+            try await insert.run()
+        }
+        try await sql.raw("""
+            UPDATE audit_heads SET last_seq = \(bind: head.sequence), last_hash = \(bind: head.hash)
+            WHERE org_id = \(bind: orgID)
+            """).run()
+        return events
+    }
+
+    private func lockedHead() async throws -> ChainHead {
+        let lock = flavor == .postgres ? " FOR UPDATE" : ""
+        guard let row = try await sql.raw(SQLQueryString(
+            "SELECT last_seq, last_hash FROM audit_heads WHERE org_id = ") + "\(bind: orgID)" + SQLQueryString(lock)
+        ).first() else {
+            throw RampartError(.integrity, "The organisation's audit log has no head.")
+        }
+        return ChainHead(sequence: try row.int("last_seq"), hash: try row.string("last_hash"))
+    }
+
+    public func auditHead() async throws -> ChainHead {
+        guard let row = try await sql.raw("SELECT last_seq, last_hash FROM audit_heads WHERE org_id = \(bind: orgID)")
+            .first()
+        else { return .genesis }
+        return ChainHead(sequence: try row.int("last_seq"), hash: try row.string("last_hash"))
+    }
+
+    public func auditEvents(_ query: AuditQuery) async throws -> Page<AuditEvent> {
+        var q = SQLQueryString("SELECT e.* FROM audit_events e WHERE e.org_id = ") + "\(bind: orgID)"
+        if let actor = query.actor { q = q + " AND e.actor_id = " + "\(bind: actor)" }
+        if let action = query.action {
+            if action.hasSuffix(".") {
+                q = q + " AND e.action LIKE " + "\(bind: Self.escapeLike(action) + "%")" + SQLQueryString(" ESCAPE '\\'")
+            } else {
+                q = q + " AND e.action = " + "\(bind: action)"
+            }
+        }
+        if let target = query.target {
+            q = q + " AND e.seq IN (SELECT seq FROM audit_event_targets WHERE org_id = " + "\(bind: orgID)"
+                + " AND target_id = " + "\(bind: target)" + ")"
+        }
+        if let since = query.since { q = q + " AND e.occurred_at >= " + "\(bind: since.microseconds)" }
+        if let until = query.until { q = q + " AND e.occurred_at < " + "\(bind: until.microseconds)" }
+        if let before = query.beforeSequence { q = q + " AND e.seq < " + "\(bind: before)" }
+        q = q + " ORDER BY e.seq DESC LIMIT " + "\(bind: query.limit + 1)"
+        let events = try await sql.raw(q).all().map(Self.decodeEvent)
+        if events.count > query.limit {
+            let kept = Array(events.prefix(query.limit))
+            return Page(items: kept, nextCursor: kept.last.map { String($0.sequence) })
+        }
+        return Page(items: events, nextCursor: nil)
+    }
+
+    /// Events in sequence order after `sequence`, for verification and log followers.
+    public func auditEvents(after sequence: Int64, limit: Int) async throws -> [AuditEvent] {
+        try await sql.raw("""
+            SELECT * FROM audit_events WHERE org_id = \(bind: orgID) AND seq > \(bind: sequence)
+            ORDER BY seq LIMIT \(bind: limit)
+            """).all().map(Self.decodeEvent)
+    }
+
+    public func auditEventCount() async throws -> Int64 {
+        try await sql.raw("SELECT COUNT(*) AS n FROM audit_events WHERE org_id = \(bind: orgID)").first()!.int("n")
+    }
+
+    static func decodeEvent(_ row: any SQLRow) throws -> AuditEvent {
+        AuditEvent(
+            orgID: try row.string("org_id"), sequence: try row.int("seq"), id: try row.string("id"),
+            occurredAt: try row.timestamp("occurred_at"), action: try row.string("action"),
+            outcome: try row.string("outcome"),
+            actor: AuditActor(type: AuditActor.Kind(rawValue: try row.string("actor_type")) ?? .system,
+                              id: try row.optionalString("actor_id"), name: try row.optionalString("actor_name"),
+                              ip: try row.optionalString("actor_ip"), userAgent: try row.optionalString("actor_user_agent")),
+            targetsJSON: try row.string("targets"), requestID: try row.optionalString("request_id"),
+            detailsJSON: try row.string("details"), previousHash: try row.string("prev_hash"), hash: try row.string("hash"))
+    }
+
+    static func escapeLike(_ s: String) -> String {
+        s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+            .replacingOccurrences(of: "_", with: "\\_")
+    }
+}
+
+public struct AuditQuery: Sendable {
+    public var actor: String?
+    public var action: String?
+    public var target: String?
+    public var since: Timestamp?
+    public var until: Timestamp?
+    public var beforeSequence: Int64?
+    public var limit: Int
+    public init(actor: String? = nil, action: String? = nil, target: String? = nil, since: Timestamp? = nil,
+                until: Timestamp? = nil, beforeSequence: Int64? = nil, limit: Int = 50) {
+        self.actor = actor; self.action = action; self.target = target; self.since = since; self.until = until
+        self.beforeSequence = beforeSequence; self.limit = limit
+    }
+}
+
+/// Walks every organisation's chain (or one) and reports the first break.
+public struct AuditVerifier: Sendable {
+    public struct Report: Sendable {
+        public let organization: Organization
+        public let events: Int64
+        public let failure: AuditChainVerifier.Break?
+    }
+
+    let database: Database
+    public init(database: Database) { self.database = database }
+
+    public func verify(_ organization: Organization) async throws -> Report {
+        try await database.read(org: organization.id) { tenant in
+            var verifier = AuditChainVerifier()
+            var last: Int64 = 0
+            do {
+                while true {
+                    let batch = try await tenant.auditEvents(after: last, limit: 2000)
+                    for event in batch { try verifier.check(event) }
+                    guard let end = batch.last else { break }
+                    last = end.sequence
+                }
+                try verifier.finish(head: try await tenant.auditHead())
+                return Report(organization: organization, events: verifier.count, failure: nil)
+            } catch let failure as AuditChainVerifier.Break {
+                return Report(organization: organization, events: verifier.count, failure: failure)
+            }
+        }
+    }
+}
+
+extension Array {
+    func chunked(_ size: Int) -> [ArraySlice<Element>] {
+        stride(from: 0, to: count, by: size).map { self[$0..<Swift.min($0 + size, count)] }
+    }
+}

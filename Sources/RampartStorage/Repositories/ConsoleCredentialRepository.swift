@@ -1,0 +1,91 @@
+import RampartCore
+import SQLKit
+
+/// A signed-in console session as the server sees it.
+public struct ConsoleSession: Sendable {
+    public let user: User
+    public let csrfToken: String
+    public let expiresAt: Timestamp
+}
+
+/// Console passwords (Argon2id hashes made by the caller), one-time setup links and sessions.
+extension Tenant {
+    /// A one-time link that lets a user set their password. Returns the secret for the link.
+    public func createSetupLink(for userID: String, validFor seconds: Double) async throws -> String {
+        let secret = SecretToken.generate(.setupLink, orgID: orgID)
+        let now = clock()
+        try await sql.raw("""
+            INSERT INTO setup_links (org_id, token_hash, user_id, created_at, expires_at)
+            VALUES (\(bind: orgID), \(bind: secret.hash), \(bind: userID), \(bind: now.microseconds),
+                    \(bind: now.adding(seconds: seconds).microseconds))
+            """).run()
+        return secret.text
+    }
+
+    /// The user a setup link is for, if it is unused and unexpired.
+    public func setupLinkUser(_ secret: SecretToken, at now: Timestamp = .now()) async throws -> User? {
+        guard let row = try await sql.raw("""
+            SELECT user_id, expires_at, used_at FROM setup_links WHERE org_id = \(bind: orgID)
+            AND token_hash = \(bind: secret.hash)
+            """).first(),
+            try row.optionalTimestamp("used_at") == nil, now < (try row.timestamp("expires_at"))
+        else { return nil }
+        guard let user = try await user(try row.string("user_id")), user.status == .active else { return nil }
+        return user
+    }
+
+    /// Uses the link once: sets the password hash and spends the link in the same transaction.
+    public func completeSetupLink(_ secret: SecretToken, passwordHash: String, by context: (User) -> AuditContext)
+        async throws -> User?
+    {
+        guard let user = try await setupLinkUser(secret) else { return nil }
+        let now = clock()
+        try await sql.raw("""
+            UPDATE setup_links SET used_at = \(bind: now.microseconds) WHERE org_id = \(bind: orgID)
+            AND token_hash = \(bind: secret.hash)
+            """).run()
+        try await setPasswordHash(passwordHash, for: user.id, at: now)
+        try await appendAudit([context(user).record(.passwordSet, [.user(user)], at: now)])
+        return user
+    }
+
+    public func setPasswordHash(_ hash: String, for userID: String, at now: Timestamp = .now()) async throws {
+        try await sql.raw("DELETE FROM user_passwords WHERE org_id = \(bind: orgID) AND user_id = \(bind: userID)").run()
+        try await sql.raw("""
+            INSERT INTO user_passwords (org_id, user_id, password_hash, updated_at)
+            VALUES (\(bind: orgID), \(bind: userID), \(bind: hash), \(bind: now.microseconds))
+            """).run()
+    }
+
+    public func passwordHash(for userID: String) async throws -> String? {
+        try await sql.raw("SELECT password_hash FROM user_passwords WHERE org_id = \(bind: orgID) AND user_id = \(bind: userID)")
+            .first().map { try $0.string("password_hash") }
+    }
+
+    public func createSession(for userID: String, lifetime seconds: Double) async throws -> (secret: String, csrf: String) {
+        let secret = SecretToken.generate(.session, orgID: orgID)
+        let csrf = SecretToken.generate(.session, orgID: orgID).hash
+        let now = clock()
+        try await sql.raw("""
+            INSERT INTO console_sessions (org_id, token_hash, user_id, csrf_token, created_at, expires_at, last_seen_at)
+            VALUES (\(bind: orgID), \(bind: secret.hash), \(bind: userID), \(bind: csrf), \(bind: now.microseconds),
+                    \(bind: now.adding(seconds: seconds).microseconds), \(bind: now.microseconds))
+            """).run()
+        return (secret.text, csrf)
+    }
+
+    public func session(_ secret: SecretToken, at now: Timestamp = .now()) async throws -> ConsoleSession? {
+        guard let row = try await sql.raw("""
+            SELECT user_id, csrf_token, expires_at FROM console_sessions WHERE org_id = \(bind: orgID)
+            AND token_hash = \(bind: secret.hash)
+            """).first()
+        else { return nil }
+        let expires = try row.timestamp("expires_at")
+        guard now < expires, let user = try await user(try row.string("user_id")), user.status == .active else { return nil }
+        return ConsoleSession(user: user, csrfToken: try row.string("csrf_token"), expiresAt: expires)
+    }
+
+    public func deleteSession(_ secret: SecretToken) async throws {
+        try await sql.raw("DELETE FROM console_sessions WHERE org_id = \(bind: orgID) AND token_hash = \(bind: secret.hash)").run()
+    }
+}

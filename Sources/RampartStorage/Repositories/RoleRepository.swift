@@ -1,0 +1,43 @@
+import RampartCore
+import SQLKit
+
+extension Tenant {
+    public func assignRole(_ role: Role, to userID: String, by context: AuditContext) async throws {
+        let user = try await requireUser(userID)
+        guard !user.roles.contains(role) else { return }
+        try await sql.raw("""
+            INSERT INTO role_assignments (org_id, user_id, role, created_at)
+            VALUES (\(bind: orgID), \(bind: user.id), \(bind: role.rawValue), \(bind: clock().microseconds))
+            """).run()
+        try await appendAudit([context.record(.roleAssigned, [.user(user)], details: AuditDetails(["role": .string(role.rawValue)]))])
+    }
+
+    public func revokeRole(_ role: Role, from userID: String, by context: AuditContext) async throws {
+        let user = try await requireUser(userID)
+        guard user.roles.contains(role) else { return }
+        try await sql.raw("""
+            DELETE FROM role_assignments WHERE org_id = \(bind: orgID) AND user_id = \(bind: user.id)
+            AND role = \(bind: role.rawValue)
+            """).run()
+        try await appendAudit([context.record(.roleRevoked, [.user(user)], details: AuditDetails(["role": .string(role.rawValue)]))])
+    }
+
+    public func roleAssignments(userID: String? = nil, page: PageRequest = PageRequest(limit: 1000)) async throws
+        -> Page<RoleAssignment>
+    {
+        var q = SQLQueryString("SELECT user_id, role, created_at FROM role_assignments WHERE org_id = ") + "\(bind: orgID)"
+        if let userID { q = q + " AND user_id = " + "\(bind: userID)" }
+        if let after = page.after {
+            // The cursor is "<user id>/<role>", the last row of the previous page.
+            let parts = after.split(separator: "/", maxSplits: 1).map(String.init)
+            q = q + " AND (user_id > " + "\(bind: parts[0])" + " OR (user_id = " + "\(bind: parts[0])"
+                + " AND role > " + "\(bind: parts.count > 1 ? parts[1] : "")" + "))"
+        }
+        q = q + " ORDER BY user_id, role LIMIT " + "\(bind: page.limit + 1)"
+        let items = try await sql.raw(q).all().compactMap { row -> RoleAssignment? in
+            guard let role = Role(rawValue: try row.string("role")) else { return nil }
+            return RoleAssignment(userId: try row.string("user_id"), role: role, createdAt: try row.timestamp("created_at"))
+        }
+        return page.page(items) { "\($0.userId)/\($0.role.rawValue)" }
+    }
+}

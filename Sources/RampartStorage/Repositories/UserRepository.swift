@@ -1,0 +1,154 @@
+import RampartCore
+import SQLKit
+
+public struct UserFilter: Sendable {
+    public var email: String?
+    public var status: UserStatus?
+    public var search: String?
+    public init(email: String? = nil, status: UserStatus? = nil, search: String? = nil) {
+        self.email = email; self.status = status; self.search = search
+    }
+}
+
+extension Tenant {
+    public func user(_ id: String) async throws -> User? {
+        guard let row = try await sql.raw("SELECT * FROM users WHERE org_id = \(bind: orgID) AND id = \(bind: id)").first()
+        else { return nil }
+        return try await withRoles([try Self.decodeUser(row)]).first
+    }
+
+    public func requireUser(_ id: String) async throws -> User {
+        guard let id = Identifier.canonical(id), let user = try await user(id) else { throw RampartError.notFound("User") }
+        return user
+    }
+
+    public func user(email: String) async throws -> User? {
+        let key = email.trimmingCharacters(in: .whitespaces).lowercased()
+        guard let row = try await sql.raw("SELECT * FROM users WHERE org_id = \(bind: orgID) AND email = \(bind: key)")
+            .first()
+        else { return nil }
+        return try await withRoles([try Self.decodeUser(row)]).first
+    }
+
+    public func users(_ filter: UserFilter = UserFilter(), page: PageRequest = PageRequest()) async throws -> Page<User> {
+        var q = SQLQueryString("SELECT * FROM users WHERE org_id = ") + "\(bind: orgID)"
+        if let email = filter.email { q = q + " AND email = " + "\(bind: email.trimmingCharacters(in: .whitespaces).lowercased())" }
+        if let status = filter.status { q = q + " AND status = " + "\(bind: status.rawValue)" }
+        if let search = filter.search?.lowercased(), !search.isEmpty {
+            let pattern = "%" + Self.escapeLike(search) + "%"
+            q = q + " AND (email LIKE " + "\(bind: pattern)" + SQLQueryString(" ESCAPE '\\' OR LOWER(display_name) LIKE ")
+                + "\(bind: pattern)" + SQLQueryString(" ESCAPE '\\')")
+        }
+        if let after = page.after { q = q + " AND id > " + "\(bind: after)" }
+        q = q + " ORDER BY id LIMIT " + "\(bind: page.limit + 1)"
+        let users = try await withRoles(try await sql.raw(q).all().map(Self.decodeUser))
+        return page.page(users, id: \.id)
+    }
+
+    public func userCount(status: UserStatus? = nil) async throws -> Int64 {
+        var q = SQLQueryString("SELECT COUNT(*) AS n FROM users WHERE org_id = ") + "\(bind: orgID)"
+        if let status { q = q + " AND status = " + "\(bind: status.rawValue)" }
+        return try await sql.raw(q).first()!.int("n")
+    }
+
+    public func createUser(email rawEmail: String, displayName rawName: String, by context: AuditContext) async throws -> User {
+        let email = try Validate.email(rawEmail)
+        let displayName = try Validate.name(rawName, field: "displayName")
+        try await ensureEmailFree(email)
+        let now = clock()
+        let user = User(id: Identifier.make(), email: email, displayName: displayName, status: .active, roles: [],
+                        createdAt: now, lastActiveAt: nil)
+        try await sql.raw("""
+            INSERT INTO users (org_id, id, email, display_name, status, created_at)
+            VALUES (\(bind: orgID), \(bind: user.id), \(bind: email), \(bind: displayName), 'active', \(bind: now.microseconds))
+            """).run()
+        try await appendAudit([context.record(.userCreated, [.user(user)],
+                                              details: AuditDetails(["email": .string(email),
+                                                                     "displayName": .string(displayName)]), at: now)])
+        return user
+    }
+
+    public func updateUser(_ id: String, email rawEmail: String?, displayName rawName: String?, by context: AuditContext)
+        async throws -> User
+    {
+        var user = try await requireUser(id)
+        var details = AuditDetails()
+        if let rawEmail {
+            let email = try Validate.email(rawEmail)
+            if email != user.email { try await ensureEmailFree(email) }
+            details.change("email", from: .string(user.email), to: .string(email))
+            user.email = email
+        }
+        if let rawName {
+            let name = try Validate.name(rawName, field: "displayName")
+            details.change("displayName", from: .string(user.displayName), to: .string(name))
+            user.displayName = name
+        }
+        guard details.hasChanges else { return user }
+        try await sql.raw("""
+            UPDATE users SET email = \(bind: user.email), display_name = \(bind: user.displayName)
+            WHERE org_id = \(bind: orgID) AND id = \(bind: user.id)
+            """).run()
+        try await appendAudit([context.record(.userUpdated, [.user(user)], details: details)])
+        return user
+    }
+
+    public func setUserStatus(_ id: String, _ status: UserStatus, by context: AuditContext) async throws -> User {
+        var user = try await requireUser(id)
+        guard user.status != status else { return user }
+        user.status = status
+        try await sql.raw("""
+            UPDATE users SET status = \(bind: status.rawValue) WHERE org_id = \(bind: orgID) AND id = \(bind: user.id)
+            """).run()
+        if status == .deactivated {
+            // Deactivation takes effect at once: the person's console sessions end with it.
+            try await sql.raw("DELETE FROM console_sessions WHERE org_id = \(bind: orgID) AND user_id = \(bind: user.id)").run()
+        }
+        try await appendAudit([context.record(status == .active ? .userReactivated : .userDeactivated, [.user(user)])])
+        return user
+    }
+
+    public func deleteUser(_ id: String, by context: AuditContext) async throws {
+        let user = try await requireUser(id)
+        for table in ["group_members", "role_assignments", "user_passwords", "setup_links", "console_sessions"] {
+            try await sql.raw(SQLQueryString("DELETE FROM \(table) WHERE org_id = ") + "\(bind: orgID)"
+                + " AND user_id = " + "\(bind: user.id)").run()
+        }
+        try await sql.raw("DELETE FROM users WHERE org_id = \(bind: orgID) AND id = \(bind: user.id)").run()
+        try await appendAudit([context.record(.userDeleted, [.user(user)])])
+    }
+
+    public func touchLastActive(_ userID: String, at time: Timestamp = .now()) async throws {
+        try await sql.raw("""
+            UPDATE users SET last_active_at = \(bind: time.microseconds) WHERE org_id = \(bind: orgID) AND id = \(bind: userID)
+            """).run()
+    }
+
+    private func ensureEmailFree(_ email: String) async throws {
+        if try await sql.raw("SELECT id FROM users WHERE org_id = \(bind: orgID) AND email = \(bind: email)").first() != nil {
+            throw RampartError(.conflict, "A user with this email already exists in the organization.")
+        }
+    }
+
+    func withRoles(_ users: [User]) async throws -> [User] {
+        guard !users.isEmpty else { return users }
+        let ids = users.map(\.id)
+        let rows = try await sql.select().columns("user_id", "role").from("role_assignments")
+            .where("org_id", .equal, orgID).where("user_id", .in, ids).all()
+        var roles: [String: [Role]] = [:]
+        for row in rows {
+            if let role = Role(rawValue: try row.string("role")) { roles[try row.string("user_id"), default: []].append(role) }
+        }
+        return users.map { user in
+            var user = user
+            user.roles = (roles[user.id] ?? []).sorted(by: >)
+            return user
+        }
+    }
+
+    static func decodeUser(_ row: any SQLRow) throws -> User {
+        User(id: try row.string("id"), email: try row.string("email"), displayName: try row.string("display_name"),
+             status: UserStatus(rawValue: try row.string("status")) ?? .deactivated, roles: [],
+             createdAt: try row.timestamp("created_at"), lastActiveAt: try row.optionalTimestamp("last_active_at"))
+    }
+}

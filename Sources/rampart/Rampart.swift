@@ -1,0 +1,64 @@
+import ArgumentParser
+import Foundation
+import Logging
+import RampartCore
+import RampartServer
+import RampartStorage
+
+@main
+struct Rampart: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rampart",
+        abstract: "Rampart: the organisation's security and compliance control plane.",
+        subcommands: [Serve.self, Migrate.self, Org.self, UserCommand.self, Audit.self, Keys.self])
+}
+
+/// The store flags every command shares, so the CLI and the server always agree on the store.
+struct StoreOptions: ParsableArguments {
+    @Option(help: "Directory for the SQLite file and the key file.")
+    var dataDir: String = "./rampart-data"
+
+    @Option(help: "A postgres:// URL to use PostgreSQL instead of SQLite.")
+    var database: String?
+
+    func configuration() throws -> DatabaseConfiguration {
+        try DatabaseConfiguration.from(dataDirectory: dataDir, databaseURL: database)
+    }
+
+    func keySource() -> KeyEncryptionKeySource { .resolve(dataDirectory: dataDir) }
+
+    /// Opens the store for one command; SQLite is migrated on the spot, PostgreSQL must be.
+    func withStore<R: Sendable>(_ body: @Sendable (Database) async throws -> R) async throws -> R {
+        try await Database.with(try configuration(), logger: cliLogger) { database in
+            if database.flavor == .sqlite { try await Migrator(database: database).migrate() }
+            return try await body(database)
+        }
+    }
+}
+
+let cliLogger: Logger = {
+    var logger = Logger(label: "rampart") { JSONLogHandler(label: $0) }
+    logger.logLevel = .warning
+    return logger
+}()
+
+/// Prints a value as JSON (for scripts) or as text (for people).
+func emit(json: Bool, _ value: some Encodable, text: () -> String) throws {
+    if json {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        print(String(decoding: try encoder.encode(value), as: UTF8.self))
+    } else {
+        print(text())
+    }
+}
+
+/// Turns Rampart's errors into a message and a non-zero exit, never a stack trace.
+func runReportingErrors(_ body: () async throws -> Void) async throws {
+    do {
+        try await body()
+    } catch let error as RampartError {
+        FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
+        throw ExitCode(error.code == .notFound ? 4 : 2)
+    }
+}

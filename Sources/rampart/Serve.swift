@@ -1,0 +1,51 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import RampartServer
+import RampartStorage
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the server: console, admin API and background services.")
+
+    @OptionGroup var store: StoreOptions
+    @Option(help: "Address to listen on.") var host = "127.0.0.1"
+    @Option(help: "Port to listen on.") var port = 8080
+    @Option(help: "The URL people reach Rampart at (for links); defaults to http://localhost:<port>.")
+    var publicURL: String?
+    @Flag(help: "Seed the demo organisation 'acme' and print its credentials.") var demo = false
+    @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel = "info"
+
+    func run() async throws {
+        LoggingSystem.bootstrap { JSONLogHandler(label: $0) }
+        var logger = Logger(label: "rampart")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        let configuration = AppConfiguration(host: host, port: port, dataDirectory: store.dataDir,
+                                             database: try store.configuration(), publicURL: publicURL, demo: demo)
+        try await runReportingErrors {
+            let app = try await buildApplication(configuration, logger: logger)
+            try await app.runService()
+        }
+    }
+}
+
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Bring the store's schema up to date (on PostgreSQL, run it as the owner role).")
+
+    @OptionGroup var store: StoreOptions
+    @Option(help: "PostgreSQL: the role the server connects as; it gets row access and nothing more.")
+    var grantTo: String?
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() async throws {
+        try await runReportingErrors {
+            let applied = try await Database.with(try store.configuration(), logger: cliLogger) { database in
+                try await Migrator(database: database).migrate(grantTo: grantTo)
+            }
+            try emit(json: json, ["applied": applied]) {
+                applied.isEmpty ? "The schema is up to date." : "Applied migrations: \(applied.map(String.init).joined(separator: ", "))."
+            }
+        }
+    }
+}

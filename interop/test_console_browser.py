@@ -1,0 +1,303 @@
+"""The admin console in a real browser (Debian's chromium driven by selenium), and its
+security headers and cookies as a plain HTTP client sees them."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import urljoin, urlparse
+
+import pytest
+import requests
+from selenium import webdriver
+from selenium.common.exceptions import NoSuchElementException, WebDriverException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+from conftest import create_org, tail, unique
+
+CHROMEDRIVER = "/usr/bin/chromedriver"
+PASSWORD = "correct horse battery staple 42"
+WAIT = 20
+
+
+# --- browser ---------------------------------------------------------------------------
+
+
+def make_driver() -> webdriver.Chrome:
+    opts = webdriver.ChromeOptions()
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,800"):
+        opts.add_argument(arg)
+    # Browser console messages reveal CSP violations: a console that breaks its own policy.
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    # An explicit Service path: Selenium Manager never runs, nothing is downloaded.
+    return webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=opts)
+
+
+class Steps:
+    """Screenshots of each step into a temp dir; on failure the test names the dir, the URL
+    and the page's text."""
+
+    def __init__(self, driver, directory: Path):
+        self.driver = driver
+        self.directory = directory
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.count = 0
+
+    def shot(self, name: str) -> None:
+        self.count += 1
+        try:
+            self.driver.save_screenshot(str(self.directory / f"{self.count:02d}-{name}.png"))
+        except WebDriverException:
+            pass
+
+    def context(self) -> str:
+        try:
+            body = self.driver.find_element(By.TAG_NAME, "body").text
+        except WebDriverException:
+            body = "(no page)"
+        return f"url: {self.driver.current_url}\nscreenshots: {self.directory}\npage text:\n{tail(body, 40)}"
+
+
+def wait_for(driver, condition, what: str, steps: Steps):
+    try:
+        return WebDriverWait(driver, WAIT).until(condition)
+    except Exception as exc:  # TimeoutException and friends: report what the page showed
+        steps.shot("failure")
+        pytest.fail(f"timed out waiting for {what} ({type(exc).__name__})\n{steps.context()}")
+
+
+def find(driver, by, value, steps: Steps):
+    try:
+        return driver.find_element(by, value)
+    except NoSuchElementException:
+        steps.shot("failure")
+        pytest.fail(f"no element {by}={value!r}\n{steps.context()}")
+
+
+def fill(driver, steps: Steps, **fields: str) -> None:
+    for name, value in fields.items():
+        element = find(driver, By.NAME, name, steps)
+        element.clear()
+        element.send_keys(value)
+
+
+def submit(driver, steps: Steps, button_id: str) -> None:
+    """Click and wait until the old page is gone (a form post loads a new document)."""
+    old = find(driver, By.TAG_NAME, "html", steps)
+    find(driver, By.ID, button_id, steps).click()
+
+    def reloaded(d):
+        try:
+            old.is_enabled()
+            return False
+        except WebDriverException:
+            return True
+
+    wait_for(driver, reloaded, f"the page after clicking #{button_id}", steps)
+
+
+def on_signin_page(driver) -> bool:
+    return "/console/signin" in urlparse(driver.current_url).path or bool(driver.find_elements(By.NAME, "organization"))
+
+
+def csp_violations(driver) -> list[str]:
+    try:
+        entries = driver.get_log("browser")
+    except WebDriverException:
+        return []
+    return [e["message"] for e in entries if "Content Security Policy" in e.get("message", "")]
+
+
+@pytest.fixture
+def console(rampart_bin, server_factory, sqlite):
+    """A server and a fresh organisation whose setup link points at that server."""
+    server = server_factory(sqlite)
+    admin = f"admin-{uuid.uuid4().hex[:8]}@console.example.test"
+    org = create_org(rampart_bin, sqlite.args, unique("Console Org"), admin, "--public-url", server.base_url)
+    return server, org, admin
+
+
+def test_setup_create_user_and_see_it_audited(console, tmp_path):
+    server, org, admin = console
+    slug = org["organization"]["slug"]
+    new_email = f"new-{uuid.uuid4().hex[:8]}@console.example.test"
+
+    setup_link = org["setupLink"]
+    assert setup_link.startswith(server.base_url + "/console/setup?token="), setup_link
+
+    driver = make_driver()
+    steps = Steps(driver, tmp_path / "screenshots")
+    try:
+        # 1. The setup link from `org create`: choose the admin's password.
+        driver.get(setup_link)
+        steps.shot("setup")
+        fill(driver, steps, password=PASSWORD, password_confirm=PASSWORD)
+        submit(driver, steps, "submit")
+        steps.shot("after-setup")
+        assert "/console/setup" not in urlparse(driver.current_url).path, (
+            f"still on the setup page after choosing a password\n{steps.context()}"
+        )
+
+        # 2. Either signed in already, or sent to sign in.
+        if on_signin_page(driver):
+            if "/console/signin" not in urlparse(driver.current_url).path:
+                driver.get(f"{server.base_url}/console/signin")
+            fill(driver, steps, organization=slug, email=admin, password=PASSWORD)
+            steps.shot("signin")
+            submit(driver, steps, "signin")
+            steps.shot("after-signin")
+            assert not on_signin_page(driver), f"sign-in did not succeed\n{steps.context()}"
+
+        # 3. Create a user through the console form.
+        driver.get(f"{server.base_url}/console/users")
+        steps.shot("users")
+        assert not on_signin_page(driver), f"/console/users sent a signed-in admin to sign in\n{steps.context()}"
+        fill(driver, steps, email=new_email, display_name="Console Created")
+        submit(driver, steps, "create-user")
+        steps.shot("after-create-user")
+
+        driver.get(f"{server.base_url}/console/users")
+        steps.shot("users-after")
+        assert new_email in find(driver, By.TAG_NAME, "body", steps).text, (
+            f"the new user is not listed on /console/users\n{steps.context()}"
+        )
+
+        # 4. The audit log shows the creation, with the user's email, on one row.
+        driver.get(f"{server.base_url}/console/audit")
+        steps.shot("audit")
+        rows = driver.find_elements(By.CSS_SELECTOR, "tr, [role=row]")
+        matching = [r.text for r in rows if "user.created" in r.text and new_email in r.text]
+        assert matching, f"no audit row with user.created and {new_email}\n{steps.context()}"
+
+        violations = csp_violations(driver)
+        assert not violations, "the console violates its own Content-Security-Policy:\n" + "\n".join(violations)
+
+        # The browser's view of the session cookie.
+        cookies = driver.get_cookies()
+        assert cookies, "no cookie after signing in"
+        for cookie in cookies:
+            assert cookie.get("httpOnly") is True, f"cookie without HttpOnly: {cookie}"
+            assert cookie.get("sameSite") in ("Strict", "Lax"), f"cookie without SameSite Strict/Lax: {cookie}"
+    except Exception:
+        steps.shot("failure")
+        raise
+    finally:
+        driver.quit()
+
+
+# --- plain HTTP: headers and cookies ---------------------------------------------------
+
+
+class FormParser(HTMLParser):
+    """Collects forms with their action, method and named fields (hidden ones included,
+    which is where a CSRF token lives in a console without inline script)."""
+
+    def __init__(self):
+        super().__init__()
+        self.forms: list[dict] = []
+        self._form: dict | None = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form":
+            self._form = {"action": attrs.get("action") or "", "method": (attrs.get("method") or "get").lower(),
+                          "fields": {}}
+            self.forms.append(self._form)
+        elif self._form is not None and tag in ("input", "textarea", "select") and attrs.get("name"):
+            if attrs.get("type") in ("checkbox", "radio") and "checked" not in attrs:
+                return
+            self._form["fields"][attrs["name"]] = attrs.get("value") or ""
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self._form = None
+
+
+def form_with(html: str, field: str) -> dict:
+    parser = FormParser()
+    parser.feed(html)
+    for form in parser.forms:
+        if field in form["fields"]:
+            return form
+    raise AssertionError(f"no form with a field {field!r} in:\n{tail(html, 40)}")
+
+
+def set_cookie_headers(response: requests.Response) -> list[str]:
+    return list(response.raw.headers.getlist("Set-Cookie"))
+
+
+def cookie_attributes(header: str) -> tuple[str, str, dict[str, str]]:
+    parts = [p.strip() for p in header.split(";")]
+    name, _, value = parts[0].partition("=")
+    attrs = {}
+    for part in parts[1:]:
+        key, _, val = part.partition("=")
+        attrs[key.lower()] = val
+    return name, value, attrs
+
+
+def parse_csp(header: str) -> dict[str, list[str]]:
+    directives = {}
+    for directive in header.split(";"):
+        tokens = directive.split()
+        if tokens:
+            directives[tokens[0].lower()] = tokens[1:]
+    return directives
+
+
+def assert_strict_csp(response: requests.Response) -> None:
+    csp = response.headers.get("Content-Security-Policy")
+    assert csp, f"{response.url}: no Content-Security-Policy header ({dict(response.headers)})"
+    assert "'unsafe-inline'" not in csp, f"{response.url}: CSP allows 'unsafe-inline': {csp}"
+    directives = parse_csp(csp)
+    assert "script-src" in directives, f"{response.url}: CSP has no script-src: {csp}"
+    assert "'unsafe-eval'" not in directives["script-src"], f"{response.url}: script-src allows 'unsafe-eval': {csp}"
+    assert "*" not in directives["script-src"], f"{response.url}: script-src allows any origin: {csp}"
+
+
+def test_console_headers_and_session_cookie(console):
+    server, org, admin = console
+    slug = org["organization"]["slug"]
+    http = requests.Session()
+    issued: list[str] = []
+
+    setup_page = http.get(org["setupLink"], timeout=10)
+    assert setup_page.status_code == 200, f"GET setup link -> {setup_page.status_code}"
+    assert_strict_csp(setup_page)
+    issued += set_cookie_headers(setup_page)
+
+    form = form_with(setup_page.text, "password_confirm")
+    fields = dict(form["fields"], password=PASSWORD, password_confirm=PASSWORD)
+    answer = http.post(urljoin(setup_page.url, form["action"]), data=fields, allow_redirects=False, timeout=10)
+    assert answer.status_code in (302, 303), f"setup POST -> {answer.status_code} {answer.text[:500]}"
+    issued += set_cookie_headers(answer)
+
+    signin_page = http.get(f"{server.base_url}/console/signin", timeout=10)
+    assert signin_page.status_code == 200, f"GET /console/signin -> {signin_page.status_code}"
+    assert_strict_csp(signin_page)
+    issued += set_cookie_headers(signin_page)
+
+    form = form_with(signin_page.text, "organization")
+    fields = dict(form["fields"], organization=slug, email=admin, password=PASSWORD)
+    signed_in = http.post(urljoin(signin_page.url, form["action"]), data=fields, allow_redirects=False, timeout=10)
+    assert signed_in.status_code in (302, 303), f"sign-in POST -> {signed_in.status_code} {signed_in.text[:500]}"
+    session_cookies = set_cookie_headers(signed_in)
+    assert session_cookies, "signing in set no cookie"
+    issued += session_cookies
+
+    for header in issued:
+        name, value, attrs = cookie_attributes(header)
+        if not value:
+            continue  # a deletion
+        assert "httponly" in attrs, f"cookie {name} without HttpOnly: {header}"
+        assert attrs.get("samesite", "").lower() in ("strict", "lax"), f"cookie {name} without SameSite: {header}"
+
+    users = http.get(f"{server.base_url}/console/users", timeout=10)
+    assert users.status_code == 200, f"GET /console/users signed in -> {users.status_code}"
+    assert "/console/signin" not in users.url, "the session cookie does not sign the admin in"
+    assert_strict_csp(users)
+    assert re.search(r"<form\b", users.text), "the users page has no form"
