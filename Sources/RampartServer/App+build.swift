@@ -20,7 +20,7 @@ public func buildApplication(_ configuration: AppConfiguration, logger: Logger,
         try await prepareStore(services)
         if configuration.demo {
             let credentials = try await DemoSeeder(services: services).seed()
-            print(credentials.banner(publicURL: configuration.publicURL))
+            FileHandle.standardOutput.write(Data(credentials.banner(publicURL: configuration.publicURL).utf8))
         }
     }
     return app

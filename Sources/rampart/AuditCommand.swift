@@ -25,8 +25,9 @@ struct Audit: AsyncParsableCommand {
             var broken = false
             try await runReportingErrors {
                 let reports = try await store.withStore { database in
-                    let orgs = try await org.map { [try await resolveOrganization($0, in: database)] }
-                        ?? OrganizationRepository(database: database).all()
+                    let orgs = if let org { [try await resolveOrganization(org, in: database)] } else {
+                        try await OrganizationRepository(database: database).all()
+                    }
                     var reports: [AuditVerifier.Report] = []
                     for organization in orgs { reports.append(try await AuditVerifier(database: database).verify(organization)) }
                     return reports

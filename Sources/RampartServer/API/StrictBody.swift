@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import NIOCore
 import RampartCore
 
 /// A request body that accepts exactly its own fields: unknown fields, nulls where null is
@@ -26,6 +27,8 @@ enum Body {
         let buffer: ByteBuffer
         do {
             buffer = try await request.body.collect(upTo: limit)
+        } catch is NIOTooManyBytesError {
+            throw RampartError(.payloadTooLarge, "The body is larger than 1 MiB.")
         } catch let error as HTTPError where error.status == .contentTooLarge {
             throw RampartError(.payloadTooLarge, "The body is larger than 1 MiB.")
         }

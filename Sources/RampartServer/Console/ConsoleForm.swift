@@ -10,17 +10,22 @@ struct ConsoleForm: Sendable {
 
     /// Parses the body and checks the CSRF field against the expected token in constant time.
     static func read(_ request: Request, expectedCSRF: String) async throws -> ConsoleForm {
+        let form = try await read(request)
+        guard constantTimeEquals(form["csrf"], expectedCSRF), !expectedCSRF.isEmpty else {
+            throw RampartError(.forbidden, "The form expired or did not come from this console; reload the page and try again.")
+        }
+        return form
+    }
+
+    /// Parses the body without a CSRF check, for forms that carry their own proof.
+    static func read(_ request: Request) async throws -> ConsoleForm {
         let buffer: ByteBuffer
         do {
             buffer = try await request.body.collect(upTo: 64 * 1024)
         } catch {
             throw RampartError(.payloadTooLarge, "The form is too large.")
         }
-        let form = ConsoleForm(fields: parse(String(buffer: buffer)))
-        guard constantTimeEquals(form["csrf"], expectedCSRF), !expectedCSRF.isEmpty else {
-            throw RampartError(.forbidden, "The form expired or did not come from this console; reload the page and try again.")
-        }
-        return form
+        return ConsoleForm(fields: parse(String(buffer: buffer)))
     }
 
     static func parse(_ body: String) -> [String: String] {

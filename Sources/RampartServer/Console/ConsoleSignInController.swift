@@ -1,3 +1,4 @@
+import HTTPTypes
 import Hummingbird
 import RampartCore
 import RampartStorage
@@ -114,8 +115,7 @@ struct ConsoleSignInController: Sendable {
     }
 
     @Sendable func completeSetup(_ request: Request, context: RampartRequestContext) async throws -> Response {
-        let buffer = try await request.body.collect(upTo: 64 * 1024)
-        let fields = ConsoleForm.parse(String(buffer: buffer))
+        let fields = try await ConsoleForm.read(request).fields
         let token = fields["token"] ?? ""
         guard let secret = SecretToken(parsing: token, as: .setupLink) else { return setupExpired() }
         guard constantTimeEquals(fields["csrf"] ?? "", secret.hash) else {

@@ -38,11 +38,18 @@ public final class Database: Service, Sendable {
 
     public var flavor: SQLFlavor { driver.flavor }
 
-    /// Keeps the PostgreSQL pool alive; returns on graceful shutdown.
+    /// Keeps the PostgreSQL pool alive until graceful shutdown; SQLite just waits for it.
+    /// Either way the connections are closed on the way out.
     public func run() async throws {
-        try await cancelWhenGracefulShutdown { try await self.driver.run() }
+        switch flavor {
+        case .postgres: try? await cancelWhenGracefulShutdown { try await self.driver.run() }
+        case .sqlite: try? await gracefulShutdown()
+        }
         await driver.close()
     }
+
+    /// Closes the connections; for owners that do not run the database as a service.
+    public func close() async { await driver.close() }
 
     /// Opens the store, runs `body` while the pool runs, then closes it. For the CLI.
     public static func with<R: Sendable>(_ configuration: DatabaseConfiguration, logger: Logger,
@@ -51,9 +58,14 @@ public final class Database: Service, Sendable {
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await database.driver.run() }
             defer { group.cancelAll() }
-            let result = try await body(database)
-            await database.driver.close()
-            return result
+            do {
+                let result = try await body(database)
+                await database.driver.close()
+                return result
+            } catch {
+                await database.driver.close()
+                throw error
+            }
         }
     }
 
