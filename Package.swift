@@ -66,12 +66,18 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .target(
+            name: "RampartTestSupport",
+            dependencies: ["RampartCore", "RampartStorage"],
+            path: "Tests/RampartTestSupport"
+        ),
         .testTarget(name: "RampartCoreTests", dependencies: ["RampartCore"]),
-        .testTarget(name: "RampartStorageTests", dependencies: ["RampartStorage"]),
+        .testTarget(name: "RampartStorageTests", dependencies: ["RampartStorage", "RampartTestSupport"]),
         .testTarget(
             name: "RampartServerTests",
             dependencies: [
                 "RampartServer",
+                "RampartTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

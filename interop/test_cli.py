@@ -160,7 +160,7 @@ def test_audit_verify_detects_edited_details(rampart_bin, populated, tmp_path):
     slug = org["organization"]["slug"]
     copy = copy_store(store, tmp_path / "details")
     last = max(audit_sequences(copy.data_dir))
-    tamper(copy.data_dir, f"UPDATE audit_events SET details='{{}}' WHERE seq={last}")
+    tamper(copy.data_dir, f"""UPDATE audit_events SET details='{{"tampered":true}}' WHERE seq={last}""")
     output = verify_broken(rampart_bin, copy, slug)
     assert re.search(rf"at sequence {last}\b", output), f"verify does not name sequence {last}:\n{output}"
 

@@ -38,7 +38,7 @@ struct Audit: AsyncParsableCommand {
                            brokenAt: $0.failure?.sequence, reason: $0.failure?.reason)
                 }
                 try emit(json: json, ["organizations": results]) {
-                    reports.map { report in
+                    reports.isEmpty ? "No organizations to verify." : reports.map { report in
                         if let failure = report.failure {
                             return "audit chain broken: organization \(report.organization.slug) at sequence \(failure.sequence): \(failure.reason)"
                         }

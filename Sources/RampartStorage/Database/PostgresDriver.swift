@@ -39,21 +39,21 @@ final class PostgresDriver: DatabaseDriver {
         configuration.options.maximumConnections = maximumConnections
         configuration.options.connectTimeout = .seconds(5)
         self.maximumConnections = maximumConnections
-        self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        var background = logger
+        background.logLevel = .error
+        self.client = PostgresClient(configuration: configuration, backgroundLogger: background)
         self.logger = logger
     }
 
     func transaction<R: Sendable>(tenant: String?, readOnly: Bool,
                                   _ body: @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
         try await lease { connection in
-            var begin = readOnly ? "BEGIN READ ONLY" : "BEGIN"
+            try await connection.simpleQuery(readOnly ? "BEGIN READ ONLY" : "BEGIN").get()
             if let tenant {
-                // The tenant is a canonical UUID (checked here), so inlining it is safe, and it
-                // saves a round trip on every request.
-                guard Identifier.canonical(tenant) == tenant else { throw RampartError.notFound("Organization") }
-                begin += "; SELECT set_config('rampart.org_id', '\(tenant)', true)"
+                // Transaction-local: the setting ends with the transaction, so a pooled
+                // connection never carries one organisation into another's request.
+                try await connection.query("SELECT set_config('rampart.org_id', \(tenant), true)", logger: logger)
             }
-            try await connection.simpleQuery(begin).get()
             do {
                 let result = try await body(connection.sql(queryLogLevel: nil))
                 try await connection.simpleQuery("COMMIT").get()

@@ -1,0 +1,94 @@
+import Foundation
+import Logging
+import RampartCore
+import RampartStorage
+
+/// The backends every storage and API test runs on. PostgreSQL joins when `scripts/test`
+/// (or a developer) provides a throwaway server through these variables:
+/// `RAMPART_TEST_POSTGRES_OWNER_URL` (migrations) and `RAMPART_TEST_POSTGRES_APP_URL`
+/// (the role the server uses: owns nothing, cannot bypass row-level security).
+public enum Backend: String, Sendable, CaseIterable, CustomStringConvertible {
+    case sqlite
+    case postgres
+
+    public var description: String { rawValue }
+
+    public static var all: [Backend] {
+        ProcessInfo.processInfo.environment["RAMPART_TEST_POSTGRES_APP_URL"] == nil ? [.sqlite] : [.sqlite, .postgres]
+    }
+
+    public static var postgresOwnerURL: String? { ProcessInfo.processInfo.environment["RAMPART_TEST_POSTGRES_OWNER_URL"] }
+    public static var postgresAppURL: String? { ProcessInfo.processInfo.environment["RAMPART_TEST_POSTGRES_APP_URL"] }
+}
+
+public let testLogger: Logger = {
+    var logger = Logger(label: "rampart-test")
+    logger.logLevel = .critical
+    return logger
+}()
+
+/// A throwaway store: a temporary data directory (SQLite file and key file) or the shared
+/// test PostgreSQL database, where each test works in organisations of its own.
+public struct TestStore: Sendable {
+    public let backend: Backend
+    public let dataDirectory: String
+    public let configuration: DatabaseConfiguration
+    public let database: Database
+    public let keys: KeyService
+
+    public static func with<R: Sendable>(_ backend: Backend, _ body: @Sendable (TestStore) async throws -> R)
+        async throws -> R
+    {
+        let directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("rampart-test-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let configuration: DatabaseConfiguration
+        switch backend {
+        case .sqlite:
+            configuration = try .from(dataDirectory: directory, databaseURL: nil)
+        case .postgres:
+            guard let app = Backend.postgresAppURL else { throw RampartError(.configuration, "no test PostgreSQL") }
+            try await PostgresMigration.once()
+            configuration = .postgres(url: app)
+        }
+        let keys = try KeyService(source: .resolve(dataDirectory: directory, environment: [:]))
+        return try await Database.with(configuration, logger: testLogger) { database in
+            if backend == .sqlite { try await Migrator(database: database).migrate() }
+            let store = TestStore(backend: backend, dataDirectory: directory, configuration: configuration,
+                                  database: database, keys: keys)
+            return try await body(store)
+        }
+    }
+
+    /// A new organisation with a first admin, an org-admin token and a setup link.
+    public func createOrganization(_ name: String = "Org \(UUID().uuidString.prefix(8))",
+                                   adminEmail: String = "admin@example.com") async throws -> OrganizationProvisioner.Result {
+        let slug = "t-" + UUID().uuidString.prefix(13).lowercased()
+        return try await OrganizationProvisioner(database: database, keys: keys)
+            .create(name: name, slug: slug, region: "eu", adminEmail: adminEmail, adminName: "Admin")
+    }
+
+    /// Runs SQL as the database owner (PostgreSQL) or on the file (SQLite): for tests that
+    /// tamper with storage behind the application's back.
+    public func asOwner<R: Sendable>(_ body: @Sendable (Database) async throws -> R) async throws -> R {
+        switch backend {
+        case .sqlite: return try await body(database)
+        case .postgres:
+            return try await Database.with(.postgres(url: Backend.postgresOwnerURL!), logger: testLogger, body)
+        }
+    }
+}
+
+/// Migrates the shared test database once per test process, as its owner, granting the app role.
+enum PostgresMigration {
+    private static let task = Task<Void, any Error> {
+        guard let owner = Backend.postgresOwnerURL else { throw RampartError(.configuration, "no owner URL") }
+        let role = URLComponents(string: Backend.postgresAppURL ?? "")?.user ?? "rampart_app"
+        try await Database.with(.postgres(url: owner), logger: testLogger) { database in
+            _ = try await Migrator(database: database).migrate(grantTo: role)
+        }
+    }
+
+    static func once() async throws { try await task.value }
+}
