@@ -254,9 +254,12 @@ def assert_strict_csp(response: requests.Response) -> None:
     assert csp, f"{response.url}: no Content-Security-Policy header ({dict(response.headers)})"
     assert "'unsafe-inline'" not in csp, f"{response.url}: CSP allows 'unsafe-inline': {csp}"
     directives = parse_csp(csp)
-    assert "script-src" in directives, f"{response.url}: CSP has no script-src: {csp}"
-    assert "'unsafe-eval'" not in directives["script-src"], f"{response.url}: script-src allows 'unsafe-eval': {csp}"
-    assert "*" not in directives["script-src"], f"{response.url}: script-src allows any origin: {csp}"
+    # Browsers fall back to default-src when script-src is absent, so that is the policy
+    # for scripts; with neither, scripts are unrestricted.
+    scripts = directives.get("script-src", directives.get("default-src"))
+    assert scripts is not None, f"{response.url}: CSP restricts no scripts (no script-src, no default-src): {csp}"
+    for loose in ("'unsafe-eval'", "*", "data:", "http:", "https:"):
+        assert loose not in scripts, f"{response.url}: the script policy allows {loose}: {csp}"
 
 
 def test_console_headers_and_session_cookie(console):

@@ -31,10 +31,13 @@ def run_schemathesis(server, token: str, max_examples: int, workdir: Path) -> No
     # From a temp dir: schemathesis writes .hypothesis/ and .schemathesis/ into its cwd.
     proc = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=TIMEOUT,
                           stdin=subprocess.DEVNULL)
-    output = proc.stdout + proc.stderr
+    output, status = proc.stdout + proc.stderr, proc.returncode
+    # The full report stays beside the run; the assertion shows its tail.
+    (workdir / "schemathesis.out").write_text(output)
     shown = [part if not part.startswith("Authorization") else "Authorization: Bearer [token]" for part in cmd]
-    assert proc.returncode == 0, (
-        f"schemathesis exited {proc.returncode}: {' '.join(shown)}\n{tail(output, 200)}\n{server.output_tail(20)}"
+    assert status == 0, (
+        f"schemathesis exited {status}: {' '.join(shown)}\nfull output: {workdir / 'schemathesis.out'}\n"
+        f"{tail(output, 400)}\n{server.output_tail(20)}"
     )
     assert "No issues found" in output, tail(output, 40)
 

@@ -66,7 +66,7 @@ public enum Validate {
         while out.hasSuffix("-") { out.removeLast() }
         out = String(out.prefix(63))
         while out.hasSuffix("-") { out.removeLast() }
-        return out.count >= 2 ? out : "org-\(out)"
+        return out.count >= 2 ? out : (out.isEmpty ? "org" : "org-\(out)")
     }
 
     public static func region(_ raw: String) throws(RampartError) -> String {

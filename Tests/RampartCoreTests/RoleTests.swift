@@ -1,0 +1,49 @@
+import RampartCore
+import Testing
+
+@Suite("Roles and permissions")
+struct RoleTests {
+    static let managing: [Permission] = [.manageDirectory, .manageRoles, .manageTokens]
+
+    @Test func orgAdminHasEveryPermission() {
+        #expect(Role.orgAdmin.permissions == Set(Permission.allCases))
+        for permission in Permission.allCases { #expect(Role.orgAdmin.allows(permission)) }
+    }
+
+    @Test func userAdminManagesOnlyTheDirectory() {
+        let role = Role.userAdmin
+        #expect(role.allows(.manageDirectory))
+        #expect(role.allows(.readDirectory))
+        #expect(!role.allows(.manageTokens))
+        #expect(!role.allows(.readAuditLog))
+        #expect(!role.allows(.manageRoles))
+        #expect(!role.allows(.readTokens))
+        #expect(role.permissions == [.readOrganization, .readDirectory, .manageDirectory])
+    }
+
+    @Test func auditorReadsButManagesNothing() {
+        let role = Role.auditor
+        for permission in Permission.allCases where permission.rawValue.hasPrefix("manage") {
+            #expect(!role.allows(permission), "auditor may \(permission)")
+        }
+        #expect(Permission.allCases.filter { $0.rawValue.hasPrefix("manage") }.count == Self.managing.count)
+        #expect(role.allows(.readAuditLog))
+        #expect(role.allows(.readDirectory))
+    }
+
+    @Test func onlyOrgAdminMayGrantRolesOrTokens() {
+        for role in Role.allCases {
+            #expect(role.allows(.manageRoles) == (role == .orgAdmin))
+            #expect(role.allows(.manageTokens) == (role == .orgAdmin))
+        }
+    }
+
+    @Test func rolesAreOrderedByPrivilege() {
+        #expect(Role.auditor < .userAdmin)
+        #expect(Role.userAdmin < .orgAdmin)
+        #expect(Role.allCases.sorted() == [.auditor, .userAdmin, .orgAdmin])
+        #expect(Role(rawValue: "org-admin") == .orgAdmin)
+        #expect(Role(rawValue: "user-admin") == .userAdmin)
+        #expect(Role(rawValue: "admin") == nil)
+    }
+}

@@ -1,0 +1,103 @@
+import Foundation
+import HTTPTypes
+import NIOCore
+import RampartCore
+import RampartStorage
+import RampartTestSupport
+import Testing
+
+/// Every way a client can get a body wrong: a stable 4xx, and not one row or event written.
+@Suite("Admin API: bad input changes nothing")
+struct BadInputTests {
+    struct Case: Sendable, CustomTestStringConvertible {
+        let name: String
+        let path: String
+        let body: String
+        let contentType: String
+        let status: HTTPResponse.Status
+        let code: String
+        var testDescription: String { name }
+    }
+
+    static let cases: [Case] = [
+        Case(name: "malformed JSON", path: "/users", body: #"{"email": "a@b.com","#, contentType: "application/json",
+             status: .badRequest, code: "invalid_json"),
+        Case(name: "not an object", path: "/users", body: #"["a@b.com"]"#, contentType: "application/json",
+             status: .badRequest, code: "invalid_json"),
+        Case(name: "unknown field", path: "/users", body: #"{"email":"a@b.com","displayName":"A","admin":true}"#,
+             contentType: "application/json", status: .badRequest, code: "unknown_field"),
+        Case(name: "wrong type", path: "/users", body: #"{"email":42,"displayName":"A"}"#,
+             contentType: "application/json", status: .badRequest, code: "invalid_field"),
+        Case(name: "null for a required field", path: "/users", body: #"{"email":null,"displayName":"A"}"#,
+             contentType: "application/json", status: .badRequest, code: "invalid_field"),
+        Case(name: "missing field", path: "/groups", body: #"{"description":"x"}"#, contentType: "application/json",
+             status: .badRequest, code: "invalid_field"),
+        Case(name: "invalid email", path: "/users", body: #"{"email":"not-an-email","displayName":"A"}"#,
+             contentType: "application/json", status: .badRequest, code: "invalid_field"),
+        Case(name: "empty name", path: "/groups", body: #"{"name":"   "}"#, contentType: "application/json",
+             status: .badRequest, code: "invalid_field"),
+        Case(name: "bad enum", path: "/products", body: #"{"name":"P","kind":"spreadsheet","url":"https://p.example"}"#,
+             contentType: "application/json", status: .badRequest, code: "invalid_field"),
+        Case(name: "non-http url", path: "/products", body: #"{"name":"P","kind":"wiki","url":"javascript:alert(1)"}"#,
+             contentType: "application/json", status: .badRequest, code: "invalid_field"),
+        Case(name: "token expiring in the past", path: "/api-tokens",
+             body: #"{"name":"t","role":"auditor","expiresAt":"2001-01-01T00:00:00Z"}"#, contentType: "application/json",
+             status: .badRequest, code: "invalid_field"),
+        Case(name: "form body", path: "/users", body: "email=a%40b.com&displayName=A",
+             contentType: "application/x-www-form-urlencoded", status: .unsupportedMediaType, code: "unsupported_media_type"),
+        Case(name: "body over 1 MiB", path: "/users",
+             body: #"{"email":"a@b.com","displayName":""# + String(repeating: "x", count: 1 << 20) + #""}"#,
+             contentType: "application/json", status: .contentTooLarge, code: "payload_too_large"),
+    ]
+
+    @Test(arguments: Backend.all, cases)
+    func rejectedWithStableErrorAndNothingWritten(backend: Backend, testCase: Case) async throws {
+        try await withApp(backend) { client, store in
+            let org = try await store.createOrganization()
+            let before = try await auditCount(store, org.organization.id)
+            let response = try await API(client: client, token: org.apiToken)
+                .call(.post, testCase.path, json: testCase.body, headers: [.contentType: testCase.contentType])
+            #expect(response.status == testCase.status)
+            #expect(response.errorCode == testCase.code)
+            let message = (response.jsonObject["error"] as? [String: Any])?["message"] as? String
+            #expect(message?.isEmpty == false)
+            #expect(try await auditCount(store, org.organization.id) == before)
+            let users = try await store.database.read(org: org.organization.id) { try await $0.userCount() }
+            #expect(users == 1)
+        }
+    }
+
+    @Test(arguments: Backend.all)
+    func badQueryAndPathParameters(backend: Backend) async throws {
+        try await withApp(backend) { client, store in
+            let org = try await store.createOrganization()
+            let api = API(client: client, token: org.apiToken)
+            for path in ["/users?limit=0", "/users?limit=201", "/users?limit=ten", "/users?cursor=nope",
+                         "/users?status=sleeping", "/audit-events?since=yesterday", "/audit-events?cursor=-1",
+                         "/users/not-an-id", "/role-assignments?cursor=x"] {
+                let response = try await api.call(.get, path)
+                #expect(response.status == .badRequest, "\(path)")
+                #expect(response.errorCode == "invalid_parameter", "\(path)")
+            }
+            let badRole = try await api.call(.put, "/users/\(org.admin.id)/roles/owner")
+            #expect(badRole.status == .badRequest)
+            #expect(badRole.errorCode == "invalid_parameter")
+            let emptyPatch = try await api.call(.patch, "/users/\(org.admin.id)", json: "{}")
+            #expect(emptyPatch.status == .badRequest)
+        }
+    }
+
+    @Test(arguments: Backend.all)
+    func unsupportedMethodAnswers405WithAllow(backend: Backend) async throws {
+        try await withApp(backend) { client, store in
+            let org = try await store.createOrganization()
+            let response = try await API(client: client, token: org.apiToken).call(.put, "/users")
+            #expect(response.status == .methodNotAllowed)
+            #expect(response.headers[.allow] == "GET, POST")
+            #expect(response.errorCode == "method_not_allowed")
+            let unknown = try await API(client: client, token: org.apiToken).call(.get, "/nothing-here")
+            #expect(unknown.status == .notFound)
+            #expect(unknown.errorCode == "not_found")
+        }
+    }
+}
