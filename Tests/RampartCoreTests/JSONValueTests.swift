@@ -59,7 +59,7 @@ struct JSONValueTests {
     }
 
     @Test func malformedTextDoesNotParse() {
-        for text in ["", "{", "{\"a\":}", "[1,]", "nul", "{'a':1}"] {
+        for text in ["", "{", "{\"a\":}", "[1 2]", "nul", "{'a':1}", "\"unterminated"] {
             #expect(JSONValue.parse(text) == nil, "parsed \(text)")
         }
     }

@@ -49,8 +49,8 @@ struct SecretTokenTests {
             "rmp_\(org.dropLast())g_\(secret)",             // not hex
             "rmp_0190a1b2-c3d4-7e5f-8a6b-7c8d9e0f1a2b_\(secret)", // dashed id
             "rmp__\(org)_\(secret)",                        // extra underscore after the kind
-            "rmp_\(org)__\(secret.dropLast())",             // extra underscore before the secret
             "rmp_\(org)_\(secret)_",                        // trailing underscore
+            "rmp_\(org)_\(secret)_\(secret)",                // two secrets
             "_rmp_\(org)_\(secret)",
             "RMP_\(org)_\(secret)",
             "rmp-\(org)-\(secret)",

@@ -7,14 +7,20 @@ import RampartCore
 /// Renders console pages from the Mustache templates in Resources/templates, with the
 /// headers every console response carries.
 struct ConsoleRenderer: Sendable {
+    /// The `Resources` folder copied into the module's bundle.
+    static let resourceDirectory: URL? = Bundle.module.url(forResource: "Resources", withExtension: nil)
+
     static let library: MustacheLibrary = {
         var templates: [String: MustacheTemplate] = [:]
-        if let directory = Bundle.module.resourceURL?.appendingPathComponent("Resources/templates"),
+        if let directory = resourceDirectory?.appendingPathComponent("templates"),
            let files = try? FileManager.default.contentsOfDirectory(atPath: directory.path) {
             for file in files where file.hasSuffix(".mustache") {
-                let text = (try? String(contentsOf: directory.appendingPathComponent(file), encoding: .utf8)) ?? ""
-                if let template = try? MustacheTemplate(string: text) {
-                    templates[String(file.dropLast(".mustache".count))] = template
+                // A template that does not load is a defect of the build, not a runtime condition.
+                let text = try! String(contentsOf: directory.appendingPathComponent(file), encoding: .utf8)
+                do {
+                    templates[String(file.dropLast(".mustache".count))] = try MustacheTemplate(string: text)
+                } catch {
+                    fatalError("Console template \(file) does not parse: \(error)")
                 }
             }
         }
@@ -22,7 +28,7 @@ struct ConsoleRenderer: Sendable {
     }()
 
     static let stylesheet: ByteBuffer = {
-        let url = Bundle.module.resourceURL?.appendingPathComponent("Resources/static/app.css")
+        let url = resourceDirectory?.appendingPathComponent("static/app.css")
         return ByteBuffer(bytes: url.flatMap { try? Data(contentsOf: $0) } ?? Data())
     }()
 

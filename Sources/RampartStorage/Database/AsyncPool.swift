@@ -11,10 +11,12 @@ final class AsyncPool<Resource: Sendable>: Sendable {
         var inUse = 0
     }
     private let state: NIOLockedValueBox<State>
-    let capacity: Int
+    /// Every resource, idle or not, so that closing the pool reaches all of them.
+    let all: [Resource]
+    var capacity: Int { all.count }
 
     init(_ resources: [Resource]) {
-        capacity = resources.count
+        all = resources
         state = NIOLockedValueBox(State(idle: resources))
     }
 
@@ -25,7 +27,6 @@ final class AsyncPool<Resource: Sendable>: Sendable {
     }
 
     var inUse: Int { state.withLockedValue { $0.inUse } }
-    var all: [Resource] { state.withLockedValue { $0.idle } }
 
     private func acquire() async -> Resource {
         await withCheckedContinuation { (continuation: CheckedContinuation<Resource, Never>) in

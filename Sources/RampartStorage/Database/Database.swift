@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PostgresKit
+import _ConnectionPoolModule
 import RampartCore
 import SQLiteKit
 import ServiceLifecycle
@@ -131,6 +132,8 @@ public final class Database: Service, Sendable {
             throw error
         } catch let error as PostgresError {
             throw RampartError(.databaseUnavailable, "The database is unavailable: \(error.code).")
+        } catch is _ConnectionPoolModule.ConnectionPoolError {
+            throw RampartError(.databaseUnavailable, "The database is unavailable; try again shortly.")
         } catch is CancellationError {
             throw CancellationError()
         } catch let error as ChannelError {

@@ -52,7 +52,7 @@ final class PostgresDriver: DatabaseDriver {
             if let tenant {
                 // Transaction-local: the setting ends with the transaction, so a pooled
                 // connection never carries one organisation into another's request.
-                try await connection.query("SELECT set_config('rampart.org_id', \(tenant), true)", logger: logger)
+                try await connection.query("SELECT set_config('rampart.org_id', \(tenant), true)", logger: self.logger)
             }
             do {
                 let result = try await body(connection.sql(queryLogLevel: nil))
@@ -69,10 +69,39 @@ final class PostgresDriver: DatabaseDriver {
         try await lease { try await body($0.sql(queryLogLevel: nil)) }
     }
 
-    private func lease<R: Sendable>(_ body: (PostgresConnection) async throws -> R) async throws -> R {
+    /// How long a request waits for a connection before it is told the database is
+    /// unavailable. The pool itself would keep a request waiting for a minute while it
+    /// retries a database that is down; a 503 now is more useful than a hung request.
+    static let leaseTimeout: Duration = .seconds(5)
+
+    private func lease<R: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> R) async throws -> R {
         leased.withLockedValue { $0 += 1 }
         defer { leased.withLockedValue { $0 -= 1 } }
-        return try await client.withConnection { connection in try await body(connection) }
+        let started = NIOLockedValueBox(false)
+        let client = self.client
+        // The task group ends before this function returns, so `body` does not really escape.
+        return try await withoutActuallyEscaping(body) { body in
+            try await withThrowingTaskGroup(of: R?.self) { group in
+                group.addTask {
+                    try await client.withConnection { connection in
+                        started.withLockedValue { $0 = true }
+                        return try await body(connection)
+                    }
+                }
+                group.addTask {
+                    try await Task.sleep(for: Self.leaseTimeout)
+                    if !started.withLockedValue({ $0 }) {
+                        throw RampartError(.databaseUnavailable, "The database is unavailable; try again shortly.")
+                    }
+                    return nil
+                }
+                defer { group.cancelAll() }
+                while let next = try await group.next() {
+                    if let result = next { return result }
+                }
+                throw CancellationError()
+            }
+        }
     }
 
     func ping() async throws {

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import RampartCore
@@ -64,7 +65,10 @@ final class SQLiteDriver: DatabaseDriver {
 
     func run() async throws {}
 
+    private let closed = NIOLockedValueBox(false)
+
     func close() async {
+        guard !closed.withLockedValue({ was in defer { was = true }; return was }) else { return }
         for connection in writer.all + readers.all { try? await connection.close() }
     }
 

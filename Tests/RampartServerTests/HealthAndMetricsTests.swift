@@ -1,0 +1,67 @@
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import RampartCore
+import RampartServer
+import RampartStorage
+import RampartTestSupport
+import Testing
+
+@Suite("Health, readiness, metrics, request ids")
+struct HealthAndMetricsTests {
+    @Test(arguments: Backend.all)
+    func healthReadinessAndMetrics(backend: Backend) async throws {
+        try await withApp(backend) { client, store in
+            let health = try await client.execute(uri: "/healthz", method: .get)
+            #expect(health.status == .ok)
+            let ready = try await client.execute(uri: "/readyz", method: .get)
+            #expect(ready.status == .ok)
+            #expect(ready.jsonObject["status"] as? String == "ready")
+
+            let org = try await store.createOrganization()
+            _ = try await API(client: client, token: org.apiToken).call(.get, "/users")
+            let metrics = try await client.execute(uri: "/metrics", method: .get)
+            #expect(metrics.status == .ok)
+            #expect(metrics.text.contains("hb_requests"))
+            #expect(metrics.text.contains(#"http_route="/api/v1/users""#))
+            #expect(metrics.text.contains("http_server_request_duration_bucket"))
+            #expect(metrics.text.contains("rampart_db_connections_max"))
+        }
+    }
+
+    @Test(arguments: Backend.all)
+    func requestIDsAreEchoedOrMadeAndRecorded(backend: Backend) async throws {
+        try await withApp(backend) { client, store in
+            let org = try await store.createOrganization()
+            let api = API(client: client, token: org.apiToken)
+            let response = try await api.call(.post, "/users", json: #"{"email":"r@example.com","displayName":"R"}"#,
+                                              headers: [HTTPField.Name("X-Request-Id")!: "trace-42"])
+            #expect(response.headers[HTTPField.Name("X-Request-Id")!] == "trace-42")
+            let made = try await api.call(.get, "/users", headers: [HTTPField.Name("X-Request-Id")!: "bad id with spaces"])
+            let generated = try #require(made.headers[HTTPField.Name("X-Request-Id")!])
+            #expect(generated != "bad id with spaces" && !generated.isEmpty)
+            let events = try await api.object(.get, "/audit-events?action=user.created&limit=1", expect: .ok)
+            #expect((events["data"] as? [[String: Any]])?.first?["requestId"] as? String == "trace-42")
+        }
+    }
+
+    /// PostgreSQL that does not answer: the server still starts, says it is not ready, and the
+    /// API answers 503 with a stable error rather than hanging or failing with a 500.
+    @Test func unreachableDatabaseMeansUnreadyAnd503() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rampart-down-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let configuration = AppConfiguration(dataDirectory: directory,
+                                             database: .postgres(url: "postgres://nobody:x@127.0.0.1:1/none"))
+        let app = try await buildApplication(configuration, logger: testLogger, passwords: testPasswords)
+        try await app.test(.router) { client in
+            let ready = try await client.execute(uri: "/readyz", method: .get)
+            #expect(ready.status == .serviceUnavailable)
+            let token = SecretToken.generate(.apiToken, orgID: Identifier.make()).text
+            let response = try await client.execute(uri: "/api/v1/users", method: .get,
+                                                    headers: [.authorization: "Bearer \(token)"])
+            #expect(response.status == .serviceUnavailable)
+            #expect(response.errorCode == "database_unavailable")
+            #expect(try await client.execute(uri: "/healthz", method: .get).status == .ok)
+        }
+    }
+}

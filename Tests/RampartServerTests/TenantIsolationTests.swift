@@ -1,0 +1,120 @@
+import Foundation
+import HTTPTypes
+import RampartCore
+import RampartServer
+import RampartStorage
+import RampartTestSupport
+import Testing
+
+/// Organisation B's credential with organisation A's ids: every route answers 404 and A is
+/// left exactly as it was. The route list is the server's own, so a new route is covered
+/// the day it is added.
+@Suite("Tenant isolation across every API route")
+struct TenantIsolationTests {
+    struct Resources {
+        let user: String
+        let group: String
+        let product: String
+        let token: String
+    }
+
+    static func seed(_ api: API) async throws -> Resources {
+        let user = try await api.object(.post, "/users", json: #"{"email":"victim@a.example","displayName":"Victim"}"#,
+                                        expect: .created)["id"] as! String
+        let group = try await api.object(.post, "/groups", json: #"{"name":"Secret team"}"#, expect: .created)["id"] as! String
+        let product = try await api.object(.post, "/products",
+                                           json: #"{"name":"Vault","kind":"wiki","url":"https://vault.a.example"}"#,
+                                           expect: .created)["id"] as! String
+        #expect(try await api.call(.put, "/groups/\(group)/members/\(user)").status == .noContent)
+        #expect(try await api.call(.put, "/products/\(product)/access/\(group)").status == .noContent)
+        #expect(try await api.call(.put, "/users/\(user)/roles/auditor").status == .noContent)
+        let token = try await api.object(.post, "/api-tokens", json: #"{"name":"a-token","role":"auditor"}"#,
+                                         expect: .created)
+        return Resources(user: user, group: group, product: product,
+                         token: (token["token"] as! [String: Any])["id"] as! String)
+    }
+
+    static func path(_ template: String, _ r: Resources) -> String {
+        var path = template
+        let first: String
+        if template.hasPrefix("/groups") { first = r.group }
+        else if template.hasPrefix("/products") { first = r.product }
+        else if template.hasPrefix("/api-tokens") { first = r.token }
+        else { first = r.user }
+        path = path.replacingOccurrences(of: "{id}", with: first)
+        path = path.replacingOccurrences(of: "{userId}", with: r.user)
+        path = path.replacingOccurrences(of: "{groupId}", with: r.group)
+        path = path.replacingOccurrences(of: "{role}", with: "auditor")
+        return path
+    }
+
+    static func body(_ method: String, _ template: String) -> String? {
+        switch (method, template) {
+        case ("PATCH", "/users/{id}"): return #"{"displayName":"Taken over"}"#
+        case ("PATCH", "/groups/{id}"): return #"{"name":"Taken over"}"#
+        case ("PATCH", "/products/{id}"): return #"{"url":"https://evil.example"}"#
+        case ("POST", "/users"): return #"{"email":"victim@a.example","displayName":"B's own"}"#
+        case ("POST", "/groups"): return #"{"name":"Secret team"}"#
+        case ("POST", "/products"): return #"{"name":"Vault","kind":"wiki","url":"https://vault.b.example"}"#
+        case ("POST", "/api-tokens"): return #"{"name":"b-token","role":"auditor"}"#
+        default: return nil
+        }
+    }
+
+    /// What organisation A looks like from its own token: compared before and after.
+    static func snapshot(_ api: API, _ r: Resources) async throws -> String {
+        var parts: [String] = []
+        for path in ["/organization", "/users/\(r.user)", "/users/\(r.user)/roles", "/groups/\(r.group)",
+                     "/groups/\(r.group)/members", "/products/\(r.product)", "/products/\(r.product)/access",
+                     "/api-tokens/\(r.token)", "/users?limit=200", "/audit-events?limit=200"] {
+            let response = try await api.call(.get, path)
+            #expect(response.status == .ok, "\(path)")
+            parts.append(response.text)
+        }
+        return parts.joined(separator: "\n")
+    }
+
+    @Test(arguments: Backend.all)
+    func otherOrganizationsIdsAreNotFoundEverywhere(backend: Backend) async throws {
+        try await withApp(backend) { client, store in
+            let a = try await store.createOrganization()
+            let b = try await store.createOrganization()
+            let apiA = API(client: client, token: a.apiToken)
+            let apiB = API(client: client, token: b.apiToken)
+            let resources = try await Self.seed(apiA)
+            let before = try await Self.snapshot(apiA, resources)
+            let aIDs = [a.organization.id, resources.user, resources.group, resources.product, resources.token, a.admin.id]
+
+            let services = RampartServices(configuration: AppConfiguration(dataDirectory: store.dataDirectory,
+                                                                           database: store.configuration),
+                                           database: store.database, keys: store.keys, logger: testLogger)
+            let operations = apiOperations(services)
+            #expect(operations.count >= 30)
+            var checked = 0
+            for (method, template) in operations {
+                let path = Self.path(template, resources)
+                let response = try await apiB.call(HTTPRequest.Method(method)!, path, json: Self.body(method, template))
+                if template.contains("{") {
+                    #expect(response.status == .notFound, "\(method) \(template) answered \(response.status)")
+                    #expect(response.errorCode == "not_found", "\(method) \(template)")
+                } else {
+                    #expect([.ok, .created].contains(response.status), "\(method) \(template): \(response.text)")
+                }
+                for id in aIDs { #expect(!response.text.contains(id), "\(method) \(template) leaked an id of A") }
+                checked += 1
+            }
+            #expect(checked == operations.count)
+
+            // Mixed: B's own group with A's user, B's own product with A's group.
+            let bGroup = try await apiB.object(.post, "/groups", json: #"{"name":"B team"}"#, expect: .created)["id"] as! String
+            #expect(try await apiB.call(.put, "/groups/\(bGroup)/members/\(resources.user)").status == .notFound)
+            let bProduct = try await apiB.object(.post, "/products",
+                                                 json: #"{"name":"B wiki","kind":"wiki","url":"https://w.b.example"}"#,
+                                                 expect: .created)["id"] as! String
+            #expect(try await apiB.call(.put, "/products/\(bProduct)/access/\(resources.group)").status == .notFound)
+
+            let after = try await Self.snapshot(apiA, resources)
+            #expect(after == before, "organisation A changed")
+        }
+    }
+}
