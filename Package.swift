@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "rampart", targets: ["rampart"]),
+        .executable(name: "rampart-bench", targets: ["RampartBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -67,6 +68,10 @@ let package = Package(
                 "RampartServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
+        ),
+        .executableTarget(
+            name: "RampartBench",
+            dependencies: ["RampartCore", "RampartStorage"]
         ),
         .target(
             name: "RampartTestSupport",

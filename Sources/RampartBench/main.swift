@@ -1,0 +1,81 @@
+import Foundation
+import Logging
+import RampartCore
+import RampartStorage
+
+/// Storage-level benchmarks, run by `scripts/bench` in release mode. Prints one JSON object
+/// per result line so the script can tabulate them.
+///
+///   rampart-bench audit-append --database sqlite:/path/dir | postgres://… [--events N] [--batch B]
+@main
+struct RampartBench {
+    static func main() async throws {
+        var arguments = Array(CommandLine.arguments.dropFirst())
+        guard let name = arguments.first else {
+            FileHandle.standardError.write(Data("usage: rampart-bench audit-append --database … [--events N] [--batch B]\n".utf8))
+            exit(2)
+        }
+        arguments.removeFirst()
+        func option(_ flag: String) -> String? {
+            guard let i = arguments.firstIndex(of: flag), i + 1 < arguments.count else { return nil }
+            return arguments[i + 1]
+        }
+        var logger = Logger(label: "bench")
+        logger.logLevel = .error
+        let target = option("--database") ?? "sqlite:/tmp/rampart-bench"
+        let configuration: DatabaseConfiguration = target.hasPrefix("postgres")
+            ? .postgres(url: target)
+            : try .from(dataDirectory: String(target.dropFirst("sqlite:".count)), databaseURL: nil)
+        switch name {
+        case "audit-append":
+            let events = Int(option("--events") ?? "") ?? 100_000
+            let batch = Int(option("--batch") ?? "") ?? 500
+            try await auditAppend(configuration, events: events, batch: batch, logger: logger)
+        default:
+            FileHandle.standardError.write(Data("unknown benchmark \(name)\n".utf8))
+            exit(2)
+        }
+    }
+
+    /// Appends `events` audit events in transactions of `batch`, with the full hash chain,
+    /// into a fresh organisation; then verifies the chain it wrote.
+    static func auditAppend(_ configuration: DatabaseConfiguration, events: Int, batch: Int, logger: Logger) async throws {
+        try await Database.with(configuration, logger: logger) { database in
+            if configuration.flavor == .sqlite { try await Migrator(database: database).migrate() }
+            let keys = KeyService(current: .generate())
+            let org = try await OrganizationProvisioner(database: database, keys: keys)
+                .create(name: "Bench", slug: "bench-\(UUID().uuidString.prefix(8).lowercased())", region: nil,
+                        adminEmail: "bench@example.com", adminName: nil)
+            let orgID = org.organization.id
+            let actor = AuditActor(type: .apiToken, id: Identifier.make(), name: "bench", ip: "127.0.0.1",
+                                   userAgent: "rampart-bench")
+            let start = ContinuousClock.now
+            var written = 0
+            while written < events {
+                let count = min(batch, events - written)
+                let records = (0..<count).map { i in
+                    AuditRecord(action: .userUpdated, actor: actor,
+                                targets: [AuditTarget(type: "user", id: Identifier.make(), name: "user\(written + i)@example.com")],
+                                details: AuditDetails(["changes": .object(["displayName": .object([
+                                    "before": .string("Old \(written + i)"), "after": .string("New \(written + i)")])])]))
+                }
+                try await database.write(org: orgID) { try await $0.appendAudit(records) }
+                written += count
+            }
+            let elapsed = start.duration(to: .now)
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            let verifyStart = ContinuousClock.now
+            let report = try await AuditVerifier(database: database).verify(org.organization)
+            let verifyElapsed = verifyStart.duration(to: .now)
+            let verifySeconds = Double(verifyElapsed.components.seconds) + Double(verifyElapsed.components.attoseconds) / 1e18
+            let result: [String: JSONValue] = [
+                "benchmark": .string("audit-append"), "backend": .string(configuration.flavor.rawValue),
+                "events": .int(Int64(events)), "batch": .int(Int64(batch)),
+                "eventsPerSecond": .int(Int64(Double(events) / seconds)),
+                "verifyEventsPerSecond": .int(Int64(Double(report.events) / verifySeconds)),
+                "intact": .bool(report.failure == nil),
+            ]
+            print(JSONValue.object(result).canonical)
+        }
+    }
+}
