@@ -8,8 +8,10 @@ Missing settings fail the tests instead of skipping them: a skipped interop test
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -46,10 +48,17 @@ def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 
+# The CLI's defaults are relative to its cwd (./rampart-data); run it in a scratch dir so a
+# forgotten flag never writes into the repository.
+_CLI_CWD = tempfile.mkdtemp(prefix="rampart-interop-cwd-")
+atexit.register(shutil.rmtree, _CLI_CWD, ignore_errors=True)
+
+
 def run_cli(bin_path: str, *args: str, check: bool = True, timeout: float = CLI_TIMEOUT) -> subprocess.CompletedProcess:
     """Run `rampart ARGS`; with check=True a non-zero exit fails the test with both streams."""
     cmd = [bin_path, *args]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL,
+                          cwd=_CLI_CWD)
     if check and proc.returncode != 0:
         pytest.fail(
             f"`{' '.join(cmd)}` exited {proc.returncode}\n--- stdout ---\n{tail(proc.stdout)}\n"
@@ -115,14 +124,18 @@ def pg_urls_from_env() -> tuple[str, str]:
     return owner, app
 
 
-def migrate_postgres(bin_path: str, owner_url: str) -> None:
+def migrate_postgres(bin_path: str, owner_url: str, key_dir: Path) -> None:
     """Migrations run as the owner; the server later connects as rampart_app, which owns
     nothing and cannot bypass row-level security."""
-    run_cli(bin_path, "migrate", "--database", owner_url, "--grant-to", "rampart_app")
+    key_dir.mkdir(parents=True, exist_ok=True)
+    run_cli(bin_path, "migrate", "--database", owner_url, "--data-dir", str(key_dir), "--grant-to", "rampart_app")
 
 
-def postgres_store(app_url: str) -> Store:
-    return Store("postgres", ["--database", app_url])
+def postgres_store(app_url: str, key_dir: Path) -> Store:
+    """On PostgreSQL the data dir holds only the key-encryption key; every command and server
+    on one database must share it, as the nodes of a real deployment do."""
+    key_dir.mkdir(parents=True, exist_ok=True)
+    return Store("postgres", ["--database", app_url, "--data-dir", str(key_dir)])
 
 
 class PgCluster:
@@ -303,16 +316,18 @@ def sqlite(tmp_path) -> Store:
 
 
 @pytest.fixture(scope="session")
-def pg_migrated(rampart_bin) -> tuple[str, str]:
+def pg_migrated(rampart_bin, tmp_path_factory) -> tuple[str, Path]:
     """Migrate the shared PostgreSQL once per session; tests keep apart by fresh organisations."""
     owner, app = pg_urls_from_env()
-    migrate_postgres(rampart_bin, owner)
-    return owner, app
+    key_dir = tmp_path_factory.mktemp("pg-keys")
+    migrate_postgres(rampart_bin, owner, key_dir)
+    return app, key_dir
 
 
 @pytest.fixture
 def postgres(pg_migrated) -> Store:
-    return postgres_store(pg_migrated[1])
+    app, key_dir = pg_migrated
+    return postgres_store(app, key_dir)
 
 
 @pytest.fixture

@@ -173,6 +173,19 @@ def test_setup_create_user_and_see_it_audited(console, tmp_path):
         matching = [r.text for r in rows if "user.created" in r.text and new_email in r.text]
         assert matching, f"no audit row with user.created and {new_email}\n{steps.context()}"
 
+        # 5. A fresh browser session signs in through the sign-in form (the setup step may
+        #    have signed in by itself, so this form would otherwise go untested).
+        driver.delete_all_cookies()
+        driver.get(f"{server.base_url}/console/users")
+        steps.shot("signed-out")
+        assert on_signin_page(driver), f"/console/users without a session did not ask to sign in\n{steps.context()}"
+        if "/console/signin" not in urlparse(driver.current_url).path:
+            driver.get(f"{server.base_url}/console/signin")
+        fill(driver, steps, organization=slug, email=admin, password=PASSWORD)
+        submit(driver, steps, "signin")
+        steps.shot("after-second-signin")
+        assert not on_signin_page(driver), f"signing in with the new password failed\n{steps.context()}"
+
         violations = csp_violations(driver)
         assert not violations, "the console violates its own Content-Security-Policy:\n" + "\n".join(violations)
 

@@ -86,6 +86,9 @@ def crash_and_check(rampart_bin, server, store):
 
     burst = Burst(server, org["apiToken"])
     burst.run()
+    # Shown with the failure report (pytest prints captured output of failing tests).
+    print(f"{store.kind}: {burst.answered} answered, {len(burst.acknowledged)} acknowledged, "
+          f"{burst.connection_errors} without an answer")
     assert burst.killed.is_set(), (
         f"only {burst.answered} answers before the burst ended; the server was never killed mid-burst"
     )

@@ -26,9 +26,9 @@ def call(method: str, url: str, timeout: float, **kwargs) -> requests.Response:
         pytest.fail(f"{method} {url}: no answer after {time.monotonic() - started:.1f}s ({type(exc).__name__}: {exc})")
 
 
-def test_postgres_down_and_back(rampart_bin, server_factory, pg_cluster):
-    migrate_postgres(rampart_bin, pg_cluster.owner_url)
-    store = postgres_store(pg_cluster.app_url)
+def test_postgres_down_and_back(rampart_bin, server_factory, pg_cluster, tmp_path):
+    migrate_postgres(rampart_bin, pg_cluster.owner_url, tmp_path / "keys")
+    store = postgres_store(pg_cluster.app_url, tmp_path / "keys")
     server = server_factory(store)
     org = new_org(rampart_bin, store.args)
     auth = bearer(org["apiToken"])

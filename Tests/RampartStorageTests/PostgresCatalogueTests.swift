@@ -102,4 +102,31 @@ struct PostgresCatalogueTests {
             #expect(organizations == 1, "organizations belong to no tenant and stay visible")
         }
     }
+
+    /// Row-level security holds even for SQL that forgets to name the organisation.
+    @Test func rawSQLInAnotherTenantSeesAndChangesNothing() async throws {
+        try await TestStore.with(.postgres) { store in
+            let a = try await store.createOrganization(), b = try await store.createOrganization()
+            let victim = a.admin
+            let seen = try await store.database.write(org: b.organization.id) { t in
+                try await t.sql.raw("UPDATE users SET display_name = 'pwned' WHERE id = \(bind: victim.id)").run()
+                return try await t.sql.raw("SELECT COUNT(*) AS n FROM users WHERE id = \(bind: victim.id)").first()!
+                    .decode(column: "n", as: Int64.self)
+            }
+            #expect(seen == 0)
+            #expect(try await store.database.read(org: a.organization.id) { try await $0.user(victim.id) }?.displayName
+                == victim.displayName)
+            await #expect(throws: (any Error).self) {
+                try await store.database.write(org: b.organization.id) { t in
+                    try await t.sql.raw("""
+                        INSERT INTO users (org_id, id, email, display_name, status, created_at)
+                        VALUES (\(bind: a.organization.id), \(bind: Identifier.make()), 'planted@example.com', 'Planted',
+                                'active', 0)
+                        """).run()
+                }
+            }
+            #expect(try await store.database.read(org: a.organization.id) { try await $0.user(email: "planted@example.com") }
+                == nil)
+        }
+    }
 }
