@@ -75,7 +75,7 @@ let package = Package(
         ),
         .target(
             name: "RampartTestSupport",
-            dependencies: ["RampartCore", "RampartStorage"],
+            dependencies: ["RampartCore", "RampartStorage", .product(name: "Crypto", package: "swift-crypto")],
             path: "Tests/RampartTestSupport"
         ),
         .testTarget(name: "RampartCoreTests", dependencies: ["RampartCore"]),

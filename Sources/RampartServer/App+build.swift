@@ -34,11 +34,15 @@ func prepareStore(_ services: RampartServices) async throws {
     case .sqlite:
         let applied = try await migrator.migrate()
         if !applied.isEmpty { services.logger.info("migrated", metadata: ["versions": .stringConvertible(applied)]) }
+        try await services.keys.checkMatches(services.database)
     case .postgres:
         do {
             if try await migrator.currentVersion() != Migrator.latestVersion {
                 services.logger.error("the database is not migrated; run `rampart migrate --database <owner url>`")
             }
+            try await services.keys.checkMatches(services.database)
+        } catch let error as RampartError where error.code == .configuration {
+            throw error
         } catch {
             services.logger.warning("the database does not answer yet; /readyz stays 503 until it does")
         }
@@ -56,7 +60,7 @@ public func buildRouter(_ services: RampartServices) -> Router<RampartRequestCon
 
     HealthController(services: services).addRoutes(to: router)
 
-    let group = router.group("api/v1").add(middleware: APITokenAuthenticator(services: services))
+    let group = router.group("api/v1").add(middleware: APITokenAuthenticator())
     for route in api.flatMap(\.routes) {
         group.on(RouterPath(String(route.path.dropFirst())), method: route.method, use: route.handler)
     }

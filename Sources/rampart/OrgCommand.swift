@@ -30,7 +30,8 @@ struct Org: AsyncParsableCommand {
             try await runReportingErrors {
                 let keys = try KeyService(source: store.keySource())
                 let result = try await store.withStore { database in
-                    try await OrganizationProvisioner(database: database, keys: keys)
+                    try await keys.checkMatches(database)
+                    return try await OrganizationProvisioner(database: database, keys: keys)
                         .create(name: name, slug: slug, region: region, adminEmail: adminEmail, adminName: nil)
                 }
                 let link = "\(publicURL.trimmingSuffix("/"))/console/setup?token=\(result.setupToken)"

@@ -155,6 +155,8 @@ struct ConsoleTests {
             let browser = ConsoleBrowser(client: client)
             let session = try await Self.setUpAdmin(browser, org)
             try await store.database.write(org: org.organization.id) { tenant in
+                let successor = try await tenant.createUser(email: "next@example.com", displayName: "Next", by: .system)
+                try await tenant.assignRole(.orgAdmin, to: successor.id, by: .system)
                 try await tenant.assignRole(.auditor, to: org.admin.id, by: .system)
                 try await tenant.revokeRole(.orgAdmin, from: org.admin.id, by: .system)
             }

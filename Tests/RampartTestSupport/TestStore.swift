@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Logging
 import RampartCore
@@ -39,19 +40,23 @@ public struct TestStore: Sendable {
     public static func with<R: Sendable>(_ backend: Backend, _ body: @Sendable (TestStore) async throws -> R)
         async throws -> R
     {
-        let directory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("rampart-test-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let directory: String
         let configuration: DatabaseConfiguration
         switch backend {
         case .sqlite:
+            directory = FileManager.default.temporaryDirectory
+                .appendingPathComponent("rampart-test-\(UUID().uuidString)").path
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             configuration = try .from(dataDirectory: directory, databaseURL: nil)
         case .postgres:
             guard let app = Backend.postgresAppURL else { throw RampartError(.configuration, "no test PostgreSQL") }
             try await PostgresMigration.once()
+            // Like the nodes of one deployment, every test on the shared database uses one
+            // key-encryption key: the server refuses a KEK that did not wrap the store's keys.
+            directory = PostgresMigration.keyDirectory
             configuration = .postgres(url: app)
         }
+        defer { if backend == .sqlite { try? FileManager.default.removeItem(atPath: directory) } }
         let keys = try KeyService(source: .resolve(dataDirectory: directory, environment: [:]))
         return try await Database.with(configuration, logger: testLogger) { database in
             if backend == .sqlite { try await Migrator(database: database).migrate() }
@@ -91,4 +96,14 @@ enum PostgresMigration {
     }
 
     static func once() async throws { try await task.value }
+
+    /// The data directory (and so the key file) that all PostgreSQL tests share: one per test
+    /// database, so that runs against a developer's long-lived database agree with each other.
+    static let keyDirectory: String = {
+        let url = Backend.postgresAppURL ?? ""
+        let name = "rampart-test-pg-" + SHA256.hash(data: Data(url.utf8)).hexString.prefix(16)
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent(name).path
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }()
 }

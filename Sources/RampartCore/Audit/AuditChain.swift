@@ -13,17 +13,18 @@ public enum AuditChain {
     public static func hash(orgID: String, sequence: Int64, id: String, occurredAt: Timestamp, action: String,
                             outcome: String, actor: AuditActor, targetsJSON: String, requestID: String?,
                             detailsJSON: String, previousHash: String) -> String {
-        var sha = SHA256()
+        // One buffer, hashed once: cheaper than many small digest updates on the append path.
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(512 + detailsJSON.utf8.count + targetsJSON.utf8.count)
         func field(_ s: String?) {
             // A missing value and an empty one must differ: nil is length 0xFFFFFFFF.
             guard let s else {
-                sha.update(data: [0xFF, 0xFF, 0xFF, 0xFF])
+                bytes.append(contentsOf: [0xFF, 0xFF, 0xFF, 0xFF])
                 return
             }
-            let bytes = Array(s.utf8)
-            let n = UInt32(bytes.count)
-            sha.update(data: [UInt8(n >> 24), UInt8((n >> 16) & 0xFF), UInt8((n >> 8) & 0xFF), UInt8(n & 0xFF)])
-            sha.update(data: bytes)
+            let n = UInt32(s.utf8.count)
+            bytes.append(contentsOf: [UInt8(n >> 24), UInt8((n >> 16) & 0xFF), UInt8((n >> 8) & 0xFF), UInt8(n & 0xFF)])
+            bytes.append(contentsOf: s.utf8)
         }
         field("rampart.audit.v1")
         field(orgID)
@@ -41,7 +42,7 @@ public enum AuditChain {
         field(requestID)
         field(detailsJSON)
         field(previousHash)
-        return sha.finalize().hexString
+        return SHA256.hash(data: bytes).hexString
     }
 
     public static func hash(of e: AuditEvent) -> String {

@@ -2,8 +2,8 @@ import Hummingbird
 import RampartCore
 import RampartStorage
 
-/// What every admin API controller shares: its routes and tenant-scoped transactions that
-/// check the caller's permission first.
+/// What every admin API controller shares: its routes, and one tenant-scoped transaction per
+/// request in which the token is authenticated, the permission checked and the work done.
 protocol APIController: Sendable {
     var services: RampartServices { get }
     var routes: [APIRoute] { get }
@@ -12,16 +12,30 @@ protocol APIController: Sendable {
 extension APIController {
     func read<R: Sendable>(_ context: RampartRequestContext, _ permission: Permission,
                            _ body: @Sendable (Tenant) async throws -> R) async throws -> R {
-        let principal = try context.requirePrincipal()
-        try principal.require(permission)
-        return try await services.database.read(org: principal.orgID, body)
+        let secret = try context.requireCredential()
+        let now = Timestamp.now()
+        let (result, token) = try await services.database.read(org: secret.orgID) { tenant in
+            let (principal, token) = try await tenant.principal(for: secret, at: now)
+            try principal.require(permission)
+            return (try await body(tenant), token)
+        }
+        if services.tokenUsage.shouldRecord(token.id, lastUsed: token.lastUsedAt, now: now) {
+            try await services.database.write(org: secret.orgID) { try await $0.markAPITokenUsed(token.id, at: now) }
+        }
+        return result
     }
 
     func write<R: Sendable>(_ request: Request, _ context: RampartRequestContext, _ permission: Permission,
                             _ body: @Sendable (Tenant, AuditContext) async throws -> R) async throws -> R {
-        let principal = try context.requirePrincipal()
-        try principal.require(permission)
-        let audit = principal.auditContext(context, request: request)
-        return try await services.database.write(org: principal.orgID) { try await body($0, audit) }
+        let secret = try context.requireCredential()
+        let now = Timestamp.now()
+        return try await services.database.write(org: secret.orgID) { tenant in
+            let (principal, token) = try await tenant.principal(for: secret, at: now)
+            try principal.require(permission)
+            if services.tokenUsage.shouldRecord(token.id, lastUsed: token.lastUsedAt, now: now) {
+                try await tenant.markAPITokenUsed(token.id, at: now)
+            }
+            return try await body(tenant, principal.auditContext(context, request: request))
+        }
     }
 }

@@ -2,33 +2,38 @@ import Hummingbird
 import RampartCore
 import RampartStorage
 
-/// Resolves `Authorization: Bearer rmp_…` to a principal. Missing, malformed, unknown,
-/// expired and revoked tokens all get the same 401, so none can be told apart.
+/// Reads `Authorization: Bearer rmp_…` into the request's credential. Only its form is
+/// checked here; the token itself is looked up inside the transaction that serves the
+/// request (`APIController`), which saves a database round trip per request and means a
+/// token revoked a moment ago is refused by the very next request.
 struct APITokenAuthenticator: RouterMiddleware {
     typealias Context = RampartRequestContext
-    let services: RampartServices
+
+    static let unauthorized = RampartError(.unauthorized,
+                                           "Send a valid admin API token as 'Authorization: Bearer <token>'.")
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
     {
-        let unauthorized = RampartError(.unauthorized,
-                                        "Send a valid admin API token as 'Authorization: Bearer <token>'.")
         guard let header = request.headers[.authorization], header.count > 7,
               header.prefix(7).lowercased() == "bearer ",
               let secret = SecretToken(parsing: String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces),
                                        as: .apiToken)
-        else { throw unauthorized }
-        let now = Timestamp.now()
-        guard let token = try await services.database.read(org: secret.orgID, { tenant in
-            try await tenant.authenticateAPIToken(secret, at: now)
-        }) else { throw unauthorized }
-        if services.tokenUsage.shouldRecord(token.id, lastUsed: token.lastUsedAt, now: now) {
-            try await services.database.write(org: secret.orgID) { try await $0.markAPITokenUsed(token.id, at: now) }
-        }
+        else { throw Self.unauthorized }
         var context = context
-        context.principal = Principal(orgID: secret.orgID, roles: [token.role],
-                                      actor: AuditActor(type: .apiToken, id: token.id, name: token.name))
+        context.credential = secret
         context.logger[metadataKey: "org_id"] = .string(secret.orgID)
         return try await next(request, context)
+    }
+}
+
+extension Tenant {
+    /// The principal an API token stands for, if it is usable now. Unknown, expired and
+    /// revoked tokens all answer the same 401, so none can be told apart.
+    func principal(for secret: SecretToken, at now: Timestamp) async throws -> (Principal, APIToken) {
+        guard let token = try await authenticateAPIToken(secret, at: now) else { throw APITokenAuthenticator.unauthorized }
+        let principal = Principal(orgID: orgID, roles: [token.role],
+                                  actor: AuditActor(type: .apiToken, id: token.id, name: token.name))
+        return (principal, token)
     }
 }

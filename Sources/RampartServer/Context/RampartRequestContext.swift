@@ -8,8 +8,10 @@ public struct RampartRequestContext: RequestContext, RemoteAddressRequestContext
     public var coreContext: CoreRequestContextStorage
     public let remoteAddress: SocketAddress?
     public var requestID: String = ""
-    public var principal: Principal?
+    /// Set by the API authenticator: the presented token, checked later inside the request's transaction.
+    public var credential: SecretToken?
     /// Set for console requests from a signed-in person.
+    public var principal: Principal?
     public var consoleSession: ConsoleSession?
 
     public init(source: ApplicationRequestContextSource) {
@@ -17,7 +19,12 @@ public struct RampartRequestContext: RequestContext, RemoteAddressRequestContext
         remoteAddress = source.channel.remoteAddress
     }
 
-    /// Route handlers behind the authenticator can rely on a principal.
+    func requireCredential() throws -> SecretToken {
+        guard let credential else { throw APITokenAuthenticator.unauthorized }
+        return credential
+    }
+
+    /// Console handlers behind the session middleware can rely on a principal.
     func requirePrincipal() throws -> Principal {
         guard let principal else { throw RampartError(.unauthorized, "Authentication required.") }
         return principal

@@ -64,7 +64,11 @@ public struct KeyEncryptionKeySource: Sendable {
                 guard createIfMissing else {
                     throw RampartError(.configuration, "No key file at \(path); start `rampart serve` once or set RAMPART_KEK.")
                 }
-                try Self.store(KeyEncryptionKey.generate(), at: path)
+                do {
+                    try Self.store(KeyEncryptionKey.generate(), at: path)
+                } catch where FileManager.default.fileExists(atPath: path) {
+                    // Another process (or task) created it first: use theirs.
+                }
             }
             let current = try Self.read(path)
             let nextPath = path + ".next"

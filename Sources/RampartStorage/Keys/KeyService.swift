@@ -102,6 +102,27 @@ public final class KeyService: Sendable {
         return (orgIDs.count, rewrapped, message)
     }
 
+    /// Refuses a key-encryption key that did not wrap this store's keys: a node or command
+    /// started with the wrong key file (or none) must stop before it writes keys nobody else
+    /// can unwrap. One organisation is enough to tell.
+    public func checkMatches(_ database: Database) async throws {
+        guard let orgID = try await database.global({ sql in
+            try await sql.raw("SELECT id FROM organizations ORDER BY created_at, id LIMIT 1").first()
+                .map { try $0.decode(column: "id", as: String.self) }
+        }) else { return }
+        let kekIDs = try await database.read(org: orgID) { tenant in
+            try await tenant.sql.raw("SELECT DISTINCT kek_id FROM org_keys WHERE org_id = \(bind: orgID)").all()
+                .map { try $0.decode(column: "kek_id", as: String.self) }
+        }
+        let known = Set([current.id, next?.id].compactMap { $0 })
+        if let foreign = kekIDs.first(where: { !known.contains($0) }) {
+            throw RampartError(.configuration, """
+                This store's organisation keys are wrapped by key-encryption key \(foreign), but this process has \
+                \(current.id). Give every node and command the same RAMPART_KEK (or the same --data-dir key file).
+                """)
+        }
+    }
+
     private func dataKey(in tenant: Tenant, version: Int64? = nil) async throws -> (Int64, SymmetricKey) {
         let cacheKey = "\(tenant.orgID)#\(version.map(String.init) ?? "latest")"
         if let hit = cache.withLockedValue({ $0[cacheKey] }) { return hit }

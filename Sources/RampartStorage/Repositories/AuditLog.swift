@@ -56,7 +56,9 @@ extension Tenant {
         return events
     }
 
-    private func lockedHead() async throws -> ChainHead {
+    /// Locks the organisation's head row for the rest of the transaction (PostgreSQL); on
+    /// SQLite the single writer already serialises. Also used to serialise rare invariant checks.
+    func lockedHead() async throws -> ChainHead {
         let lock = flavor == .postgres ? " FOR UPDATE" : ""
         guard let row = try await sql.raw(SQLQueryString(
             "SELECT last_seq, last_hash FROM audit_heads WHERE org_id = ") + "\(bind: orgID)" + SQLQueryString(lock)

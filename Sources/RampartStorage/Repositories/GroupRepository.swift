@@ -97,29 +97,14 @@ extension Tenant {
     public func addMember(_ userID: String, to groupID: String, by context: AuditContext) async throws {
         let group = try await requireGroup(groupID)
         let user = try await requireUser(userID)
-        let existing = try await sql.raw("""
-            SELECT user_id FROM group_members WHERE org_id = \(bind: orgID) AND group_id = \(bind: group.id)
-            AND user_id = \(bind: user.id)
-            """).first()
-        guard existing == nil else { return }
-        try await sql.raw("""
-            INSERT INTO group_members (org_id, group_id, user_id, created_at)
-            VALUES (\(bind: orgID), \(bind: group.id), \(bind: user.id), \(bind: clock().microseconds))
-            """).run()
+        guard try await addLink("group_members", ("group_id", group.id), ("user_id", user.id)) else { return }
         try await appendAudit([context.record(.groupMemberAdded, [.group(group), .user(user)])])
     }
 
     public func removeMember(_ userID: String, from groupID: String, by context: AuditContext) async throws {
         let group = try await requireGroup(groupID)
         let user = try await requireUser(userID)
-        let existing = try await sql.raw("""
-            SELECT user_id FROM group_members WHERE org_id = \(bind: orgID) AND group_id = \(bind: group.id)
-            AND user_id = \(bind: user.id)
-            """).first()
-        guard existing != nil else { return }
-        try await sql.raw("""
-            DELETE FROM group_members WHERE org_id = \(bind: orgID) AND group_id = \(bind: group.id) AND user_id = \(bind: user.id)
-            """).run()
+        guard try await removeLink("group_members", ("group_id", group.id), ("user_id", user.id)) else { return }
         try await appendAudit([context.record(.groupMemberRemoved, [.group(group), .user(user)])])
     }
 

@@ -91,30 +91,14 @@ extension Tenant {
     public func grantProductAccess(_ productID: String, to groupID: String, by context: AuditContext) async throws {
         let product = try await requireProduct(productID)
         let group = try await requireGroup(groupID)
-        let existing = try await sql.raw("""
-            SELECT group_id FROM product_access WHERE org_id = \(bind: orgID) AND product_id = \(bind: product.id)
-            AND group_id = \(bind: group.id)
-            """).first()
-        guard existing == nil else { return }
-        try await sql.raw("""
-            INSERT INTO product_access (org_id, product_id, group_id, created_at)
-            VALUES (\(bind: orgID), \(bind: product.id), \(bind: group.id), \(bind: clock().microseconds))
-            """).run()
+        guard try await addLink("product_access", ("product_id", product.id), ("group_id", group.id)) else { return }
         try await appendAudit([context.record(.productAccessGranted, [.product(product), .group(group)])])
     }
 
     public func revokeProductAccess(_ productID: String, from groupID: String, by context: AuditContext) async throws {
         let product = try await requireProduct(productID)
         let group = try await requireGroup(groupID)
-        let existing = try await sql.raw("""
-            SELECT group_id FROM product_access WHERE org_id = \(bind: orgID) AND product_id = \(bind: product.id)
-            AND group_id = \(bind: group.id)
-            """).first()
-        guard existing != nil else { return }
-        try await sql.raw("""
-            DELETE FROM product_access WHERE org_id = \(bind: orgID) AND product_id = \(bind: product.id)
-            AND group_id = \(bind: group.id)
-            """).run()
+        guard try await removeLink("product_access", ("product_id", product.id), ("group_id", group.id)) else { return }
         try await appendAudit([context.record(.productAccessRevoked, [.product(product), .group(group)])])
     }
 

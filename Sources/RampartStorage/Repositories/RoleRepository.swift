@@ -4,21 +4,15 @@ import SQLKit
 extension Tenant {
     public func assignRole(_ role: Role, to userID: String, by context: AuditContext) async throws {
         let user = try await requireUser(userID)
-        guard !user.roles.contains(role) else { return }
-        try await sql.raw("""
-            INSERT INTO role_assignments (org_id, user_id, role, created_at)
-            VALUES (\(bind: orgID), \(bind: user.id), \(bind: role.rawValue), \(bind: clock().microseconds))
-            """).run()
+        guard try await addLink("role_assignments", ("user_id", user.id), ("role", role.rawValue)) else { return }
         try await appendAudit([context.record(.roleAssigned, [.user(user)], details: AuditDetails(["role": .string(role.rawValue)]))])
     }
 
     public func revokeRole(_ role: Role, from userID: String, by context: AuditContext) async throws {
         let user = try await requireUser(userID)
         guard user.roles.contains(role) else { return }
-        try await sql.raw("""
-            DELETE FROM role_assignments WHERE org_id = \(bind: orgID) AND user_id = \(bind: user.id)
-            AND role = \(bind: role.rawValue)
-            """).run()
+        if role == .orgAdmin { try await ensureAnotherActiveOrgAdmin(besides: user) }
+        guard try await removeLink("role_assignments", ("user_id", user.id), ("role", role.rawValue)) else { return }
         try await appendAudit([context.record(.roleRevoked, [.user(user)], details: AuditDetails(["role": .string(role.rawValue)]))])
     }
 

@@ -96,6 +96,7 @@ extension Tenant {
     public func setUserStatus(_ id: String, _ status: UserStatus, by context: AuditContext) async throws -> User {
         var user = try await requireUser(id)
         guard user.status != status else { return user }
+        if status == .deactivated { try await ensureAnotherActiveOrgAdmin(besides: user) }
         user.status = status
         try await sql.raw("""
             UPDATE users SET status = \(bind: status.rawValue) WHERE org_id = \(bind: orgID) AND id = \(bind: user.id)
@@ -110,6 +111,7 @@ extension Tenant {
 
     public func deleteUser(_ id: String, by context: AuditContext) async throws {
         let user = try await requireUser(id)
+        try await ensureAnotherActiveOrgAdmin(besides: user)
         for table in ["group_members", "role_assignments", "user_passwords", "setup_links", "console_sessions"] {
             try await sql.raw(SQLQueryString("DELETE FROM \(table) WHERE org_id = ") + "\(bind: orgID)"
                 + " AND user_id = " + "\(bind: user.id)").run()
@@ -122,6 +124,21 @@ extension Tenant {
         try await sql.raw("""
             UPDATE users SET last_active_at = \(bind: time.microseconds) WHERE org_id = \(bind: orgID) AND id = \(bind: userID)
             """).run()
+    }
+
+    /// An organisation always keeps one active org-admin, or nobody could administer it.
+    /// The audit head is locked first so that two concurrent removals cannot both pass.
+    func ensureAnotherActiveOrgAdmin(besides user: User) async throws {
+        guard user.status == .active, user.roles.contains(.orgAdmin) else { return }
+        _ = try await lockedHead()
+        let others = try await sql.raw("""
+            SELECT COUNT(*) AS n FROM role_assignments r JOIN users u ON u.org_id = r.org_id AND u.id = r.user_id
+            WHERE r.org_id = \(bind: orgID) AND r.role = 'org-admin' AND u.status = 'active' AND u.id <> \(bind: user.id)
+            """).first()!.int("n")
+        if others == 0 {
+            throw RampartError(.conflict,
+                               "This is the organization's last active org-admin; make someone else org-admin first.")
+        }
     }
 
     private func ensureEmailFree(_ email: String) async throws {
