@@ -15,6 +15,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import hashlib
 import tempfile
 import time
 import uuid
@@ -319,7 +320,11 @@ def sqlite(tmp_path) -> Store:
 def pg_migrated(rampart_bin, tmp_path_factory) -> tuple[str, Path]:
     """Migrate the shared PostgreSQL once per session; tests keep apart by fresh organisations."""
     owner, app = pg_urls_from_env()
-    key_dir = tmp_path_factory.mktemp("pg-keys")
+    # Every node and command of one database shares one key-encryption key (the server refuses
+    # another), so the key directory belongs to the database, not to this session: re-running
+    # against a long-lived database keeps working.
+    key_dir = Path(tempfile.gettempdir()) / ("rampart-interop-pg-keys-" + hashlib.sha256(app.encode()).hexdigest()[:16])
+    key_dir.mkdir(exist_ok=True)
     migrate_postgres(rampart_bin, owner, key_dir)
     return app, key_dir
 

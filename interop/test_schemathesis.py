@@ -23,6 +23,13 @@ def report(output: str, limit: int = 250) -> str:
     return tail("\n".join(lines[start:]), limit)
 
 
+# DELETE /api-tokens/{id} is left out: schemathesis reuses ids it has seen in responses, so it
+# finds and revokes the very token it authenticates with, after which every request is a
+# correct 401 and the rest of the run tests nothing. Revocation is tested end to end in
+# Tests/RampartServerTests/AuthenticationTests.swift (and TenantIsolationTests).
+EXCLUDED = ["--exclude-operation-id", "revokeApiToken"]
+
+
 def run_schemathesis(server, token: str, max_examples: int, workdir: Path) -> None:
     assert OPENAPI.is_file(), f"{OPENAPI} is missing: the API must be described by docs/openapi.yaml"
     assert SCHEMATHESIS.is_file(), f"{SCHEMATHESIS} is missing: is interop/requirements.txt installed?"
@@ -35,6 +42,7 @@ def run_schemathesis(server, token: str, max_examples: int, workdir: Path) -> No
         "--seed", "1",
         "--no-color",
         "--generation-database", "none",
+        *EXCLUDED,
     ]
     workdir.mkdir(parents=True, exist_ok=True)
     # From a temp dir: schemathesis writes .hypothesis/ and .schemathesis/ into its cwd.
@@ -48,7 +56,9 @@ def run_schemathesis(server, token: str, max_examples: int, workdir: Path) -> No
         f"schemathesis exited {status}: {' '.join(shown)}\nfull output: {workdir / 'schemathesis.out'}\n"
         f"{report(output)}\n{server.output_tail(20)}"
     )
-    assert "No issues found" in output, tail(output, 40)
+    # Exit 0 is the verdict; warnings (e.g. operations that only ever saw 404s) print a
+    # different closing line, so look for the failures section instead of one wording.
+    assert "Failures:" not in output, tail(output, 40)
 
 
 def test_openapi_conformance_sqlite(rampart_bin, server_factory, sqlite, tmp_path):

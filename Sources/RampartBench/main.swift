@@ -6,13 +6,13 @@ import RampartStorage
 /// Storage-level benchmarks, run by `scripts/bench` in release mode. Prints one JSON object
 /// per result line so the script can tabulate them.
 ///
-///   rampart-bench audit-append --database sqlite:/path/dir | postgres://… [--events N] [--batch B]
+///   rampart-bench audit-append --data-dir DIR [--database postgres://…] [--events N] [--batch B]
 @main
 struct RampartBench {
     static func main() async throws {
         var arguments = Array(CommandLine.arguments.dropFirst())
         guard let name = arguments.first else {
-            FileHandle.standardError.write(Data("usage: rampart-bench audit-append --database … [--events N] [--batch B]\n".utf8))
+            FileHandle.standardError.write(Data("usage: rampart-bench audit-append --data-dir DIR [--database postgres://…] [--events N] [--batch B]\n".utf8))
             exit(2)
         }
         arguments.removeFirst()
@@ -22,15 +22,15 @@ struct RampartBench {
         }
         var logger = Logger(label: "bench")
         logger.logLevel = .error
-        let target = option("--database") ?? "sqlite:/tmp/rampart-bench"
-        let configuration: DatabaseConfiguration = target.hasPrefix("postgres")
-            ? .postgres(url: target)
-            : try .from(dataDirectory: String(target.dropFirst("sqlite:".count)), databaseURL: nil)
+        let dataDirectory = option("--data-dir") ?? "./rampart-bench-data"
+        let configuration = try DatabaseConfiguration.from(dataDirectory: dataDirectory, databaseURL: option("--database"))
+        // The same key file as `rampart serve --data-dir DIR`, so a server can use the store afterwards.
+        let keys = try KeyService(source: .resolve(dataDirectory: dataDirectory))
         switch name {
         case "audit-append":
             let events = Int(option("--events") ?? "") ?? 100_000
             let batch = Int(option("--batch") ?? "") ?? 500
-            try await auditAppend(configuration, events: events, batch: batch, logger: logger)
+            try await auditAppend(configuration, keys: keys, events: events, batch: batch, logger: logger)
         default:
             FileHandle.standardError.write(Data("unknown benchmark \(name)\n".utf8))
             exit(2)
@@ -39,10 +39,10 @@ struct RampartBench {
 
     /// Appends `events` audit events in transactions of `batch`, with the full hash chain,
     /// into a fresh organisation; then verifies the chain it wrote.
-    static func auditAppend(_ configuration: DatabaseConfiguration, events: Int, batch: Int, logger: Logger) async throws {
+    static func auditAppend(_ configuration: DatabaseConfiguration, keys: KeyService, events: Int, batch: Int,
+                            logger: Logger) async throws {
         try await Database.with(configuration, logger: logger) { database in
             if configuration.flavor == .sqlite { try await Migrator(database: database).migrate() }
-            let keys = KeyService(current: .generate())
             let org = try await OrganizationProvisioner(database: database, keys: keys)
                 .create(name: "Bench", slug: "bench-\(UUID().uuidString.prefix(8).lowercased())", region: nil,
                         adminEmail: "bench@example.com", adminName: nil)

@@ -49,8 +49,6 @@ public final class Database: Service, Sendable {
         await driver.close()
     }
 
-    /// Closes the connections; for owners that do not run the database as a service.
-    public func close() async { await driver.close() }
 
     /// Opens the store, runs `body` while the pool runs, then closes it. For the CLI.
     public static func with<R: Sendable>(_ configuration: DatabaseConfiguration, logger: Logger,
