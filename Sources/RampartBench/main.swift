@@ -62,12 +62,10 @@ struct RampartBench {
                 try await database.write(org: orgID) { try await $0.appendAudit(records) }
                 written += count
             }
-            let elapsed = start.duration(to: .now)
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            let seconds = secondsSince(start)
             let verifyStart = ContinuousClock.now
             let report = try await AuditVerifier(database: database).verify(org.organization)
-            let verifyElapsed = verifyStart.duration(to: .now)
-            let verifySeconds = Double(verifyElapsed.components.seconds) + Double(verifyElapsed.components.attoseconds) / 1e18
+            let verifySeconds = secondsSince(verifyStart)
             let result: [String: JSONValue] = [
                 "benchmark": .string("audit-append"), "backend": .string(configuration.flavor.rawValue),
                 "events": .int(Int64(events)), "batch": .int(Int64(batch)),
@@ -77,5 +75,10 @@ struct RampartBench {
             ]
             print(JSONValue.object(result).canonical)
         }
+    }
+
+    static func secondsSince(_ start: ContinuousClock.Instant) -> Double {
+        let elapsed = start.duration(to: .now)
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     }
 }

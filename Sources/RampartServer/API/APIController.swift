@@ -32,10 +32,13 @@ extension APIController {
         return try await services.database.write(org: secret.orgID) { tenant in
             let (principal, token) = try await tenant.principal(for: secret, at: now)
             try principal.require(permission)
+            let result = try await body(tenant, principal.auditContext(context, request: request))
+            // After the work, so that a request that fails (and rolls back) does not count as
+            // the minute's recorded use.
             if services.tokenUsage.shouldRecord(token.id, lastUsed: token.lastUsedAt, now: now) {
                 try await tenant.markAPITokenUsed(token.id, at: now)
             }
-            return try await body(tenant, principal.auditContext(context, request: request))
+            return result
         }
     }
 }

@@ -10,7 +10,6 @@ extension Tenant {
 
     public func revokeRole(_ role: Role, from userID: String, by context: AuditContext) async throws {
         let user = try await requireUser(userID)
-        guard user.roles.contains(role) else { return }
         if role == .orgAdmin { try await ensureAnotherActiveOrgAdmin(besides: user) }
         guard try await removeLink("role_assignments", ("user_id", user.id), ("role", role.rawValue)) else { return }
         try await appendAudit([context.record(.roleRevoked, [.user(user)], details: AuditDetails(["role": .string(role.rawValue)]))])
