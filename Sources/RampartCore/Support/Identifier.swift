@@ -2,6 +2,8 @@ import Foundation
 
 /// Identifiers are time-ordered UUIDs (version 7, RFC 9562) rendered lowercase, so that
 /// ordering by id is ordering by creation and keyset pagination needs no second column.
+///
+/// Ids are checked and rendered byte by byte: every request parses at least two of them.
 public enum Identifier {
     public static func make(at date: Date = Date()) -> String {
         // Two 64-bit draws rather than sixteen byte-sized ones: each draw is a system call.
@@ -16,25 +18,64 @@ public enum Identifier {
         for i in 0..<6 { bytes[i] = UInt8(truncatingIfNeeded: millis >> (8 * (5 - UInt64(i)))) }
         bytes[6] = (bytes[6] & 0x0F) | 0x70
         bytes[8] = (bytes[8] & 0x3F) | 0x80
-        let uuid = UUID(uuid: (bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
-                               bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]))
-        return uuid.uuidString.lowercased()
+        return render(bytes)
     }
 
-    /// Accepts any UUID spelling and returns the canonical lowercase form, or nil.
+    /// Accepts any UUID spelling (either case, with dashes) and returns the canonical
+    /// lowercase form, or nil.
     public static func canonical(_ text: String) -> String? {
-        UUID(uuidString: text).map { $0.uuidString.lowercased() }
+        let utf8 = text.utf8
+        guard utf8.count == 36 else { return nil }
+        var out = [UInt8]()
+        out.reserveCapacity(36)
+        for (index, byte) in utf8.enumerated() {
+            if dashPositions.contains(index) {
+                guard byte == UInt8(ascii: "-") else { return nil }
+                out.append(byte)
+            } else {
+                guard let digit = lowercaseHex(byte) else { return nil }
+                out.append(digit)
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// The 32 hex digits of an id without dashes, as embedded in credentials.
     public static func compact(_ id: String) -> String {
-        id.replacingOccurrences(of: "-", with: "")
+        String(decoding: id.utf8.filter { $0 != UInt8(ascii: "-") }, as: UTF8.self)
     }
 
-    public static func expand(compact: String) -> String? {
-        guard compact.count == 32, compact.allSatisfy({ $0.isHexDigit }) else { return nil }
-        let c = Array(compact.lowercased())
-        let parts = [c[0..<8], c[8..<12], c[12..<16], c[16..<20], c[20..<32]].map { String($0) }
-        return canonical(parts.joined(separator: "-"))
+    public static func expand(compact: some StringProtocol) -> String? {
+        guard compact.utf8.count == 32 else { return nil }
+        var out = [UInt8]()
+        out.reserveCapacity(36)
+        for byte in compact.utf8 {
+            guard let digit = lowercaseHex(byte) else { return nil }
+            if dashPositions.contains(out.count) { out.append(UInt8(ascii: "-")) }
+            out.append(digit)
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    private static let dashPositions: Set<Int> = [8, 13, 18, 23]
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
+    private static func lowercaseHex(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "f"): return byte
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte + 32
+        default: return nil
+        }
+    }
+
+    private static func render(_ bytes: [UInt8]) -> String {
+        var out = [UInt8]()
+        out.reserveCapacity(36)
+        for (index, byte) in bytes.enumerated() {
+            if index == 4 || index == 6 || index == 8 || index == 10 { out.append(UInt8(ascii: "-")) }
+            out.append(hexDigits[Int(byte >> 4)])
+            out.append(hexDigits[Int(byte & 0x0F)])
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 }

@@ -29,13 +29,22 @@ public struct SecretToken: Sendable {
 
     /// Parses a presented secret; nil for anything malformed (the caller answers 401 either way).
     public init?(parsing text: String, as kind: Kind) {
-        guard text.utf8.count <= 128 else { return nil }
-        let parts = text.split(separator: "_", maxSplits: 2, omittingEmptySubsequences: false)
-        guard parts.count == 3, parts[0] == kind.rawValue, let org = Identifier.expand(compact: String(parts[1])),
-              parts[2].utf8.count == 43,
-              parts[2].allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") })
+        let utf8 = text.utf8
+        // kind (3) + "_" + org (32) + "_" + secret (43 base64url characters, 256 bits)
+        guard utf8.count == 80, text.hasPrefix(kind.rawValue + "_"),
+              utf8[utf8.index(utf8.startIndex, offsetBy: 36)] == UInt8(ascii: "_"),
+              let org = Identifier.expand(compact: text.utf8.dropFirst(4).prefix(32).asSubstring),
+              utf8.dropFirst(37).allSatisfy(Self.isBase64URL)
         else { return nil }
         self.init(kind: kind, orgID: org, text: text)
+    }
+
+    private static func isBase64URL(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+             UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"): return true
+        default: return false
+        }
     }
 
     public var hash: String { SecretToken.hash(text) }
@@ -43,6 +52,10 @@ public struct SecretToken: Sendable {
     public static func hash(_ text: String) -> String {
         SHA256.hash(data: Data(text.utf8)).hexString
     }
+}
+
+private extension Substring.UTF8View {
+    var asSubstring: Substring { Substring(self) }
 }
 
 extension Data {

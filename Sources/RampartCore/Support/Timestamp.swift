@@ -14,17 +14,32 @@ public struct Timestamp: Hashable, Comparable, Sendable, Codable {
     public func adding(seconds: Double) -> Timestamp { Timestamp(microseconds: microseconds + Int64(seconds * 1_000_000)) }
     public static func < (a: Timestamp, b: Timestamp) -> Bool { a.microseconds < b.microseconds }
 
-    /// RFC 3339 with milliseconds in UTC, the API's time format.
+    /// RFC 3339 with milliseconds in UTC, the API's time format. Written digit by digit
+    /// (days to civil date as in Hinnant's chrono algorithms): it runs for every time in every response.
     public var rfc3339: String {
-        let millis = microseconds / 1000
-        let seconds = floorDiv(millis, 1000)
-        let fraction = millis - seconds * 1000
-        var tm = tm()
-        var t = time_t(seconds)
-        gmtime_r(&t, &tm)
-        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-                      Int(tm.tm_year) + 1900, Int(tm.tm_mon) + 1, Int(tm.tm_mday),
-                      Int(tm.tm_hour), Int(tm.tm_min), Int(tm.tm_sec), Int(fraction))
+        let millis = floorDiv(microseconds, 1000)
+        let days = floorDiv(millis, 86_400_000)
+        let msOfDay = millis - days * 86_400_000
+        let (year, month, day) = civilDate(daysSinceEpoch: days)
+        var out = [UInt8]()
+        out.reserveCapacity(24)
+        func digits(_ value: Int64, _ width: Int) {
+            var divisor: Int64 = 1
+            for _ in 1..<width { divisor *= 10 }
+            var rest = value
+            for _ in 0..<width {
+                out.append(UInt8(ascii: "0") + UInt8(rest / divisor % 10))
+                rest %= divisor
+                divisor /= 10
+            }
+        }
+        digits(year, 4); out.append(UInt8(ascii: "-")); digits(month, 2); out.append(UInt8(ascii: "-")); digits(day, 2)
+        out.append(UInt8(ascii: "T"))
+        digits(msOfDay / 3_600_000, 2); out.append(UInt8(ascii: ":"))
+        digits(msOfDay / 60_000 % 60, 2); out.append(UInt8(ascii: ":"))
+        digits(msOfDay / 1000 % 60, 2); out.append(UInt8(ascii: "."))
+        digits(msOfDay % 1000, 3); out.append(UInt8(ascii: "Z"))
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Parses RFC 3339 date-times ("2026-11-27T08:00:00Z", with optional fraction and offset).
@@ -77,4 +92,17 @@ public struct Timestamp: Hashable, Comparable, Sendable, Codable {
 
 private func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
     a >= 0 ? a / b : -((-a + b - 1) / b)
+}
+
+/// Year, month and day of the proleptic Gregorian calendar for days since 1970-01-01.
+private func civilDate(daysSinceEpoch: Int64) -> (year: Int64, month: Int64, day: Int64) {
+    let z = daysSinceEpoch + 719_468
+    let era = floorDiv(z, 146_097)
+    let dayOfEra = z - era * 146_097
+    let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+    let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+    let monthIndex = (5 * dayOfYear + 2) / 153
+    let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
+    let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
+    return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
 }

@@ -17,13 +17,21 @@ struct APITokenAuthenticator: RouterMiddleware {
     {
         guard let header = request.headers[.authorization], header.count > 7,
               header.prefix(7).lowercased() == "bearer ",
-              let secret = SecretToken(parsing: String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces),
-                                       as: .apiToken)
+              let secret = SecretToken(parsing: String(header.dropFirst(7).trimmingSpaces), as: .apiToken)
         else { throw Self.unauthorized }
         var context = context
         context.credential = secret
         context.logger[metadataKey: "org_id"] = .string(secret.orgID)
         return try await next(request, context)
+    }
+}
+
+private extension Substring {
+    var trimmingSpaces: Substring {
+        var trimmed = self
+        while let first = trimmed.first, first == " " || first == "\t" { trimmed.removeFirst() }
+        while let last = trimmed.last, last == " " || last == "\t" { trimmed.removeLast() }
+        return trimmed
     }
 }
 

@@ -26,10 +26,25 @@ final class AsyncPool<Resource: Sendable>: Sendable {
         return try await body(resource)
     }
 
+    /// Waits until every resource is idle and runs `body` with all of them (to close them).
+    func withAll(_ body: ([Resource]) -> Void) async {
+        var taken: [Resource] = []
+        for _ in all { taken.append(await acquire()) }
+        body(taken)
+        for resource in taken { release(resource) }
+    }
+
     var inUse: Int { state.withLockedValue { $0.inUse } }
 
     private func acquire() async -> Resource {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Resource, Never>) in
+        // The common case takes an idle resource without suspending the task.
+        let idle: Resource? = state.withLockedValue { s in
+            guard let r = s.idle.popLast() else { return nil }
+            s.inUse += 1
+            return r
+        }
+        if let idle { return idle }
+        return await withCheckedContinuation { (continuation: CheckedContinuation<Resource, Never>) in
             let ready: Resource? = state.withLockedValue { s in
                 if let r = s.idle.popLast() {
                     s.inUse += 1

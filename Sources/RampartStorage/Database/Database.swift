@@ -3,7 +3,6 @@ import Logging
 import PostgresKit
 import _ConnectionPoolModule
 import RampartCore
-import SQLiteKit
 import ServiceLifecycle
 
 /// The store: transactions scoped to one organisation, or global ones for the few
@@ -17,7 +16,7 @@ public final class Database: Service, Sendable {
         switch configuration {
         case .sqlite(let path):
             do {
-                return Database(driver: try await SQLiteDriver.open(path: path, logger: logger),
+                return Database(driver: try SQLiteDriver.open(path: path, logger: logger),
                                 configuration: configuration, logger: logger)
             } catch let error as RampartError {
                 throw error
@@ -121,10 +120,10 @@ public final class Database: Service, Sendable {
             }
             throw RampartError(.databaseUnavailable, "The database is unavailable; try again shortly.")
         } catch let error as SQLiteError {
-            if error.reason == .constraintUniqueFailed || error.reason == .constraintPrimaryKeyFailed {
+            if error.isUniqueViolation {
                 throw RampartError(.conflict, "A record with the same unique value already exists.")
             }
-            if [.busy, .locked, .ioError, .cantOpen, .full, .readOnly].contains(error.reason) {
+            if error.isUnavailable {
                 throw RampartError(.databaseUnavailable, "The database is unavailable; try again shortly.")
             }
             throw error

@@ -78,14 +78,12 @@ extension Tenant {
 
     public func groupMembers(_ groupID: String, page: PageRequest = PageRequest()) async throws -> Page<User> {
         let group = try await requireGroup(groupID)
-        var q = SQLQueryString("""
-            SELECT u.* FROM users u JOIN group_members m ON m.org_id = u.org_id AND m.user_id = u.id
-            WHERE m.org_id = 
-            """) + "\(bind: orgID)" + " AND m.group_id = " + "\(bind: group.id)"
+        var q = SQLQueryString(userSelect)
+            + " JOIN group_members m ON m.org_id = u.org_id AND m.user_id = u.id WHERE m.org_id = " + "\(bind: orgID)"
+            + " AND m.group_id = " + "\(bind: group.id)"
         if let after = page.after { q = q + " AND u.id > " + "\(bind: after)" }
         q = q + " ORDER BY u.id LIMIT " + "\(bind: page.limit + 1)"
-        let users = try await withRoles(try await sql.raw(q).all().map(Self.decodeUser))
-        return page.page(users, id: \.id)
+        return page.page(try await sql.raw(q).all().map(Self.decodeUser), id: \.id)
     }
 
     public func groupsOf(user userID: String) async throws -> [Group] {

@@ -12,9 +12,8 @@ public struct UserFilter: Sendable {
 
 extension Tenant {
     public func user(_ id: String) async throws -> User? {
-        guard let row = try await sql.raw("SELECT * FROM users WHERE org_id = \(bind: orgID) AND id = \(bind: id)").first()
-        else { return nil }
-        return try await withRoles([try Self.decodeUser(row)]).first
+        try await sql.raw(SQLQueryString(userSelect) + " WHERE u.org_id = " + "\(bind: orgID)" + " AND u.id = " + "\(bind: id)")
+            .first().map(Self.decodeUser)
     }
 
     public func requireUser(_ id: String) async throws -> User {
@@ -24,25 +23,22 @@ extension Tenant {
 
     public func user(email: String) async throws -> User? {
         let key = email.trimmingCharacters(in: .whitespaces).lowercased()
-        guard let row = try await sql.raw("SELECT * FROM users WHERE org_id = \(bind: orgID) AND email = \(bind: key)")
-            .first()
-        else { return nil }
-        return try await withRoles([try Self.decodeUser(row)]).first
+        return try await sql.raw(SQLQueryString(userSelect) + " WHERE u.org_id = " + "\(bind: orgID)" + " AND u.email = " + "\(bind: key)")
+            .first().map(Self.decodeUser)
     }
 
     public func users(_ filter: UserFilter = UserFilter(), page: PageRequest = PageRequest()) async throws -> Page<User> {
-        var q = SQLQueryString("SELECT * FROM users WHERE org_id = ") + "\(bind: orgID)"
-        if let email = filter.email { q = q + " AND email = " + "\(bind: email.trimmingCharacters(in: .whitespaces).lowercased())" }
+        var q = SQLQueryString(userSelect) + " WHERE u.org_id = " + "\(bind: orgID)"
+        if let email = filter.email { q = q + " AND u.email = " + "\(bind: email.trimmingCharacters(in: .whitespaces).lowercased())" }
         if let status = filter.status { q = q + " AND status = " + "\(bind: status.rawValue)" }
         if let search = filter.search?.lowercased(), !search.isEmpty {
             let pattern = "%" + Self.escapeLike(search) + "%"
             q = q + " AND (email LIKE " + "\(bind: pattern)" + SQLQueryString(" ESCAPE '\\' OR LOWER(display_name) LIKE ")
                 + "\(bind: pattern)" + SQLQueryString(" ESCAPE '\\')")
         }
-        if let after = page.after { q = q + " AND id > " + "\(bind: after)" }
-        q = q + " ORDER BY id LIMIT " + "\(bind: page.limit + 1)"
-        let users = try await withRoles(try await sql.raw(q).all().map(Self.decodeUser))
-        return page.page(users, id: \.id)
+        if let after = page.after { q = q + " AND u.id > " + "\(bind: after)" }
+        q = q + " ORDER BY u.id LIMIT " + "\(bind: page.limit + 1)"
+        return page.page(try await sql.raw(q).all().map(Self.decodeUser), id: \.id)
     }
 
     public func userCount(status: UserStatus? = nil) async throws -> Int64 {
@@ -147,25 +143,17 @@ extension Tenant {
         }
     }
 
-    func withRoles(_ users: [User]) async throws -> [User] {
-        guard !users.isEmpty else { return users }
-        let ids = users.map(\.id)
-        let rows = try await sql.select().columns("user_id", "role").from("role_assignments")
-            .where("org_id", .equal, orgID).where("user_id", .in, ids).all()
-        var roles: [String: [Role]] = [:]
-        for row in rows {
-            if let role = Role(rawValue: try row.string("role")) { roles[try row.string("user_id"), default: []].append(role) }
-        }
-        return users.map { user in
-            var user = user
-            user.roles = (roles[user.id] ?? []).sorted(by: >)
-            return user
-        }
+    /// Users (as `u`) with their roles in the same row, so that reading a user is one statement.
+    var userSelect: String {
+        let roles = flavor == .postgres ? "string_agg(r.role, ',')" : "group_concat(r.role, ',')"
+        return "SELECT u.*, (SELECT \(roles) FROM role_assignments r WHERE r.org_id = u.org_id AND r.user_id = u.id) AS roles FROM users u"
     }
 
     static func decodeUser(_ row: any SQLRow) throws -> User {
         User(id: try row.string("id"), email: try row.string("email"), displayName: try row.string("display_name"),
-             status: UserStatus(rawValue: try row.string("status")) ?? .deactivated, roles: [],
+             status: UserStatus(rawValue: try row.string("status")) ?? .deactivated,
+             roles: (try row.optionalString("roles") ?? "").split(separator: ",").compactMap { Role(rawValue: String($0)) }
+                .sorted(by: >),
              createdAt: try row.timestamp("created_at"), lastActiveAt: try row.optionalTimestamp("last_active_at"))
     }
 }

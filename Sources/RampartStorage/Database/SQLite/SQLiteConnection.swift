@@ -1,0 +1,140 @@
+import CSQLite
+import Foundation
+
+/// One connection to the SQLite file, running statements on the caller's thread.
+///
+/// Why not sqlite-nio: it sends every statement to a thread pool and every result row back
+/// to an event loop, three thread hand-offs per statement, and prepares each statement
+/// anew. A request is a handful of statements that each take microseconds inside SQLite,
+/// so the hand-offs were most of its cost (see docs/design.md, "The SQLite backend").
+///
+/// A connection is leased to one transaction at a time (`AsyncPool`), which is what
+/// SQLite's multi-thread mode asks for; hence `@unchecked Sendable`.
+final class SQLiteConnection: @unchecked Sendable {
+    private var handle: OpaquePointer?
+    /// Prepared statements by SQL text. SQLKit renders the same text for the same query
+    /// shape, so the few dozen shapes the repositories use are each compiled once.
+    private var statements: [String: SQLiteStatement] = [:]
+    private static let statementCacheLimit = 256
+
+    init(path: String, readOnly: Bool) throws {
+        var handle: OpaquePointer?
+        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
+        let status = sqlite3_open_v2(path, &handle, flags, nil)
+        guard status == SQLITE_OK, let handle else {
+            let error = SQLiteError(code: status, message: handle.map { String(cString: sqlite3_errmsg($0)) } ?? "")
+            sqlite3_close_v2(handle)
+            throw error
+        }
+        self.handle = handle
+        // Waits for a writer in another process (the CLI) instead of failing at once.
+        sqlite3_busy_timeout(handle, 10_000)
+        // NORMAL with WAL is durable against process crashes (SIGKILL), which is what an
+        // acknowledged write promises; FULL would add an fsync per commit for power loss.
+        var pragmas = ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=OFF"]
+        // A reader cannot write even by mistake.
+        if readOnly { pragmas.append("PRAGMA query_only=ON") }
+        for pragma in pragmas { try run(pragma) }
+    }
+
+    deinit { close() }
+
+    /// Runs one statement; `onRow` sees each result row.
+    func run(_ sql: String, _ binds: [SQLiteValue] = [], onRow: ((SQLiteRow) -> Void)? = nil) throws {
+        guard let handle else { throw SQLiteError(code: SQLITE_CANTOPEN, message: "the connection is closed") }
+        let statement: SQLiteStatement
+        if let cached = statements[sql] {
+            statement = cached
+        } else {
+            statement = try SQLiteStatement(sql, on: handle)
+            if statements.count >= Self.statementCacheLimit { statements.removeAll() }
+            statements[sql] = statement
+        }
+        try statement.run(binds, on: handle, onRow: onRow)
+    }
+
+    func close() {
+        statements.removeAll()  // finalizes them, which must happen before the close
+        if let handle { sqlite3_close_v2(handle) }
+        handle = nil
+    }
+}
+
+/// A compiled statement, reset after every run so it can be reused.
+final class SQLiteStatement {
+    private let handle: OpaquePointer
+    private var columns: [String]
+
+    init(_ sql: String, on connection: OpaquePointer) throws {
+        var handle: OpaquePointer?
+        var rest = ""
+        let status = sql.withCString { text in
+            var tail: UnsafePointer<CChar>?
+            defer { rest = tail.map { String(cString: $0) } ?? "" }
+            return sqlite3_prepare_v3(connection, text, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &handle, &tail)
+        }
+        guard status == SQLITE_OK, let handle else { throw SQLiteError(connection, status) }
+        // Only the first statement of a string would run: refuse rather than drop the rest.
+        guard rest.allSatisfy({ $0.isWhitespace || $0 == ";" }) else {
+            sqlite3_finalize(handle)
+            throw SQLiteError(code: SQLITE_MISUSE, message: "one statement per query")
+        }
+        self.handle = handle
+        self.columns = Self.columnNames(handle)
+    }
+
+    deinit { sqlite3_finalize(handle) }
+
+    func run(_ binds: [SQLiteValue], on connection: OpaquePointer, onRow: ((SQLiteRow) -> Void)?) throws {
+        defer {
+            sqlite3_reset(handle)
+            sqlite3_clear_bindings(handle)
+        }
+        for (index, value) in binds.enumerated() {
+            let status = value.bind(to: handle, at: Int32(index + 1))
+            guard status == SQLITE_OK else { throw SQLiteError(connection, status) }
+        }
+        // A schema change can recompile the statement with other columns.
+        if Int(sqlite3_column_count(handle)) != columns.count { columns = Self.columnNames(handle) }
+        while true {
+            let status = sqlite3_step(handle)
+            if status == SQLITE_DONE { return }
+            guard status == SQLITE_ROW else { throw SQLiteError(connection, status) }
+            guard let onRow else { continue }
+            var values: [SQLiteValue] = []
+            values.reserveCapacity(columns.count)
+            for index in 0..<Int32(columns.count) { values.append(SQLiteValue(column: index, of: handle)) }
+            onRow(SQLiteRow(columns: columns, values: values))
+        }
+    }
+
+    private static func columnNames(_ handle: OpaquePointer) -> [String] {
+        (0..<sqlite3_column_count(handle)).map { String(cString: sqlite3_column_name(handle, $0)) }
+    }
+}
+
+/// A failure SQLite reported, by its extended result code. The message names tables and
+/// columns at most, never the values bound.
+struct SQLiteError: Error, CustomStringConvertible {
+    let code: Int32
+    let message: String
+
+    init(code: Int32, message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    /// `status` is the extended code the failing call returned (the connection opts in).
+    init(_ connection: OpaquePointer, _ status: Int32) {
+        self.init(code: status, message: String(cString: sqlite3_errmsg(connection)))
+    }
+
+    var primaryCode: Int32 { code & 0xff }
+    /// SQLITE_CONSTRAINT_UNIQUE and _PRIMARYKEY, macros Swift does not import.
+    var isUniqueViolation: Bool { code == SQLITE_CONSTRAINT | (8 << 8) || code == SQLITE_CONSTRAINT | (6 << 8) }
+    /// The store cannot be used right now: locked for too long, unreadable or full.
+    var isUnavailable: Bool {
+        [SQLITE_BUSY, SQLITE_LOCKED, SQLITE_IOERR, SQLITE_CANTOPEN, SQLITE_FULL, SQLITE_READONLY].contains(primaryCode)
+    }
+    var description: String { "SQLite error \(code): \(message)" }
+}

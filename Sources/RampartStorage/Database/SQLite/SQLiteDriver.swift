@@ -1,0 +1,72 @@
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import RampartCore
+import SQLKit
+
+/// The embedded backend: one file in WAL mode, one writer connection, a few readers.
+///
+/// Statements run on the calling task's thread (see `SQLiteConnection`). A read inside
+/// WAL never waits for the writer; writes of this process queue for the one writer
+/// connection in `AsyncPool`, so only another process writing the same file (the CLI)
+/// can make a statement wait, for at most the busy timeout.
+final class SQLiteDriver: DatabaseDriver {
+    let flavor = SQLFlavor.sqlite
+    private let writer: AsyncPool<SQLiteConnection>
+    private let readers: AsyncPool<SQLiteConnection>
+    private let logger: Logger
+
+    static func open(path: String, readers readerCount: Int = 4, logger: Logger) throws -> SQLiteDriver {
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
+        let writer = try SQLiteConnection(path: path, readOnly: false)
+        let readers = try (0..<readerCount).map { _ in try SQLiteConnection(path: path, readOnly: true) }
+        // The file holds every organisation's data: owner-only.
+        chmod(path, 0o600)
+        return SQLiteDriver(writer: AsyncPool([writer]), readers: AsyncPool(readers), logger: logger)
+    }
+
+    private init(writer: AsyncPool<SQLiteConnection>, readers: AsyncPool<SQLiteConnection>, logger: Logger) {
+        self.writer = writer
+        self.readers = readers
+        self.logger = logger
+    }
+
+    func transaction<R: Sendable>(tenant: String?, readOnly: Bool,
+                                  _ body: @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
+        try await (readOnly ? readers : writer).withResource { connection in
+            try connection.run(readOnly ? "BEGIN DEFERRED" : "BEGIN IMMEDIATE")
+            do {
+                let result = try await body(SQLiteSession(connection: connection, logger: logger))
+                try connection.run("COMMIT")
+                return result
+            } catch {
+                try? connection.run("ROLLBACK")
+                throw error
+            }
+        }
+    }
+
+    func withConnection<R: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
+        try await writer.withResource { try await body(SQLiteSession(connection: $0, logger: logger)) }
+    }
+
+    func ping() async throws {
+        try await readers.withResource { try $0.run("SELECT 1") }
+    }
+
+    func run() async throws {}
+
+    private let closed = NIOLockedValueBox(false)
+
+    func close() async {
+        guard !closed.withLockedValue({ was in defer { was = true }; return was }) else { return }
+        // Each connection is closed under its lease, never under a running statement.
+        await writer.withAll { $0.forEach { $0.close() } }
+        await readers.withAll { $0.forEach { $0.close() } }
+    }
+
+    var connectionsInUse: Int { writer.inUse + readers.inUse }
+    var connectionCapacity: Int { writer.capacity + readers.capacity }
+}

@@ -1,0 +1,151 @@
+import CSQLite
+import Foundation
+import SQLKit
+
+/// A value as SQLite stores it.
+enum SQLiteValue: Sendable, Equatable {
+    case null
+    case integer(Int64)
+    case real(Double)
+    case text(String)
+    case blob([UInt8])
+
+    /// SQLite copies bound text and blobs before the call returns.
+    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+    func bind(to statement: OpaquePointer, at index: Int32) -> Int32 {
+        switch self {
+        case .null: return sqlite3_bind_null(statement, index)
+        case .integer(let value): return sqlite3_bind_int64(statement, index, value)
+        case .real(let value): return sqlite3_bind_double(statement, index, value)
+        case .text(var value):
+            return value.withUTF8 {
+                sqlite3_bind_text(statement, index, UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self),
+                                  Int32($0.count), Self.transient)
+            }
+        case .blob(let bytes):
+            return bytes.withUnsafeBytes { sqlite3_bind_blob(statement, index, $0.baseAddress, Int32($0.count), Self.transient) }
+        }
+    }
+
+    init(column: Int32, of statement: OpaquePointer) {
+        switch sqlite3_column_type(statement, column) {
+        case SQLITE_INTEGER: self = .integer(sqlite3_column_int64(statement, column))
+        case SQLITE_FLOAT: self = .real(sqlite3_column_double(statement, column))
+        case SQLITE_TEXT:
+            let count = Int(sqlite3_column_bytes(statement, column))
+            self = .text(sqlite3_column_text(statement, column).map {
+                String(decoding: UnsafeBufferPointer(start: $0, count: count), as: UTF8.self)
+            } ?? "")
+        case SQLITE_BLOB:
+            let count = Int(sqlite3_column_bytes(statement, column))
+            self = .blob(sqlite3_column_blob(statement, column).map {
+                Array(UnsafeRawBufferPointer(start: $0, count: count))
+            } ?? [])
+        default: self = .null
+        }
+    }
+}
+
+// MARK: - Binds in
+
+extension SQLiteValue {
+    /// What SQLKit hands over as a bind. The types the repositories bind are taken directly;
+    /// anything else (an enum, an optional that is nil) goes through its JSON form, the way
+    /// sqlite-kit stores values it has no column type for.
+    init(bind: any Encodable & Sendable) throws {
+        switch bind {
+        case let value as String: self = .text(value)
+        case let value as Int64: self = .integer(value)
+        case let value as Int: self = .integer(Int64(value))
+        case let value as Bool: self = .integer(value ? 1 : 0)
+        case let value as Double: self = .real(value)
+        case let value as [UInt8]: self = .blob(value)
+        default: self = try Self.viaJSON(bind)
+        }
+    }
+
+    private static func viaJSON(_ value: any Encodable) throws -> SQLiteValue {
+        let data = try JSONEncoder().encode(value)
+        let json = String(decoding: data, as: UTF8.self)
+        switch data.first {
+        case UInt8(ascii: "n"): return .null
+        case UInt8(ascii: "t"): return .integer(1)
+        case UInt8(ascii: "f"): return .integer(0)
+        case UInt8(ascii: "\""): return .text(try JSONDecoder().decode(String.self, from: data))
+        default:
+            if let integer = Int64(json) { return .integer(integer) }
+            if let real = Double(json) { return .real(real) }
+            return .text(json)  // an object or array, stored as its JSON
+        }
+    }
+}
+
+// MARK: - Rows out
+
+/// A result row. Column names are shared by all rows of a statement.
+struct SQLiteRow: SQLRow {
+    let columns: [String]
+    let values: [SQLiteValue]
+
+    var allColumns: [String] { columns }
+
+    func contains(column: String) -> Bool { columns.contains(column) }
+
+    func decodeNil(column: String) throws -> Bool { try value(column) == .null }
+
+    func decode<D: Decodable>(column: String, as type: D.Type) throws -> D {
+        let value = try value(column)
+        switch (value, type) {
+        case (.text(let text), is String.Type), (.text(let text), is String?.Type): return text as! D
+        case (.integer(let number), is Int64.Type), (.integer(let number), is Int64?.Type): return number as! D
+        case (.integer(let number), is Int.Type), (.integer(let number), is Int?.Type): return Int(number) as! D
+        case (.null, is any ExpressibleByNilLiteral.Type): return (type as! any ExpressibleByNilLiteral.Type).init(nilLiteral: ()) as! D
+        case (.null, _): throw DecodingError.valueNotFound(type, .init(codingPath: [], debugDescription: "column \(column) is NULL"))
+        default: return try decodeViaJSON(value, as: type, column: column)
+        }
+    }
+
+    private func value(_ column: String) throws -> SQLiteValue {
+        guard let index = columns.firstIndex(of: column) else {
+            throw DecodingError.keyNotFound(SQLCodingKey(column), .init(codingPath: [], debugDescription: "no column \(column)"))
+        }
+        return values[index]
+    }
+
+    private func decodeViaJSON<D: Decodable>(_ value: SQLiteValue, as type: D.Type, column: String) throws -> D {
+        let json: Any
+        switch value {
+        case .null: json = NSNull()
+        case .integer(let number): json = number
+        case .real(let number): json = number
+        case .text(let text): json = text
+        case .blob(let bytes): json = Data(bytes).base64EncodedString()
+        }
+        do {
+            return try JSONDecoder().decode(D.self, from: JSONSerialization.data(withJSONObject: json, options: .fragmentsAllowed))
+        } catch {
+            throw DecodingError.typeMismatch(type, .init(codingPath: [], debugDescription: "column \(column) holds \(value.kind)"))
+        }
+    }
+}
+
+private extension SQLiteValue {
+    var kind: String {
+        switch self {
+        case .null: "NULL"
+        case .integer: "an integer"
+        case .real: "a real"
+        case .text: "text"
+        case .blob: "a blob"
+        }
+    }
+}
+
+private struct SQLCodingKey: CodingKey {
+    let stringValue: String
+    var intValue: Int? { nil }
+    init(_ string: String) { stringValue = string }
+    init?(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
+}
