@@ -19,11 +19,15 @@ public enum AuditChain {
         func field(_ s: String?) {
             // A missing value and an empty one must differ: nil is length 0xFFFFFFFF.
             guard let s else {
-                bytes.append(contentsOf: [0xFF, 0xFF, 0xFF, 0xFF])
+                for _ in 0..<4 { bytes.append(0xFF) }
                 return
             }
             let n = UInt32(s.utf8.count)
-            bytes.append(contentsOf: [UInt8(n >> 24), UInt8((n >> 16) & 0xFF), UInt8((n >> 8) & 0xFF), UInt8(n & 0xFF)])
+            // Four single appends: an array literal here would allocate for every field.
+            bytes.append(UInt8(n >> 24))
+            bytes.append(UInt8((n >> 16) & 0xFF))
+            bytes.append(UInt8((n >> 8) & 0xFF))
+            bytes.append(UInt8(n & 0xFF))
             bytes.append(contentsOf: s.utf8)
         }
         field("rampart.audit.v1")

@@ -6,14 +6,7 @@ import Foundation
 /// Ids are checked and rendered byte by byte: every request parses at least two of them.
 public enum Identifier {
     public static func make(at date: Date = Date()) -> String {
-        // Two 64-bit draws rather than sixteen byte-sized ones: each draw is a system call.
-        var rng = SystemRandomNumberGenerator()
-        let high = rng.next() as UInt64, low = rng.next() as UInt64
-        var bytes = [UInt8](repeating: 0, count: 16)
-        for i in 0..<8 {
-            bytes[i] = UInt8(truncatingIfNeeded: high >> (8 * UInt64(i)))
-            bytes[8 + i] = UInt8(truncatingIfNeeded: low >> (8 * UInt64(i)))
-        }
+        var bytes = randomBytes(16)
         let millis = UInt64(max(0, date.timeIntervalSince1970 * 1000))
         for i in 0..<6 { bytes[i] = UInt8(truncatingIfNeeded: millis >> (8 * (5 - UInt64(i)))) }
         bytes[6] = (bytes[6] & 0x0F) | 0x70
@@ -55,6 +48,18 @@ public enum Identifier {
             out.append(digit)
         }
         return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The C library's arc4random (getrandom underneath) fills all sixteen bytes in one call.
+    private static func randomBytes(_ count: Int) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        #if canImport(Glibc)
+        bytes.withUnsafeMutableBytes { arc4random_buf($0.baseAddress!, count) }
+        #else
+        var rng = SystemRandomNumberGenerator()
+        for i in 0..<count { bytes[i] = rng.next() }
+        #endif
+        return bytes
     }
 
     private static let dashPositions: Set<Int> = [8, 13, 18, 23]

@@ -67,18 +67,20 @@ extension Data {
 
 extension Sequence where Element == UInt8 {
     public var hexString: String {
-        let digits = Array("0123456789abcdef".utf8)
         var out = [UInt8]()
+        out.reserveCapacity(underestimatedCount * 2)
         for byte in self {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0F)])
+            out.append(hexDigits[Int(byte >> 4)])
+            out.append(hexDigits[Int(byte & 0x0F)])
         }
         return String(decoding: out, as: UTF8.self)
     }
 }
 
+private let hexDigits = Array("0123456789abcdef".utf8)
+
 extension SHA256.Digest {
-    public var hexString: String { Array(self).hexString }
+    public var hexString: String { withUnsafeBytes { $0.hexString } }
 }
 
 /// Compares two secrets' representations without leaking where they differ.

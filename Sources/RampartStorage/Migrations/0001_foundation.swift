@@ -6,7 +6,7 @@ extension Migration {
         tenantTables: ["users", "role_assignments", "user_groups", "group_members", "products", "product_access",
                        "api_tokens", "user_passwords", "setup_links", "console_sessions", "org_keys",
                        "audit_heads", "audit_events", "audit_event_targets"]
-    ) { _ in
+    ) { flavor in
         [
             """
             CREATE TABLE organizations (
@@ -22,7 +22,7 @@ extension Migration {
             """
             CREATE TABLE role_assignments (
                 org_id TEXT NOT NULL, user_id TEXT NOT NULL, role TEXT NOT NULL, created_at BIGINT NOT NULL,
-                PRIMARY KEY (org_id, user_id, role))
+                PRIMARY KEY (org_id, user_id, role))\(flavor.clusteredByKey)
             """,
             """
             CREATE TABLE user_groups (
@@ -33,7 +33,7 @@ extension Migration {
             """
             CREATE TABLE group_members (
                 org_id TEXT NOT NULL, group_id TEXT NOT NULL, user_id TEXT NOT NULL, created_at BIGINT NOT NULL,
-                PRIMARY KEY (org_id, group_id, user_id))
+                PRIMARY KEY (org_id, group_id, user_id))\(flavor.clusteredByKey)
             """,
             "CREATE INDEX group_members_by_user ON group_members (org_id, user_id)",
             """
@@ -45,7 +45,7 @@ extension Migration {
             """
             CREATE TABLE product_access (
                 org_id TEXT NOT NULL, product_id TEXT NOT NULL, group_id TEXT NOT NULL, created_at BIGINT NOT NULL,
-                PRIMARY KEY (org_id, product_id, group_id))
+                PRIMARY KEY (org_id, product_id, group_id))\(flavor.clusteredByKey)
             """,
             "CREATE INDEX product_access_by_group ON product_access (org_id, group_id)",
             """
@@ -81,7 +81,7 @@ extension Migration {
             """
             CREATE TABLE audit_heads (
                 org_id TEXT NOT NULL, last_seq BIGINT NOT NULL, last_hash TEXT NOT NULL,
-                PRIMARY KEY (org_id))
+                PRIMARY KEY (org_id))\(flavor.clusteredByKey)
             """,
             """
             CREATE TABLE audit_events (
@@ -97,7 +97,7 @@ extension Migration {
             """
             CREATE TABLE audit_event_targets (
                 org_id TEXT NOT NULL, target_id TEXT NOT NULL, seq BIGINT NOT NULL,
-                PRIMARY KEY (org_id, target_id, seq))
+                PRIMARY KEY (org_id, target_id, seq))\(flavor.clusteredByKey)
             """,
         ]
     }

@@ -10,4 +10,8 @@ struct Migration: Sendable {
 extension SQLFlavor {
     /// Raw bytes are kept as base64 text on both backends so that every query reads the same.
     var blob: String { "TEXT" }
+
+    /// Ends a CREATE TABLE whose rows are small and always found by their primary key: on
+    /// SQLite the table is then stored in its key's B-tree, one write per row instead of two.
+    var clusteredByKey: String { self == .sqlite ? " WITHOUT ROWID" : "" }
 }

@@ -25,30 +25,18 @@ extension Tenant {
             events.append(event)
             targetRows += Set(record.targets.map(\.id)).sorted().map { (event.sequence, $0) }
         }
-        // Multi-row inserts: one statement per chunk keeps batched appends fast on both backends.
-        for chunk in events.chunked(500) {
-            let insert = sql.insert(into: "audit_events")
-                .columns("org_id", "seq", "id", "occurred_at", "action", "outcome", "actor_type", "actor_id",
-                         "actor_name", "actor_ip", "actor_user_agent", "targets", "request_id", "details",
-                         "prev_hash", "hash")
-            for e in chunk {
-                let row: [any Encodable & Sendable] = [
-                    e.orgID, e.sequence, e.id, e.occurredAt.microseconds, e.action, e.outcome, e.actor.type.rawValue,
-                    e.actor.id, e.actor.name, e.actor.ip, e.actor.userAgent, e.targetsJSON, e.requestID, e.detailsJSON,
-                    e.previousHash, e.hash,
-                ]
-                insert.values(row)
-            }
-            try await insert.run()
-        }
-        for chunk in targetRows.chunked(1000) {
-            let insert = sql.insert(into: "audit_event_targets").columns("org_id", "target_id", "seq")
-            for row in chunk {
-                let values: [any Encodable & Sendable] = [orgID, row.targetID, row.sequence]
-                insert.values(values)
-            }
-            try await insert.run()
-        }
+        try await insertRows(
+            into: "audit_events",
+            columns: ["org_id", "seq", "id", "occurred_at", "action", "outcome", "actor_type", "actor_id", "actor_name",
+                      "actor_ip", "actor_user_agent", "targets", "request_id", "details", "prev_hash", "hash"],
+            rows: events.map { e in
+                [ColumnValue(e.orgID), ColumnValue(e.sequence), ColumnValue(e.id), ColumnValue(e.occurredAt.microseconds),
+                 ColumnValue(e.action), ColumnValue(e.outcome), ColumnValue(e.actor.type.rawValue), ColumnValue(e.actor.id),
+                 ColumnValue(e.actor.name), ColumnValue(e.actor.ip), ColumnValue(e.actor.userAgent), ColumnValue(e.targetsJSON),
+                 ColumnValue(e.requestID), ColumnValue(e.detailsJSON), ColumnValue(e.previousHash), ColumnValue(e.hash)]
+            })
+        try await insertRows(into: "audit_event_targets", columns: ["org_id", "target_id", "seq"],
+                             rows: targetRows.map { [ColumnValue(orgID), ColumnValue($0.targetID), ColumnValue($0.sequence)] })
         try await sql.raw("""
             UPDATE audit_heads SET last_seq = \(bind: head.sequence), last_hash = \(bind: head.hash)
             WHERE org_id = \(bind: orgID)

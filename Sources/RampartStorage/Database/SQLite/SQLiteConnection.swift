@@ -31,7 +31,7 @@ final class SQLiteConnection: @unchecked Sendable {
         sqlite3_busy_timeout(handle, 10_000)
         // NORMAL with WAL is durable against process crashes (SIGKILL), which is what an
         // acknowledged write promises; FULL would add an fsync per commit for power loss.
-        var pragmas = ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=OFF"]
+        var pragmas = ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=OFF", "PRAGMA cache_size=-32000"]
         // A reader cannot write even by mistake.
         if readOnly { pragmas.append("PRAGMA query_only=ON") }
         for pragma in pragmas { try run(pragma) }

@@ -61,6 +61,7 @@ extension SQLiteValue {
         case let value as Bool: self = .integer(value ? 1 : 0)
         case let value as Double: self = .real(value)
         case let value as [UInt8]: self = .blob(value)
+        case let optional as any OptionalBind where optional.isNone: self = .null
         default: self = try Self.viaJSON(bind)
         }
     }
@@ -79,6 +80,12 @@ extension SQLiteValue {
             return .text(json)  // an object or array, stored as its JSON
         }
     }
+}
+
+/// Lets a nil of any optional type be recognised without encoding it.
+private protocol OptionalBind { var isNone: Bool { get } }
+extension Optional: OptionalBind {
+    var isNone: Bool { self == nil }
 }
 
 // MARK: - Rows out
