@@ -14,12 +14,14 @@ extension APIController {
                            _ body: @Sendable (Tenant) async throws -> R) async throws -> R {
         let secret = try context.requireCredential()
         let now = Timestamp.now()
-        let (result, token) = try await services.database.read(org: secret.orgID) { tenant in
+        let accepted = AcceptedToken()
+        let result = try await services.database.read(org: secret.orgID) { tenant in
             let (principal, token) = try await tenant.principal(for: secret, at: now)
             try principal.require(permission)
-            return (try await body(tenant), token)
+            accepted.token = token
+            return try await body(tenant)
         }
-        if services.tokenUsage.shouldRecord(token.id, lastUsed: token.lastUsedAt, now: now) {
+        if let token = accepted.token, services.tokenUsage.shouldRecord(token.id, lastUsed: token.lastUsedAt, now: now) {
             try await services.database.write(org: secret.orgID) { try await $0.markAPITokenUsed(token.id, at: now) }
         }
         return result
@@ -41,4 +43,11 @@ extension APIController {
             return result
         }
     }
+}
+
+/// The token a read transaction accepted, handed out of it without returning a tuple: a
+/// tuple result would make every request instantiate generic metadata at run time.
+/// Written once inside the transaction, read after it has returned.
+private final class AcceptedToken: @unchecked Sendable {
+    var token: APIToken?
 }

@@ -31,9 +31,10 @@ final class SQLiteConnection: @unchecked Sendable {
         sqlite3_busy_timeout(handle, 10_000)
         // NORMAL with WAL is durable against process crashes (SIGKILL), which is what an
         // acknowledged write promises; FULL would add an fsync per commit for power loss.
-        var pragmas = ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=OFF", "PRAGMA cache_size=-32000"]
-        // A reader cannot write even by mistake.
-        if readOnly { pragmas.append("PRAGMA query_only=ON") }
+        var pragmas = ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=OFF"]
+        // A reader cannot write even by mistake. The writer keeps up to 32 MB of pages: the
+        // audit log's indexes are updated on every append and stay warm that way.
+        pragmas.append(readOnly ? "PRAGMA query_only=ON" : "PRAGMA cache_size=-32000")
         for pragma in pragmas { try run(pragma) }
     }
 
@@ -64,6 +65,7 @@ final class SQLiteConnection: @unchecked Sendable {
 final class SQLiteStatement {
     private let handle: OpaquePointer
     private var columns: [String]
+    private var compilations: Int32 = 0
 
     init(_ sql: String, on connection: OpaquePointer) throws {
         var handle: OpaquePointer?
@@ -94,13 +96,17 @@ final class SQLiteStatement {
             let status = value.bind(to: handle, at: Int32(index + 1))
             guard status == SQLITE_OK else { throw SQLiteError(connection, status) }
         }
-        // A schema change can recompile the statement with other columns.
-        if Int(sqlite3_column_count(handle)) != columns.count { columns = Self.columnNames(handle) }
         while true {
             let status = sqlite3_step(handle)
             if status == SQLITE_DONE { return }
             guard status == SQLITE_ROW else { throw SQLiteError(connection, status) }
             guard let onRow else { continue }
+            // A schema change recompiles the statement inside step, perhaps with other columns.
+            let recompiled = sqlite3_stmt_status(handle, SQLITE_STMTSTATUS_REPREPARE, 0)
+            if recompiled != compilations {
+                compilations = recompiled
+                columns = Self.columnNames(handle)
+            }
             var values: [SQLiteValue] = []
             values.reserveCapacity(columns.count)
             for index in 0..<Int32(columns.count) { values.append(SQLiteValue(column: index, of: handle)) }
