@@ -15,17 +15,17 @@ extension Tenant {
             for row in rows { try session.connection.run(statement, row.map(\.sqlite)) }
             return
         }
-        // PostgreSQL allows 65,535 binds per statement.
-        for chunk in rows.chunked(max(1, 60_000 / columns.count)) {
+        // 500 rows stay well under PostgreSQL's 65,535 binds per statement for any table here.
+        for chunk in rows.chunked(500) {
             let insert = sql.insert(into: table).columns(columns)
-            for row in chunk { insert.values(row.map { $0 as any Encodable & Sendable }) }
+            for row in chunk { insert.values(row.map(\.bind)) }
             try await insert.run()
         }
     }
 }
 
 /// A value of a bulk-inserted column, typed so that neither backend has to inspect it.
-enum ColumnValue: Encodable, Sendable {
+enum ColumnValue: Sendable {
     case null
     case integer(Int64)
     case text(String)
@@ -41,12 +41,12 @@ enum ColumnValue: Encodable, Sendable {
         }
     }
 
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
+    /// The plain Swift value, which postgres-kit binds without going through `Encodable`.
+    var bind: any Encodable & Sendable {
         switch self {
-        case .null: try container.encodeNil()
-        case .integer(let number): try container.encode(number)
-        case .text(let text): try container.encode(text)
+        case .null: String?.none
+        case .integer(let number): number
+        case .text(let text): text
         }
     }
 }
