@@ -75,3 +75,17 @@ struct JSONValueTests {
             == #"{"changes":{"email":{"after":"b@x.io","before":"a@x.io"},"name":{"after":"B","before":"A"}}}"#)
     }
 }
+
+@Suite("Canonical arrays of sorted objects")
+struct CanonicalSortedObjectsTests {
+    @Test func matchesTheGeneralCanonicalForm() {
+        let objects: [[(key: String, value: JSONValue)]] = [
+            [("id", .string("a\"1")), ("name", .null), ("type", .string("user"))],
+            [("id", .string("é/\n")), ("name", .string("Ana")), ("type", .string("group"))],
+            [],
+        ]
+        let general = JSONValue.array(objects.map { .object(Dictionary(uniqueKeysWithValues: $0.map { ($0.key, $0.value) })) })
+        #expect(JSONValue.canonicalArray(ofSortedObjects: objects) == general.canonical)
+        #expect(JSONValue.canonicalArray(ofSortedObjects: []) == "[]")
+    }
+}

@@ -59,9 +59,9 @@ public enum AuditChain {
     public static func seal(_ record: AuditRecord, orgID: String, after head: ChainHead, at now: Timestamp,
                             id: String = Identifier.make()) -> AuditEvent
     {
-        let targets = JSONValue.array(record.targets.map { t in
-            .object(["type": .string(t.type), "id": .string(t.id), "name": JSONValue(t.name)])
-        }).canonical
+        let targets = JSONValue.canonicalArray(ofSortedObjects: record.targets.map { t in
+            [("id", .string(t.id)), ("name", JSONValue(t.name)), ("type", .string(t.type))]
+        })
         var event = AuditEvent(
             orgID: orgID, sequence: head.sequence + 1, id: id, occurredAt: record.occurredAt ?? now,
             action: record.action.rawValue, outcome: record.outcome.rawValue, actor: record.actor,

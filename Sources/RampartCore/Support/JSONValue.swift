@@ -41,6 +41,29 @@ public enum JSONValue: Sendable, Equatable, Codable {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// The canonical text of an array of objects whose keys are given in sorted order, as
+    /// `.array(objects.map(.object)).canonical` would write it, without building dictionaries:
+    /// the audit targets of every appended event.
+    public static func canonicalArray(ofSortedObjects objects: [[(key: String, value: JSONValue)]]) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(96 * objects.count + 2)
+        out.append(UInt8(ascii: "["))
+        for (i, object) in objects.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            out.append(UInt8(ascii: "{"))
+            for (j, field) in object.enumerated() {
+                assert(j == 0 || object[j - 1].key < field.key, "keys must be sorted")
+                if j > 0 { out.append(UInt8(ascii: ",")) }
+                writeString(field.key, to: &out)
+                out.append(UInt8(ascii: ":"))
+                field.value.write(to: &out)
+            }
+            out.append(UInt8(ascii: "}"))
+        }
+        out.append(UInt8(ascii: "]"))
+        return String(decoding: out, as: UTF8.self)
+    }
+
     // Written as bytes: every audit event is encoded twice (targets and details) on the append path.
     private func write(to out: inout [UInt8]) {
         switch self {

@@ -23,7 +23,8 @@ extension Tenant {
             let event = AuditChain.seal(record, orgID: orgID, after: head, at: clock())
             head = ChainHead(sequence: event.sequence, hash: event.hash)
             events.append(event)
-            targetRows += Set(record.targets.map(\.id)).sorted().map { (event.sequence, $0) }
+            let ids = record.targets.count == 1 ? [record.targets[0].id] : Set(record.targets.map(\.id)).sorted()
+            targetRows += ids.map { (event.sequence, $0) }
         }
         try await insertRows(
             into: "audit_events",
