@@ -24,6 +24,8 @@ struct JSONValueTests {
         #expect(JSONValue.string("a\"b\\c").canonical == #""a\"b\\c""#)
         #expect(JSONValue.string("line\nreturn\rtab\t").canonical == #""line\nreturn\rtab\t""#)
         #expect(JSONValue.string("\u{0}\u{1}\u{1F}").canonical == #""\u0000\u0001\u001f""#)
+        // The canonical form has no short escapes for backspace and form feed (API responses do).
+        #expect(JSONValue.string("\u{8}\u{C}").canonical == #""\u0008\u000c""#)
         #expect(JSONValue.string("é €😀 /").canonical == "\"é €😀 /\"")
         #expect(JSONValue.object(["k\n\"": .null]).canonical == #"{"k\n\"":null}"#)
     }

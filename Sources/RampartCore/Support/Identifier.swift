@@ -63,7 +63,6 @@ public enum Identifier {
     }
 
     private static let dashPositions: Set<Int> = [8, 13, 18, 23]
-    private static let hexDigits = Array("0123456789abcdef".utf8)
 
     private static func lowercaseHex(_ byte: UInt8) -> UInt8? {
         switch byte {
@@ -78,8 +77,8 @@ public enum Identifier {
         out.reserveCapacity(36)
         for (index, byte) in bytes.enumerated() {
             if index == 4 || index == 6 || index == 8 || index == 10 { out.append(UInt8(ascii: "-")) }
-            out.append(hexDigits[Int(byte >> 4)])
-            out.append(hexDigits[Int(byte & 0x0F)])
+            out.append(lowercaseHexDigits[Int(byte >> 4)])
+            out.append(lowercaseHexDigits[Int(byte & 0x0F)])
         }
         return String(decoding: out, as: UTF8.self)
     }

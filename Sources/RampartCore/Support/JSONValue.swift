@@ -90,10 +90,10 @@ public enum JSONValue: Sendable, Equatable, Codable {
         }
     }
 
-    private static let hexDigits = Array("0123456789abcdef".utf8)
-
-    /// Escapes quote, backslash and control characters; everything else is copied as UTF-8.
-    private static func writeString(_ s: String, to out: inout [UInt8]) {
+    /// Writes `s` as a JSON string literal: quote, backslash and control characters escaped,
+    /// everything else copied as UTF-8. The canonical style (audit hashes) must never change;
+    /// the Foundation style is what `JSONEncoder` writes, for API responses.
+    public static func writeString(_ s: String, _ style: JSONStringStyle = .canonical, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         for byte in s.utf8 {
             switch byte {
@@ -102,7 +102,10 @@ public enum JSONValue: Sendable, Equatable, Codable {
             case UInt8(ascii: "\n"): out += #"\n"#.utf8
             case UInt8(ascii: "\r"): out += #"\r"#.utf8
             case UInt8(ascii: "\t"): out += #"\t"#.utf8
-            case 0..<0x20: out += #"\u00"#.utf8 + [hexDigits[Int(byte >> 4)], hexDigits[Int(byte & 0x0F)]]
+            case 0x08 where style == .foundation: out += #"\b"#.utf8
+            case 0x0C where style == .foundation: out += #"\f"#.utf8
+            case 0..<0x20:
+                out += #"\u00"#.utf8 + [lowercaseHexDigits[Int(byte >> 4)], lowercaseHexDigits[Int(byte & 0x0F)]]
             default: out.append(byte)
             }
         }
@@ -114,6 +117,14 @@ public enum JSONValue: Sendable, Equatable, Codable {
     }
 
     public init(_ value: String?) { self = value.map { .string($0) } ?? .null }
+}
+
+/// How a string literal spells the control characters backspace and form feed.
+public enum JSONStringStyle: Sendable {
+    /// `\u0008` and `\u000c`, as the audit log's canonical form has always written them.
+    case canonical
+    /// `\b` and `\f`, as Foundation's `JSONEncoder` writes them.
+    case foundation
 }
 
 /// The `details` object of an audit event.

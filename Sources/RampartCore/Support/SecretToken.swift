@@ -33,7 +33,7 @@ public struct SecretToken: Sendable {
         // kind (3) + "_" + org (32) + "_" + secret (43 base64url characters, 256 bits)
         guard utf8.count == 80, text.hasPrefix(kind.rawValue + "_"),
               utf8[utf8.index(utf8.startIndex, offsetBy: 36)] == UInt8(ascii: "_"),
-              let org = Identifier.expand(compact: text.utf8.dropFirst(4).prefix(32).asSubstring),
+              let org = Identifier.expand(compact: Substring(utf8.dropFirst(4).prefix(32))),
               utf8.dropFirst(37).allSatisfy(Self.isBase64URL)
         else { return nil }
         self.init(kind: kind, orgID: org, text: text)
@@ -54,10 +54,6 @@ public struct SecretToken: Sendable {
     }
 }
 
-private extension Substring.UTF8View {
-    var asSubstring: Substring { Substring(self) }
-}
-
 extension Data {
     public var base64URLEncoded: String {
         base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
@@ -70,14 +66,15 @@ extension Sequence where Element == UInt8 {
         var out = [UInt8]()
         out.reserveCapacity(underestimatedCount * 2)
         for byte in self {
-            out.append(hexDigits[Int(byte >> 4)])
-            out.append(hexDigits[Int(byte & 0x0F)])
+            out.append(lowercaseHexDigits[Int(byte >> 4)])
+            out.append(lowercaseHexDigits[Int(byte & 0x0F)])
         }
         return String(decoding: out, as: UTF8.self)
     }
 }
 
-private let hexDigits = Array("0123456789abcdef".utf8)
+/// The digits every hex writer in Rampart uses: ids, digests, JSON escapes.
+let lowercaseHexDigits = Array("0123456789abcdef".utf8)
 
 extension SHA256.Digest {
     public var hexString: String { withUnsafeBytes { $0.hexString } }

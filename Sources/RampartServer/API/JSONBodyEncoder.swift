@@ -1,3 +1,5 @@
+import RampartCore
+
 /// Writes API response bodies: the same JSON as `JSONEncoder` with `.sortedKeys` and
 /// `.withoutEscapingSlashes`, for a small part of its cost. Foundation's encoder was the
 /// largest single item of a `GET /users/{id}` (docs/design.md, "Where request time goes").
@@ -45,12 +47,12 @@ enum JSONNode {
         case .null: out += "null".utf8
         case .bool(let value): out += (value ? "true" : "false").utf8
         case .number(let text): out += text.utf8
-        case .string(let text): Self.writeString(text, to: &out)
+        case .string(let text): JSONValue.writeString(text, .foundation, to: &out)
         case .object(let object):
             out.append(UInt8(ascii: "{"))
             for (index, entry) in object.entries.sorted(by: { $0.key < $1.key }).enumerated() {
                 if index > 0 { out.append(UInt8(ascii: ",")) }
-                Self.writeString(entry.key, to: &out)
+                JSONValue.writeString(entry.key, .foundation, to: &out)
                 out.append(UInt8(ascii: ":"))
                 (entry.slot.node ?? .null).write(to: &out)
             }
@@ -63,26 +65,6 @@ enum JSONNode {
             }
             out.append(UInt8(ascii: "]"))
         }
-    }
-
-    private static let hexDigits = Array("0123456789abcdef".utf8)
-
-    private static func writeString(_ text: String, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): out += #"\""#.utf8
-            case UInt8(ascii: "\\"): out += #"\\"#.utf8
-            case UInt8(ascii: "\n"): out += #"\n"#.utf8
-            case UInt8(ascii: "\r"): out += #"\r"#.utf8
-            case UInt8(ascii: "\t"): out += #"\t"#.utf8
-            case 0x08: out += #"\b"#.utf8
-            case 0x0C: out += #"\f"#.utf8
-            case 0..<0x20: out += #"\u00"#.utf8 + [hexDigits[Int(byte >> 4)], hexDigits[Int(byte & 0x0F)]]
-            default: out.append(byte)
-            }
-        }
-        out.append(UInt8(ascii: "\""))
     }
 }
 

@@ -9,6 +9,12 @@ final class AsyncPool<Resource: Sendable>: Sendable {
         var idle: [Resource]
         var waiters: [CheckedContinuation<Resource, Never>] = []
         var inUse = 0
+
+        mutating func takeIdle() -> Resource? {
+            guard let r = idle.popLast() else { return nil }
+            inUse += 1
+            return r
+        }
     }
     private let state: NIOLockedValueBox<State>
     /// Every resource, idle or not, so that closing the pool reaches all of them.
@@ -38,18 +44,10 @@ final class AsyncPool<Resource: Sendable>: Sendable {
 
     private func acquire() async -> Resource {
         // The common case takes an idle resource without suspending the task.
-        let idle: Resource? = state.withLockedValue { s in
-            guard let r = s.idle.popLast() else { return nil }
-            s.inUse += 1
-            return r
-        }
-        if let idle { return idle }
+        if let idle = state.withLockedValue({ $0.takeIdle() }) { return idle }
         return await withCheckedContinuation { (continuation: CheckedContinuation<Resource, Never>) in
             let ready: Resource? = state.withLockedValue { s in
-                if let r = s.idle.popLast() {
-                    s.inUse += 1
-                    return r
-                }
+                if let r = s.takeIdle() { return r }
                 s.waiters.append(continuation)
                 return nil
             }

@@ -48,7 +48,6 @@ public final class Database: Service, Sendable {
         await driver.close()
     }
 
-
     /// Opens the store, runs `body` while the pool runs, then closes it. For the CLI.
     public static func with<R: Sendable>(_ configuration: DatabaseConfiguration, logger: Logger,
                                          _ body: @Sendable (Database) async throws -> R) async throws -> R {

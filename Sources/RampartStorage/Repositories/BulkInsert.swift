@@ -50,3 +50,9 @@ enum ColumnValue: Sendable {
         }
     }
 }
+
+extension Array {
+    func chunked(_ size: Int) -> [ArraySlice<Element>] {
+        stride(from: 0, to: count, by: size).map { self[$0..<Swift.min($0 + size, count)] }
+    }
+}

@@ -7,7 +7,8 @@ import SQLKit
 struct SQLiteSession: SQLDatabase {
     let connection: SQLiteConnection
     let logger: Logger
-    let eventLoop: any EventLoop = MultiThreadedEventLoopGroup.singleton.any()
+    /// Only SQLKit's legacy future API asks for it; not looked up for every transaction.
+    var eventLoop: any EventLoop { MultiThreadedEventLoopGroup.singleton.any() }
     let dialect: any SQLDialect = SQLiteDialect()
     var queryLogLevel: Logger.Level? { nil }
 
