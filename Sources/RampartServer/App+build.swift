@@ -54,7 +54,7 @@ public func buildRouter(_ services: RampartServices) -> Router<RampartRequestCon
     let api = apiControllers(services)
     let catalog = RouteCatalog(api.flatMap(\.routes).map { ($0.method, $0.path) })
     router.add(middleware: RequestIDMiddleware())
-    router.add(middleware: MetricsMiddleware())
+    router.add(middleware: RequestMetricsMiddleware())
     router.add(middleware: ErrorMiddleware(catalog: catalog, console: ConsoleErrorRenderer()))
     _ = RampartMetrics.registry
 
