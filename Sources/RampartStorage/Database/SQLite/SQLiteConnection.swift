@@ -54,6 +54,21 @@ final class SQLiteConnection: @unchecked Sendable {
         try statement.run(binds, on: handle, onRow: onRow)
     }
 
+    /// Installs SQLite's WAL hook: `hook` runs after every commit, with the WAL's size in
+    /// pages. It replaces SQLite's automatic checkpoints (see `SQLiteCheckpointer`).
+    func onCommit(context: UnsafeMutableRawPointer,
+                  _ hook: @escaping @convention(c) (UnsafeMutableRawPointer?, OpaquePointer?, UnsafePointer<CChar>?, Int32)
+                      -> Int32) {
+        guard let handle else { return }
+        sqlite3_wal_hook(handle, hook, context)
+    }
+
+    /// Copies what it can of the WAL into the database file without waiting for any lock.
+    func checkpointPassively() -> Int32 {
+        guard let handle else { return SQLITE_MISUSE }
+        return sqlite3_wal_checkpoint_v2(handle, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
+    }
+
     func close() {
         statements.removeAll()  // finalizes them, which must happen before the close
         if let handle { sqlite3_close_v2(handle) }

@@ -14,6 +14,7 @@ final class SQLiteDriver: DatabaseDriver {
     let flavor = SQLFlavor.sqlite
     private let writer: AsyncPool<SQLiteConnection>
     private let readers: AsyncPool<SQLiteConnection>
+    let checkpointer: SQLiteCheckpointer
     private let logger: Logger
 
     static func open(path: String, readers readerCount: Int = 4, logger: Logger) throws -> SQLiteDriver {
@@ -22,14 +23,19 @@ final class SQLiteDriver: DatabaseDriver {
                                                 attributes: [.posixPermissions: 0o700])
         let writer = try SQLiteConnection(path: path, readOnly: false)
         let readers = try (0..<readerCount).map { _ in try SQLiteConnection(path: path, readOnly: true) }
+        let checkpointer = try SQLiteCheckpointer(path: path)
+        checkpointer.watch(writer)
         // The file holds every organisation's data: owner-only.
         chmod(path, 0o600)
-        return SQLiteDriver(writer: AsyncPool([writer]), readers: AsyncPool(readers), logger: logger)
+        return SQLiteDriver(writer: AsyncPool([writer]), readers: AsyncPool(readers), checkpointer: checkpointer,
+                            logger: logger)
     }
 
-    private init(writer: AsyncPool<SQLiteConnection>, readers: AsyncPool<SQLiteConnection>, logger: Logger) {
+    private init(writer: AsyncPool<SQLiteConnection>, readers: AsyncPool<SQLiteConnection>,
+                 checkpointer: SQLiteCheckpointer, logger: Logger) {
         self.writer = writer
         self.readers = readers
+        self.checkpointer = checkpointer
         self.logger = logger
     }
 
@@ -65,6 +71,9 @@ final class SQLiteDriver: DatabaseDriver {
         // Each connection is closed under its lease, never under a running statement.
         await writer.withAll { $0.forEach { $0.close() } }
         await readers.withAll { $0.forEach { $0.close() } }
+        // Last, after the writer whose commits call it; as the last connection it also folds
+        // the WAL into the database file.
+        checkpointer.close()
     }
 
     var connectionsInUse: Int { writer.inUse + readers.inUse }
