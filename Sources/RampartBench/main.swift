@@ -31,25 +31,6 @@ struct RampartBench {
             let events = Int(option("--events") ?? "") ?? 100_000
             let batch = Int(option("--batch") ?? "") ?? 500
             try await auditAppend(configuration, keys: keys, events: events, batch: batch, logger: logger)
-        case "read-user":
-            let tokenText = option("--token")!, userID = option("--user")!
-            try await Database.with(configuration, logger: logger) { database in
-                let orgs = try await OrganizationRepository(database: database).all()
-                let org = orgs.first { $0.slug == "bench" }!
-                let secret = SecretToken(parsing: tokenText, as: .apiToken)!
-                for round in 0..<3 {
-                    let start = ContinuousClock.now
-                    let n = 100_000
-                    for _ in 0..<n {
-                        _ = try await database.read(org: org.id) { tenant in
-                            let token = try await tenant.authenticateAPIToken(secret)
-                            let user = try await tenant.requireUser(userID)
-                            return (token, user)
-                        }
-                    }
-                    print("round \(round): \(Int(Double(n) / secondsSince(start))) reads/s")
-                }
-            }
         default:
             FileHandle.standardError.write(Data("unknown benchmark \(name)\n".utf8))
             exit(2)

@@ -9,8 +9,8 @@ import NIOConcurrencyHelpers
 /// that commit copies megabytes into the database file and waits for two fsyncs
 /// (`synchronous=NORMAL` syncs at checkpoints, not at commits), and every write queued behind
 /// it waits too. Here the writer's commit only notices the WAL's size; a separate connection
-/// runs a passive checkpoint, which never blocks the writer or the readers. Audit append went
-/// from about 19,500 to about 24,500 events/s with this (docs/benchmarks.md).
+/// runs a passive checkpoint, which never blocks the writer or the readers (figures in
+/// docs/design.md, "SQLite checkpoints run beside the writer").
 ///
 /// A passive checkpoint cannot copy frames written while it runs, so under a writer that
 /// never pauses the WAL could keep growing; past `inlinePages` the writer checkpoints itself,
