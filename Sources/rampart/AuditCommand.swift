@@ -29,7 +29,10 @@ struct Audit: AsyncParsableCommand {
                         try await OrganizationRepository(database: database).all()
                     }
                     var reports: [AuditVerifier.Report] = []
-                    for organization in orgs { reports.append(try await AuditVerifier(database: database).verify(organization)) }
+                    for organization in orgs {
+                        let progress = ProgressLine(subject: organization.slug, unit: "events checked")
+                        reports.append(try await AuditVerifier(database: database).verify(organization, progress: progress.update))
+                    }
                     return reports
                 }
                 broken = reports.contains { $0.failure != nil }

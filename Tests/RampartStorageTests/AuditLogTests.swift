@@ -1,6 +1,7 @@
 import RampartCore
 import RampartStorage
 import RampartTestSupport
+import Foundation
 import SQLKit
 import Testing
 
@@ -32,6 +33,34 @@ struct AuditLogTests {
             #expect(report.failure == nil)
             #expect(report.events == 24)
         }
+    }
+
+    @Test(arguments: Backend.all)
+    func verificationReportsProgressBatchByBatch(_ backend: Backend) async throws {
+        try await TestStore.with(backend) { store async throws in
+            let created = try await store.createOrganization()
+            let records = (0..<4_500).map { i in
+                AuditRecord(action: .userUpdated, actor: .system,
+                            targets: [AuditTarget(type: "user", id: Identifier.make(), name: "user\(i)@example.com")])
+            }
+            _ = try await store.database.write(org: created.organization.id) { try await $0.appendAudit(records) }
+            let total = try await store.head(created.organization.id).sequence
+            let updates = ProgressUpdates()
+            let report = try await AuditVerifier(database: store.database).verify(created.organization) { checked, of in
+                updates.append(checked, of)
+            }
+            #expect(report.failure == nil)
+            let seen = updates.all
+            #expect(seen.map(\.0) == [2_000, 4_000, total])
+            #expect(seen.allSatisfy { $0.1 == total })
+        }
+    }
+
+    final class ProgressUpdates: @unchecked Sendable {
+        private let lock = NSLock()
+        private var updates: [(Int64, Int64)] = []
+        func append(_ checked: Int64, _ total: Int64) { lock.withLock { updates.append((checked, total)) } }
+        var all: [(Int64, Int64)] { lock.withLock { updates } }
     }
 
     enum Tampering: String, CaseIterable, Sendable, CustomTestStringConvertible {

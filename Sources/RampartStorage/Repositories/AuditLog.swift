@@ -146,18 +146,23 @@ public struct AuditVerifier: Sendable {
     let database: Database
     public init(database: Database) { self.database = database }
 
-    public func verify(_ organization: Organization) async throws -> Report {
+    /// `progress` hears, after each batch, how many events have been checked and how many the
+    /// head says there are.
+    public func verify(_ organization: Organization,
+                       progress: (@Sendable (_ checked: Int64, _ total: Int64) -> Void)? = nil) async throws -> Report {
         try await database.read(org: organization.id) { tenant in
             var verifier = AuditChainVerifier()
             var last: Int64 = 0
+            let head = try await tenant.auditHead()
             do {
                 while true {
                     let batch = try await tenant.auditEvents(after: last, limit: 2000)
                     for event in batch { try verifier.check(event) }
                     guard let end = batch.last else { break }
                     last = end.sequence
+                    progress?(verifier.count, head.sequence)
                 }
-                try verifier.finish(head: try await tenant.auditHead())
+                try verifier.finish(head: head)
                 return Report(organization: organization, events: verifier.count, failure: nil)
             } catch let failure as AuditChainVerifier.Break {
                 return Report(organization: organization, events: verifier.count, failure: failure)
