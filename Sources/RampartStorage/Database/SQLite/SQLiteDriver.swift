@@ -14,7 +14,7 @@ final class SQLiteDriver: DatabaseDriver {
     let flavor = SQLFlavor.sqlite
     private let writer: AsyncPool<SQLiteConnection>
     private let readers: AsyncPool<SQLiteConnection>
-    let checkpointer: SQLiteCheckpointer
+    private let checkpointer: SQLiteCheckpointer
     private let logger: Logger
 
     static func open(path: String, readers readerCount: Int = 4, logger: Logger) throws -> SQLiteDriver {
