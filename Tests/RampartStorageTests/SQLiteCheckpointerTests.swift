@@ -1,5 +1,6 @@
 import Foundation
 @testable import RampartStorage
+import RampartTestSupport
 import Testing
 
 /// Checkpoints off the write path: the WAL is folded back into the database file by a
@@ -10,10 +11,9 @@ struct SQLiteCheckpointerTests {
     /// A writer and its checkpointer on a fresh file with one table, removed afterwards.
     func withWriter(backgroundPages: Int32, inlinePages: Int32,
                     _ body: (SQLiteConnection, SQLiteCheckpointer, String) async throws -> Void) async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("checkpoint-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let path = directory.appendingPathComponent("test.sqlite").path
+        let directory = try makeScratchDirectory("checkpoint")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/test.sqlite"
         let writer = try SQLiteConnection(path: path, readOnly: false)
         try writer.run("CREATE TABLE t (id INTEGER PRIMARY KEY, data BLOB NOT NULL)")
         let checkpointer = try SQLiteCheckpointer(path: path, backgroundPages: backgroundPages, inlinePages: inlinePages)

@@ -1,5 +1,6 @@
 import Foundation
 @testable import RampartStorage
+import RampartTestSupport
 import SQLKit
 import Testing
 
@@ -8,10 +9,9 @@ import Testing
 struct SQLiteConnectionTests {
     /// A connection on a fresh file with one table, removed afterwards.
     func withConnection(readOnly: Bool = false, _ body: (SQLiteConnection, String) throws -> Void) throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sqlite-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let path = directory.appendingPathComponent("test.sqlite").path
+        let directory = try makeScratchDirectory("sqlite")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/test.sqlite"
         let setup = try SQLiteConnection(path: path, readOnly: false)
         try setup.run("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT UNIQUE, score REAL, data BLOB, note TEXT)")
         let connection = readOnly ? try SQLiteConnection(path: path, readOnly: true) : setup

@@ -44,9 +44,7 @@ public struct TestStore: Sendable {
         let configuration: DatabaseConfiguration
         switch backend {
         case .sqlite:
-            directory = FileManager.default.temporaryDirectory
-                .appendingPathComponent("rampart-test-\(UUID().uuidString)").path
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            directory = try makeScratchDirectory("rampart-test")
             configuration = try .from(dataDirectory: directory, databaseURL: nil)
         case .postgres:
             guard let app = Backend.postgresAppURL else { throw RampartError(.configuration, "no test PostgreSQL") }

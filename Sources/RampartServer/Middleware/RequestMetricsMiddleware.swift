@@ -68,20 +68,22 @@ private final class RouteMetricsCache: Sendable {
 
     func route(_ route: String, _ method: HTTPRequest.Method, _ status: HTTPResponse.Status) -> RouteMetrics {
         let key = RouteKey(route: route, method: method, status: status)
-        return routes.withLockedValue { cached in
-            if let metrics = cached[key] { return metrics }
-            let metrics = RouteMetrics(key)
-            cached[key] = metrics
-            return metrics
-        }
+        return Self.cached(key, in: routes) { RouteMetrics(key) }
     }
 
     func activeRequests(_ method: HTTPRequest.Method) -> Meter {
-        active.withLockedValue { cached in
-            if let meter = cached[method] { return meter }
-            let meter = Meter(label: "http.server.active_requests", dimensions: [("http.request.method", method.rawValue)])
-            cached[method] = meter
-            return meter
+        Self.cached(method, in: active) {
+            Meter(label: "http.server.active_requests", dimensions: [("http.request.method", method.rawValue)])
+        }
+    }
+
+    private static func cached<Key: Hashable, Value>(_ key: Key, in box: NIOLockedValueBox<[Key: Value]>,
+                                                     orMake make: () -> Value) -> Value {
+        box.withLockedValue { cache in
+            if let value = cache[key] { return value }
+            let value = make()
+            cache[key] = value
+            return value
         }
     }
 }
