@@ -1,10 +1,48 @@
 import ArgumentParser
 import Foundation
 import RampartCore
+import RampartServer
 import RampartStorage
 
 struct Audit: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Work with the audit log.", subcommands: [Verify.self])
+    static let configuration = CommandConfiguration(abstract: "Read and verify the audit log.",
+                                                    subcommands: [Events.self, Verify.self])
+
+    struct Events: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List an organisation's audit events, newest first; --cursor takes the next page.")
+        @OptionGroup var tenant: TenantOptions
+        @Option(help: "Only events by this actor id (a user or API token id).") var actor: String?
+        @Option(help: "Only this action, e.g. user.created (docs/events.md lists them).") var action: String?
+        @Option(help: "Only events about this target id.") var target: String?
+        @Option(help: "Only events at or after this RFC 3339 time, e.g. 2026-11-27T08:00:00Z.") var since: String?
+        @Option(help: "Only events before this RFC 3339 time.") var until: String?
+        @Option(help: "Events per page (1 to 200).") var limit = 50
+        @Option(help: "The nextCursor of the previous page.") var cursor: Int64?
+
+        func validate() throws {
+            guard (1...200).contains(limit) else { throw ValidationError("--limit must be between 1 and 200.") }
+            if let cursor, cursor < 1 { throw ValidationError("--cursor must be a nextCursor from a previous page.") }
+            for (name, value) in [("since", since), ("until", until)] where value.map(Timestamp.init(rfc3339:)) == .some(nil) {
+                throw ValidationError("--\(name) must be an RFC 3339 date-time such as 2026-11-27T08:00:00Z.")
+            }
+        }
+
+        func run() async throws {
+            try await runReportingErrors {
+                let query = AuditQuery(actor: actor, action: action, target: target, since: since.flatMap(Timestamp.init(rfc3339:)),
+                                       until: until.flatMap(Timestamp.init(rfc3339:)), beforeSequence: cursor, limit: limit)
+                let page = try await tenant.read { try await $0.auditEvents(query) }
+                try tenant.output(PageBody(Page(items: page.items.map(AuditEventView.init), nextCursor: page.nextCursor))) {
+                    let rows = page.items.map { e in
+                        [String(e.sequence), e.occurredAt.rfc3339, e.action, e.outcome, e.actor.name ?? e.actor.type.rawValue]
+                    }
+                    let more = page.nextCursor.map { "\nMore: --cursor \($0)" } ?? ""
+                    return table(rows, empty: "No events match.") + more
+                }
+            }
+        }
+    }
 
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

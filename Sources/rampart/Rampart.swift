@@ -10,7 +10,8 @@ struct Rampart: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rampart",
         abstract: "Rampart: the organisation's security and compliance control plane.",
-        subcommands: [Serve.self, Migrate.self, Org.self, UserCommand.self, Audit.self, Keys.self])
+        subcommands: [Serve.self, Migrate.self, Org.self, UserCommand.self, GroupCommand.self, ProductCommand.self,
+                      TokenCommand.self, Audit.self, Keys.self])
 }
 
 /// The store flags every command shares, so the CLI and the server always agree on the store.

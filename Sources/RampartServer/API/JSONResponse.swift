@@ -27,16 +27,16 @@ enum JSON {
     }
 }
 
-/// `{"data": [...], "nextCursor": ...}`, the shape of every list.
-struct PageBody<Item: Encodable & Sendable>: Encodable {
+/// `{"data": [...], "nextCursor": ...}`, the shape of every list (the CLI's `--json` too).
+public struct PageBody<Item: Encodable & Sendable>: Encodable, Sendable {
     let data: [Item]
     let nextCursor: String?
 
-    init(_ page: Page<Item>) { data = page.items; nextCursor = page.nextCursor }
+    public init(_ page: Page<Item>) { data = page.items; nextCursor = page.nextCursor }
     init(items: [Item]) { data = items; nextCursor = nil }
 
     enum CodingKeys: String, CodingKey { case data, nextCursor }
-    func encode(to encoder: any Encoder) throws {
+    public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(data, forKey: .data)
         try c.encode(nextCursor, forKey: .nextCursor)

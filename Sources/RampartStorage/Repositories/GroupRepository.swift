@@ -12,6 +12,12 @@ extension Tenant {
             + " AND g.id = " + "\(bind: id)").first().map(Self.decodeGroup)
     }
 
+    /// Names are unique per organisation, ignoring case.
+    public func group(named name: String) async throws -> Group? {
+        try await sql.raw(SQLQueryString(Self.groupSelect) + " WHERE g.org_id = " + "\(bind: orgID)"
+            + " AND g.name_key = " + "\(bind: name.lowercased())").first().map(Self.decodeGroup)
+    }
+
     public func requireGroup(_ id: String) async throws -> Group {
         guard let id = Identifier.canonical(id), let group = try await group(id) else { throw RampartError.notFound("Group") }
         return group

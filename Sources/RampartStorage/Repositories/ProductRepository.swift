@@ -7,6 +7,13 @@ extension Tenant {
             .map(Self.decodeProduct)
     }
 
+    /// Names are unique per organisation, ignoring case.
+    public func product(named name: String) async throws -> Product? {
+        try await sql.raw("""
+            SELECT * FROM products WHERE org_id = \(bind: orgID) AND name_key = \(bind: name.lowercased())
+            """).first().map(Self.decodeProduct)
+    }
+
     public func requireProduct(_ id: String) async throws -> Product {
         guard let id = Identifier.canonical(id), let product = try await product(id) else {
             throw RampartError.notFound("Product")

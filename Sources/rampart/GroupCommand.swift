@@ -1,0 +1,99 @@
+import ArgumentParser
+import RampartCore
+import RampartStorage
+
+struct GroupCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "group", abstract: "List and create groups and manage their members.",
+        subcommands: [List.self, Create.self, Members.self, AddMember.self, RemoveMember.self])
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List an organisation's groups.")
+        @OptionGroup var tenant: TenantOptions
+
+        func run() async throws {
+            try await runReportingErrors {
+                let groups = try await tenant.read { tenant in try await tenant.all { try await tenant.groups(page: $0) } }
+                try tenant.output(["data": groups]) {
+                    table(groups.map { [$0.id, "\($0.memberCount) members", $0.name] }, empty: "No groups.")
+                }
+            }
+        }
+    }
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a group.")
+        @OptionGroup var tenant: TenantOptions
+        @Option(help: "Name, unique in the organisation.") var name: String
+        @Option(help: "What the group is for.") var description: String?
+
+        func run() async throws {
+            try await runReportingErrors {
+                let group = try await tenant.write { try await $0.createGroup(name: name, description: description, by: .system) }
+                try tenant.output(group) { "Created group \(group.name) (\(group.id))." }
+            }
+        }
+    }
+
+    struct Members: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List a group's members.")
+        @OptionGroup var tenant: TenantOptions
+        @Option(help: "Group id or name.") var group: String
+
+        func run() async throws {
+            try await runReportingErrors {
+                let members = try await tenant.read { tenant in
+                    let group = try await tenant.findGroup(group)
+                    return try await tenant.all { try await tenant.groupMembers(group.id, page: $0) }
+                }
+                try tenant.output(["data": members]) {
+                    table(members.map { [$0.id, $0.status.rawValue, $0.email, $0.displayName] }, empty: "No members.")
+                }
+            }
+        }
+    }
+
+    struct AddMember: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "add-member", abstract: "Add a user to a group; adding a member again changes nothing.")
+        @OptionGroup var tenant: TenantOptions
+        @Option(help: "Group id or name.") var group: String
+        @Option(help: "User id or email.") var user: String
+
+        func run() async throws {
+            try await runReportingErrors {
+                let membership = try await tenant.write { tenant in
+                    let (group, user) = (try await tenant.findGroup(group), try await tenant.findUser(user))
+                    try await tenant.addMember(user.id, to: group.id, by: .system)
+                    return Membership(group: group, user: user)
+                }
+                try tenant.output(membership) { "\(membership.user.email) is a member of \(membership.group.name)." }
+            }
+        }
+    }
+
+    struct RemoveMember: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "remove-member", abstract: "Remove a user from a group; removing a non-member changes nothing.")
+        @OptionGroup var tenant: TenantOptions
+        @Option(help: "Group id or name.") var group: String
+        @Option(help: "User id or email.") var user: String
+
+        func run() async throws {
+            try await runReportingErrors {
+                let membership = try await tenant.write { tenant in
+                    let (group, user) = (try await tenant.findGroup(group), try await tenant.findUser(user))
+                    try await tenant.removeMember(user.id, from: group.id, by: .system)
+                    return Membership(group: group, user: user)
+                }
+                try tenant.output(membership) { "\(membership.user.email) is not a member of \(membership.group.name)." }
+            }
+        }
+    }
+
+    /// What `add-member` and `remove-member` resolved, which `--json` prints.
+    struct Membership: Encodable, Sendable {
+        let group: Group
+        let user: User
+    }
+}

@@ -1,0 +1,99 @@
+import ArgumentParser
+import RampartCore
+import RampartStorage
+
+struct ProductCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "product", abstract: "List and create products and decide which groups may use them.",
+        subcommands: [List.self, Create.self, Access.self, Grant.self, Revoke.self])
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List an organisation's products.")
+        @OptionGroup var tenant: TenantOptions
+
+        func run() async throws {
+            try await runReportingErrors {
+                let products = try await tenant.read { tenant in try await tenant.all { try await tenant.products(page: $0) } }
+                try tenant.output(["data": products]) {
+                    table(products.map { [$0.id, $0.kind.rawValue, $0.name, $0.url] }, empty: "No products.")
+                }
+            }
+        }
+    }
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a product.")
+        @OptionGroup var tenant: TenantOptions
+        @Option(help: "Name, unique in the organisation.") var name: String
+        @Option(help: "One of \(ProductKind.allCases.map(\.rawValue).joined(separator: ", ")).") var kind: ProductKind
+        @Option(help: "Where people open it (http or https).") var url: String
+
+        func run() async throws {
+            try await runReportingErrors {
+                let product = try await tenant.write { try await $0.createProduct(name: name, kind: kind, url: url, by: .system) }
+                try tenant.output(product) { "Created product \(product.name) (\(product.id))." }
+            }
+        }
+    }
+
+    struct Access: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the groups that may use a product.")
+        @OptionGroup var tenant: TenantOptions
+        @Option(help: "Product id or name.") var product: String
+
+        func run() async throws {
+            try await runReportingErrors {
+                let groups = try await tenant.read { try await $0.productAccess($0.findProduct(product).id) }
+                try tenant.output(["data": groups]) {
+                    table(groups.map { [$0.id, $0.name] }, empty: "No group may use \(product) yet.")
+                }
+            }
+        }
+    }
+
+    struct Grant: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Let a group's members use a product; granting again changes nothing.")
+        @OptionGroup var tenant: TenantOptions
+        @Option(help: "Product id or name.") var product: String
+        @Option(help: "Group id or name.") var group: String
+
+        func run() async throws {
+            try await runReportingErrors {
+                let access = try await tenant.write { tenant in
+                    let (product, group) = (try await tenant.findProduct(product), try await tenant.findGroup(group))
+                    try await tenant.grantProductAccess(product.id, to: group.id, by: .system)
+                    return ProductAccess(product: product, group: group)
+                }
+                try tenant.output(access) { "\(access.group.name) may use \(access.product.name)." }
+            }
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Take a product away from a group; revoking access it does not have changes nothing.")
+        @OptionGroup var tenant: TenantOptions
+        @Option(help: "Product id or name.") var product: String
+        @Option(help: "Group id or name.") var group: String
+
+        func run() async throws {
+            try await runReportingErrors {
+                let access = try await tenant.write { tenant in
+                    let (product, group) = (try await tenant.findProduct(product), try await tenant.findGroup(group))
+                    try await tenant.revokeProductAccess(product.id, from: group.id, by: .system)
+                    return ProductAccess(product: product, group: group)
+                }
+                try tenant.output(access) { "\(access.group.name) may no longer use \(access.product.name)." }
+            }
+        }
+    }
+
+    /// What `grant` and `revoke` resolved, which `--json` prints.
+    struct ProductAccess: Encodable, Sendable {
+        let product: Product
+        let group: Group
+    }
+}
+
+extension ProductKind: ExpressibleByArgument {}

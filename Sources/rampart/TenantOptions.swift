@@ -1,0 +1,79 @@
+import ArgumentParser
+import RampartCore
+import RampartStorage
+
+/// What every command about one organisation's data takes: the store, the organisation and
+/// `--json`. Its work runs in one tenant transaction, as an API request's does, and its
+/// changes are audited with the system as the actor: whoever runs the CLI holds the store.
+struct TenantOptions: ParsableArguments {
+    @OptionGroup var store: StoreOptions
+    @Option(help: "Organisation id or slug.") var org: String
+    @Flag(help: "Print JSON.") var json = false
+
+    func read<R: Sendable>(_ body: @Sendable (Tenant) async throws -> R) async throws -> R {
+        try await store.withStore { database in
+            let organization = try await resolveOrganization(org, in: database)
+            return try await database.read(org: organization.id, body)
+        }
+    }
+
+    func write<R: Sendable>(_ body: @Sendable (Tenant) async throws -> R) async throws -> R {
+        try await store.withStore { database in
+            let organization = try await resolveOrganization(org, in: database)
+            return try await database.write(org: organization.id, body)
+        }
+    }
+
+    func output(_ value: some Encodable, text: () -> String) throws {
+        try emit(json: json, value, text: text)
+    }
+}
+
+/// Commands name things the way people know them: a user by id or email, a group or a
+/// product by id or name. Anything else is a clear "not found" (exit 4).
+extension Tenant {
+    func findUser(_ idOrEmail: String) async throws -> User {
+        let found = if let id = Identifier.canonical(idOrEmail) { try await user(id) } else { try await user(email: idOrEmail) }
+        guard let found else { throw RampartError(.notFound, "No user '\(idOrEmail)'; `rampart user list` shows them.") }
+        return found
+    }
+
+    func findGroup(_ idOrName: String) async throws -> Group {
+        let found = if let id = Identifier.canonical(idOrName) { try await group(id) } else { try await group(named: idOrName) }
+        guard let found else { throw RampartError(.notFound, "No group '\(idOrName)'; `rampart group list` shows them.") }
+        return found
+    }
+
+    func findProduct(_ idOrName: String) async throws -> Product {
+        let found = if let id = Identifier.canonical(idOrName) { try await product(id) } else {
+            try await product(named: idOrName)
+        }
+        guard let found else {
+            throw RampartError(.notFound, "No product '\(idOrName)'; `rampart product list` shows them.")
+        }
+        return found
+    }
+
+    /// Every page of a paginated listing, for commands that print the whole list.
+    func all<Item>(_ fetch: (PageRequest) async throws -> Page<Item>) async throws -> [Item] {
+        var items: [Item] = []
+        var page = PageRequest(limit: 200)
+        repeat {
+            let result = try await fetch(page)
+            items += result.items
+            page.after = result.nextCursor
+        } while page.after != nil
+        return items
+    }
+}
+
+/// Left-aligned columns for people; scripts use `--json`.
+func table(_ rows: [[String]], empty: String) -> String {
+    guard let first = rows.first else { return empty }
+    let widths = (0..<first.count).map { column in rows.map { $0[column].count }.max() ?? 0 }
+    return rows.map { row in
+        row.enumerated().map { index, cell in
+            index == row.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
+        }.joined(separator: "  ")
+    }.joined(separator: "\n")
+}

@@ -1,0 +1,81 @@
+import ArgumentParser
+import RampartCore
+import RampartStorage
+
+struct TokenCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "token", abstract: "List, create and revoke admin API tokens.",
+        subcommands: [List.self, Create.self, Revoke.self])
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List an organisation's API tokens (never their secrets).")
+        @OptionGroup var tenant: TenantOptions
+
+        func run() async throws {
+            try await runReportingErrors {
+                let tokens = try await tenant.read { tenant in try await tenant.all { try await tenant.apiTokens(page: $0) } }
+                try tenant.output(["data": tokens]) {
+                    table(tokens.map { token in
+                        let state = token.revokedAt != nil ? "revoked" : token.isUsable(at: .now()) ? "active" : "expired"
+                        return [token.id, token.role.rawValue, state, token.lastUsedAt.map { "used \($0.rfc3339)" } ?? "never used",
+                                token.name]
+                    }, empty: "No API tokens.")
+                }
+            }
+        }
+    }
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create an API token; its secret is printed once.")
+        @OptionGroup var tenant: TenantOptions
+        @Option(help: "What the token is for.") var name: String
+        @Option(help: "One of \(Role.allCases.map(\.rawValue).joined(separator: ", ")).") var role: Role
+        @Option(help: "Days until it stops working (1 to 3650); no expiry when left out.") var expiresInDays: Int?
+
+        struct Created: Encodable, Sendable {
+            let token: APIToken
+            let secret: String
+        }
+
+        func validate() throws {
+            if let expiresInDays, !(1...3650).contains(expiresInDays) {
+                throw ValidationError("--expires-in-days must be between 1 and 3650.")
+            }
+        }
+
+        func run() async throws {
+            try await runReportingErrors {
+                let expiresAt = expiresInDays.map { Timestamp.now().adding(seconds: Double($0) * 86400) }
+                let (token, secret) = try await tenant.write {
+                    try await $0.createAPIToken(name: name, role: role, expiresAt: expiresAt, by: .system)
+                }
+                try tenant.output(Created(token: token, secret: secret)) {
+                    """
+                    Created API token \(token.name) (\(token.id)), role \(token.role.rawValue)\(expiresAt.map { ", expires \($0.rfc3339)" } ?? "").
+                    \(secret)
+                    This is the only time the secret is shown; Rampart keeps only its hash.
+                    """
+                }
+            }
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Revoke an API token; the next request that presents it is refused.")
+        @OptionGroup var tenant: TenantOptions
+        @Option(help: "Token id.") var token: String
+
+        func run() async throws {
+            try await runReportingErrors {
+                let revoked = try await tenant.write { tenant in
+                    try await tenant.revokeAPIToken(token, by: .system)
+                    return try await tenant.requireAPIToken(token)
+                }
+                try tenant.output(revoked) { "Revoked API token \(revoked.name) (\(revoked.id))." }
+            }
+        }
+    }
+}
+
+extension Role: ExpressibleByArgument {}

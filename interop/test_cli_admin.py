@@ -1,0 +1,219 @@
+"""What an admin does in the console, done with the `rampart` command line on a SQLite data
+dir: users, groups, products and product access, API tokens and the audit log. Each command
+is checked through another command (or the API), and bad input must change nothing."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+import requests
+
+from conftest import bearer, create_org, run_cli, run_cli_json, sqlite_store
+from test_cli import audit_sequences
+
+
+def cli(bin_path, store, *args):
+    return run_cli_json(bin_path, *args, *store.args, "--json")
+
+
+def data(bin_path, store, *args):
+    return cli(bin_path, store, *args)["data"]
+
+
+@pytest.fixture
+def acme(rampart_bin, tmp_path):
+    store = sqlite_store(tmp_path / "data")
+    slug = f"acme-{uuid.uuid4().hex[:8]}"
+    org = create_org(rampart_bin, store.args, "Acme", "admin@acme.example.test", "--slug", slug)
+    user = cli(rampart_bin, store, "user", "create", "--org", slug, "--email", "Ada@acme.example.test",
+               "--name", "Ada Lovelace")
+    return store, slug, org, user
+
+
+def all_events(bin_path, store, slug, *filters, limit="3"):
+    """Every event, newest first, read page by page with --cursor."""
+    events, cursor = [], None
+    while True:
+        page = cli(bin_path, store, "audit", "events", "--org", slug, "--limit", limit, *filters,
+                   *(["--cursor", cursor] if cursor else []))
+        assert len(page["data"]) <= int(limit)
+        events += page["data"]
+        cursor = page["nextCursor"]
+        if cursor is None:
+            return events
+
+
+def test_groups_and_product_access(rampart_bin, acme):
+    store, slug, _, ada = acme
+    group = cli(rampart_bin, store, "group", "create", "--org", slug, "--name", "Engineers",
+                "--description", "People who build")
+    assert group["name"] == "Engineers" and group["memberCount"] == 0
+
+    # A user by email (any case) or id; a group by name (any case) or id.
+    added = cli(rampart_bin, store, "group", "add-member", "--org", slug, "--group", "engineers",
+                "--user", "ada@ACME.example.test")
+    assert (added["group"]["id"], added["user"]["id"]) == (group["id"], ada["id"])
+    cli(rampart_bin, store, "group", "add-member", "--org", slug, "--group", group["id"], "--user", ada["id"])
+    members = data(rampart_bin, store, "group", "members", "--org", slug, "--group", "Engineers")
+    assert [m["id"] for m in members] == [ada["id"]]
+    assert [g["memberCount"] for g in data(rampart_bin, store, "group", "list", "--org", slug)] == [1]
+
+    product = cli(rampart_bin, store, "product", "create", "--org", slug, "--name", "Wiki", "--kind", "wiki",
+                  "--url", "https://wiki.acme.example.test")
+    assert (product["kind"], product["url"]) == ("wiki", "https://wiki.acme.example.test")
+    assert [p["id"] for p in data(rampart_bin, store, "product", "list", "--org", slug)] == [product["id"]]
+    cli(rampart_bin, store, "product", "grant", "--org", slug, "--product", "wiki", "--group", "Engineers")
+    access = data(rampart_bin, store, "product", "access", "--org", slug, "--product", product["id"])
+    assert [g["id"] for g in access] == [group["id"]]
+
+    cli(rampart_bin, store, "product", "revoke", "--org", slug, "--product", "Wiki", "--group", group["id"])
+    assert data(rampart_bin, store, "product", "access", "--org", slug, "--product", "Wiki") == []
+    cli(rampart_bin, store, "group", "remove-member", "--org", slug, "--group", "Engineers", "--user", ada["id"])
+    assert data(rampart_bin, store, "group", "members", "--org", slug, "--group", "Engineers") == []
+
+    # Each change is one audit event by the system, naming what it touched; repeating an
+    # add-member changed nothing and wrote nothing.
+    actions = [e["action"] for e in all_events(rampart_bin, store, slug)]
+    assert actions[:7] == ["group.member_removed", "product.access_revoked", "product.access_granted",
+                           "product.created", "group.member_added", "group.created", "user.created"], actions
+    granted = all_events(rampart_bin, store, slug, "--action", "product.access_granted")
+    assert len(granted) == 1
+    assert granted[0]["actor"]["type"] == "system"
+    assert {t["id"] for t in granted[0]["targets"]} == {product["id"], group["id"]}
+    assert run_cli(rampart_bin, "audit", "verify", "--org", slug, *store.args).returncode == 0
+
+
+def test_users_deactivate_reactivate_and_filters(rampart_bin, acme):
+    store, slug, _, ada = acme
+    cli(rampart_bin, store, "user", "create", "--org", slug, "--email", "grace@acme.example.test",
+        "--name", "Grace Hopper")
+    off = cli(rampart_bin, store, "user", "deactivate", "--org", slug, "--user", "ada@acme.example.test")
+    assert off["status"] == "deactivated"
+    deactivated = data(rampart_bin, store, "user", "list", "--org", slug, "--status", "deactivated")
+    assert [u["id"] for u in deactivated] == [ada["id"]]
+
+    on = cli(rampart_bin, store, "user", "reactivate", "--org", slug, "--user", ada["id"])
+    assert on["status"] == "active"
+    assert data(rampart_bin, store, "user", "list", "--org", slug, "--status", "deactivated") == []
+    found = data(rampart_bin, store, "user", "list", "--org", slug, "--search", "hopper")
+    assert [u["email"] for u in found] == ["grace@acme.example.test"]
+    by_email = data(rampart_bin, store, "user", "list", "--org", slug, "--email", "ADA@acme.example.test")
+    assert [u["id"] for u in by_email] == [ada["id"]]
+
+    about_ada = all_events(rampart_bin, store, slug, "--target", ada["id"])
+    assert [e["action"] for e in about_ada] == ["user.reactivated", "user.deactivated", "user.created"]
+
+
+def test_audit_events_pages_and_time_filters(rampart_bin, acme):
+    store, slug, _, _ = acme
+    for n in range(4):
+        cli(rampart_bin, store, "group", "create", "--org", slug, "--name", f"Team {n}")
+    events = all_events(rampart_bin, store, slug, limit="2")
+    sequences = [e["sequence"] for e in events]
+    assert sequences == sorted(audit_sequences(store.data_dir), reverse=True), "pages skipped or repeated events"
+    for newer, older in zip(events, events[1:]):
+        assert older["hash"] == newer["previousHash"]
+
+    middle = events[len(events) // 2]["occurredAt"]
+    since = all_events(rampart_bin, store, slug, "--since", middle)
+    until = all_events(rampart_bin, store, slug, "--until", middle)
+    assert since and until
+    assert all(e["occurredAt"] >= middle for e in since)
+    assert all(e["occurredAt"] < middle for e in until)
+    assert len(since) + len(until) == len(events)
+
+    plain = run_cli(rampart_bin, "audit", "events", "--org", slug, "--limit", "2", *store.args).stdout
+    assert "group.created" in plain and "--cursor" in plain, plain
+
+
+def test_cli_token_works_on_the_api_until_revoked(rampart_bin, acme, server_factory):
+    store, slug, _, ada = acme
+    created = cli(rampart_bin, store, "token", "create", "--org", slug, "--name", "reporting", "--role", "auditor",
+                  "--expires-in-days", "30")
+    assert created["token"]["role"] == "auditor" and created["token"]["expiresAt"] is not None
+    assert created["secret"].startswith("rmp_")
+    listed = data(rampart_bin, store, "token", "list", "--org", slug)
+    assert created["token"]["id"] in [t["id"] for t in listed]
+    assert all("secret" not in t for t in listed), "token list shows a secret"
+
+    server = server_factory(store)
+    users = requests.get(f"{server.api}/users/{ada['id']}", headers=bearer(created["secret"]), timeout=10)
+    assert users.status_code == 200, users.text
+    # An auditor reads; it does not write.
+    denied = requests.post(f"{server.api}/users", headers=bearer(created["secret"]), timeout=10,
+                           json={"email": "nope@acme.example.test", "displayName": "Nope"})
+    assert denied.status_code == 403, denied.text
+
+    revoked = cli(rampart_bin, store, "token", "revoke", "--org", slug, "--token", created["token"]["id"])
+    assert revoked["revokedAt"] is not None
+    # The running server refuses it on the very next request.
+    after = requests.get(f"{server.api}/users/{ada['id']}", headers=bearer(created["secret"]), timeout=10)
+    assert after.status_code == 401, after.text
+
+
+def snapshot(bin_path, store, slug):
+    return {
+        "events": audit_sequences(store.data_dir),
+        "groups": data(bin_path, store, "group", "list", "--org", slug),
+        "products": data(bin_path, store, "product", "list", "--org", slug),
+        "tokens": data(bin_path, store, "token", "list", "--org", slug),
+        "users": data(bin_path, store, "user", "list", "--org", slug),
+    }
+
+
+@pytest.mark.parametrize("args, exit_code, says", [
+    (["group", "add-member", "--group", "Nobody", "--user", "ada@acme.example.test"], 4, "No group 'Nobody'"),
+    (["group", "add-member", "--group", "Engineers", "--user", "nobody@acme.example.test"], 4, "No user"),
+    (["product", "grant", "--product", "Wiki", "--group", "00000000-0000-7000-8000-000000000000"], 4, "No group"),
+    (["product", "create", "--name", "wiki", "--kind", "wiki", "--url", "https://x.example.test"], 2, "already exists"),
+    (["product", "create", "--name", "Chat", "--kind", "fax", "--url", "https://x.example.test"], 64, "kind"),
+    (["product", "create", "--name", "Chat", "--kind", "chat", "--url", "ftp://x.example.test"], 2, "url"),
+    (["group", "create", "--name", "engineers"], 2, "already exists"),
+    (["token", "create", "--name", "x", "--role", "root"], 64, "role"),
+    (["token", "create", "--name", "x", "--role", "auditor", "--expires-in-days", "0"], 64, "--expires-in-days"),
+    (["token", "revoke", "--token", "not-an-id"], 4, "not found"),
+    (["user", "reactivate", "--user", "nobody@acme.example.test"], 4, "No user"),
+    (["audit", "events", "--since", "yesterday"], 64, "RFC 3339"),
+    (["audit", "events", "--limit", "0"], 64, "--limit"),
+])
+def test_bad_input_is_refused_and_changes_nothing(rampart_bin, acme, args, exit_code, says):
+    store, slug, _, _ = acme
+    cli(rampart_bin, store, "group", "create", "--org", slug, "--name", "Engineers")
+    cli(rampart_bin, store, "product", "create", "--org", slug, "--name", "Wiki", "--kind", "wiki",
+        "--url", "https://wiki.acme.example.test")
+    before = snapshot(rampart_bin, store, slug)
+
+    proc = run_cli(rampart_bin, *args, "--org", slug, *store.args, check=False)
+    message = proc.stderr + proc.stdout
+    assert proc.returncode == exit_code, f"exit {proc.returncode}, expected {exit_code}:\n{message}"
+    assert says.lower() in message.lower(), f"the error does not say what is wrong:\n{message}"
+    assert "Fatal error" not in message and "Stack dump" not in message, message
+    assert snapshot(rampart_bin, store, slug) == before, "a refused command changed the store"
+
+
+def test_another_organisations_ids_are_not_found(rampart_bin, acme):
+    store, slug, _, ada = acme
+    group = cli(rampart_bin, store, "group", "create", "--org", slug, "--name", "Engineers")
+    product = cli(rampart_bin, store, "product", "create", "--org", slug, "--name", "Wiki", "--kind", "wiki",
+                  "--url", "https://wiki.acme.example.test")
+    token = cli(rampart_bin, store, "token", "create", "--org", slug, "--name", "ci", "--role", "auditor")
+    other = create_org(rampart_bin, store.args, "Other", "admin@other.example.test")["organization"]["slug"]
+    cli(rampart_bin, store, "group", "create", "--org", other, "--name", "Mine")
+    before = (snapshot(rampart_bin, store, slug), snapshot(rampart_bin, store, other))
+
+    for args in (["group", "members", "--group", group["id"]],
+                 ["group", "add-member", "--group", group["id"], "--user", ada["id"]],
+                 ["group", "add-member", "--group", "Mine", "--user", ada["id"]],
+                 ["product", "grant", "--product", product["id"], "--group", "Mine"],
+                 ["product", "access", "--product", product["id"]],
+                 ["token", "revoke", "--token", token["token"]["id"]],
+                 ["user", "deactivate", "--user", ada["id"]],
+                 ["audit", "events", "--target", ada["id"]]):
+        proc = run_cli(rampart_bin, *args, "--org", other, *store.args, "--json", check=False)
+        if args[:2] == ["audit", "events"]:
+            assert proc.returncode == 0 and json.loads(proc.stdout)["data"] == [], proc.stdout
+        else:
+            assert proc.returncode == 4, f"{args} with another organisation exited {proc.returncode}:\n{proc.stdout}"
+    assert (snapshot(rampart_bin, store, slug), snapshot(rampart_bin, store, other)) == before
