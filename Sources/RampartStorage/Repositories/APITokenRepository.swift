@@ -24,8 +24,8 @@ extension Tenant {
     }
 
     public func apiToken(_ id: String) async throws -> APIToken? {
-        try await sql.raw("SELECT * FROM api_tokens WHERE org_id = \(bind: orgID) AND id = \(bind: id)").first()
-            .map(Self.decodeToken)
+        try await row("SELECT \(Self.tokenColumns) FROM api_tokens WHERE org_id = ?1 AND id = ?2", [orgID, id],
+                      Self.decodeToken)
     }
 
     public func requireAPIToken(_ id: String) async throws -> APIToken {
@@ -36,22 +36,21 @@ extension Tenant {
     }
 
     public func apiTokens(page: PageRequest = PageRequest()) async throws -> Page<APIToken> {
-        var q = SQLQueryString("SELECT * FROM api_tokens WHERE org_id = ") + "\(bind: orgID)"
+        var q = SQLQueryString("SELECT " + Self.tokenColumns + " FROM api_tokens WHERE org_id = ") + "\(bind: orgID)"
         if let after = page.after { q = q + " AND id > " + "\(bind: after)" }
         q = q + " ORDER BY id LIMIT " + "\(bind: page.limit + 1)"
-        return page.page(try await sql.raw(q).all().map(Self.decodeToken), id: \.id)
+        return page.page(try await rows(q, Self.decodeToken), id: \.id)
     }
 
     /// The token a presented secret names, if it is usable now. Unknown, expired and revoked
     /// all answer nil: the caller cannot tell them apart, and neither can a client.
     public func authenticateAPIToken(_ secret: SecretToken, at now: Timestamp = .now()) async throws -> APIToken? {
         let hash = secret.hash
-        guard let row = try await sql.raw("""
-            SELECT * FROM api_tokens WHERE org_id = \(bind: orgID) AND token_hash = \(bind: hash)
-            """).first(), constantTimeEquals(try row.string("token_hash"), hash)
-        else { return nil }
-        let token = try Self.decodeToken(row)
-        return token.isUsable(at: now) ? token : nil
+        let found = try await row("""
+            SELECT \(Self.tokenColumns), token_hash FROM api_tokens WHERE org_id = ?1 AND token_hash = ?2
+            """, [orgID, hash]) { row in (token: try Self.decodeToken(row), hash: try row.text(7)) }
+        guard let found, constantTimeEquals(found.hash, hash), found.token.isUsable(at: now) else { return nil }
+        return found.token
     }
 
     public func markAPITokenUsed(_ id: String, at time: Timestamp) async throws {
@@ -71,10 +70,12 @@ extension Tenant {
         try await appendAudit([context.record(.apiTokenRevoked, [.token(token)])])
     }
 
-    static func decodeToken(_ row: any SQLRow) throws -> APIToken {
-        APIToken(id: try row.string("id"), name: try row.string("name"),
-                 role: Role(rawValue: try row.string("role")) ?? .auditor, createdAt: try row.timestamp("created_at"),
-                 expiresAt: try row.optionalTimestamp("expires_at"), lastUsedAt: try row.optionalTimestamp("last_used_at"),
-                 revokedAt: try row.optionalTimestamp("revoked_at"))
+    /// The columns `decodeToken` reads, in its order.
+    static let tokenColumns = "id, name, role, created_at, expires_at, last_used_at, revoked_at"
+
+    static func decodeToken(_ row: any ColumnReader) throws -> APIToken {
+        APIToken(id: try row.text(0), name: try row.text(1), role: Role(rawValue: try row.text(2)) ?? .auditor,
+                 createdAt: try row.timestamp(3), expiresAt: try row.optionalTimestamp(4),
+                 lastUsedAt: try row.optionalTimestamp(5), revokedAt: try row.optionalTimestamp(6))
     }
 }

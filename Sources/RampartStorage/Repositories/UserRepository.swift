@@ -12,8 +12,7 @@ public struct UserFilter: Sendable {
 
 extension Tenant {
     public func user(_ id: String) async throws -> User? {
-        try await sql.raw(SQLQueryString(userSelect) + " WHERE u.org_id = " + "\(bind: orgID)" + " AND u.id = " + "\(bind: id)")
-            .first().map(Self.decodeUser)
+        try await row(userSelect + " WHERE u.org_id = ?1 AND u.id = ?2", [orgID, id], Self.decodeUser)
     }
 
     public func requireUser(_ id: String) async throws -> User {
@@ -23,8 +22,7 @@ extension Tenant {
 
     public func user(email: String) async throws -> User? {
         let key = email.trimmingCharacters(in: .whitespaces).lowercased()
-        return try await sql.raw(SQLQueryString(userSelect) + " WHERE u.org_id = " + "\(bind: orgID)" + " AND u.email = " + "\(bind: key)")
-            .first().map(Self.decodeUser)
+        return try await row(userSelect + " WHERE u.org_id = ?1 AND u.email = ?2", [orgID, key], Self.decodeUser)
     }
 
     public func users(_ filter: UserFilter = UserFilter(), page: PageRequest = PageRequest()) async throws -> Page<User> {
@@ -38,7 +36,7 @@ extension Tenant {
         }
         if let after = page.after { q = q + " AND u.id > " + "\(bind: after)" }
         q = q + " ORDER BY u.id LIMIT " + "\(bind: page.limit + 1)"
-        return page.page(try await sql.raw(q).all().map(Self.decodeUser), id: \.id)
+        return page.page(try await rows(q, Self.decodeUser), id: \.id)
     }
 
     public func userCount(status: UserStatus? = nil) async throws -> Int64 {
@@ -144,16 +142,21 @@ extension Tenant {
     }
 
     /// Users (as `u`) with their roles in the same row, so that reading a user is one statement.
+    /// Users with their roles in one row, in the column order `decodeUser` reads.
     var userSelect: String {
         let roles = flavor == .postgres ? "string_agg(r.role, ',')" : "group_concat(r.role, ',')"
-        return "SELECT u.*, (SELECT \(roles) FROM role_assignments r WHERE r.org_id = u.org_id AND r.user_id = u.id) AS roles FROM users u"
+        return """
+            SELECT u.id, u.email, u.display_name, u.status, u.created_at, u.last_active_at,
+                   (SELECT \(roles) FROM role_assignments r WHERE r.org_id = u.org_id AND r.user_id = u.id) AS roles
+            FROM users u
+            """
     }
 
-    static func decodeUser(_ row: any SQLRow) throws -> User {
-        User(id: try row.string("id"), email: try row.string("email"), displayName: try row.string("display_name"),
-             status: UserStatus(rawValue: try row.string("status")) ?? .deactivated,
-             roles: (try row.optionalString("roles") ?? "").split(separator: ",").compactMap { Role(rawValue: String($0)) }
+    static func decodeUser(_ row: any ColumnReader) throws -> User {
+        User(id: try row.text(0), email: try row.text(1), displayName: try row.text(2),
+             status: UserStatus(rawValue: try row.text(3)) ?? .deactivated,
+             roles: (try row.optionalText(6) ?? "").split(separator: ",").compactMap { Role(rawValue: String($0)) }
                 .sorted(by: >),
-             createdAt: try row.timestamp("created_at"), lastActiveAt: try row.optionalTimestamp("last_active_at"))
+             createdAt: try row.timestamp(4), lastActiveAt: try row.optionalTimestamp(5))
     }
 }
