@@ -54,7 +54,14 @@ struct JSONBodyEncoderTests {
         try expectSameAsFoundation(JSONValue.object(["k": .array([.null, .bool(true), .int(7), .string("s")])]))
     }
 
-    @Test func nonFiniteNumbersAreRefused() {
+    @Test func nonFiniteNumbersAreRefusedNamingWhere() {
+        struct Inner: Encodable { let ratio: Double }
+        struct Outer: Encodable { let items: [Inner] }
+        let error = #expect(throws: EncodingError.self) {
+            try JSONBodyEncoder.encode(Outer(items: [Inner(ratio: 1), Inner(ratio: .infinity)]))
+        }
+        guard case .invalidValue(_, let context) = error else { Issue.record("not an invalid value: \(String(describing: error))"); return }
+        #expect(context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue } == ["items", "1", "ratio"])
         #expect(throws: EncodingError.self) { try JSONBodyEncoder.encode(["x": Double.nan]) }
     }
 }

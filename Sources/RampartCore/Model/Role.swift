@@ -7,14 +7,17 @@ public enum Role: String, CaseIterable, Codable, Sendable, Comparable {
 
     public var permissions: Set<Permission> {
         switch self {
-        case .orgAdmin:
-            return Set(Permission.allCases)
-        case .userAdmin:
-            return [.readOrganization, .readDirectory, .manageDirectory]
-        case .auditor:
-            return [.readOrganization, .readDirectory, .readTokens, .readAuditLog, .readRoles]
+        case .orgAdmin: Self.orgAdminPermissions
+        case .userAdmin: Self.userAdminPermissions
+        case .auditor: Self.auditorPermissions
         }
     }
+
+    // Built once: every request asks.
+    private static let orgAdminPermissions = Set(Permission.allCases)
+    private static let userAdminPermissions: Set<Permission> = [.readOrganization, .readDirectory, .manageDirectory]
+    private static let auditorPermissions: Set<Permission> = [.readOrganization, .readDirectory, .readTokens,
+                                                              .readAuditLog, .readRoles]
 
     public func allows(_ permission: Permission) -> Bool { permissions.contains(permission) }
 

@@ -31,7 +31,8 @@ public struct SecretToken: Sendable {
     public init?(parsing text: String, as kind: Kind) {
         let utf8 = text.utf8
         // kind (3) + "_" + org (32) + "_" + secret (43 base64url characters, 256 bits)
-        guard utf8.count == 80, text.hasPrefix(kind.rawValue + "_"),
+        guard utf8.count == 80, utf8.starts(with: kind.rawValue.utf8),
+              utf8[utf8.index(utf8.startIndex, offsetBy: 3)] == UInt8(ascii: "_"),
               utf8[utf8.index(utf8.startIndex, offsetBy: 36)] == UInt8(ascii: "_"),
               let org = Identifier.expand(compact: Substring(utf8.dropFirst(4).prefix(32))),
               utf8.dropFirst(37).allSatisfy(Self.isBase64URL)
@@ -50,7 +51,9 @@ public struct SecretToken: Sendable {
     public var hash: String { SecretToken.hash(text) }
 
     public static func hash(_ text: String) -> String {
-        SHA256.hash(data: Data(text.utf8)).hexString
+        // Straight from the string's own bytes: `Data(text.utf8)` copied them first, on every request.
+        var text = text
+        return text.withUTF8 { SHA256.hash(data: UnsafeRawBufferPointer($0)) }.hexString
     }
 }
 

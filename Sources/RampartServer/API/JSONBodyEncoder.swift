@@ -8,11 +8,11 @@ import RampartCore
 /// any order), then written with every object's keys sorted.
 enum JSONBodyEncoder {
     static func encode(_ value: some Encodable) throws -> [UInt8] {
-        let root = JSONNodeEncoder()
+        let root = JSONNodeEncoder(parentPath: [], key: nil)
         try value.encode(to: root)
         var out: [UInt8] = []
         out.reserveCapacity(256)
-        (root.slot.node ?? .object(JSONObject())).write(to: &out)
+        (root.node ?? .object(JSONObject())).write(to: &out)
         return out
     }
 }
@@ -21,17 +21,11 @@ enum JSONBodyEncoder {
 
 /// Objects and arrays are classes so that a container handed out earlier can still fill them.
 final class JSONObject {
-    var entries: [(key: String, slot: JSONSlot)] = []
+    var entries: [(key: String, node: JSONNode)] = []
 }
 
 final class JSONArray {
-    var slots: [JSONSlot] = []
-}
-
-/// Where one value goes once it is known.
-final class JSONSlot {
-    var node: JSONNode?
-    init(_ node: JSONNode? = nil) { self.node = node }
+    var items: [JSONNode] = []
 }
 
 enum JSONNode {
@@ -41,6 +35,8 @@ enum JSONNode {
     case string(String)
     case object(JSONObject)
     case array(JSONArray)
+    /// A value a super-encoder fills in after its place was taken.
+    case pending(JSONNodeEncoder)
 
     func write(to out: inout [UInt8]) {
         switch self {
@@ -54,72 +50,75 @@ enum JSONNode {
                 if index > 0 { out.append(UInt8(ascii: ",")) }
                 JSONValue.writeString(entry.key, .foundation, to: &out)
                 out.append(UInt8(ascii: ":"))
-                (entry.slot.node ?? .null).write(to: &out)
+                entry.node.write(to: &out)
             }
             out.append(UInt8(ascii: "}"))
         case .array(let array):
             out.append(UInt8(ascii: "["))
-            for (index, slot) in array.slots.enumerated() {
+            for (index, item) in array.items.enumerated() {
                 if index > 0 { out.append(UInt8(ascii: ",")) }
-                (slot.node ?? .null).write(to: &out)
+                item.write(to: &out)
             }
             out.append(UInt8(ascii: "]"))
+        case .pending(let encoder): (encoder.node ?? .null).write(to: &out)
         }
     }
 }
 
 // MARK: - Encoder
 
+/// Encodes one value into `node`. The coding path is only put together when asked for (by
+/// an error): building it for every nested value was most of the encoder's allocations.
 final class JSONNodeEncoder: Encoder {
-    let codingPath: [any CodingKey]
+    let parentPath: [any CodingKey]
+    let key: (any CodingKey)?
+    var codingPath: [any CodingKey] { key.map { parentPath + [$0] } ?? parentPath }
     var userInfo: [CodingUserInfoKey: Any] { [:] }
-    let slot: JSONSlot
+    var node: JSONNode?
 
-    init(slot: JSONSlot = JSONSlot(), codingPath: [any CodingKey] = []) {
-        self.slot = slot
-        self.codingPath = codingPath
+    init(parentPath: [any CodingKey], key: (any CodingKey)?) {
+        self.parentPath = parentPath
+        self.key = key
     }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
         // A second request for a keyed container adds to the same object, as JSONEncoder does.
-        if case .object(let object) = slot.node {
+        if case .object(let object) = node {
             return KeyedEncodingContainer(KeyedContainer(object: object, codingPath: codingPath))
         }
         let object = JSONObject()
-        slot.node = .object(object)
+        node = .object(object)
         return KeyedEncodingContainer(KeyedContainer(object: object, codingPath: codingPath))
     }
 
     func unkeyedContainer() -> any UnkeyedEncodingContainer {
-        if case .array(let array) = slot.node { return UnkeyedContainer(array: array, codingPath: codingPath) }
+        if case .array(let array) = node { return UnkeyedContainer(array: array, codingPath: codingPath) }
         let array = JSONArray()
-        slot.node = .array(array)
+        node = .array(array)
         return UnkeyedContainer(array: array, codingPath: codingPath)
     }
 
     func singleValueContainer() -> any SingleValueEncodingContainer {
-        SingleValueContainer(slot: slot, codingPath: codingPath)
+        SingleValueContainer(encoder: self)
     }
 
-    /// The node for one value: primitives directly, anything else through its `encode(to:)`.
-    static func node(for value: some Encodable, codingPath: [any CodingKey]) throws -> JSONNode {
-        switch value {
-        case let text as String: return .string(text)
-        case let number as Int: return .number(String(number))
-        case let number as Int64: return .number(String(number))
-        case let flag as Bool: return .bool(flag)
-        default:
-            let encoder = JSONNodeEncoder(codingPath: codingPath)
-            try value.encode(to: encoder)
-            return encoder.slot.node ?? .object(JSONObject())
-        }
+    /// The node for one value: primitives directly (by comparing types, which is cheaper than
+    /// casting), anything else through its `encode(to:)`.
+    static func node<T: Encodable>(for value: T, in parentPath: [any CodingKey], at key: (any CodingKey)?) throws -> JSONNode {
+        if T.self == String.self { return .string(value as! String) }
+        if T.self == Int.self { return .number(String(value as! Int)) }
+        if T.self == Int64.self { return .number(String(value as! Int64)) }
+        if T.self == Bool.self { return .bool(value as! Bool) }
+        let encoder = JSONNodeEncoder(parentPath: parentPath, key: key)
+        try value.encode(to: encoder)
+        return encoder.node ?? .object(JSONObject())
     }
 
-    static func number<T: BinaryFloatingPoint & LosslessStringConvertible>(_ value: T, codingPath: [any CodingKey])
+    static func number<T: BinaryFloatingPoint & LosslessStringConvertible>(_ value: T, codingPath: @autoclosure () -> [any CodingKey])
         throws -> JSONNode
     {
         guard value.isFinite else {
-            throw EncodingError.invalidValue(value, .init(codingPath: codingPath, debugDescription: "\(value) is not valid JSON"))
+            throw EncodingError.invalidValue(value, .init(codingPath: codingPath(), debugDescription: "\(value) is not valid JSON"))
         }
         let text = value.description
         return .number(text.hasSuffix(".0") ? String(text.dropLast(2)) : text)
@@ -130,7 +129,7 @@ private struct KeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
     let object: JSONObject
     let codingPath: [any CodingKey]
 
-    private func put(_ node: JSONNode, _ key: Key) { object.entries.append((key.stringValue, JSONSlot(node))) }
+    private func put(_ node: JSONNode, _ key: Key) { object.entries.append((key.stringValue, node)) }
 
     mutating func encodeNil(forKey key: Key) throws { put(.null, key) }
     mutating func encode(_ value: Bool, forKey key: Key) throws { put(.bool(value), key) }
@@ -152,7 +151,7 @@ private struct KeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
     mutating func encode(_ value: UInt32, forKey key: Key) throws { put(.number(String(value)), key) }
     mutating func encode(_ value: UInt64, forKey key: Key) throws { put(.number(String(value)), key) }
     mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
-        put(try JSONNodeEncoder.node(for: value, codingPath: codingPath + [key]), key)
+        put(try JSONNodeEncoder.node(for: value, in: codingPath, at: key), key)
     }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key)
@@ -173,18 +172,18 @@ private struct KeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
     mutating func superEncoder(forKey key: Key) -> any Encoder { superEncoder(named: key.stringValue) }
 
     private func superEncoder(named name: String) -> any Encoder {
-        let slot = JSONSlot()
-        object.entries.append((name, slot))
-        return JSONNodeEncoder(slot: slot, codingPath: codingPath)
+        let encoder = JSONNodeEncoder(parentPath: codingPath, key: nil)
+        object.entries.append((name, .pending(encoder)))
+        return encoder
     }
 }
 
 private struct UnkeyedContainer: UnkeyedEncodingContainer {
     let array: JSONArray
     let codingPath: [any CodingKey]
-    var count: Int { array.slots.count }
+    var count: Int { array.items.count }
 
-    private func add(_ node: JSONNode) { array.slots.append(JSONSlot(node)) }
+    private func add(_ node: JSONNode) { array.items.append(node) }
 
     mutating func encodeNil() throws { add(.null) }
     mutating func encode(_ value: Bool) throws { add(.bool(value)) }
@@ -194,7 +193,7 @@ private struct UnkeyedContainer: UnkeyedEncodingContainer {
     mutating func encode(_ value: Int) throws { add(.number(String(value))) }
     mutating func encode(_ value: Int64) throws { add(.number(String(value))) }
     mutating func encode<T: Encodable>(_ value: T) throws {
-        add(try JSONNodeEncoder.node(for: value, codingPath: codingPath))
+        add(try JSONNodeEncoder.node(for: value, in: codingPath, at: IndexKey(intValue: count)))
     }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type)
@@ -212,32 +211,42 @@ private struct UnkeyedContainer: UnkeyedEncodingContainer {
     }
 
     mutating func superEncoder() -> any Encoder {
-        let slot = JSONSlot()
-        array.slots.append(slot)
-        return JSONNodeEncoder(slot: slot, codingPath: codingPath)
+        let encoder = JSONNodeEncoder(parentPath: codingPath, key: nil)
+        array.items.append(.pending(encoder))
+        return encoder
     }
 }
 
-private struct SingleValueContainer: SingleValueEncodingContainer {
-    let slot: JSONSlot
-    let codingPath: [any CodingKey]
+/// An array element's place in a coding path, as Foundation's encoder reports it.
+private struct IndexKey: CodingKey {
+    let intValue: Int?
+    var stringValue: String { "Index \(intValue ?? 0)" }
+    init(intValue: Int) { self.intValue = intValue }
+    init?(stringValue: String) { nil }
+}
 
-    mutating func encodeNil() throws { slot.node = .null }
-    mutating func encode(_ value: Bool) throws { slot.node = .bool(value) }
-    mutating func encode(_ value: String) throws { slot.node = .string(value) }
-    mutating func encode(_ value: Double) throws { slot.node = try JSONNodeEncoder.number(value, codingPath: codingPath) }
-    mutating func encode(_ value: Float) throws { slot.node = try JSONNodeEncoder.number(value, codingPath: codingPath) }
-    mutating func encode(_ value: Int) throws { slot.node = .number(String(value)) }
-    mutating func encode(_ value: Int8) throws { slot.node = .number(String(value)) }
-    mutating func encode(_ value: Int16) throws { slot.node = .number(String(value)) }
-    mutating func encode(_ value: Int32) throws { slot.node = .number(String(value)) }
-    mutating func encode(_ value: Int64) throws { slot.node = .number(String(value)) }
-    mutating func encode(_ value: UInt) throws { slot.node = .number(String(value)) }
-    mutating func encode(_ value: UInt8) throws { slot.node = .number(String(value)) }
-    mutating func encode(_ value: UInt16) throws { slot.node = .number(String(value)) }
-    mutating func encode(_ value: UInt32) throws { slot.node = .number(String(value)) }
-    mutating func encode(_ value: UInt64) throws { slot.node = .number(String(value)) }
+private struct SingleValueContainer: SingleValueEncodingContainer {
+    let encoder: JSONNodeEncoder
+    var codingPath: [any CodingKey] { encoder.codingPath }
+
+    private func set(_ node: JSONNode) { encoder.node = node }
+
+    mutating func encodeNil() throws { set(.null) }
+    mutating func encode(_ value: Bool) throws { set(.bool(value)) }
+    mutating func encode(_ value: String) throws { set(.string(value)) }
+    mutating func encode(_ value: Double) throws { set(try JSONNodeEncoder.number(value, codingPath: codingPath)) }
+    mutating func encode(_ value: Float) throws { set(try JSONNodeEncoder.number(value, codingPath: codingPath)) }
+    mutating func encode(_ value: Int) throws { set(.number(String(value))) }
+    mutating func encode(_ value: Int8) throws { set(.number(String(value))) }
+    mutating func encode(_ value: Int16) throws { set(.number(String(value))) }
+    mutating func encode(_ value: Int32) throws { set(.number(String(value))) }
+    mutating func encode(_ value: Int64) throws { set(.number(String(value))) }
+    mutating func encode(_ value: UInt) throws { set(.number(String(value))) }
+    mutating func encode(_ value: UInt8) throws { set(.number(String(value))) }
+    mutating func encode(_ value: UInt16) throws { set(.number(String(value))) }
+    mutating func encode(_ value: UInt32) throws { set(.number(String(value))) }
+    mutating func encode(_ value: UInt64) throws { set(.number(String(value))) }
     mutating func encode<T: Encodable>(_ value: T) throws {
-        slot.node = try JSONNodeEncoder.node(for: value, codingPath: codingPath)
+        set(try JSONNodeEncoder.node(for: value, in: encoder.parentPath, at: encoder.key))
     }
 }
