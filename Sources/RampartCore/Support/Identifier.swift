@@ -19,18 +19,18 @@ public enum Identifier {
     public static func canonical(_ text: String) -> String? {
         let utf8 = text.utf8
         guard utf8.count == 36 else { return nil }
-        var out = [UInt8]()
-        out.reserveCapacity(36)
+        var uppercase = false
         for (index, byte) in utf8.enumerated() {
-            if dashPositions.contains(index) {
+            if isDashPosition(index) {
                 guard byte == UInt8(ascii: "-") else { return nil }
-                out.append(byte)
             } else {
                 guard let digit = lowercaseHex(byte) else { return nil }
-                out.append(digit)
+                uppercase = uppercase || digit != byte
             }
         }
-        return String(decoding: out, as: UTF8.self)
+        // Ids arrive canonical almost always; then the string given is the answer.
+        guard uppercase else { return text }
+        return String(decoding: utf8.map { lowercaseHex($0) ?? $0 }, as: UTF8.self)
     }
 
     /// The 32 hex digits of an id without dashes, as embedded in credentials.
@@ -44,7 +44,7 @@ public enum Identifier {
         out.reserveCapacity(36)
         for byte in compact.utf8 {
             guard let digit = lowercaseHex(byte) else { return nil }
-            if dashPositions.contains(out.count) { out.append(UInt8(ascii: "-")) }
+            if isDashPosition(out.count) { out.append(UInt8(ascii: "-")) }
             out.append(digit)
         }
         return String(decoding: out, as: UTF8.self)
@@ -62,7 +62,7 @@ public enum Identifier {
         return bytes
     }
 
-    private static let dashPositions: Set<Int> = [8, 13, 18, 23]
+    private static func isDashPosition(_ index: Int) -> Bool { index == 8 || index == 13 || index == 18 || index == 23 }
 
     private static func lowercaseHex(_ byte: UInt8) -> UInt8? {
         switch byte {
