@@ -88,13 +88,18 @@ extension SQLiteRow: ColumnReader {
 /// Any SQLKit row read by position, through its ordered column names.
 private struct SQLRowColumns: ColumnReader {
     let row: any SQLRow
+    /// Asked for once: a row builds this list anew on every call.
+    let columns: [String]
 
-    func text(_ index: Int) throws -> String { try row.decode(column: row.allColumns[index], as: String.self) }
-    func optionalText(_ index: Int) throws -> String? { try row.decode(column: row.allColumns[index], as: String?.self) }
-    func integer(_ index: Int) throws -> Int64 { try row.decode(column: row.allColumns[index], as: Int64.self) }
-    func optionalInteger(_ index: Int) throws -> Int64? {
-        try row.decode(column: row.allColumns[index], as: Int64?.self)
+    init(row: any SQLRow) {
+        self.row = row
+        columns = row.allColumns
     }
+
+    func text(_ index: Int) throws -> String { try row.decode(column: columns[index], as: String.self) }
+    func optionalText(_ index: Int) throws -> String? { try row.decode(column: columns[index], as: String?.self) }
+    func integer(_ index: Int) throws -> Int64 { try row.decode(column: columns[index], as: Int64.self) }
+    func optionalInteger(_ index: Int) throws -> Int64? { try row.decode(column: columns[index], as: Int64?.self) }
 }
 
 extension Character {
