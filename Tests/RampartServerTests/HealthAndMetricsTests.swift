@@ -1,10 +1,12 @@
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
+import Logging
 import RampartCore
 import RampartServer
 import RampartStorage
 import RampartTestSupport
+import Synchronization
 import Testing
 
 @Suite("Health, readiness, metrics, request ids")
@@ -64,6 +66,40 @@ struct HealthAndMetricsTests {
             #expect(response.status == .serviceUnavailable)
             #expect(response.errorCode == "database_unavailable")
             #expect(try await client.execute(uri: "/healthz", method: .get).status == .ok)
+        }
+    }
+
+    /// Every log line of a request carries its id: the caller's when it sent a sane one, else
+    /// the one the response names. (An unreachable database makes `/readyz` log a warning.)
+    @Test func logLinesCarryTheRequestID() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rampart-logs-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let lines = Mutex<[String]>([])
+        var logger = Logger(label: "rampart-test") { JSONLogHandler(label: $0) { line in lines.withLock { $0.append(line) } } }
+        logger.logLevel = .warning
+        let configuration = AppConfiguration(dataDirectory: directory,
+                                             database: .postgres(url: "postgres://nobody:x@127.0.0.1:1/none"))
+        let app = try await buildApplication(configuration, logger: logger, passwords: testPasswords)
+        /// The X-Request-Id a /readyz answered with, and the request ids of the lines it logged.
+        @Sendable func readyz(sending header: String, _ client: some TestClientProtocol) async throws -> (String?, [String?]) {
+            lines.withLock { $0.removeAll() }
+            let response = try await client.execute(uri: "/readyz", method: .get,
+                                                    headers: [HTTPField.Name("X-Request-Id")!: header])
+            let ids = try lines.withLock { $0 }.map { line in
+                let object = try #require(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+                #expect(object["hb.request.id"] == nil, "the id is logged under one key")
+                return object["request_id"] as? String
+            }
+            return (response.headers[HTTPField.Name("X-Request-Id")!], ids)
+        }
+        try await app.test(.router) { client in
+            let (echoed, traced) = try await readyz(sending: "trace-7", client)
+            #expect(echoed == "trace-7")
+            #expect(!traced.isEmpty && traced.allSatisfy { $0 == "trace-7" }, "\(traced)")
+
+            let (generated, made) = try await readyz(sending: "not sane!", client)
+            #expect(generated != nil && generated != "not sane!")
+            #expect(!made.isEmpty && made.allSatisfy { $0 == generated }, "\(made)")
         }
     }
 }

@@ -16,8 +16,8 @@ struct RequestIDMiddleware: RouterMiddleware {
                 && value.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "-_.:".unicodeScalars.contains($0)) }
             return ok ? value : nil
         }
-        context.requestID = incoming ?? context.id
-        context.logger[metadataKey: "request_id"] = .string(context.requestID)
+        if let incoming { context.logger[metadataKey: JSONLogHandler.requestIDKey] = .string(incoming) }
+        context.requestID = context.id
         var response = try await next(request, context)
         response.headers[.xRequestID] = context.requestID
         return response
