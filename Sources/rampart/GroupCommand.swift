@@ -56,18 +56,11 @@ struct GroupCommand: AsyncParsableCommand {
     struct AddMember: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "add-member", abstract: "Add a user to a group; adding a member again changes nothing.")
-        @OptionGroup var tenant: TenantOptions
-        @Option(help: "Group id or name.") var group: String
-        @Option(help: "User id or email.") var user: String
+        @OptionGroup var membership: MembershipOptions
 
         func run() async throws {
-            try await runReportingErrors {
-                let membership = try await tenant.write { tenant in
-                    let (group, user) = (try await tenant.findGroup(group), try await tenant.findUser(user))
-                    try await tenant.addMember(user.id, to: group.id, by: .system)
-                    return Membership(group: group, user: user)
-                }
-                try tenant.output(membership) { "\(membership.user.email) is a member of \(membership.group.name)." }
+            try await membership.change({ try await $0.addMember($2.id, to: $1.id, by: .system) }) {
+                "\($0.user.email) is a member of \($0.group.name)."
             }
         }
     }
@@ -75,19 +68,25 @@ struct GroupCommand: AsyncParsableCommand {
     struct RemoveMember: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "remove-member", abstract: "Remove a user from a group; removing a non-member changes nothing.")
+        @OptionGroup var membership: MembershipOptions
+
+        func run() async throws {
+            try await membership.change({ try await $0.removeMember($2.id, from: $1.id, by: .system) }) {
+                "\($0.user.email) is not a member of \($0.group.name)."
+            }
+        }
+    }
+
+    struct MembershipOptions: ParsableArguments {
         @OptionGroup var tenant: TenantOptions
         @Option(help: "Group id or name.") var group: String
         @Option(help: "User id or email.") var user: String
 
-        func run() async throws {
-            try await runReportingErrors {
-                let membership = try await tenant.write { tenant in
-                    let (group, user) = (try await tenant.findGroup(group), try await tenant.findUser(user))
-                    try await tenant.removeMember(user.id, from: group.id, by: .system)
-                    return Membership(group: group, user: user)
-                }
-                try tenant.output(membership) { "\(membership.user.email) is not a member of \(membership.group.name)." }
-            }
+        func change(_ apply: @escaping @Sendable (Tenant, Group, User) async throws -> Void,
+                    done: (Membership) -> String) async throws {
+            let (group, user) = (self.group, self.user)
+            try await tenant.change({ Membership(group: try await $0.findGroup(group), user: try await $0.findUser(user)) },
+                                    { try await apply($0, $1.group, $1.user); return $1 }, done: done)
         }
     }
 

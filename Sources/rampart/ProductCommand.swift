@@ -54,18 +54,11 @@ struct ProductCommand: AsyncParsableCommand {
     struct Grant: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Let a group's members use a product; granting again changes nothing.")
-        @OptionGroup var tenant: TenantOptions
-        @Option(help: "Product id or name.") var product: String
-        @Option(help: "Group id or name.") var group: String
+        @OptionGroup var access: AccessOptions
 
         func run() async throws {
-            try await runReportingErrors {
-                let access = try await tenant.write { tenant in
-                    let (product, group) = (try await tenant.findProduct(product), try await tenant.findGroup(group))
-                    try await tenant.grantProductAccess(product.id, to: group.id, by: .system)
-                    return ProductAccess(product: product, group: group)
-                }
-                try tenant.output(access) { "\(access.group.name) may use \(access.product.name)." }
+            try await access.change({ try await $0.grantProductAccess($1.id, to: $2.id, by: .system) }) {
+                "\($0.group.name) may use \($0.product.name)."
             }
         }
     }
@@ -73,19 +66,25 @@ struct ProductCommand: AsyncParsableCommand {
     struct Revoke: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Take a product away from a group; revoking access it does not have changes nothing.")
+        @OptionGroup var access: AccessOptions
+
+        func run() async throws {
+            try await access.change({ try await $0.revokeProductAccess($1.id, from: $2.id, by: .system) }) {
+                "\($0.group.name) may no longer use \($0.product.name)."
+            }
+        }
+    }
+
+    struct AccessOptions: ParsableArguments {
         @OptionGroup var tenant: TenantOptions
         @Option(help: "Product id or name.") var product: String
         @Option(help: "Group id or name.") var group: String
 
-        func run() async throws {
-            try await runReportingErrors {
-                let access = try await tenant.write { tenant in
-                    let (product, group) = (try await tenant.findProduct(product), try await tenant.findGroup(group))
-                    try await tenant.revokeProductAccess(product.id, from: group.id, by: .system)
-                    return ProductAccess(product: product, group: group)
-                }
-                try tenant.output(access) { "\(access.group.name) may no longer use \(access.product.name)." }
-            }
+        func change(_ apply: @escaping @Sendable (Tenant, Product, Group) async throws -> Void,
+                    done: (ProductAccess) -> String) async throws {
+            let (product, group) = (self.product, self.group)
+            try await tenant.change({ ProductAccess(product: try await $0.findProduct(product), group: try await $0.findGroup(group)) },
+                                    { try await apply($0, $1.product, $1.group); return $1 }, done: done)
         }
     }
 

@@ -24,6 +24,18 @@ struct TenantOptions: ParsableArguments {
         }
     }
 
+    /// Finds what a command names, changes it in the same transaction, and prints the result.
+    func change<Found: Sendable, Result: Encodable & Sendable>(
+        _ find: @escaping @Sendable (Tenant) async throws -> Found,
+        _ apply: @escaping @Sendable (Tenant, Found) async throws -> Result,
+        done: (Result) -> String
+    ) async throws {
+        try await runReportingErrors {
+            let result = try await write { tenant in try await apply(tenant, try await find(tenant)) }
+            try output(result) { done(result) }
+        }
+    }
+
     func output(_ value: some Encodable, text: () -> String) throws {
         try emit(json: json, value, text: text)
     }

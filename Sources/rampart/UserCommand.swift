@@ -44,12 +44,7 @@ struct UserCommand: AsyncParsableCommand {
         @OptionGroup var tenant: TenantOptions
         @Option(help: "User id or email.") var user: String
 
-        func run() async throws {
-            try await runReportingErrors {
-                let result = try await tenant.write { try await $0.setUserStatus($0.findUser(user).id, .deactivated, by: .system) }
-                try tenant.output(result) { "Deactivated \(result.email)." }
-            }
-        }
+        func run() async throws { try await setStatus(.deactivated, of: user, in: tenant, done: "Deactivated") }
     }
 
     struct Reactivate: AsyncParsableCommand {
@@ -57,11 +52,12 @@ struct UserCommand: AsyncParsableCommand {
         @OptionGroup var tenant: TenantOptions
         @Option(help: "User id or email.") var user: String
 
-        func run() async throws {
-            try await runReportingErrors {
-                let result = try await tenant.write { try await $0.setUserStatus($0.findUser(user).id, .active, by: .system) }
-                try tenant.output(result) { "Reactivated \(result.email)." }
-            }
+        func run() async throws { try await setStatus(.active, of: user, in: tenant, done: "Reactivated") }
+    }
+
+    static func setStatus(_ status: UserStatus, of user: String, in tenant: TenantOptions, done: String) async throws {
+        try await tenant.change({ try await $0.findUser(user) }, { try await $0.setUserStatus($1.id, status, by: .system) }) {
+            "\(done) \($0.email)."
         }
     }
 }
