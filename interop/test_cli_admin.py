@@ -1,6 +1,6 @@
-"""What an admin does in the console, done with the `rampart` command line on a SQLite data
-dir: users, groups, products and product access, API tokens and the audit log. Each command
-is checked through another command (or the API), and bad input must change nothing."""
+"""What an admin does in the console, done with the `rampart` command line, on SQLite and on
+PostgreSQL: users, groups, products and product access, API tokens and the audit log. Each
+command is checked through another command (or the API), and bad input must change nothing."""
 
 from __future__ import annotations
 
@@ -22,9 +22,13 @@ def data(bin_path, store, *args):
     return cli(bin_path, store, *args)["data"]
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def store(request, tmp_path):
+    return sqlite_store(tmp_path / "data") if request.param == "sqlite" else request.getfixturevalue("postgres")
+
+
 @pytest.fixture
-def acme(rampart_bin, tmp_path):
-    store = sqlite_store(tmp_path / "data")
+def acme(rampart_bin, store):
     slug = f"acme-{uuid.uuid4().hex[:8]}"
     org = create_org(rampart_bin, store.args, "Acme", "admin@acme.example.test", "--slug", slug)
     user = cli(rampart_bin, store, "user", "create", "--org", slug, "--email", "Ada@acme.example.test",
@@ -112,7 +116,9 @@ def test_audit_events_pages_and_time_filters(rampart_bin, acme):
         cli(rampart_bin, store, "group", "create", "--org", slug, "--name", f"Team {n}")
     events = all_events(rampart_bin, store, slug, limit="2")
     sequences = [e["sequence"] for e in events]
-    assert sequences == sorted(audit_sequences(store.data_dir), reverse=True), "pages skipped or repeated events"
+    assert sequences == list(range(len(events), 0, -1)), "pages skipped or repeated events"
+    if store.kind == "sqlite":  # and they are what a peer reads from the file
+        assert sequences == sorted(audit_sequences(store.data_dir), reverse=True)
     for newer, older in zip(events, events[1:]):
         assert older["hash"] == newer["previousHash"]
 
@@ -155,7 +161,7 @@ def test_cli_token_works_on_the_api_until_revoked(rampart_bin, acme, server_fact
 
 def snapshot(bin_path, store, slug):
     return {
-        "events": audit_sequences(store.data_dir),
+        "events": [e["hash"] for e in all_events(bin_path, store, slug, limit="200")],
         "groups": data(bin_path, store, "group", "list", "--org", slug),
         "products": data(bin_path, store, "product", "list", "--org", slug),
         "tokens": data(bin_path, store, "token", "list", "--org", slug),
@@ -199,7 +205,8 @@ def test_another_organisations_ids_are_not_found(rampart_bin, acme):
     product = cli(rampart_bin, store, "product", "create", "--org", slug, "--name", "Wiki", "--kind", "wiki",
                   "--url", "https://wiki.acme.example.test")
     token = cli(rampart_bin, store, "token", "create", "--org", slug, "--name", "ci", "--role", "auditor")
-    other = create_org(rampart_bin, store.args, "Other", "admin@other.example.test")["organization"]["slug"]
+    other = create_org(rampart_bin, store.args, f"Other {uuid.uuid4().hex[:8]}",
+                       "admin@other.example.test")["organization"]["slug"]
     cli(rampart_bin, store, "group", "create", "--org", other, "--name", "Mine")
     before = (snapshot(rampart_bin, store, slug), snapshot(rampart_bin, store, other))
 

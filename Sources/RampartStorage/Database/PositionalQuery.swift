@@ -41,7 +41,8 @@ extension Tenant {
         try await sql.raw(query).all().map { try decode($0 as? SQLiteRow ?? SQLRowColumns(row: $0)) }
     }
 
-    /// `?n` placeholders as SQLKit binds, for the dialect to number its own way.
+    /// `?n` placeholders as SQLKit binds, for the dialect to number its own way. Every `?` in
+    /// the text is a placeholder: fixed queries hold no `?` inside their string literals.
     static func binding(_ query: String, _ parameters: [String]) -> SQLQueryString {
         var result = SQLQueryString("")
         var rest = Substring(query)
