@@ -46,9 +46,8 @@ let cliLogger: Logger = {
 /// Prints a value as JSON (for scripts) or as text (for people).
 func emit(json: Bool, _ value: some Encodable, text: () -> String) throws {
     if json {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        print(String(decoding: try encoder.encode(value), as: UTF8.self))
+        // The API's encoder: the same fields, absent values as null.
+        print(String(decoding: try JSONBodyEncoder.encode(value, pretty: true), as: UTF8.self))
     } else {
         print(text())
     }

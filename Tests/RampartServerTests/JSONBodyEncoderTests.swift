@@ -4,7 +4,7 @@ import RampartCore
 import Testing
 
 /// The response encoder must write exactly what Foundation's JSONEncoder writes with the
-/// options the API used before: clients and the OpenAPI document see no difference.
+/// options the API used before, except that an absent value is `null` instead of left out.
 @Suite("Response JSON encoder")
 struct JSONBodyEncoderTests {
     static let reference: JSONEncoder = {
@@ -29,12 +29,43 @@ struct JSONBodyEncoderTests {
         let tags: [String: Int]
     }
 
-    @Test func usersWithNullsRolesAndTimes() throws {
+    @Test func usersWithRolesAndTimes() throws {
         let user = User(id: Identifier.make(), email: "ana@example.com", displayName: "Ana \"the\" Admin",
-                        status: .active, roles: [.orgAdmin, .auditor], createdAt: .now(), lastActiveAt: nil)
+                        status: .active, roles: [.orgAdmin, .auditor], createdAt: .now(), lastActiveAt: .now())
         try expectSameAsFoundation(user)
-        try expectSameAsFoundation(PageBody(items: [user, user]))
-        try expectSameAsFoundation(PageBody<User>(items: []))
+        try expectSameAsFoundation(ListBody(data: [user, user]))
+    }
+
+    /// Every documented field is always there: what is absent is null, at any depth.
+    @Test func absentValuesAreNullNotLeftOut() throws {
+        func json(_ value: some Encodable) throws -> [String: Any] {
+            try #require(JSONSerialization.jsonObject(with: Data(try JSONBodyEncoder.encode(value))) as? [String: Any])
+        }
+        let user = User(id: Identifier.make(), email: "ana@example.com", displayName: "Ana", status: .active,
+                        roles: [], createdAt: .now(), lastActiveAt: nil)
+        #expect(try json(user)["lastActiveAt"] is NSNull)
+        let token = APIToken(id: Identifier.make(), name: "ci", role: .auditor, createdAt: .now(), expiresAt: nil,
+                             lastUsedAt: nil, revokedAt: nil)
+        let tokenJSON = try json(token)
+        #expect(["expiresAt", "lastUsedAt", "revokedAt"].allSatisfy { tokenJSON[$0] is NSNull })
+        let page = try json(PageBody(items: [AuditActor(type: .system, id: nil, name: nil)]))
+        #expect(page["nextCursor"] is NSNull)
+        let actor = try #require((page["data"] as? [[String: Any]])?.first)
+        #expect(Set(actor.keys) == ["type", "id", "name", "ip", "userAgent"])
+        #expect(["id", "name", "ip", "userAgent"].allSatisfy { actor[$0] is NSNull })
+        struct Numbers: Encodable { let a: Int?; let b: Double?; let c: Bool?; let d: [String?] }
+        let numbers = try json(Numbers(a: nil, b: nil, c: nil, d: [nil, "x"]))
+        #expect(["a", "b", "c"].allSatisfy { numbers[$0] is NSNull })
+        #expect((numbers["d"] as? [Any])?.first is NSNull)
+    }
+
+    @Test func prettyOutputIsTheSameJSONForPeople() throws {
+        let value = ["b": JSONValue.array([.int(1), .object([:])]), "a": .object(["k": .null]), "c": .array([])]
+        let pretty = String(decoding: try JSONBodyEncoder.encode(value, pretty: true), as: UTF8.self)
+        #expect(pretty == "{\n  \"a\": {\n    \"k\": null\n  },\n  \"b\": [\n    1,\n    {}\n  ],\n  \"c\": []\n}")
+        let compact = try JSONBodyEncoder.encode(value)
+        #expect(try JSONSerialization.jsonObject(with: Data(pretty.utf8)) as? NSDictionary
+            == JSONSerialization.jsonObject(with: Data(compact)) as? NSDictionary)
     }
 
     @Test func escapesAndUnicode() throws {
@@ -46,7 +77,7 @@ struct JSONBodyEncoderTests {
     }
 
     @Test func nestingNumbersAndDictionaries() throws {
-        let leaf = Nested(name: "leaf", count: -3, ratio: 0.25, flags: [], missing: nil, children: [], tags: [:])
+        let leaf = Nested(name: "leaf", count: -3, ratio: 0.25, flags: [], missing: "", children: [], tags: [:])
         let root = Nested(name: "root", count: Int.max, ratio: 2, flags: [true, false], missing: "here",
                           children: [leaf, leaf], tags: ["z": 1, "a": 2, "m": 3])
         try expectSameAsFoundation(root)

@@ -13,16 +13,6 @@ public struct AuditActor: Codable, Sendable, Equatable {
     }
 
     public static let system = AuditActor(type: .system, id: nil, name: "rampart")
-
-    enum CodingKeys: String, CodingKey { case type, id, name, ip, userAgent }
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(type, forKey: .type)
-        try c.encode(id, forKey: .id)
-        try c.encode(name, forKey: .name)
-        try c.encode(ip, forKey: .ip)
-        try c.encode(userAgent, forKey: .userAgent)
-    }
 }
 
 public struct AuditTarget: Codable, Sendable, Equatable {
@@ -37,14 +27,6 @@ public struct AuditTarget: Codable, Sendable, Equatable {
     public static func token(_ t: APIToken) -> AuditTarget { AuditTarget(type: "api_token", id: t.id, name: t.name) }
     public static func organization(_ o: Organization) -> AuditTarget {
         AuditTarget(type: "organization", id: o.id, name: o.slug)
-    }
-
-    enum CodingKeys: String, CodingKey { case type, id, name }
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(type, forKey: .type)
-        try c.encode(id, forKey: .id)
-        try c.encode(name, forKey: .name)
     }
 }
 

@@ -17,22 +17,4 @@ public struct AuditEventView: Encodable, Sendable {
         actor = e.actor; targets = JSONValue.parse(e.targetsJSON) ?? .array([]); requestId = e.requestID
         details = JSONValue.parse(e.detailsJSON) ?? .object([:]); hash = e.hash; previousHash = e.previousHash
     }
-
-    enum CodingKeys: String, CodingKey {
-        case sequence, id, occurredAt, action, outcome, actor, targets, requestId, details, hash, previousHash
-    }
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(sequence, forKey: .sequence)
-        try c.encode(id, forKey: .id)
-        try c.encode(occurredAt, forKey: .occurredAt)
-        try c.encode(action, forKey: .action)
-        try c.encode(outcome, forKey: .outcome)
-        try c.encode(actor, forKey: .actor)
-        try c.encode(targets, forKey: .targets)
-        try c.encode(requestId, forKey: .requestId)
-        try c.encode(details, forKey: .details)
-        try c.encode(hash, forKey: .hash)
-        try c.encode(previousHash, forKey: .previousHash)
-    }
 }

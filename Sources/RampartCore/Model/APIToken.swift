@@ -16,17 +16,4 @@ public struct APIToken: Codable, Sendable, Equatable {
     public func isUsable(at now: Timestamp) -> Bool {
         revokedAt == nil && (expiresAt.map { now < $0 } ?? true)
     }
-
-    enum CodingKeys: String, CodingKey { case id, name, role, createdAt, expiresAt, lastUsedAt, revokedAt }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(id, forKey: .id)
-        try c.encode(name, forKey: .name)
-        try c.encode(role, forKey: .role)
-        try c.encode(createdAt, forKey: .createdAt)
-        try c.encode(expiresAt, forKey: .expiresAt)
-        try c.encode(lastUsedAt, forKey: .lastUsedAt)
-        try c.encode(revokedAt, forKey: .revokedAt)
-    }
 }

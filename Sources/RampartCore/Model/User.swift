@@ -18,19 +18,6 @@ public struct User: Codable, Sendable, Equatable {
         self.id = id; self.email = email; self.displayName = displayName; self.status = status
         self.roles = roles; self.createdAt = createdAt; self.lastActiveAt = lastActiveAt
     }
-
-    enum CodingKeys: String, CodingKey { case id, email, displayName, status, roles, createdAt, lastActiveAt }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(id, forKey: .id)
-        try c.encode(email, forKey: .email)
-        try c.encode(displayName, forKey: .displayName)
-        try c.encode(status, forKey: .status)
-        try c.encode(roles, forKey: .roles)
-        try c.encode(createdAt, forKey: .createdAt)
-        try c.encode(lastActiveAt, forKey: .lastActiveAt)
-    }
 }
 
 public struct RoleAssignment: Codable, Sendable, Equatable {

@@ -1,18 +1,21 @@
 import RampartCore
 
-/// Writes API response bodies: the same JSON as `JSONEncoder` with `.sortedKeys` and
-/// `.withoutEscapingSlashes`, for a small part of its cost. Foundation's encoder was the
-/// largest single item of a `GET /users/{id}` (docs/design.md, "Where request time goes").
+/// Writes API response bodies and the CLI's `--json` output: the JSON of `JSONEncoder` with
+/// `.sortedKeys` and `.withoutEscapingSlashes`, for a small part of its cost (Foundation's
+/// encoder was the largest single item of a `GET /users/{id}`; docs/design.md, "Where
+/// request time goes today"), with one rule of Rampart's own: a body never leaves a field
+/// out. An absent value is `null`, so every documented field is always there, and types get
+/// that from their synthesized `Encodable` instead of spelling it out.
 ///
 /// Values are collected into a small tree (an `Encodable` may ask for nested containers in
 /// any order), then written with every object's keys sorted.
-enum JSONBodyEncoder {
-    static func encode(_ value: some Encodable) throws -> [UInt8] {
+public enum JSONBodyEncoder {
+    public static func encode(_ value: some Encodable, pretty: Bool = false) throws -> [UInt8] {
         let root = JSONNodeEncoder(parentPath: [], key: nil)
         try value.encode(to: root)
         var out: [UInt8] = []
         out.reserveCapacity(256)
-        (root.node ?? .object(JSONObject())).write(to: &out)
+        (root.node ?? .object(JSONObject())).write(to: &out, indent: pretty ? 0 : nil)
         return out
     }
 }
@@ -38,30 +41,43 @@ enum JSONNode {
     /// A value a super-encoder fills in after its place was taken.
     case pending(JSONNodeEncoder)
 
-    func write(to out: inout [UInt8]) {
+    /// Compact without `indent`; with it, two spaces per level, for people.
+    func write(to out: inout [UInt8], indent: Int? = nil) {
         switch self {
         case .null: out += "null".utf8
         case .bool(let value): out += (value ? "true" : "false").utf8
         case .number(let text): out += text.utf8
         case .string(let text): JSONValue.writeString(text, .foundation, to: &out)
         case .object(let object):
-            out.append(UInt8(ascii: "{"))
-            for (index, entry) in object.entries.sorted(by: { $0.key < $1.key }).enumerated() {
-                if index > 0 { out.append(UInt8(ascii: ",")) }
-                JSONValue.writeString(entry.key, .foundation, to: &out)
-                out.append(UInt8(ascii: ":"))
-                entry.node.write(to: &out)
+            let entries = object.entries.sorted(by: { $0.key < $1.key })
+            Self.writeList(entries.count, "{", "}", to: &out, indent: indent) { index, out in
+                JSONValue.writeString(entries[index].key, .foundation, to: &out)
+                out += (indent == nil ? ":" : ": ").utf8
+                entries[index].node.write(to: &out, indent: indent.map { $0 + 1 })
             }
-            out.append(UInt8(ascii: "}"))
         case .array(let array):
-            out.append(UInt8(ascii: "["))
-            for (index, item) in array.items.enumerated() {
-                if index > 0 { out.append(UInt8(ascii: ",")) }
-                item.write(to: &out)
+            Self.writeList(array.items.count, "[", "]", to: &out, indent: indent) { index, out in
+                array.items[index].write(to: &out, indent: indent.map { $0 + 1 })
             }
-            out.append(UInt8(ascii: "]"))
-        case .pending(let encoder): (encoder.node ?? .null).write(to: &out)
+        case .pending(let encoder): (encoder.node ?? .null).write(to: &out, indent: indent)
         }
+    }
+
+    private static func writeList(_ count: Int, _ open: Unicode.Scalar, _ close: Unicode.Scalar, to out: inout [UInt8],
+                                  indent: Int?, item: (Int, inout [UInt8]) -> Void) {
+        out.append(UInt8(ascii: open))
+        for index in 0..<count {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            if let indent { newline(indent + 1, &out) }
+            item(index, &out)
+        }
+        if let indent, count > 0 { newline(indent, &out) }
+        out.append(UInt8(ascii: close))
+    }
+
+    private static func newline(_ depth: Int, _ out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\n"))
+        out += repeatElement(UInt8(ascii: " "), count: 2 * depth)
     }
 }
 
@@ -152,6 +168,29 @@ private struct KeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
     mutating func encode(_ value: UInt64, forKey key: Key) throws { put(.number(String(value)), key) }
     mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
         put(try JSONNodeEncoder.node(for: value, in: codingPath, at: key), key)
+    }
+
+    // A body never leaves a field out: synthesized `Encodable` asks for these for optional
+    // properties, and an absent value is written as null.
+    mutating func encodeIfPresent(_ value: Bool?, forKey key: Key) throws { try encodeOrNull(value, key) }
+    mutating func encodeIfPresent(_ value: String?, forKey key: Key) throws { try encodeOrNull(value, key) }
+    mutating func encodeIfPresent(_ value: Double?, forKey key: Key) throws { try encodeOrNull(value, key) }
+    mutating func encodeIfPresent(_ value: Float?, forKey key: Key) throws { try encodeOrNull(value, key) }
+    mutating func encodeIfPresent(_ value: Int?, forKey key: Key) throws { try encodeOrNull(value, key) }
+    mutating func encodeIfPresent(_ value: Int8?, forKey key: Key) throws { try encodeOrNull(value, key) }
+    mutating func encodeIfPresent(_ value: Int16?, forKey key: Key) throws { try encodeOrNull(value, key) }
+    mutating func encodeIfPresent(_ value: Int32?, forKey key: Key) throws { try encodeOrNull(value, key) }
+    mutating func encodeIfPresent(_ value: Int64?, forKey key: Key) throws { try encodeOrNull(value, key) }
+    mutating func encodeIfPresent(_ value: UInt?, forKey key: Key) throws { try encodeOrNull(value, key) }
+    mutating func encodeIfPresent(_ value: UInt8?, forKey key: Key) throws { try encodeOrNull(value, key) }
+    mutating func encodeIfPresent(_ value: UInt16?, forKey key: Key) throws { try encodeOrNull(value, key) }
+    mutating func encodeIfPresent(_ value: UInt32?, forKey key: Key) throws { try encodeOrNull(value, key) }
+    mutating func encodeIfPresent(_ value: UInt64?, forKey key: Key) throws { try encodeOrNull(value, key) }
+    mutating func encodeIfPresent<T: Encodable>(_ value: T?, forKey key: Key) throws { try encodeOrNull(value, key) }
+
+    private mutating func encodeOrNull<T: Encodable>(_ value: T?, _ key: Key) throws {
+        guard let value else { return put(.null, key) }
+        try encode(value, forKey: key)
     }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key)

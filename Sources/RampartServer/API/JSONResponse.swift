@@ -34,13 +34,6 @@ public struct PageBody<Item: Encodable & Sendable>: Encodable, Sendable {
 
     public init(_ page: Page<Item>) { data = page.items; nextCursor = page.nextCursor }
     init(items: [Item]) { data = items; nextCursor = nil }
-
-    enum CodingKeys: String, CodingKey { case data, nextCursor }
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(data, forKey: .data)
-        try c.encode(nextCursor, forKey: .nextCursor)
-    }
 }
 
 /// A list without pagination: `{"data": [...]}`.
