@@ -15,23 +15,22 @@ struct Audit: AsyncParsableCommand {
         @Option(help: "Only events by this actor id (a user or API token id).") var actor: String?
         @Option(help: "Only this action, e.g. user.created (docs/events.md lists them).") var action: String?
         @Option(help: "Only events about this target id.") var target: String?
-        @Option(help: "Only events at or after this RFC 3339 time, e.g. 2026-11-27T08:00:00Z.") var since: String?
-        @Option(help: "Only events before this RFC 3339 time.") var until: String?
-        @Option(help: "Events per page (1 to 200).") var limit = 50
+        @Option(help: "Only events at or after this RFC 3339 time, e.g. 2026-11-27T08:00:00Z.") var since: Timestamp?
+        @Option(help: "Only events before this RFC 3339 time.") var until: Timestamp?
+        @Option(help: "Events per page (\(PageRequest.limits.lowerBound) to \(PageRequest.limits.upperBound)).") var limit = 50
         @Option(help: "The nextCursor of the previous page.") var cursor: Int64?
 
         func validate() throws {
-            guard (1...200).contains(limit) else { throw ValidationError("--limit must be between 1 and 200.") }
-            if let cursor, cursor < 1 { throw ValidationError("--cursor must be a nextCursor from a previous page.") }
-            for (name, value) in [("since", since), ("until", until)] where value.map(Timestamp.init(rfc3339:)) == .some(nil) {
-                throw ValidationError("--\(name) must be an RFC 3339 date-time such as 2026-11-27T08:00:00Z.")
+            guard PageRequest.limits.contains(limit) else {
+                throw ValidationError("--limit must be between \(PageRequest.limits.lowerBound) and \(PageRequest.limits.upperBound).")
             }
+            if let cursor, cursor < 1 { throw ValidationError("--cursor must be a nextCursor from a previous page.") }
         }
 
         func run() async throws {
             try await runReportingErrors {
-                let query = AuditQuery(actor: actor, action: action, target: target, since: since.flatMap(Timestamp.init(rfc3339:)),
-                                       until: until.flatMap(Timestamp.init(rfc3339:)), beforeSequence: cursor, limit: limit)
+                let query = AuditQuery(actor: actor, action: action, target: target, since: since, until: until,
+                                       beforeSequence: cursor, limit: limit)
                 let page = try await tenant.read { try await $0.auditEvents(query) }
                 try tenant.output(PageBody(Page(items: page.items.map(AuditEventView.init), nextCursor: page.nextCursor))) {
                     let rows = page.items.map { e in
@@ -114,4 +113,9 @@ struct Keys: AsyncParsableCommand {
             }
         }
     }
+}
+
+/// Times on the command line are RFC 3339, as in the API's query parameters.
+extension Timestamp: ExpressibleByArgument {
+    public init?(argument: String) { self.init(rfc3339: argument) }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import RampartCore
+import RampartServer
 import RampartStorage
 
 struct TokenCommand: AsyncParsableCommand {
@@ -30,26 +31,22 @@ struct TokenCommand: AsyncParsableCommand {
         @OptionGroup var tenant: TenantOptions
         @Option(help: "What the token is for.") var name: String
         @Option(help: "One of \(Role.allCases.map(\.rawValue).joined(separator: ", ")).") var role: Role
-        @Option(help: "Days until it stops working (1 to 3650); no expiry when left out.") var expiresInDays: Int?
-
-        struct Created: Encodable, Sendable {
-            let token: APIToken
-            let secret: String
-        }
+        @Option(help: "Days until it stops working (1 to \(APIToken.maximumLifetimeDays)); no expiry when left out.")
+        var expiresInDays: Int?
 
         func validate() throws {
-            if let expiresInDays, !(1...3650).contains(expiresInDays) {
-                throw ValidationError("--expires-in-days must be between 1 and 3650.")
+            if let expiresInDays, !(1...APIToken.maximumLifetimeDays).contains(expiresInDays) {
+                throw ValidationError("--expires-in-days must be between 1 and \(APIToken.maximumLifetimeDays).")
             }
         }
 
         func run() async throws {
             try await runReportingErrors {
-                let expiresAt = expiresInDays.map { Timestamp.now().adding(seconds: Double($0) * 86400) }
+                let expiresAt = expiresInDays.map { Timestamp.now().adding(days: $0) }
                 let (token, secret) = try await tenant.write {
                     try await $0.createAPIToken(name: name, role: role, expiresAt: expiresAt, by: .system)
                 }
-                try tenant.output(Created(token: token, secret: secret)) {
+                try tenant.output(CreatedAPIToken(token: token, secret: secret)) {
                     """
                     Created API token \(token.name) (\(token.id)), role \(token.role.rawValue)\(expiresAt.map { ", expires \($0.rfc3339)" } ?? "").
                     \(secret)

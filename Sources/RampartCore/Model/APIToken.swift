@@ -13,6 +13,9 @@ public struct APIToken: Codable, Sendable, Equatable {
         self.expiresAt = expiresAt; self.lastUsedAt = lastUsedAt; self.revokedAt = revokedAt
     }
 
+    /// The longest lifetime a token can be given where it is set in days (console and CLI).
+    public static let maximumLifetimeDays = 3650
+
     public func isUsable(at now: Timestamp) -> Bool {
         revokedAt == nil && (expiresAt.map { now < $0 } ?? true)
     }

@@ -12,6 +12,7 @@ public struct Timestamp: Hashable, Comparable, Sendable, Codable {
 
     public var date: Date { Date(timeIntervalSince1970: Double(microseconds) / 1_000_000) }
     public func adding(seconds: Double) -> Timestamp { Timestamp(microseconds: microseconds + Int64(seconds * 1_000_000)) }
+    public func adding(days: Int) -> Timestamp { adding(seconds: Double(days) * 86_400) }
     public static func < (a: Timestamp, b: Timestamp) -> Bool { a.microseconds < b.microseconds }
 
     /// RFC 3339 with milliseconds in UTC, the API's time format. Written digit by digit

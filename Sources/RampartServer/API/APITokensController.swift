@@ -23,11 +23,6 @@ struct APITokensController: APIController {
         static let nullableFields: Set<String> = ["expiresAt"]
     }
 
-    struct Created: Encodable, Sendable {
-        let token: APIToken
-        let secret: String
-    }
-
     @Sendable func list(_ request: Request, context: RampartRequestContext) async throws -> Response {
         let page = try request.pageRequest()
         return try JSON.response(PageBody(try await read(context, .readTokens) { try await $0.apiTokens(page: page) }))
@@ -38,7 +33,7 @@ struct APITokensController: APIController {
         let (token, secret) = try await write(request, context, .manageTokens) {
             try await $0.createAPIToken(name: body.name, role: body.role, expiresAt: body.expiresAt, by: $1)
         }
-        var response = try JSON.response(Created(token: token, secret: secret), status: .created)
+        var response = try JSON.response(CreatedAPIToken(token: token, secret: secret), status: .created)
         response.headers[.location] = "/api/v1/api-tokens/\(token.id)"
         response.headers[.cacheControl] = "no-store"
         return response
@@ -54,4 +49,12 @@ struct APITokensController: APIController {
         try await write(request, context, .manageTokens) { try await $0.revokeAPIToken(id, by: $1) }
         return JSON.noContent()
     }
+}
+
+/// A new token and its secret, shown this once: the API's and the CLI's answer to "create".
+public struct CreatedAPIToken: Encodable, Sendable {
+    let token: APIToken
+    let secret: String
+
+    public init(token: APIToken, secret: String) { self.token = token; self.secret = secret }
 }

@@ -83,8 +83,9 @@ enum JSONNode {
 
 // MARK: - Encoder
 
-/// Encodes one value into `node`. The coding path is only put together when asked for (by
-/// an error): building it for every nested value was most of the encoder's allocations.
+/// Encodes one value into `node`. The coding path is put together only when asked for (once
+/// per container, and by errors), not for every value: that was most of the encoder's
+/// allocations.
 final class JSONNodeEncoder: Encoder {
     let parentPath: [any CodingKey]
     let key: (any CodingKey)?

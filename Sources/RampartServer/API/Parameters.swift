@@ -19,8 +19,8 @@ extension Request {
 
     func limit() throws -> Int {
         guard let raw = try query("limit", maxLength: 10) else { return 50 }
-        guard let limit = Int(raw), (1...200).contains(limit) else {
-            throw RampartError(.invalidParameter, "Query parameter 'limit' must be an integer from 1 to 200.")
+        guard let limit = Int(raw), PageRequest.limits.contains(limit) else {
+            throw RampartError(.invalidParameter, "Query parameter 'limit' must be an integer from \(PageRequest.limits.lowerBound) to \(PageRequest.limits.upperBound).")
         }
         return limit
     }

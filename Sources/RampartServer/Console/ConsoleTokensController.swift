@@ -36,7 +36,7 @@ struct ConsoleTokensController: ConsolePageController {
             }
             var expiresAt: Timestamp?
             if let days = Int(form["expires_in_days"]), days > 0 {
-                expiresAt = Timestamp.now().adding(seconds: Double(min(days, 3650)) * 86400)
+                expiresAt = Timestamp.now().adding(days: min(days, APIToken.maximumLifetimeDays))
             } else if !form["expires_in_days"].isEmpty {
                 throw RampartError.invalidField("expires_in_days", "must be a whole number of days")
             }

@@ -46,7 +46,7 @@ struct DemoSeeder: Sendable {
         if try await services.organizations.find(idOrSlug: Self.slug) != nil {
             throw RampartError(.conflict, "An organization 'acme' exists but its demo credentials are gone; use another data directory.")
         }
-        let clock = ReplayClock(start: Timestamp.now().adding(seconds: -3 * 86400))
+        let clock = ReplayClock(start: Timestamp.now().adding(days: -3))
         let provisioner = OrganizationProvisioner(database: services.database, keys: services.keys)
         let created = try await provisioner.create(name: "Acme", slug: Self.slug, region: "eu", adminEmail: Self.adminEmail,
                                                    adminName: "Avery Admin", clock: clock.next)

@@ -24,6 +24,9 @@ public struct PageRequest: Sendable {
     public var limit: Int
     public init(after: String? = nil, limit: Int = 50) { self.after = after; self.limit = limit }
 
+    /// The page sizes a caller may ask for, in the API and the CLI.
+    public static let limits = 1...200
+
     func page<Item>(_ rows: [Item], id: (Item) -> String) -> Page<Item> {
         if rows.count > limit {
             let kept = Array(rows.prefix(limit))
