@@ -28,6 +28,7 @@ struct JSONValueTests {
         #expect(JSONValue.string("\u{8}\u{C}").canonical == #""\u0008\u000c""#)
         #expect(JSONValue.string("é €😀 /").canonical == "\"é €😀 /\"")
         #expect(JSONValue.object(["k\n\"": .null]).canonical == #"{"k\n\"":null}"#)
+        #expect(JSONValue.string("\"both ends\\").canonical == #""\"both ends\\""#, "escapes first and last")
     }
 
     @Test func scalarsAndEmptyContainers() {

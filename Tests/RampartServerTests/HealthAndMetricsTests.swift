@@ -102,4 +102,31 @@ struct HealthAndMetricsTests {
             #expect(!made.isEmpty && made.allSatisfy { $0 == generated }, "\(made)")
         }
     }
+
+    /// The handler keeps the two per-request keys apart from the rest; from outside, all
+    /// metadata reads, replaces and logs as one dictionary.
+    @Test func logMetadataIsOneDictionaryFromOutside() throws {
+        let lines = Mutex<[String]>([])
+        var handler = JSONLogHandler(label: "t") { line in lines.withLock { $0.append(line) } }
+        handler[metadataKey: JSONLogHandler.requestIDKey] = "r-1"
+        handler[metadataKey: JSONLogHandler.orgIDKey] = "o-1"
+        handler[metadataKey: "user_id"] = "u-1"
+        #expect(handler.metadata == [JSONLogHandler.requestIDKey: "r-1", JSONLogHandler.orgIDKey: "o-1", "user_id": "u-1"])
+        #expect(handler[metadataKey: JSONLogHandler.orgIDKey] == "o-1")
+
+        handler.metadata = [JSONLogHandler.orgIDKey: "o-2", "other": "x"]
+        #expect(handler[metadataKey: JSONLogHandler.requestIDKey] == nil)
+        #expect(handler[metadataKey: "user_id"] == nil)
+        #expect(handler.metadata == [JSONLogHandler.orgIDKey: "o-2", "other": "x"])
+
+        handler[metadataKey: JSONLogHandler.requestIDKey] = "r-2"
+        handler.log(level: .info, message: "hello", metadata: ["other": "y"], source: "t", file: #file, function: #function, line: #line)
+        let line = try #require(lines.withLock { $0 }.first)
+        let object = try #require(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String])
+        #expect(object["request_id"] == "r-2")
+        #expect(object["org_id"] == "o-2")
+        #expect(object["other"] == "y", "a line's own metadata wins")
+        #expect(object["message"] == "hello")
+        #expect(object[JSONLogHandler.requestIDKey] == nil)
+    }
 }

@@ -128,3 +128,27 @@ struct SQLiteConnectionTests {
         #expect(try returned?.decode(column: "v", as: Int64.self) == 11)
     }
 }
+
+extension SQLiteConnectionTests {
+    @Test func aReaderRecallsUntilAnyConnectionCommits() throws {
+        try withConnection(readOnly: true) { (reader: SQLiteConnection, path: String) throws in
+            let writer = try SQLiteConnection(path: path, readOnly: false)
+            func recall(_ load: Int) throws -> Int? {
+                try reader.run("BEGIN DEFERRED")
+                defer { try? reader.run("COMMIT") }
+                return try reader.recall("k") { load }
+            }
+            #expect(try recall(1) == 1)
+            #expect(try recall(2) == 1, "nothing changed: the first value is remembered")
+            try writer.run("INSERT INTO t (id, name) VALUES (1, 'a')")
+            #expect(try recall(3) == 3, "a commit by another connection forgets it")
+            #expect(try recall(4) == 3)
+            // An absent value is not remembered.
+            try writer.run("DELETE FROM t")
+            try reader.run("BEGIN DEFERRED")
+            #expect(try reader.recall("absent") { Int?.none } == nil)
+            #expect(try reader.recall("absent") { 5 } == 5)
+            try reader.run("COMMIT")
+        }
+    }
+}

@@ -21,7 +21,7 @@ struct APITokenAuthenticator: RouterMiddleware {
         else { throw Self.unauthorized }
         var context = context
         context.credential = secret
-        context.logger[metadataKey: "org_id"] = .string(secret.orgID)
+        context.logger[metadataKey: JSONLogHandler.orgIDKey] = .string(secret.orgID)
         return try await next(request, context)
     }
 }

@@ -20,7 +20,7 @@ struct ConsoleSessionMiddleware: RouterMiddleware {
         context.consoleSession = session
         context.principal = Principal(orgID: secret.orgID, roles: Set(session.user.roles),
                                       actor: AuditActor(type: .user, id: session.user.id, name: session.user.email))
-        context.logger[metadataKey: "org_id"] = .string(secret.orgID)
+        context.logger[metadataKey: JSONLogHandler.orgIDKey] = .string(secret.orgID)
         return try await next(request, context)
     }
 }

@@ -36,6 +36,20 @@ extension Tenant {
         try await rows(query, parameters, decode).first
     }
 
+    /// `row`, remembered by a SQLite reader until the database changes (`SQLiteConnection.recall`):
+    /// for the row every request reads again, its API token. Absent rows are not kept.
+    func recalledRow<T: Sendable>(_ key: String, _ query: String, _ parameters: [String],
+                                  _ decode: (any ColumnReader) throws -> T) async throws -> T? {
+        guard let session = sql as? SQLiteSession, session.connection.readOnly else {
+            return try await row(query, parameters, decode)
+        }
+        return try session.connection.recall(key) {
+            var rows: [SQLiteRow] = []
+            try session.connection.run(query, parameters.map(SQLiteValue.text)) { rows.append($0) }
+            return try rows.first.map(decode)
+        }
+    }
+
     /// A query SQLKit builds (filters, pages), decoded by the same positional decoders.
     func rows<T>(_ query: SQLQueryString, _ decode: (any ColumnReader) throws -> T) async throws -> [T] {
         try await sql.raw(query).all().map { try decode($0 as? SQLiteRow ?? SQLRowColumns(row: $0)) }

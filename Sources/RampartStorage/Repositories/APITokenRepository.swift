@@ -46,9 +46,11 @@ extension Tenant {
     /// all answer nil: the caller cannot tell them apart, and neither can a client.
     public func authenticateAPIToken(_ secret: SecretToken, at now: Timestamp = .now()) async throws -> APIToken? {
         let hash = secret.hash
-        let found = try await row("""
+        // Every API request reads its token; a reader keeps it until the database changes, so
+        // a revocation (by the server or the CLI) still refuses the very next request.
+        let found = try await recalledRow("api_token:" + hash, """
             SELECT \(Self.tokenColumns), token_hash FROM api_tokens WHERE org_id = ?1 AND token_hash = ?2
-            """, [orgID, hash]) { row in (token: try Self.decodeToken(row), hash: try row.text(7)) }
+            """, [orgID, hash]) { row in FoundToken(token: try Self.decodeToken(row), hash: try row.text(7)) }
         guard let found, constantTimeEquals(found.hash, hash), found.token.isUsable(at: now) else { return nil }
         return found.token
     }
@@ -78,4 +80,10 @@ extension Tenant {
                  createdAt: try row.timestamp(3), expiresAt: try row.optionalTimestamp(4),
                  lastUsedAt: try row.optionalTimestamp(5), revokedAt: try row.optionalTimestamp(6))
     }
+}
+
+/// A token row with the hash it was found by, compared again in constant time.
+private struct FoundToken: Sendable {
+    let token: APIToken
+    let hash: String
 }

@@ -8,7 +8,7 @@ import Foundation
 /// anew. A request is a handful of statements that each take microseconds inside SQLite,
 /// so the hand-offs were most of its cost (see docs/design.md, "The SQLite backend").
 ///
-/// A connection is leased to one transaction at a time (`AsyncPool`), which is what
+/// A connection is leased to one transaction at a time (`SQLiteConnectionPool`), which is what
 /// SQLite's multi-thread mode asks for; hence `@unchecked Sendable`.
 final class SQLiteConnection: @unchecked Sendable {
     private var handle: OpaquePointer?
@@ -16,8 +16,16 @@ final class SQLiteConnection: @unchecked Sendable {
     /// shape, so the few dozen shapes the repositories use are each compiled once.
     private var statements: [String: SQLiteStatement] = [:]
     private static let statementCacheLimit = 256
+    /// A reader never writes (`query_only`), so every change it sees was made by another
+    /// connection, which is what `PRAGMA data_version` counts.
+    let readOnly: Bool
+    /// Rows read while the database stood at `recallVersion` (see `recall`).
+    private var recalled: [String: any Sendable] = [:]
+    private var recallVersion: Int64 = -1
+    private static let recallLimit = 1024
 
     init(path: String, readOnly: Bool) throws {
+        self.readOnly = readOnly
         var handle: OpaquePointer?
         let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
         let status = sqlite3_open_v2(path, &handle, flags, nil)
@@ -52,6 +60,30 @@ final class SQLiteConnection: @unchecked Sendable {
             statements[sql] = statement
         }
         try statement.run(binds, on: handle, onRow: onRow)
+    }
+
+    /// A value read earlier on this connection, if the database has not changed since, else
+    /// what `load` reads now (kept while the database stays as it is).
+    ///
+    /// Only for readers, inside a transaction. `PRAGMA data_version` starts the transaction's
+    /// snapshot and says whether any commit, by this process or another (the CLI), came
+    /// between; any commit at all forgets everything, so nothing outlives a change to it.
+    func recall<T: Sendable>(_ key: String, orLoad load: () throws -> T?) throws -> T? {
+        precondition(readOnly, "only a reader's snapshot says whether the database changed")
+        var version: Int64 = 0
+        try run("PRAGMA data_version") { version = (try? $0.integer(0)) ?? -2 }
+        if version != recallVersion {
+            recalled.removeAll(keepingCapacity: true)
+            recallVersion = version
+        } else if let value = recalled[key] as? T {
+            return value
+        }
+        let value = try load()
+        if let value {
+            if recalled.count >= Self.recallLimit { recalled.removeAll(keepingCapacity: true) }
+            recalled[key] = value
+        }
+        return value
     }
 
     /// Installs SQLite's WAL hook: `hook` runs after every commit, with the WAL's size in

@@ -8,12 +8,12 @@ import SQLKit
 ///
 /// Statements run on the calling task's thread (see `SQLiteConnection`). A read inside
 /// WAL never waits for the writer; writes of this process queue for the one writer
-/// connection in `AsyncPool`, so only another process writing the same file (the CLI)
+/// connection in `SQLiteConnectionPool`, so only another process writing the same file (the CLI)
 /// can make a statement wait, for at most the busy timeout.
 final class SQLiteDriver: DatabaseDriver {
     let flavor = SQLFlavor.sqlite
-    private let writer: AsyncPool<SQLiteConnection>
-    private let readers: AsyncPool<SQLiteConnection>
+    private let writer: SQLiteConnectionPool
+    private let readers: SQLiteConnectionPool
     private let checkpointer: SQLiteCheckpointer
     private let logger: Logger
 
@@ -27,11 +27,11 @@ final class SQLiteDriver: DatabaseDriver {
         checkpointer.watch(writer)
         // The file holds every organisation's data: owner-only.
         chmod(path, 0o600)
-        return SQLiteDriver(writer: AsyncPool([writer]), readers: AsyncPool(readers), checkpointer: checkpointer,
+        return SQLiteDriver(writer: SQLiteConnectionPool([writer]), readers: SQLiteConnectionPool(readers), checkpointer: checkpointer,
                             logger: logger)
     }
 
-    private init(writer: AsyncPool<SQLiteConnection>, readers: AsyncPool<SQLiteConnection>,
+    private init(writer: SQLiteConnectionPool, readers: SQLiteConnectionPool,
                  checkpointer: SQLiteCheckpointer, logger: Logger) {
         self.writer = writer
         self.readers = readers

@@ -4,7 +4,12 @@ import NIOConcurrencyHelpers
 ///
 /// SQLite allows one writer: the writer pool has one connection, so writes queue here
 /// instead of failing with SQLITE_BUSY; readers get a few connections of their own (WAL).
-final class AsyncPool<Resource: Sendable>: Sendable {
+///
+/// Not generic on purpose: every request passes through here twice, and a generic class's
+/// methods stay unspecialised, looking up type metadata at run time on each call.
+final class SQLiteConnectionPool: Sendable {
+    typealias Resource = SQLiteConnection
+
     private struct State {
         var idle: [Resource]
         var waiters: [CheckedContinuation<Resource, Never>] = []
