@@ -6,7 +6,10 @@ import RampartStorage
 /// Per-request state: the request id, the client's address, and, once authenticated, the principal.
 public struct RampartRequestContext: RequestContext, RemoteAddressRequestContext {
     public var coreContext: CoreRequestContextStorage
-    public let remoteAddress: SocketAddress?
+    /// Asked of the channel only by the requests that record it (changes, sign-ins): the
+    /// channel takes a lock to answer.
+    public var remoteAddress: SocketAddress? { channel.remoteAddress }
+    private let channel: any Channel
     public var requestID: String = ""
     /// Set by the API authenticator: the presented token, checked later inside the request's transaction.
     public var credential: SecretToken?
@@ -16,7 +19,7 @@ public struct RampartRequestContext: RequestContext, RemoteAddressRequestContext
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
-        remoteAddress = source.channel.remoteAddress
+        channel = source.channel
     }
 
     func requireCredential() throws -> SecretToken {

@@ -48,9 +48,9 @@ extension Tenant {
         let hash = secret.hash
         // Every API request reads its token; a reader keeps it until the database changes, so
         // a revocation (by the server or the CLI) still refuses the very next request.
-        let found = try await recalledRow("api_token:" + hash, """
-            SELECT \(Self.tokenColumns), token_hash FROM api_tokens WHERE org_id = ?1 AND token_hash = ?2
-            """, [orgID, hash]) { row in FoundToken(token: try Self.decodeToken(row), hash: try row.text(7)) }
+        let found = try await recalledRow("api_token:" + hash, Self.tokenByHash, [orgID, hash]) { row in
+            FoundToken(token: try Self.decodeToken(row), hash: try row.text(7))
+        }
         guard let found, constantTimeEquals(found.hash, hash), found.token.isUsable(at: now) else { return nil }
         return found.token
     }
@@ -74,6 +74,8 @@ extension Tenant {
 
     /// The columns `decodeToken` reads, in its order.
     static let tokenColumns = "id, name, role, created_at, expires_at, last_used_at, revoked_at"
+    private static let tokenByHash =
+        "SELECT \(tokenColumns), token_hash FROM api_tokens WHERE org_id = ?1 AND token_hash = ?2"
 
     static func decodeToken(_ row: any ColumnReader) throws -> APIToken {
         APIToken(id: try row.text(0), name: try row.text(1), role: Role(rawValue: try row.text(2)) ?? .auditor,

@@ -12,7 +12,7 @@ public struct UserFilter: Sendable {
 
 extension Tenant {
     public func user(_ id: String) async throws -> User? {
-        try await row(userSelect + " WHERE u.org_id = ?1 AND u.id = ?2", [orgID, id], Self.decodeUser)
+        try await row(flavor == .postgres ? Self.userByIDPostgres : Self.userByIDSQLite, [orgID, id], Self.decodeUser)
     }
 
     public func requireUser(_ id: String) async throws -> User {
@@ -141,15 +141,21 @@ extension Tenant {
         }
     }
 
-    /// Users (as `u`) with their roles in the same row, so that reading a user is one statement.
-    /// Users with their roles in one row, in the column order `decodeUser` reads.
-    var userSelect: String {
-        let roles = flavor == .postgres ? "string_agg(r.role, ',')" : "group_concat(r.role, ',')"
-        return """
-            SELECT u.id, u.email, u.display_name, u.status, u.created_at, u.last_active_at,
-                   (SELECT \(roles) FROM role_assignments r WHERE r.org_id = u.org_id AND r.user_id = u.id) AS roles
-            FROM users u
-            """
+    /// Users (as `u`) with their roles in the same row, so that reading a user is one statement,
+    /// in the column order `decodeUser` reads.
+    var userSelect: String { flavor == .postgres ? Self.userSelectPostgres : Self.userSelectSQLite }
+    /// Built once: the text is also the statement cache's key, hashed on every request.
+    private static let userSelectSQLite = userSelect(roles: "group_concat(r.role, ',')")
+    private static let userSelectPostgres = userSelect(roles: "string_agg(r.role, ',')")
+    private static let userByIDSQLite = userSelectSQLite + " WHERE u.org_id = ?1 AND u.id = ?2"
+    private static let userByIDPostgres = userSelectPostgres + " WHERE u.org_id = ?1 AND u.id = ?2"
+
+    private static func userSelect(roles: String) -> String {
+        """
+        SELECT u.id, u.email, u.display_name, u.status, u.created_at, u.last_active_at,
+               (SELECT \(roles) FROM role_assignments r WHERE r.org_id = u.org_id AND r.user_id = u.id) AS roles
+        FROM users u
+        """
     }
 
     static func decodeUser(_ row: any ColumnReader) throws -> User {
