@@ -183,6 +183,8 @@ def snapshot(bin_path, store, slug):
     (["user", "reactivate", "--user", "nobody@acme.example.test"], 4, "No user"),
     (["audit", "events", "--since", "yesterday"], 64, "RFC 3339"),
     (["audit", "events", "--limit", "0"], 64, "--limit"),
+    (["audit", "events", "--until", "2026-13-01T00:00:00Z"], 64, "RFC 3339"),
+    (["audit", "events", "--cursor", "0"], 64, "--cursor"),
 ])
 def test_bad_input_is_refused_and_changes_nothing(rampart_bin, acme, args, exit_code, says):
     store, slug, _, _ = acme

@@ -34,6 +34,10 @@ struct JSONBodyEncoderTests {
                         status: .active, roles: [.orgAdmin, .auditor], createdAt: .now(), lastActiveAt: .now())
         try expectSameAsFoundation(user)
         try expectSameAsFoundation(ListBody(data: [user, user]))
+        // Timestamps are written without an encoder of their own, in every position.
+        let times = [Timestamp(microseconds: 0), Timestamp(microseconds: 1_700_000_000_123_456)]
+        try expectSameAsFoundation(times)
+        try expectSameAsFoundation(["at": times[1]])
     }
 
     /// Every documented field is always there: what is absent is null, at any depth.
