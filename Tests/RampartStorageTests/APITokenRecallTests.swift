@@ -53,4 +53,18 @@ struct APITokenRecallTests {
             #expect(try await authenticate(store.database, secret, at: now.adding(seconds: 3601)) == nil)
         }
     }
+
+    /// Remembering is per organisation, as the lookup is: another tenant's view never finds it.
+    @Test(arguments: Backend.all)
+    func aRememberedTokenIsNotFoundThroughAnotherOrganisation(_ backend: Backend) async throws {
+        try await TestStore.with(backend) { store async throws in
+            let secret = try #require(SecretToken(parsing: try await store.createOrganization().apiToken, as: .apiToken))
+            let other = try await store.createOrganization().organization
+            for _ in 0..<12 { #expect(try await authenticate(store.database, secret) != nil) }
+            for _ in 0..<12 {
+                let found = try await store.database.read(org: other.id) { try await $0.authenticateAPIToken(secret) }
+                #expect(found == nil)
+            }
+        }
+    }
 }
