@@ -17,7 +17,7 @@ struct APITokenRecallTests {
         try await TestStore.with(backend) { store async throws in
             let created = try await store.createOrganization()
             let secret = try #require(SecretToken(parsing: created.apiToken, as: .apiToken))
-            // More reads than there are reader connections, so that every reader holds it.
+            // The pool hands the last reader out again, so the later reads answer from what it kept.
             for _ in 0..<12 { #expect(try await authenticate(store.database, secret) != nil) }
             let token = try #require(try await authenticate(store.database, secret))
             try await store.database.write(org: secret.orgID) { try await $0.revokeAPIToken(token.id, by: .system) }

@@ -70,8 +70,9 @@ final class SQLiteConnection: @unchecked Sendable {
     /// between; any commit at all forgets everything, so nothing outlives a change to it.
     func recall<T: Sendable>(_ key: String, orLoad load: () throws -> T?) throws -> T? {
         precondition(readOnly, "only a reader's snapshot says whether the database changed")
-        var version: Int64 = 0
-        try run("PRAGMA data_version") { version = (try? $0.integer(0)) ?? -2 }
+        var read: Int64?
+        try run("PRAGMA data_version") { read = try? $0.integer(0) }
+        guard let version = read else { throw SQLiteError(code: SQLITE_ERROR, message: "PRAGMA data_version gave no version") }
         if version != recallVersion {
             recalled.removeAll(keepingCapacity: true)
             recallVersion = version

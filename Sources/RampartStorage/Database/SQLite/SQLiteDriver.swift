@@ -8,8 +8,8 @@ import SQLKit
 ///
 /// Statements run on the calling task's thread (see `SQLiteConnection`). A read inside
 /// WAL never waits for the writer; writes of this process queue for the one writer
-/// connection in `SQLiteConnectionPool`, so only another process writing the same file (the CLI)
-/// can make a statement wait, for at most the busy timeout.
+/// connection in `SQLiteConnectionPool`, so only another process writing the same file
+/// (the CLI) can make a statement wait, for at most the busy timeout.
 final class SQLiteDriver: DatabaseDriver {
     let flavor = SQLFlavor.sqlite
     private let writer: SQLiteConnectionPool
@@ -27,8 +27,8 @@ final class SQLiteDriver: DatabaseDriver {
         checkpointer.watch(writer)
         // The file holds every organisation's data: owner-only.
         chmod(path, 0o600)
-        return SQLiteDriver(writer: SQLiteConnectionPool([writer]), readers: SQLiteConnectionPool(readers), checkpointer: checkpointer,
-                            logger: logger)
+        return SQLiteDriver(writer: SQLiteConnectionPool([writer]), readers: SQLiteConnectionPool(readers),
+                            checkpointer: checkpointer, logger: logger)
     }
 
     private init(writer: SQLiteConnectionPool, readers: SQLiteConnectionPool,
