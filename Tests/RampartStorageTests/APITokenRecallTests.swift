@@ -12,31 +12,37 @@ struct APITokenRecallTests {
         try await database.read(org: secret.orgID) { try await $0.authenticateAPIToken(secret, at: now) }
     }
 
-    @Test(arguments: Backend.all)
-    func aRevokedTokenIsRefusedByTheNextRead(_ backend: Backend) async throws {
+    /// Reads the organisation's first token until it is remembered, revokes it with `revoke`,
+    /// then expects every following read to refuse it.
+    func expectRefusedAfterRevocation(_ backend: Backend,
+                                      revoke: @escaping @Sendable (TestStore, APIToken, String) async throws -> Void)
+        async throws
+    {
         try await TestStore.with(backend) { store async throws in
             let created = try await store.createOrganization()
             let secret = try #require(SecretToken(parsing: created.apiToken, as: .apiToken))
             // The pool hands the last reader out again, so the later reads answer from what it kept.
             for _ in 0..<12 { #expect(try await authenticate(store.database, secret) != nil) }
             let token = try #require(try await authenticate(store.database, secret))
-            try await store.database.write(org: secret.orgID) { try await $0.revokeAPIToken(token.id, by: .system) }
+            try await revoke(store, token, secret.orgID)
             for _ in 0..<12 { #expect(try await authenticate(store.database, secret) == nil) }
+        }
+    }
+
+    @Test(arguments: Backend.all)
+    func aRevokedTokenIsRefusedByTheNextRead(_ backend: Backend) async throws {
+        try await expectRefusedAfterRevocation(backend) { store, token, org in
+            try await store.database.write(org: org) { try await $0.revokeAPIToken(token.id, by: .system) }
         }
     }
 
     /// The CLI revokes from another process: its own connections, the same file.
     @Test(arguments: Backend.all)
     func aRevocationThroughOtherConnectionsIsSeen(_ backend: Backend) async throws {
-        try await TestStore.with(backend) { store async throws in
-            let created = try await store.createOrganization()
-            let secret = try #require(SecretToken(parsing: created.apiToken, as: .apiToken))
-            for _ in 0..<12 { #expect(try await authenticate(store.database, secret) != nil) }
-            let token = try #require(try await authenticate(store.database, secret))
+        try await expectRefusedAfterRevocation(backend) { store, token, org in
             try await Database.with(store.configuration, logger: testLogger) { other in
-                try await other.write(org: secret.orgID) { try await $0.revokeAPIToken(token.id, by: .system) }
+                try await other.write(org: org) { try await $0.revokeAPIToken(token.id, by: .system) }
             }
-            for _ in 0..<12 { #expect(try await authenticate(store.database, secret) == nil) }
         }
     }
 

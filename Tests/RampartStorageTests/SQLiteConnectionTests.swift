@@ -18,11 +18,6 @@ struct SQLiteConnectionTests {
         try body(connection, path)
     }
 
-    func rows(_ connection: SQLiteConnection, _ sql: String, _ binds: [SQLiteValue] = []) throws -> [SQLiteRow] {
-        var rows: [SQLiteRow] = []
-        try connection.run(sql, binds) { rows.append($0) }
-        return rows
-    }
 
     enum Colour: String, Encodable { case red }
 
@@ -41,7 +36,7 @@ struct SQLiteConnectionTests {
         try withConnection { (connection: SQLiteConnection, _: String) throws in
             try connection.run("INSERT INTO t (id, name, score, data, note) VALUES (?1, ?2, ?3, ?4, ?5)",
                                [.integer(1), .text("é 日本 🔐 \"q\""), .real(0.5), .blob([0, 255]), .null])
-            let row = try #require(try rows(connection, "SELECT * FROM t WHERE id = ?1", [.integer(1)]).first)
+            let row = try #require(try connection.rows("SELECT * FROM t WHERE id = ?1", [.integer(1)]).first)
             #expect(try row.decode(column: "id", as: Int64.self) == 1)
             #expect(try row.decode(column: "id", as: Int.self) == 1)
             #expect(try row.decode(column: "name", as: String.self) == "é 日本 🔐 \"q\"")
@@ -55,7 +50,7 @@ struct SQLiteConnectionTests {
     @Test func wrongTypesAndMissingColumnsAreErrorsNotCrashes() throws {
         try withConnection { (connection: SQLiteConnection, _: String) throws in
             try connection.run("INSERT INTO t (id, name) VALUES (1, 'a')")
-            let row = try #require(try rows(connection, "SELECT id, name, note FROM t").first)
+            let row = try #require(try connection.rows("SELECT id, name, note FROM t").first)
             #expect(throws: DecodingError.self) { try row.decode(column: "name", as: Int64.self) }
             #expect(throws: DecodingError.self) { try row.decode(column: "note", as: String.self) }
             #expect(throws: DecodingError.self) { try row.decode(column: "nope", as: String.self) }
@@ -66,12 +61,12 @@ struct SQLiteConnectionTests {
         try withConnection { (connection: SQLiteConnection, _: String) throws in
             for i in 1...50 { try connection.run("INSERT INTO t (id, name) VALUES (?1, ?2)", [.integer(Int64(i)), .text("n\(i)")]) }
             for i in [3, 50, 17] {
-                let row = try #require(try rows(connection, "SELECT name FROM t WHERE id = ?1", [.integer(Int64(i))]).first)
+                let row = try #require(try connection.rows("SELECT name FROM t WHERE id = ?1", [.integer(Int64(i))]).first)
                 #expect(try row.decode(column: "name", as: String.self) == "n\(i)")
             }
-            #expect(try rows(connection, "SELECT * FROM t WHERE id = 1").first?.columns.count == 5)
+            #expect(try connection.rows("SELECT * FROM t WHERE id = 1").first?.columns.count == 5)
             try connection.run("ALTER TABLE t ADD COLUMN extra TEXT")
-            #expect(try rows(connection, "SELECT * FROM t WHERE id = 1").first?.columns.contains("extra") == true)
+            #expect(try connection.rows("SELECT * FROM t WHERE id = 1").first?.columns.contains("extra") == true)
         }
     }
 
@@ -80,9 +75,9 @@ struct SQLiteConnectionTests {
             #expect(throws: SQLiteError.self) {
                 try connection.run("INSERT INTO t (id) VALUES (1); INSERT INTO t (id) VALUES (2)")
             }
-            #expect(try rows(connection, "SELECT id FROM t").isEmpty)
+            #expect(try connection.rows("SELECT id FROM t").isEmpty)
             try connection.run("INSERT INTO t (id) VALUES (3);  ")  // a trailing semicolon is one statement
-            #expect(try rows(connection, "SELECT id FROM t").count == 1)
+            #expect(try connection.rows("SELECT id FROM t").count == 1)
         }
     }
 
@@ -95,14 +90,14 @@ struct SQLiteConnectionTests {
             #expect(failure.isUniqueViolation)
             #expect(!failure.isUnavailable)
             #expect(!failure.description.contains("same"), "bound values stay out of messages")
-            #expect(try rows(connection, "SELECT id FROM t").count == 1)
+            #expect(try connection.rows("SELECT id FROM t").count == 1)
         }
     }
 
     @Test func readersCannotWrite() throws {
         try withConnection(readOnly: true) { (reader: SQLiteConnection, _: String) throws in
             #expect(throws: SQLiteError.self) { try reader.run("INSERT INTO t (id) VALUES (1)") }
-            #expect(try rows(reader, "SELECT id FROM t").isEmpty)
+            #expect(try reader.rows("SELECT id FROM t").isEmpty)
         }
     }
 

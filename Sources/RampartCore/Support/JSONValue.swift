@@ -118,9 +118,8 @@ public enum JSONValue: Sendable, Equatable, Codable {
         case UInt8(ascii: "\t"): out += #"\t"#.utf8
         case 0x08 where style == .foundation: out += #"\b"#.utf8
         case 0x0C where style == .foundation: out += #"\f"#.utf8
-        case 0..<0x20:
+        default:  // the other control characters, the only bytes left that reach here
             out += #"\u00"#.utf8 + [lowercaseHexDigits[Int(byte >> 4)], lowercaseHexDigits[Int(byte & 0x0F)]]
-        default: out.append(byte)
         }
     }
 

@@ -25,9 +25,7 @@ extension Tenant {
     /// PostgreSQL, where a round trip dwarfs all of that, runs the same SQL through SQLKit.
     func rows<T>(_ query: String, _ parameters: [String], _ decode: (any ColumnReader) throws -> T) async throws -> [T] {
         if let session = sql as? SQLiteSession {
-            var rows: [SQLiteRow] = []
-            try session.connection.run(query, parameters.map(SQLiteValue.text)) { rows.append($0) }
-            return try rows.map(decode)
+            return try session.connection.rows(query, parameters.map(SQLiteValue.text)).map(decode)
         }
         return try await rows(Self.binding(query, parameters), decode)
     }
@@ -44,9 +42,7 @@ extension Tenant {
             return try await row(query, parameters, decode)
         }
         return try session.connection.recall(key) {
-            var rows: [SQLiteRow] = []
-            try session.connection.run(query, parameters.map(SQLiteValue.text)) { rows.append($0) }
-            return try rows.first.map(decode)
+            try session.connection.rows(query, parameters.map(SQLiteValue.text)).first.map(decode)
         }
     }
 

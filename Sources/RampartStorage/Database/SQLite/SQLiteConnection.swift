@@ -62,6 +62,13 @@ final class SQLiteConnection: @unchecked Sendable {
         try statement.run(binds, on: handle, onRow: onRow)
     }
 
+    /// Runs one statement and returns its rows.
+    func rows(_ sql: String, _ binds: [SQLiteValue] = []) throws -> [SQLiteRow] {
+        var rows: [SQLiteRow] = []
+        try run(sql, binds) { rows.append($0) }
+        return rows
+    }
+
     /// A value read earlier on this connection, if the database has not changed since, else
     /// what `load` reads now (kept while the database stays as it is).
     ///
