@@ -1,5 +1,6 @@
 import Foundation
 import RampartCore
+import RampartStorage
 @testable import RampartServer
 import Testing
 
@@ -98,5 +99,28 @@ struct JSONBodyEncoderTests {
         guard case .invalidValue(_, let context) = error else { Issue.record("not an invalid value: \(String(describing: error))"); return }
         #expect(context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue } == ["items", "1", "ratio"])
         #expect(throws: EncodingError.self) { try JSONBodyEncoder.encode(["x": Double.nan]) }
+    }
+    /// A type that writes its own JSON (`JSONObjectWritable`) must write exactly what its
+    /// `Encodable` gives through the containers: field names, order, nulls and escapes.
+    @Test func typesThatWriteThemselvesMatchTheirEncodable() throws {
+        func expectSame(_ value: some JSONObjectWritable, sourceLocation: SourceLocation = #_sourceLocation) throws {
+            let direct = String(decoding: try JSONBodyEncoder.encode(value), as: UTF8.self)
+            let containers = String(decoding: try JSONBodyEncoder.encodeThroughContainers(value), as: UTF8.self)
+            #expect(direct == containers, sourceLocation: sourceLocation)
+        }
+        let users = [
+            User(id: Identifier.make(), email: "ana@example.com", displayName: "Ana", status: .active,
+                 roles: [], createdAt: .now(), lastActiveAt: nil),
+            User(id: Identifier.make(), email: "o'neil+x@example.com", displayName: "quote \" slash / tab\t \u{01} é 🔐",
+                 status: .deactivated, roles: Role.allCases, createdAt: Timestamp(microseconds: 0),
+                 lastActiveAt: Timestamp(microseconds: 1_700_000_000_123_456)),
+        ]
+        for user in users { try expectSame(user) }
+        try expectSame(PageBody(Page(items: users, nextCursor: users[1].id)))
+        try expectSame(PageBody(Page(items: [User](), nextCursor: nil)))
+        // The CLI's pretty output still goes through the containers, with the same content.
+        let pretty = try JSONBodyEncoder.encode(users[1], pretty: true)
+        #expect(try JSONSerialization.jsonObject(with: Data(pretty)) as? NSDictionary
+            == JSONSerialization.jsonObject(with: Data(try JSONBodyEncoder.encode(users[1]))) as? NSDictionary)
     }
 }

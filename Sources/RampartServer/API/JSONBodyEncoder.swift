@@ -11,6 +11,17 @@ import RampartCore
 /// any order), then written with every object's keys sorted.
 public enum JSONBodyEncoder {
     public static func encode(_ value: some Encodable, pretty: Bool = false) throws -> [UInt8] {
+        if !pretty, let writable = value as? any JSONObjectWritable {
+            var out: [UInt8] = []
+            out.reserveCapacity(256)
+            JSONObjectWriter.write(to: &out, writable.writeFields)
+            return out
+        }
+        return try encodeThroughContainers(value, pretty: pretty)
+    }
+
+    /// Through `Encodable`, for every value; `JSONObjectWritable` types must write the same.
+    static func encodeThroughContainers(_ value: some Encodable, pretty: Bool = false) throws -> [UInt8] {
         let root = JSONNodeEncoder(parentPath: [], key: nil)
         try value.encode(to: root)
         var out: [UInt8] = []
