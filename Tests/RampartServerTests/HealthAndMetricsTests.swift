@@ -28,7 +28,7 @@ struct HealthAndMetricsTests {
             #expect(metrics.text.contains(#"http_route="/api/v1/users""#))
             #expect(metrics.text.contains("http_server_request_duration_bucket"))
             #expect(metrics.text.contains(#"http_response_status_code="200""#))
-            #expect(metrics.text.contains("http_server_active_requests"))
+            #expect(metrics.text.contains(#"http_server_active_requests{http_request_method="GET"}"#))
             #expect(metrics.text.contains("rampart_db_connections_max"))
         }
     }
