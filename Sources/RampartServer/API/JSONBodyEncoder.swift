@@ -11,12 +11,7 @@ import RampartCore
 /// any order), then written with every object's keys sorted.
 public enum JSONBodyEncoder {
     public static func encode(_ value: some Encodable, pretty: Bool = false) throws -> [UInt8] {
-        if !pretty, let writable = value as? any JSONObjectWritable {
-            var out: [UInt8] = []
-            out.reserveCapacity(256)
-            JSONObjectWriter.write(to: &out, writable.writeFields)
-            return out
-        }
+        if !pretty, let writable = value as? any JSONObjectWritable { return JSONObjectWriter.encode(writable) }
         return try encodeThroughContainers(value, pretty: pretty)
     }
 

@@ -11,36 +11,41 @@ protocol JSONObjectWritable: Encodable {
     func writeFields(to object: inout JSONObjectWriter)
 }
 
-/// Writes one object's fields straight to bytes, in the order they are given.
+/// Writes objects' fields straight to bytes, in the order they are given.
 struct JSONObjectWriter {
-    private(set) var out: [UInt8]
+    private var bytes: [UInt8] = []
+    /// No field written yet in the object being written.
     private var empty = true
 
-    /// Writes the object `fields` gives into `out`.
-    static func write(to out: inout [UInt8], _ fields: (inout JSONObjectWriter) -> Void) {
-        var writer = JSONObjectWriter(out: out)
-        out = []  // one owner of the buffer while it grows: no copy on append
-        writer.out.append(UInt8(ascii: "{"))
-        fields(&writer)
-        writer.out.append(UInt8(ascii: "}"))
-        out = writer.out
+    static func encode(_ value: some JSONObjectWritable) -> [UInt8] {
+        var writer = JSONObjectWriter()
+        writer.bytes.reserveCapacity(256)
+        writer.object(value)
+        return writer.bytes
     }
 
-    private init(out: [UInt8]) { self.out = out }
+    private mutating func object(_ value: some JSONObjectWritable) {
+        let outer = empty
+        empty = true
+        bytes.append(UInt8(ascii: "{"))
+        value.writeFields(to: &self)
+        bytes.append(UInt8(ascii: "}"))
+        empty = outer
+    }
 
     /// `key` is a plain ASCII name (no escapes needed), as every field name of the API is.
     private mutating func key(_ key: StaticString) {
-        if !empty { out.append(UInt8(ascii: ",")) }
+        if !empty { bytes.append(UInt8(ascii: ",")) }
         empty = false
-        out.append(UInt8(ascii: "\""))
-        out.append(contentsOf: UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount))
-        out.append(contentsOf: "\":".utf8)
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(contentsOf: UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount))
+        bytes.append(contentsOf: "\":".utf8)
     }
 
     mutating func field(_ name: StaticString, _ value: String?) {
         key(name)
-        guard let value else { return out.append(contentsOf: "null".utf8) }
-        JSONValue.writeString(value, .foundation, to: &out)
+        guard let value else { return bytes.append(contentsOf: "null".utf8) }
+        JSONValue.writeString(value, .foundation, to: &bytes)
     }
 
     mutating func field(_ name: StaticString, _ value: Timestamp?) {
@@ -49,22 +54,22 @@ struct JSONObjectWriter {
 
     mutating func field(_ name: StaticString, strings: some Collection<String>) {
         key(name)
-        out.append(UInt8(ascii: "["))
+        bytes.append(UInt8(ascii: "["))
         for (index, string) in strings.enumerated() {
-            if index > 0 { out.append(UInt8(ascii: ",")) }
-            JSONValue.writeString(string, .foundation, to: &out)
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            JSONValue.writeString(string, .foundation, to: &bytes)
         }
-        out.append(UInt8(ascii: "]"))
+        bytes.append(UInt8(ascii: "]"))
     }
 
     mutating func field(_ name: StaticString, objects: some Collection<some JSONObjectWritable>) {
         key(name)
-        out.append(UInt8(ascii: "["))
+        bytes.append(UInt8(ascii: "["))
         for (index, object) in objects.enumerated() {
-            if index > 0 { out.append(UInt8(ascii: ",")) }
-            Self.write(to: &out, object.writeFields)
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            self.object(object)
         }
-        out.append(UInt8(ascii: "]"))
+        bytes.append(UInt8(ascii: "]"))
     }
 }
 
