@@ -100,6 +100,7 @@ struct JSONBodyEncoderTests {
         #expect(context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue } == ["items", "1", "ratio"])
         #expect(throws: EncodingError.self) { try JSONBodyEncoder.encode(["x": Double.nan]) }
     }
+
     /// A type that writes its own JSON (`JSONObjectWritable`) must write exactly what its
     /// `Encodable` gives through the containers: field names, order, nulls and escapes.
     @Test func typesThatWriteThemselvesMatchTheirEncodable() throws {
