@@ -18,7 +18,6 @@ struct SQLiteConnectionTests {
         try body(connection, path)
     }
 
-
     enum Colour: String, Encodable { case red }
 
     @Test func bindsBecomeTheirSQLiteValues() throws {
