@@ -15,8 +15,17 @@ struct Serve: AsyncParsableCommand {
     var publicURL: String?
     @Flag(help: "Seed the demo organisation 'acme' and print its credentials.") var demo = false
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel = "info"
+    @Option(help: "Threads for network I/O; handlers run on a pool of one thread per core. Default: half the cores, at least 1.")
+    var ioThreads: Int?
+
+    func validate() throws {
+        if let ioThreads, !IOThreads.allowed.contains(ioThreads) {
+            throw ValidationError("--io-threads must be between \(IOThreads.allowed.lowerBound) and \(IOThreads.allowed.upperBound).")
+        }
+    }
 
     func run() async throws {
+        IOThreads.configure(ioThreads ?? IOThreads.default)
         LoggingSystem.bootstrap { JSONLogHandler(label: $0) }
         var logger = Logger(label: "rampart")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
