@@ -37,6 +37,29 @@ struct AuthenticationTests {
         }
     }
 
+    /// The scheme is case-insensitive and blanks around the token do not matter; anything
+    /// else, a second Authorization field included, is the one 401.
+    @Test func authorizationHeaderForms() async throws {
+        try await withApp(.sqlite) { client, store in
+            let org = try await store.createOrganization()
+            let token = org.apiToken
+            func status(_ values: [String]) async throws -> HTTPResponse.Status {
+                var headers = HTTPFields()
+                for value in values { headers.append(HTTPField(name: .authorization, value: value)) }
+                return try await client.execute(uri: "/api/v1/users", method: .get, headers: headers).status
+            }
+            for accepted in ["Bearer \(token)", "bearer \(token)", "BEARER \(token)", "Bearer  \(token) \t"] {
+                #expect(try await status([accepted]) == .ok, "\(accepted.prefix(9))…")
+            }
+            let refused = ["Bearer", "Bearer ", "Bearer \t ", "Bearer\(token)", "Basic \(token)", "Bearer x\(token)",
+                           "Bearer \(token)x", "Bearer \(token) \(token)", "Bearér \(token)"]
+            for value in refused {
+                #expect(try await status([value]) == .unauthorized, "\(value.prefix(9))…")
+            }
+            #expect(try await status(["Bearer \(token)", "Bearer \(token)"]) == .unauthorized)
+        }
+    }
+
     @Test(arguments: Backend.all)
     func rolesAreLeastPrivilege(backend: Backend) async throws {
         try await withApp(backend) { client, store in

@@ -44,6 +44,18 @@ struct HealthAndMetricsTests {
             let made = try await api.call(.get, "/users", headers: [HTTPField.Name("X-Request-Id")!: "bad id with spaces"])
             let generated = try #require(made.headers[HTTPField.Name("X-Request-Id")!])
             #expect(generated != "bad id with spaces" && !generated.isEmpty)
+            var twice = HTTPFields()
+            twice.append(HTTPField(name: HTTPField.Name("X-Request-Id")!, value: "first"))
+            twice.append(HTTPField(name: HTTPField.Name("X-Request-Id")!, value: "second"))
+            let repeated = try await api.call(.get, "/users", headers: twice)
+            let chosen = try #require(repeated.headers[HTTPField.Name("X-Request-Id")!])
+            #expect(!["first", "second", "first, second"].contains(chosen) && !chosen.isEmpty)
+            let long = String(repeating: "a", count: 128)
+            #expect(try await api.call(.get, "/users", headers: [HTTPField.Name("X-Request-Id")!: long])
+                .headers[HTTPField.Name("X-Request-Id")!] == long)
+            let tooLong = long + "a"
+            #expect(try await api.call(.get, "/users", headers: [HTTPField.Name("X-Request-Id")!: tooLong])
+                .headers[HTTPField.Name("X-Request-Id")!] != tooLong)
             let events = try await api.object(.get, "/audit-events?action=user.created&limit=1", expect: .ok)
             #expect((events["data"] as? [[String: Any]])?.first?["requestId"] as? String == "trace-42")
         }

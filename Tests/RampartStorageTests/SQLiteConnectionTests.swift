@@ -130,7 +130,7 @@ extension SQLiteConnectionTests {
             func recall(_ load: Int) throws -> Int? {
                 try reader.run("BEGIN DEFERRED")
                 defer { try? reader.run("COMMIT") }
-                return try reader.recall("k") { load }
+                return try reader.recall(RecallKey(sql: "SELECT k", parameters: ["p"])) { load }
             }
             #expect(try recall(1) == 1)
             #expect(try recall(2) == 1, "nothing changed: the first value is remembered")
@@ -140,8 +140,8 @@ extension SQLiteConnectionTests {
             // An absent value is not remembered.
             try writer.run("DELETE FROM t")
             try reader.run("BEGIN DEFERRED")
-            #expect(try reader.recall("absent") { Int?.none } == nil)
-            #expect(try reader.recall("absent") { 5 } == 5)
+            #expect(try reader.recall(RecallKey(sql: "SELECT absent", parameters: [])) { Int?.none } == nil)
+            #expect(try reader.recall(RecallKey(sql: "SELECT absent", parameters: [])) { 5 } == 5)
             try reader.run("COMMIT")
         }
     }

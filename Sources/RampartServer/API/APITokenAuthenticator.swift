@@ -15,23 +15,34 @@ struct APITokenAuthenticator: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
     {
-        guard let header = request.headers[.authorization], header.count > 7,
-              header.prefix(7).lowercased() == "bearer ",
-              let secret = SecretToken(parsing: String(header.dropFirst(7).trimmingSpaces), as: .apiToken)
+        guard let header = request.headers.soleValue(.authorization),
+              let credential = Self.bearerCredential(header),
+              let secret = SecretToken(parsing: credential, as: .apiToken)
         else { throw Self.unauthorized }
         var context = context
         context.credential = secret
         context.logger[metadataKey: JSONLogHandler.orgIDKey] = .string(secret.orgID)
         return try await next(request, context)
     }
-}
 
-private extension Substring {
-    var trimmingSpaces: Substring {
-        var trimmed = self
-        while let first = trimmed.first, first == " " || first == "\t" { trimmed.removeFirst() }
-        while let last = trimmed.last, last == " " || last == "\t" { trimmed.removeLast() }
-        return trimmed
+    /// The credential of `Bearer <credential>`: the scheme in any case (RFC 9110, section
+    /// 11.1), spaces and tabs around the credential dropped. Read as bytes: the header is
+    /// ASCII when it is valid at all.
+    static func bearerCredential(_ header: String) -> String? {
+        let bytes = header.utf8
+        let scheme = "bearer ".utf8
+        guard bytes.count > scheme.count,
+              zip(bytes, scheme).allSatisfy({ byte, expected in asciiLowercased(byte) == expected })
+        else { return nil }
+        let isBlank = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        let rest = bytes.dropFirst(scheme.count)
+        guard let first = rest.firstIndex(where: { !isBlank($0) }), let last = rest.lastIndex(where: { !isBlank($0) })
+        else { return nil }
+        return String(Substring(bytes[first...last]))
+    }
+
+    private static func asciiLowercased(_ byte: UInt8) -> UInt8 {
+        (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte + 32 : byte
     }
 }
 

@@ -11,16 +11,25 @@ struct RequestIDMiddleware: RouterMiddleware {
         -> Response
     {
         var context = context
-        let incoming = request.headers[.xRequestID].flatMap { value -> String? in
-            let ok = (1...128).contains(value.count)
-                && value.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "-_.:".unicodeScalars.contains($0)) }
-            return ok ? value : nil
+        if let incoming = request.headers.soleValue(.xRequestID), Self.isSane(incoming) {
+            context.logger[metadataKey: JSONLogHandler.requestIDKey] = .string(incoming)
         }
-        if let incoming { context.logger[metadataKey: JSONLogHandler.requestIDKey] = .string(incoming) }
         context.requestID = context.id
         var response = try await next(request, context)
         response.headers[.xRequestID] = context.requestID
         return response
+    }
+
+    /// 1 to 128 ASCII letters, digits and `-_.:`: safe in a log line and a response header.
+    static func isSane(_ id: String) -> Bool {
+        (1...128).contains(id.utf8.count) && id.utf8.allSatisfy { byte in
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."),
+                 UInt8(ascii: ":"): true
+            default: false
+            }
+        }
     }
 }
 

@@ -36,12 +36,12 @@ extension Tenant {
 
     /// `row`, remembered by a SQLite reader until the database changes (`SQLiteConnection.recall`):
     /// for the row every request reads again, its API token. Absent rows are not kept.
-    func recalledRow<T: Sendable>(_ key: String, _ query: String, _ parameters: [String],
+    func recalledRow<T: Sendable>(_ query: String, _ parameters: [String],
                                   _ decode: (any ColumnReader) throws -> T) async throws -> T? {
         guard let session = sql as? SQLiteSession, session.connection.readOnly else {
             return try await row(query, parameters, decode)
         }
-        return try session.connection.recall(key) {
+        return try session.connection.recall(RecallKey(sql: query, parameters: parameters)) {
             try session.connection.rows(query, parameters.map(SQLiteValue.text)).first.map(decode)
         }
     }

@@ -48,9 +48,8 @@ extension Tenant {
         let hash = secret.hash
         // Every API request reads its token; a reader keeps it until the database changes, so
         // a revocation (by the server or the CLI) still refuses the very next request.
-        // The key names the organisation too, as the query does: the hash alone already
-        // implies it (the secret names its organisation), but the cache should not rely on that.
-        let found = try await recalledRow("api_token:" + orgID + ":" + hash, Self.tokenByHash, [orgID, hash]) { row in
+        // It is kept under the statement and its parameters, the organisation among them.
+        let found = try await recalledRow(Self.tokenByHash, [orgID, hash]) { row in
             FoundToken(token: try Self.decodeToken(row), hash: try row.text(7))
         }
         guard let found, constantTimeEquals(found.hash, hash), found.token.isUsable(at: now) else { return nil }

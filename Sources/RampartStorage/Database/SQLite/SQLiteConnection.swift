@@ -20,7 +20,7 @@ final class SQLiteConnection: @unchecked Sendable {
     /// connection, which is what `PRAGMA data_version` counts.
     let readOnly: Bool
     /// Rows read while the database stood at `recallVersion` (see `recall`).
-    private var recalled: [String: any Sendable] = [:]
+    private var recalled: [RecallKey: any Sendable] = [:]
     private var recallVersion: Int64 = -1
     private static let recallLimit = 1024
 
@@ -75,7 +75,7 @@ final class SQLiteConnection: @unchecked Sendable {
     /// Only for readers, inside a transaction. `PRAGMA data_version` starts the transaction's
     /// snapshot and says whether any commit, by this process or another (the CLI), came
     /// between; any commit at all forgets everything, so nothing outlives a change to it.
-    func recall<T: Sendable>(_ key: String, orLoad load: () throws -> T?) throws -> T? {
+    func recall<T: Sendable>(_ key: RecallKey, orLoad load: () throws -> T?) throws -> T? {
         precondition(readOnly, "only a reader's snapshot says whether the database changed")
         var read: Int64?
         try run("PRAGMA data_version") { read = try? $0.integer(0) }
@@ -114,6 +114,13 @@ final class SQLiteConnection: @unchecked Sendable {
         if let handle { sqlite3_close_v2(handle) }
         handle = nil
     }
+}
+
+/// What a recalled value was read by: a statement and its parameters, which within one
+/// state of the database always read the same rows.
+struct RecallKey: Hashable {
+    let sql: String
+    let parameters: [String]
 }
 
 /// A compiled statement, reset after every run so it can be reused.
