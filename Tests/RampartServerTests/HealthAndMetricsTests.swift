@@ -44,6 +44,11 @@ struct HealthAndMetricsTests {
             let made = try await api.call(.get, "/users", headers: [HTTPField.Name("X-Request-Id")!: "bad id with spaces"])
             let generated = try #require(made.headers[HTTPField.Name("X-Request-Id")!])
             #expect(generated != "bad id with spaces" && !generated.isEmpty)
+            let another = try #require(try await api.call(.get, "/users").headers[HTTPField.Name("X-Request-Id")!])
+            for made in [generated, another] {
+                #expect(made.utf8.count == 32 && made.utf8.allSatisfy { Character(UnicodeScalar($0)).isHexDigit }, "\(made)")
+            }
+            #expect(another != generated)
             var twice = HTTPFields()
             twice.append(HTTPField(name: HTTPField.Name("X-Request-Id")!, value: "first"))
             twice.append(HTTPField(name: HTTPField.Name("X-Request-Id")!, value: "second"))
