@@ -30,6 +30,7 @@ struct HealthAndMetricsTests {
             #expect(metrics.text.contains(#"http_response_status_code="200""#))
             #expect(metrics.text.contains(#"http_server_active_requests{http_request_method="GET"}"#))
             #expect(metrics.text.contains("rampart_db_connections_max"))
+            #expect(metrics.text.contains("# HELP rampart_db_connections_in_use Database connections leased right now."))
         }
     }
 
@@ -137,7 +138,8 @@ struct HealthAndMetricsTests {
         #expect(handler.metadata == [JSONLogHandler.orgIDKey: "o-2", "other": "x"])
 
         handler[metadataKey: JSONLogHandler.requestIDKey] = "r-2"
-        handler.log(level: .info, message: "hello", metadata: ["other": "y"], source: "t", file: #file, function: #function, line: #line)
+        handler.log(event: LogEvent(level: .info, message: "hello", metadata: ["other": "y"], source: "t",
+                                    file: #file, function: #function, line: #line))
         let line = try #require(lines.withLock { $0 }.first)
         let object = try #require(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String])
         #expect(object["request_id"] == "r-2")

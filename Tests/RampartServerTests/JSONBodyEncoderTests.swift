@@ -44,7 +44,8 @@ struct JSONBodyEncoderTests {
     /// Every documented field is always there: what is absent is null, at any depth.
     @Test func absentValuesAreNullNotLeftOut() throws {
         func json(_ value: some Encodable) throws -> [String: Any] {
-            try #require(JSONSerialization.jsonObject(with: Data(try JSONBodyEncoder.encode(value))) as? [String: Any])
+            let object = try JSONSerialization.jsonObject(with: Data(JSONBodyEncoder.encode(value)))
+            return try #require(object as? [String: Any])
         }
         let user = User(id: Identifier.make(), email: "ana@example.com", displayName: "Ana", status: .active,
                         roles: [], createdAt: .now(), lastActiveAt: nil)

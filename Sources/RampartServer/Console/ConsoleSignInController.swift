@@ -60,7 +60,7 @@ struct ConsoleSignInController: Sendable {
         guard let user, passwordOK, user.status == .active, !user.roles.isEmpty else {
             let reason = user == nil ? "unknown_user" : !passwordOK ? "bad_password"
                 : user!.status != .active ? "deactivated" : "no_console_role"
-            try await services.database.write(org: organization.id) { tenant in
+            _ = try await services.database.write(org: organization.id) { tenant in
                 try await tenant.appendAudit([audit.record(.signinFailed, user.map { [.user($0)] } ?? [],
                                                            details: AuditDetails(["reason": .string(reason)]),
                                                            outcome: .failure)])

@@ -60,7 +60,8 @@ struct DemoSeeder: Sendable {
         let credentials = Credentials(organization: Self.slug, adminEmail: Self.adminEmail, adminPassword: password,
                                       apiToken: created.apiToken)
         let data = try JSONEncoder().encode(credentials)
-        FileManager.default.createFile(atPath: credentialsPath, contents: data, attributes: [.posixPermissions: 0o600])
+        guard FileManager.default.createFile(atPath: credentialsPath, contents: data, attributes: [.posixPermissions: 0o600])
+        else { throw RampartError(.configuration, "Could not write \(credentialsPath); check that the data directory is writable.") }
         return credentials
     }
 

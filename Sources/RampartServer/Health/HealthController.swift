@@ -27,8 +27,10 @@ struct HealthController: Sendable {
         }
         router.get("/metrics") { _, _ in
             let registry = RampartMetrics.registry
-            registry.makeGauge(name: "rampart_db_connections_in_use").set(Double(services.database.connectionsInUse))
-            registry.makeGauge(name: "rampart_db_connections_max").set(Double(services.database.connectionCapacity))
+            registry.makeGauge(descriptor: .rampart("rampart_db_connections_in_use", "Database connections leased right now."))
+                .set(Double(services.database.connectionsInUse))
+            registry.makeGauge(descriptor: .rampart("rampart_db_connections_max", "Database connections the pool may open."))
+                .set(Double(services.database.connectionCapacity))
             var headers = HTTPFields()
             headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
@@ -49,4 +51,11 @@ enum RampartMetrics {
         MetricsSystem.bootstrap(factory)
         return registry
     }()
+}
+
+private extension MetricNameDescriptor {
+    /// A metric named in full, without Prometheus's unit suffix, with its `# HELP` text.
+    static func rampart(_ name: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(metricName: name, unitName: "", helpText: help)
+    }
 }

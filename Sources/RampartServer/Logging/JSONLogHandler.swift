@@ -23,9 +23,9 @@ public struct JSONLogHandler: LogHandler {
 
     public static let standardError: @Sendable (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) }
 
-    /// Hummingbird gives every request an id under this key; `RequestIDMiddleware` puts the
-    /// caller's `X-Request-Id` there instead when it has a sane one. The log line calls it
-    /// `request_id`.
+    /// Hummingbird gives every request an id under this key; `RequestIDMiddleware` replaces it
+    /// with the id the response names (the caller's `X-Request-Id` when it is sane). The log
+    /// line calls it `request_id`.
     public static let requestIDKey = "hb.request.id"
     public static let orgIDKey = "org_id"
 
@@ -60,15 +60,14 @@ public struct JSONLogHandler: LogHandler {
         }
     }
 
-    public func log(level: Logger.Level, message: Logger.Message, metadata explicit: Logger.Metadata?,
-                    source: String, file: String, function: String, line: UInt) {
+    public func log(event: LogEvent) {
         var fields: [String: JSONValue] = [
             "time": .string(Timestamp.now().rfc3339),
-            "level": .string(level.rawValue),
+            "level": .string(event.level.rawValue),
             "logger": .string(label),
-            "message": .string(message.description),
+            "message": .string(event.message.description),
         ]
-        for (key, value) in metadata.merging(explicit ?? [:], uniquingKeysWith: { $1 }) {
+        for (key, value) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 }) {
             fields[key == Self.requestIDKey ? "request_id" : key] = .string(value.description)
         }
         write(JSONValue.object(fields).canonical + "\n")
