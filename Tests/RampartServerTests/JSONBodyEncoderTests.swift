@@ -45,7 +45,7 @@ struct JSONBodyEncoderTests {
     @Test func absentValuesAreNullNotLeftOut() throws {
         func json(_ value: some Encodable) throws -> [String: Any] {
             let object = try JSONSerialization.jsonObject(with: Data(JSONBodyEncoder.encode(value)))
-            return try #require(object as? [String: Any])
+            return object as? [String: Any] ?? [:]  // not an object: every expectation below fails
         }
         let user = User(id: Identifier.make(), email: "ana@example.com", displayName: "Ana", status: .active,
                         roles: [], createdAt: .now(), lastActiveAt: nil)
