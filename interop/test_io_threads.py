@@ -1,8 +1,10 @@
 """`rampart serve --io-threads`: the number of NIO event-loop threads the server runs, counted
-from the process's own thread names, and a clear refusal of a count it cannot use."""
+from the process's own thread names, its default for each store, and a clear refusal of a
+count it cannot use."""
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
@@ -33,13 +35,29 @@ def test_io_threads_sets_the_event_loop_count(rampart_bin, server_factory, sqlit
     assert event_loop_threads(server.proc.pid) == count
 
 
-def test_io_threads_default_is_half_the_cores(rampart_bin, server_factory, sqlite):
+def usable_cores() -> int:
+    """The cores NIO counts: this process's CPU affinity, or a cgroup v2 quota if that is lower."""
+    cores = len(os.sched_getaffinity(0))
+    cpu_max = Path("/sys/fs/cgroup/cpu.max")
+    if cpu_max.exists():
+        quota, period = cpu_max.read_text().split()
+        if quota != "max":
+            cores = min(cores, math.ceil(int(quota) / int(period)))
+    return cores
+
+
+def test_io_threads_default_is_half_the_cores_on_sqlite(rampart_bin, server_factory, sqlite):
     org = new_org(rampart_bin, sqlite.args)
     server = server_factory(sqlite)
     serves_a_request(server, org["apiToken"])
-    # NIO counts the cores this process may use (its CPU affinity, or a cgroup quota if lower).
-    cores = len(os.sched_getaffinity(0))
-    assert 1 <= event_loop_threads(server.proc.pid) <= max(1, cores // 2)
+    assert event_loop_threads(server.proc.pid) == max(1, usable_cores() // 2)
+
+
+def test_io_threads_default_is_one_per_core_on_postgres(rampart_bin, server_factory, postgres):
+    org = new_org(rampart_bin, postgres.args)
+    server = server_factory(postgres)
+    serves_a_request(server, org["apiToken"])
+    assert event_loop_threads(server.proc.pid) == usable_cores()
 
 
 @pytest.mark.parametrize("value", ["0", "257", "many"])

@@ -15,7 +15,7 @@ struct Serve: AsyncParsableCommand {
     var publicURL: String?
     @Flag(help: "Seed the demo organisation 'acme' and print its credentials.") var demo = false
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel = "info"
-    @Option(help: "Threads for network I/O; handlers run on a pool of one thread per core. Default: half the cores, at least 1.")
+    @Option(help: "Threads for network I/O; handlers run on a pool of one thread per core. Default: half the cores (at least 1) on SQLite, one per core on PostgreSQL.")
     var ioThreads: Int?
 
     func validate() throws {
@@ -25,12 +25,12 @@ struct Serve: AsyncParsableCommand {
     }
 
     func run() async throws {
-        IOThreads.configure(ioThreads ?? IOThreads.default)
+        let configuration = AppConfiguration(host: host, port: port, dataDirectory: store.dataDir,
+                                             database: try store.configuration(), publicURL: publicURL, demo: demo)
+        IOThreads.configure(ioThreads ?? IOThreads.default(for: configuration.database))
         LoggingSystem.bootstrap { JSONLogHandler(label: $0) }
         var logger = Logger(label: "rampart")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
-        let configuration = AppConfiguration(host: host, port: port, dataDirectory: store.dataDir,
-                                             database: try store.configuration(), publicURL: publicURL, demo: demo)
         try await runReportingErrors {
             let app = try await buildApplication(configuration, logger: logger)
             try await app.runService()
