@@ -59,7 +59,7 @@ struct RampartBench {
                                 details: AuditDetails(["changes": .object(["displayName": .object([
                                     "before": .string("Old \(written + i)"), "after": .string("New \(written + i)")])])]))
                 }
-                try await database.write(org: orgID) { try await $0.appendAudit(records) }
+                _ = try await database.write(org: orgID) { try await $0.appendAudit(records) }
                 written += count
             }
             let seconds = secondsSince(start)

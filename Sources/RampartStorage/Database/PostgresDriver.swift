@@ -48,7 +48,7 @@ final class PostgresDriver: DatabaseDriver {
     func transaction<R: Sendable>(tenant: String?, readOnly: Bool,
                                   _ body: @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
         try await lease { connection in
-            try await connection.simpleQuery(readOnly ? "BEGIN READ ONLY" : "BEGIN").get()
+            _ = try await connection.simpleQuery(readOnly ? "BEGIN READ ONLY" : "BEGIN").get()
             if let tenant {
                 // Transaction-local: the setting ends with the transaction, so a pooled
                 // connection never carries one organisation into another's request.
@@ -56,7 +56,7 @@ final class PostgresDriver: DatabaseDriver {
             }
             do {
                 let result = try await body(connection.sql(queryLogLevel: nil))
-                try await connection.simpleQuery("COMMIT").get()
+                _ = try await connection.simpleQuery("COMMIT").get()
                 return result
             } catch {
                 _ = try? await connection.simpleQuery("ROLLBACK").get()

@@ -61,12 +61,12 @@ public struct Migrator: Sendable {
             applied.append(migration.version)
         }
         if flavor == .postgres, let appRole {
-            try await sql.raw(SQLQueryString("GRANT USAGE ON SCHEMA public TO \(appRole)")).run()
+            try await sql.raw(SQLQueryString("GRANT USAGE ON SCHEMA public TO \(ident: appRole)")).run()
             try await sql.raw(SQLQueryString(
-                "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO \(appRole)")).run()
+                "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO \(ident: appRole)")).run()
             // The server reads the schema version but never changes it.
             try await sql.raw(SQLQueryString(
-                "REVOKE INSERT, UPDATE, DELETE ON schema_migrations FROM \(appRole)")).run()
+                "REVOKE INSERT, UPDATE, DELETE ON schema_migrations FROM \(ident: appRole)")).run()
         }
         return applied
     }

@@ -7,7 +7,7 @@ import SQLKit
 extension Tenant {
     func addLink(_ table: String, _ first: (column: String, value: String),
                  _ second: (column: String, value: String)) async throws -> Bool {
-        let query = SQLQueryString("INSERT INTO \(table) (org_id, \(first.column), \(second.column), created_at) VALUES (")
+        let query = SQLQueryString("INSERT INTO \(ident: table) (org_id, \(ident: first.column), \(ident: second.column), created_at) VALUES (")
             + "\(bind: orgID), \(bind: first.value), \(bind: second.value), \(bind: clock().microseconds)"
             + ") ON CONFLICT DO NOTHING RETURNING org_id"
         return try await sql.raw(query).first() != nil
@@ -15,9 +15,9 @@ extension Tenant {
 
     func removeLink(_ table: String, _ first: (column: String, value: String),
                     _ second: (column: String, value: String)) async throws -> Bool {
-        let query = SQLQueryString("DELETE FROM \(table) WHERE org_id = ") + "\(bind: orgID)"
-            + SQLQueryString(" AND \(first.column) = ") + "\(bind: first.value)"
-            + SQLQueryString(" AND \(second.column) = ") + "\(bind: second.value)" + " RETURNING org_id"
+        let query = SQLQueryString("DELETE FROM \(ident: table) WHERE org_id = ") + "\(bind: orgID)"
+            + SQLQueryString(" AND \(ident: first.column) = ") + "\(bind: first.value)"
+            + SQLQueryString(" AND \(ident: second.column) = ") + "\(bind: second.value)" + " RETURNING org_id"
         return try await sql.raw(query).first() != nil
     }
 }

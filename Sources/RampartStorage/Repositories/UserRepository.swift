@@ -107,7 +107,7 @@ extension Tenant {
         let user = try await requireUser(id)
         try await ensureAnotherActiveOrgAdmin(besides: user)
         for table in ["group_members", "role_assignments", "user_passwords", "setup_links", "console_sessions"] {
-            try await sql.raw(SQLQueryString("DELETE FROM \(table) WHERE org_id = ") + "\(bind: orgID)"
+            try await sql.raw(SQLQueryString("DELETE FROM \(ident: table) WHERE org_id = ") + "\(bind: orgID)"
                 + " AND user_id = " + "\(bind: user.id)").run()
         }
         try await sql.raw("DELETE FROM users WHERE org_id = \(bind: orgID) AND id = \(bind: user.id)").run()
