@@ -89,7 +89,7 @@ struct PostgresCatalogueTests {
             let outside = try await store.database.global { sql in
                 var counts: [String: Int64] = [:]
                 for table in ["users", "api_tokens", "org_keys", "audit_events", "audit_heads"] {
-                    counts[table] = try await sql.raw(SQLQueryString("SELECT COUNT(*) AS n FROM \(table)")).first()!
+                    counts[table] = try await sql.raw(SQLQueryString("SELECT COUNT(*) AS n FROM \(ident: table)")).first()!
                         .decode(column: "n", as: Int64.self)
                 }
                 return counts

@@ -154,7 +154,7 @@ struct UserRepositoryTests {
                 #expect(try await t.roleAssignments(userID: user.id).items.isEmpty)
                 #expect(try await t.passwordHash(for: user.id) == nil)
                 for table in ["group_members", "role_assignments", "user_passwords", "setup_links", "console_sessions"] {
-                    let row = try await t.sql.raw(SQLQueryString("SELECT COUNT(*) AS n FROM \(table) WHERE org_id = ")
+                    let row = try await t.sql.raw(SQLQueryString("SELECT COUNT(*) AS n FROM \(ident: table) WHERE org_id = ")
                         + "\(bind: org)" + " AND user_id = " + "\(bind: user.id)").first()
                     #expect(try row?.decode(column: "n", as: Int64.self) == 0, "\(table)")
                 }
