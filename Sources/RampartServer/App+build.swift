@@ -12,7 +12,7 @@ public func buildApplication(_ configuration: AppConfiguration, logger: Logger,
     let services = RampartServices(configuration: configuration, database: database, keys: keys, logger: logger,
                                    passwords: passwords)
     var app = Application(
-        router: buildRouter(services),
+        responder: buildResponder(services),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "rampart"),
         services: [database],
         logger: logger)
@@ -49,24 +49,23 @@ func prepareStore(_ services: RampartServices) async throws {
     }
 }
 
-public func buildRouter(_ services: RampartServices) -> Router<RampartRequestContext> {
-    let router = Router(context: RampartRequestContext.self)
-    let api = apiControllers(services)
-    let catalog = RouteCatalog(api.flatMap(\.routes).map { ($0.method, $0.path) })
-    router.add(middleware: RequestIDMiddleware())
-    router.add(middleware: RequestMetricsMiddleware())
-    router.add(middleware: ErrorMiddleware(catalog: catalog, console: ConsoleErrorRenderer()))
+/// The admin API's routes (`APIRouter`) in front of Hummingbird's router, which serves
+/// health, metrics and the console. Both run the same middlewares, outermost first.
+func buildResponder(_ services: RampartServices) -> some HTTPResponder<RampartRequestContext> {
+    let routes = apiControllers(services).flatMap(\.routes)
+    let catalog = RouteCatalog(routes.map { ($0.method, $0.path) })
+    let shared: [any MiddlewareProtocol<Request, Response, RampartRequestContext>] = [
+        RequestIDMiddleware(),
+        RequestMetricsMiddleware<RampartRequestContext>(),
+        ErrorMiddleware(catalog: catalog, console: ConsoleErrorRenderer()),
+    ]
     _ = RampartMetrics.registry
 
+    let router = Router(context: RampartRequestContext.self)
+    for middleware in shared { router.add(middleware: middleware) }
     HealthController(services: services).addRoutes(to: router)
-
-    let group = router.group("api/v1").add(middleware: APITokenAuthenticator())
-    for route in api.flatMap(\.routes) {
-        group.on(RouterPath(String(route.path.dropFirst())), method: route.method, use: route.handler)
-    }
-
     ConsoleController(services: services).addRoutes(to: router)
-    return router
+    return APIRouter(routes, middlewares: shared + [APITokenAuthenticator()], fallback: router.buildResponder())
 }
 
 func apiControllers(_ services: RampartServices) -> [any APIController] {

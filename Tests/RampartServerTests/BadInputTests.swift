@@ -100,4 +100,32 @@ struct BadInputTests {
             #expect(unknown.errorCode == "not_found")
         }
     }
+
+    /// The API router matches whole segments: a longer prefix, an extra or missing segment and
+    /// a parameter in a literal's place are all 404; empty segments are skipped.
+    @Test(arguments: Backend.all)
+    func apiPathsMatchWholeSegments(backend: Backend) async throws {
+        try await withApp(backend) { client, store in
+            let org = try await store.createOrganization()
+            let api = API(client: client, token: org.apiToken)
+            let auth: HTTPFields = [.authorization: "Bearer \(org.apiToken)"]
+            for path in ["/api/v1x/users", "/api/v1users", "/api/v2/users", "/api/users", "/API/v1/users"] {
+                let response = try await client.execute(uri: path, method: .get, headers: auth, body: nil)
+                #expect(response.status == .notFound, "\(path)")
+            }
+            for path in ["/users/\(org.admin.id)/extra", "/organization/users", "/users/\(org.admin.id)/roles/x/y"] {
+                let response = try await api.call(.get, path)
+                #expect(response.status == .notFound, "\(path)")
+                #expect(response.errorCode == "not_found")
+            }
+            let slashes = try await client.execute(uri: "/api/v1//users/\(org.admin.id)/", method: .get,
+                                                   headers: auth, body: nil)
+            #expect(slashes.status == .ok)
+            #expect(slashes.jsonObject["id"] as? String == org.admin.id)
+            // A parameter is handed to the handler as sent, and checked there.
+            let notAnID = try await api.call(.get, "/users/not-an-id")
+            #expect(notAnID.status == .badRequest)
+            #expect(notAnID.errorCode == "invalid_parameter")
+        }
+    }
 }

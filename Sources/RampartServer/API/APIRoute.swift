@@ -9,6 +9,9 @@ struct APIRoute: Sendable {
     let path: String
     let handler: Handler
 
+    /// Where the admin API lives; route paths are relative to it.
+    static let prefix = "/api/v1"
+
     init(_ method: HTTPRequest.Method, _ path: String, _ handler: @escaping Handler) {
         self.method = method; self.path = path; self.handler = handler
     }

@@ -32,7 +32,7 @@ struct ErrorMiddleware: RouterMiddleware {
     }
 
     private func allowed(_ path: String) -> [HTTPRequest.Method] {
-        path.hasPrefix("/api/v1/") ? catalog.methods(for: String(path.dropFirst("/api/v1".count))) : []
+        path.hasPrefix(APIRoute.prefix + "/") ? catalog.methods(for: String(path.dropFirst(APIRoute.prefix.count))) : []
     }
 
     private func map(_ error: any Error, request: Request, context: Context) -> RampartError {
