@@ -13,51 +13,90 @@ struct APIRouter<Fallback: HTTPResponder<RampartRequestContext>>: HTTPResponder 
 
     private let routes: [CompiledRoute]
     private let fallback: Fallback
+    /// More segments than any route has: such a path cannot match.
+    private let segmentLimit: Int
 
     /// `middlewares` run around every API handler, outermost first.
     init(_ routes: [APIRoute], middlewares: [any MiddlewareProtocol<Request, Response, Context>], fallback: Fallback) {
         self.routes = routes.map { CompiledRoute($0, middlewares: middlewares) }
         self.fallback = fallback
+        segmentLimit = (self.routes.map(\.segments.count).max() ?? 0) + 1
     }
 
     func respond(to request: Request, context: Context) async throws -> Response {
-        guard let (route, parameters) = match(request.method, request.uri.path) else {
+        let path = request.uri.path
+        guard let (index, parameters) = match(request.method, path) else {
             return try await fallback.respond(to: request, context: context)
         }
+        let route = routes[index]
         var context = context
-        context.coreContext.parameters = parameters
+        context.pathParameters = PathParameters(path: path, parameters)
         // The route's pattern, as Hummingbird records it: the request metrics are labelled by it.
         context.coreContext.endpointPath.value = route.pattern
         return try await route.handler(request, context)
     }
 
-    private func match(_ method: HTTPRequest.Method, _ path: String) -> (CompiledRoute, Parameters)? {
-        let slash = UInt8(ascii: "/")
-        guard path.utf8.starts(with: APIRoute.prefix.utf8) else { return nil }
-        let rest = path.utf8.dropFirst(APIRoute.prefix.utf8.count)
-        guard rest.first == slash else { return nil }
-        // Empty segments are skipped, as Hummingbird's router skips them.
-        let segments = rest.split(separator: slash)
-        for route in routes where route.method == method && route.segments.count == segments.count {
-            var parameters = Parameters()
-            let matches = zip(route.segments, segments).allSatisfy { pattern, segment in
-                switch pattern {
-                case .literal(let literal): return segment.elementsEqual(literal.utf8)
-                case .parameter(let name):
-                    parameters[name] = Substring(segment)
-                    return true
+    /// The index of the route `path` matches, and where its parameters are in it.
+    private func match(_ method: HTTPRequest.Method, _ path: String) -> (Int, [PathParameters.Parameter])? {
+        var path = path
+        return path.withUTF8 { bytes in
+            let slash = UInt8(ascii: "/")
+            let prefix = APIRoute.prefix.utf8
+            guard bytes.count > prefix.count, bytes[prefix.count] == slash, bytes.starts(with: prefix) else { return nil }
+            return withUnsafeTemporaryAllocation(of: Range<Int>.self, capacity: segmentLimit) { segments in
+                // Empty segments are skipped, as Hummingbird's router skips them.
+                var count = 0
+                var start = prefix.count
+                while start < bytes.count {
+                    if bytes[start] == slash { start += 1; continue }
+                    var end = start
+                    while end < bytes.count, bytes[end] != slash { end += 1 }
+                    guard count < segmentLimit else { return nil }
+                    segments[count] = start..<end
+                    count += 1
+                    start = end
                 }
+                let segments = UnsafeBufferPointer(rebasing: segments[..<count])
+                guard let index = routes.firstIndex(where: { $0.method == method && $0.matches(segments, of: bytes) })
+                else { return nil }
+                var parameters: [PathParameters.Parameter] = []
+                for (pattern, segment) in zip(routes[index].segments, segments) {
+                    if case .parameter(let name) = pattern { parameters.append(.init(name: name, bytes: segment)) }
+                }
+                return (index, parameters)
             }
-            if matches { return (route, parameters) }
         }
-        return nil
+    }
+}
+
+/// The parameters of a matched API path (`{id}` in `/users/{id}`), as sent.
+struct PathParameters: Sendable {
+    struct Parameter: Sendable {
+        let name: Substring
+        /// Byte offsets into the path.
+        let bytes: Range<Int>
+    }
+
+    private let path: String
+    private let parameters: [Parameter]
+
+    init(path: String = "", _ parameters: [Parameter] = []) {
+        self.path = path
+        self.parameters = parameters
+    }
+
+    subscript(name: String) -> String? {
+        guard let bytes = parameters.first(where: { $0.name == name })?.bytes else { return nil }
+        let utf8 = path.utf8
+        let start = utf8.index(utf8.startIndex, offsetBy: bytes.lowerBound)
+        return String(utf8[start..<utf8.index(start, offsetBy: bytes.count)])
     }
 }
 
 /// One API route, its path split into segments and its handler wrapped in the middlewares.
 private struct CompiledRoute: Sendable {
     enum Segment: Sendable {
-        case literal(String)
+        case literal([UInt8])
         case parameter(Substring)
     }
 
@@ -70,11 +109,20 @@ private struct CompiledRoute: Sendable {
     init(_ route: APIRoute, middlewares: [any MiddlewareProtocol<Request, Response, RampartRequestContext>]) {
         method = route.method
         segments = route.path.split(separator: "/").map { segment in
-            segment.hasPrefix("{") && segment.hasSuffix("}") ? .parameter(segment.dropFirst().dropLast()) : .literal(String(segment))
+            segment.hasPrefix("{") && segment.hasSuffix("}") ? .parameter(segment.dropFirst().dropLast()) : .literal(Array(segment.utf8))
         }
         pattern = APIRoute.prefix + route.path
         handler = middlewares.reversed().reduce(route.handler) { next, middleware in
             { request, context in try await middleware.handle(request, context: context, next: next) }
         }
+    }
+
+    /// Whether a path's segments (byte ranges of `path`) have this route's shape.
+    func matches(_ pathSegments: UnsafeBufferPointer<Range<Int>>, of path: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard pathSegments.count == segments.count else { return false }
+        for (pattern, range) in zip(segments, pathSegments) {
+            if case .literal(let literal) = pattern, !path[range].elementsEqual(literal) { return false }
+        }
+        return true
     }
 }

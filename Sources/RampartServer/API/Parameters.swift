@@ -43,16 +43,21 @@ extension Request {
 }
 
 extension RampartRequestContext {
+    /// From whichever router matched: `APIRouter` for the admin API, Hummingbird's for the console.
+    func pathParameter(_ name: String) -> String? {
+        pathParameters[name] ?? parameters.get(name)
+    }
+
     /// A path id; anything that is not an id cannot name a resource.
     func id(_ name: String = "id") throws -> String {
-        guard let raw = parameters.get(name), let id = Identifier.canonical(raw) else {
+        guard let raw = pathParameter(name), let id = Identifier.canonical(raw) else {
             throw RampartError(.invalidParameter, "Path parameter '\(name)' must be an id (a UUID).")
         }
         return id
     }
 
     func role(_ name: String = "role") throws -> Role {
-        guard let raw = parameters.get(name), let role = Role(rawValue: raw) else {
+        guard let raw = pathParameter(name), let role = Role(rawValue: raw) else {
             throw RampartError(.invalidParameter, "Path parameter '\(name)' must be one of org-admin, user-admin, auditor.")
         }
         return role

@@ -11,6 +11,8 @@ public struct RampartRequestContext: RequestContext, RemoteAddressRequestContext
     public var remoteAddress: SocketAddress? { channel.remoteAddress }
     private let channel: any Channel
     public var requestID: String = ""
+    /// Set by `APIRouter` for the admin API's routes.
+    var pathParameters = PathParameters()
     /// Set by the API authenticator: the presented token, checked later inside the request's transaction.
     public var credential: SecretToken?
     /// Set for console requests from a signed-in person.
