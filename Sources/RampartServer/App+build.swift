@@ -53,7 +53,7 @@ func prepareStore(_ services: RampartServices) async throws {
 /// health, metrics and the console. Both run the same middlewares, outermost first.
 func buildResponder(_ services: RampartServices) -> some HTTPResponder<RampartRequestContext> {
     let routes = apiControllers(services).flatMap(\.routes)
-    let catalog = RouteCatalog(routes.map { ($0.method, $0.path) })
+    let catalog = RouteCatalog(routes)
     let shared: [any MiddlewareProtocol<Request, Response, RampartRequestContext>] = [
         RequestIDMiddleware(),
         RequestMetricsMiddleware<RampartRequestContext>(),

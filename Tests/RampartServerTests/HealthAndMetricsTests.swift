@@ -21,8 +21,9 @@ struct HealthAndMetricsTests {
             #expect(ready.jsonObject["status"] as? String == "ready")
 
             let org = try await store.createOrganization()
-            _ = try await API(client: client, token: org.apiToken).call(.get, "/users")
-            _ = try await API(client: client, token: org.apiToken).call(.get, "/users/\(org.admin.id)")
+            let api = API(client: client, token: org.apiToken)
+            _ = try await api.call(.get, "/users")
+            _ = try await api.call(.get, "/users/\(org.admin.id)")
             let metrics = try await client.execute(uri: "/metrics", method: .get)
             #expect(metrics.status == .ok)
             #expect(metrics.text.contains("hb_requests"))

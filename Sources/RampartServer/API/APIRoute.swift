@@ -17,24 +17,42 @@ struct APIRoute: Sendable {
     }
 }
 
+/// One segment of a route's path: fixed text, or a `{name}` parameter that takes any segment.
+/// The router and the 405 catalog both read routes through it, so they agree on a path's shape.
+enum RouteSegment: Sendable {
+    case literal([UInt8])
+    case parameter(Substring)
+
+    static func segments(of path: String) -> [RouteSegment] {
+        path.split(separator: "/").map { segment in
+            segment.hasPrefix("{") && segment.hasSuffix("}")
+                ? .parameter(segment.dropFirst().dropLast()) : .literal(Array(segment.utf8))
+        }
+    }
+
+    /// Whether a path segment, as bytes, fits here.
+    func accepts(_ segment: some Sequence<UInt8>) -> Bool {
+        guard case .literal(let literal) = self else { return true }
+        return segment.elementsEqual(literal)
+    }
+}
+
 /// Paths with their methods, for answering 405 with an `Allow` header.
 struct RouteCatalog: Sendable {
-    let entries: [(method: HTTPRequest.Method, segments: [String])]
+    let entries: [(method: HTTPRequest.Method, segments: [RouteSegment])]
 
-    init(_ routes: [(method: HTTPRequest.Method, path: String)]) {
-        entries = routes.map { ($0.method, Self.segments($0.path)) }
+    init(_ routes: [APIRoute]) {
+        entries = routes.map { ($0.method, RouteSegment.segments(of: $0.path)) }
     }
 
     /// Methods allowed on a concrete path, or empty if no route has this shape.
     func methods(for path: String) -> [HTTPRequest.Method] {
-        let parts = Self.segments(path)
+        let parts = path.split(separator: "/")
         var methods: [HTTPRequest.Method] = []
         for entry in entries where entry.segments.count == parts.count {
-            let matches = zip(entry.segments, parts).allSatisfy { pattern, part in pattern.hasPrefix("{") || pattern == part }
+            let matches = zip(entry.segments, parts).allSatisfy { pattern, part in pattern.accepts(part.utf8) }
             if matches && !methods.contains(entry.method) { methods.append(entry.method) }
         }
         return methods
     }
-
-    static func segments(_ path: String) -> [String] { path.split(separator: "/").map(String.init) }
 }

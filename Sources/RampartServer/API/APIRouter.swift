@@ -95,22 +95,15 @@ struct PathParameters: Sendable {
 
 /// One API route, its path split into segments and its handler wrapped in the middlewares.
 private struct CompiledRoute: Sendable {
-    enum Segment: Sendable {
-        case literal([UInt8])
-        case parameter(Substring)
-    }
-
     let method: HTTPRequest.Method
-    let segments: [Segment]
+    let segments: [RouteSegment]
     /// `/api/v1/users/{id}`
     let pattern: String
     let handler: APIRoute.Handler
 
     init(_ route: APIRoute, middlewares: [any MiddlewareProtocol<Request, Response, RampartRequestContext>]) {
         method = route.method
-        segments = route.path.split(separator: "/").map { segment in
-            segment.hasPrefix("{") && segment.hasSuffix("}") ? .parameter(segment.dropFirst().dropLast()) : .literal(Array(segment.utf8))
-        }
+        segments = RouteSegment.segments(of: route.path)
         pattern = APIRoute.prefix + route.path
         handler = middlewares.reversed().reduce(route.handler) { next, middleware in
             { request, context in try await middleware.handle(request, context: context, next: next) }
@@ -119,10 +112,7 @@ private struct CompiledRoute: Sendable {
 
     /// Whether a path's segments (byte ranges of `path`) have this route's shape.
     func matches(_ pathSegments: UnsafeBufferPointer<Range<Int>>, of path: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard pathSegments.count == segments.count else { return false }
-        for (pattern, range) in zip(segments, pathSegments) {
-            if case .literal(let literal) = pattern, !path[range].elementsEqual(literal) { return false }
-        }
-        return true
+        pathSegments.count == segments.count
+            && zip(segments, pathSegments).allSatisfy { pattern, range in pattern.accepts(path[range]) }
     }
 }
