@@ -32,6 +32,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        .target(name: "RampartSCIM", dependencies: ["RampartCore"]),
         .target(
             name: "RampartStorage",
             dependencies: [
@@ -81,6 +82,7 @@ let package = Package(
             path: "Tests/RampartTestSupport"
         ),
         .testTarget(name: "RampartCoreTests", dependencies: ["RampartCore"]),
+        .testTarget(name: "RampartSCIMTests", dependencies: ["RampartSCIM"]),
         .testTarget(name: "RampartStorageTests", dependencies: ["RampartStorage", "RampartTestSupport"]),
         .testTarget(
             name: "RampartServerTests",
