@@ -30,11 +30,28 @@ public struct AuditAction: RawRepresentable, Hashable, Sendable, CustomStringCon
     public static let passwordSet = AuditAction(rawValue: "auth.password_set")
     public static let kekRotated = AuditAction(rawValue: "keys.kek_rotated")
 
+    // SCIM provisioning (issue 14): the actor is the SCIM token.
+    public static let scimTokenCreated = AuditAction(rawValue: "scim_token.created")
+    public static let scimTokenRevoked = AuditAction(rawValue: "scim_token.revoked")
+    public static let scimSettingsUpdated = AuditAction(rawValue: "scim.settings_updated")
+    public static let scimUserCreated = AuditAction(rawValue: "scim.user_created")
+    public static let scimUserUpdated = AuditAction(rawValue: "scim.user_updated")
+    public static let scimUserDeactivated = AuditAction(rawValue: "scim.user_deactivated")
+    public static let scimUserReactivated = AuditAction(rawValue: "scim.user_reactivated")
+    public static let scimUserDeleted = AuditAction(rawValue: "scim.user_deleted")
+    public static let scimGroupCreated = AuditAction(rawValue: "scim.group_created")
+    public static let scimGroupUpdated = AuditAction(rawValue: "scim.group_updated")
+    public static let scimGroupMembersChanged = AuditAction(rawValue: "scim.group_members_changed")
+    public static let scimGroupDeleted = AuditAction(rawValue: "scim.group_deleted")
+
     public static let catalogue: [AuditAction] = [
         .organizationCreated, .userCreated, .userUpdated, .userDeleted, .userDeactivated, .userReactivated,
         .roleAssigned, .roleRevoked, .groupCreated, .groupUpdated, .groupDeleted, .groupMemberAdded,
         .groupMemberRemoved, .productCreated, .productUpdated, .productDeleted, .productAccessGranted,
         .productAccessRevoked, .apiTokenCreated, .apiTokenRevoked, .signinSucceeded, .signinFailed, .signout,
         .passwordSet, .kekRotated,
+        .scimTokenCreated, .scimTokenRevoked, .scimSettingsUpdated, .scimUserCreated, .scimUserUpdated,
+        .scimUserDeactivated, .scimUserReactivated, .scimUserDeleted, .scimGroupCreated, .scimGroupUpdated,
+        .scimGroupMembersChanged, .scimGroupDeleted,
     ]
 }

@@ -1,7 +1,7 @@
 /// Who did something. Personal data (the name) stays inside the event so that later
 /// sealing per subject can shred it without breaking the chain.
 public struct AuditActor: Codable, Sendable, Equatable {
-    public enum Kind: String, Codable, Sendable { case user, apiToken = "api_token", system }
+    public enum Kind: String, Codable, Sendable { case user, apiToken = "api_token", scimToken = "scim_token", system }
     public var type: Kind
     public var id: String?
     public var name: String?
@@ -25,6 +25,7 @@ public struct AuditTarget: Codable, Sendable, Equatable {
     public static func group(_ g: Group) -> AuditTarget { AuditTarget(type: "group", id: g.id, name: g.name) }
     public static func product(_ p: Product) -> AuditTarget { AuditTarget(type: "product", id: p.id, name: p.name) }
     public static func token(_ t: APIToken) -> AuditTarget { AuditTarget(type: "api_token", id: t.id, name: t.name) }
+    public static func scimToken(_ t: SCIMToken) -> AuditTarget { AuditTarget(type: "scim_token", id: t.id, name: t.name) }
     public static func organization(_ o: Organization) -> AuditTarget {
         AuditTarget(type: "organization", id: o.id, name: o.slug)
     }

@@ -11,6 +11,7 @@ public struct SecretToken: Sendable {
         case apiToken = "rmp"
         case session = "rms"
         case setupLink = "rmu"
+        case scimToken = "rsc"
     }
 
     public let kind: Kind

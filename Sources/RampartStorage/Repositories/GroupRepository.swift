@@ -78,6 +78,7 @@ extension Tenant {
         let group = try await requireGroup(id)
         try await sql.raw("DELETE FROM group_members WHERE org_id = \(bind: orgID) AND group_id = \(bind: group.id)").run()
         try await sql.raw("DELETE FROM product_access WHERE org_id = \(bind: orgID) AND group_id = \(bind: group.id)").run()
+        try await sql.raw("DELETE FROM scim_groups WHERE org_id = \(bind: orgID) AND group_id = \(bind: group.id)").run()
         try await sql.raw("DELETE FROM user_groups WHERE org_id = \(bind: orgID) AND id = \(bind: group.id)").run()
         try await appendAudit([context.record(.groupDeleted, [.group(group)])])
     }

@@ -106,7 +106,7 @@ extension Tenant {
     public func deleteUser(_ id: String, by context: AuditContext) async throws {
         let user = try await requireUser(id)
         try await ensureAnotherActiveOrgAdmin(besides: user)
-        for table in ["group_members", "role_assignments", "user_passwords", "setup_links", "console_sessions"] {
+        for table in ["group_members", "role_assignments", "user_passwords", "setup_links", "console_sessions", "scim_users"] {
             try await sql.raw(SQLQueryString("DELETE FROM \(ident: table) WHERE org_id = ") + "\(bind: orgID)"
                 + " AND user_id = " + "\(bind: user.id)").run()
         }
