@@ -50,6 +50,7 @@ let package = Package(
             name: "RampartServer",
             dependencies: [
                 "RampartCore",
+                "RampartSCIM",
                 "RampartStorage",
                 "CArgon2",
                 .product(name: "Hummingbird", package: "hummingbird"),

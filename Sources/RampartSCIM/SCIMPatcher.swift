@@ -12,7 +12,19 @@ public struct SCIMPatcher: Sendable {
     public func apply(_ request: SCIMPatchRequest, to resource: JSONValue) throws(SCIMError) -> JSONValue {
         guard case .object(var object) = resource else { throw .invalidValue("The resource is not an object.") }
         for operation in request.operations {
-            if let path = operation.path {
+            if let path = operation.path, path.filter == nil, path.attribute.subAttribute == nil,
+               let ext = resourceType.extensions.first(where: { $0.id.equalsIgnoringCase(path.attribute.description) }) {
+                // The extension's URN as the path: its attributes, each applied by its own path.
+                let key = SCIMJSON.key(object, ext.id) ?? ext.id
+                if operation.op == .remove { object.removeValue(forKey: key); continue }
+                guard case .object(let inner)? = operation.value else {
+                    throw .invalidValue("The value of '\(ext.id)' must be an object.")
+                }
+                if operation.op == .replace { object.removeValue(forKey: key) }
+                for (name, v) in inner.sorted(by: { $0.key < $1.key }) where !name.equalsIgnoringCase("schemas") {
+                    try apply(operation.op, SCIMPatchPath(attribute: try SCIMAttributePath.parse(ext.id + ":" + name)), v, to: &object)
+                }
+            } else if let path = operation.path {
                 try apply(operation.op, path, operation.value, to: &object)
             } else {
                 // Without a path the value is an object of attributes, each applied as if it were the path.
@@ -25,7 +37,7 @@ public struct SCIMPatcher: Sendable {
                         guard case .object(let inner) = value else {
                             throw .invalidValue("The value of '\(ext.id)' must be an object.")
                         }
-                        for (name, v) in inner.sorted(by: { $0.key < $1.key }) {
+                        for (name, v) in inner.sorted(by: { $0.key < $1.key }) where !name.equalsIgnoringCase("schemas") {
                             let path = SCIMPatchPath(attribute: try SCIMAttributePath.parse(ext.id + ":" + name))
                             try apply(operation.op, path, v, to: &object)
                         }

@@ -20,6 +20,16 @@ public struct SCIMProjection: Sendable {
 
     public var isIdentity: Bool { attributes.isEmpty && excludedAttributes.isEmpty }
 
+    /// Whether a top-level attribute of the core schema is returned: callers skip reading what is not.
+    public func wants(_ name: String) -> Bool {
+        func names(_ entry: String) -> Bool {
+            let e = entry.lowercased(), n = name.lowercased()
+            return e == n || e.hasPrefix(n + ".") || e.hasSuffix(":" + n) || e.contains(":" + n + ".")
+        }
+        if excludedAttributes.contains(where: { $0.equalsIgnoringCase(name) }) { return false }
+        return attributes.isEmpty || attributes.contains(where: names)
+    }
+
     public func apply(_ resource: JSONValue, _ type: SCIMResourceType) -> JSONValue {
         guard case .object(var object) = resource else { return resource }
         for attribute in type.schema.attributes where attribute.returned == .never {

@@ -25,29 +25,23 @@ public struct SCIMUserInput: Sendable, Equatable {
         try SCIMResourceCheck.text(userName, "userName", max: 256, required: true)
         let externalId = try SCIMResourceCheck.externalId(object)
         var active = true
+        var attributes: [String: JSONValue] = [:]
         if let raw = SCIMJSON.lookup(object, "active"), raw != .null {
             guard case .bool(let b) = try SCIMValueCoercion.coerce(raw, to: SCIMAttribute("active", .boolean), name: "active")
             else { throw .invalidValue("'active' must be a boolean.") }
             active = b
+            // Kept so that a client that never set `active` (or removed it) does not see one.
+            attributes["active"] = .bool(b)
         }
-        var attributes: [String: JSONValue] = [:]
         for (key, value) in object {
             if ["schemas", "id", "meta", "userName", "externalId", "active", "password", "groups"]
                 .contains(where: { key.equalsIgnoringCase($0) }) || value == .null { continue }
-            if let ext = SCIMResourceType.user.extensions.first(where: { $0.id.equalsIgnoringCase(key) }) {
-                guard case .object(let inner) = value else { throw .invalidValue("'\(ext.id)' must be an object.") }
-                var out: [String: JSONValue] = [:]
-                for (name, v) in inner where v != .null {
-                    guard let attribute = ext.attribute(name) else { continue }
-                    out[attribute.name] = try SCIMValueCoercion.coerce(v, to: attribute, name: attribute.name)
-                }
-                if !out.isEmpty { attributes[ext.id] = .object(out) }
-                continue
-            }
+            if key.lowercased().hasPrefix("urn:") { continue }  // extensions, below
             // Unknown attributes are ignored (RFC 7644 §3.3), as long as they are not unknown schemas.
             guard let attribute = SCIMSchema.user.attribute(key) else { continue }
             attributes[attribute.name] = try SCIMValueCoercion.coerce(value, to: attribute, name: attribute.name)
         }
+        attributes.merge(try SCIMResourceCheck.extensions(object, .user)) { $1 }
         let displayName = Self.displayName(attributes, userName: userName)
         return SCIMUserInput(userName: userName, externalId: externalId, active: active, displayName: displayName,
                              email: Self.email(attributes, userName: userName), attributes: attributes)
@@ -86,6 +80,8 @@ public struct SCIMGroupInput: Sendable, Equatable {
     public var externalId: String?
     /// Member ids in the order given, without repeats.
     public var memberIDs: [String]
+    /// Extension attributes (Entra ID's), in SCIM form.
+    public var attributes: [String: JSONValue]
 
     public static func parse(_ resource: JSONValue) throws(SCIMError) -> SCIMGroupInput {
         let object = try SCIMResourceCheck.object(resource, .group)
@@ -95,8 +91,12 @@ public struct SCIMGroupInput: Sendable, Equatable {
         let displayName = raw.trimmingCharacters(in: .whitespacesAndNewlines)
         try SCIMResourceCheck.text(displayName, "displayName", max: 200, required: true)
         return SCIMGroupInput(displayName: displayName, externalId: try SCIMResourceCheck.externalId(object),
-                              memberIDs: try memberIDs(SCIMJSON.lookup(object, "members")))
+                              memberIDs: try memberIDs(SCIMJSON.lookup(object, "members")),
+                              attributes: try SCIMResourceCheck.extensions(object, .group))
     }
+
+    /// The extension attributes as stored: JSON text, nil when there are none.
+    public var attributesJSON: String? { attributes.isEmpty ? nil : JSONValue.object(attributes).canonical }
 
     public static func memberIDs(_ members: JSONValue?) throws(SCIMError) -> [String] {
         guard let members, members != .null else { return [] }
@@ -134,6 +134,23 @@ enum SCIMResourceCheck {
             }
         }
         return object
+    }
+
+    /// The extension objects of a resource, each attribute coerced to its type; unknown
+    /// attributes inside an extension are ignored like unknown core attributes.
+    static func extensions(_ object: [String: JSONValue], _ type: SCIMResourceType) throws(SCIMError) -> [String: JSONValue] {
+        var out: [String: JSONValue] = [:]
+        for (key, value) in object {
+            guard let ext = type.extensions.first(where: { $0.id.equalsIgnoringCase(key) }), value != .null else { continue }
+            guard case .object(let inner) = value else { throw .invalidValue("'\(ext.id)' must be an object.") }
+            var attributes: [String: JSONValue] = [:]
+            for (name, v) in inner where v != .null {
+                guard let attribute = ext.attribute(name) else { continue }
+                attributes[attribute.name] = try SCIMValueCoercion.coerce(v, to: attribute, name: attribute.name)
+            }
+            if !attributes.isEmpty { out[ext.id] = .object(attributes) }
+        }
+        return out
     }
 
     static func externalId(_ object: [String: JSONValue]) throws(SCIMError) -> String? {

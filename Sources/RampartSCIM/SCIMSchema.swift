@@ -199,8 +199,21 @@ extension SCIMSchema {
     ])
 }
 
+extension SCIMSchema {
+    public static let entraUserID = "urn:ietf:params:scim:schemas:extension:Microsoft:Entra:2.0:User"
+    public static let entraGroupID = "urn:ietf:params:scim:schemas:extension:Microsoft:Entra:2.0:Group"
+
+    /// The attributes Microsoft Entra ID adds to the users and groups it provisions; kept as sent.
+    public static let entraUser = SCIMSchema(id: entraUserID, name: "EntraUser", description: "Microsoft Entra ID User",
+                                             attributes: [SCIMAttribute("mailNickname")])
+    public static let entraGroup = SCIMSchema(id: entraGroupID, name: "EntraGroup", description: "Microsoft Entra ID Group",
+                                              attributes: [SCIMAttribute("mailEnabled", .boolean),
+                                                           SCIMAttribute("mailNickname"),
+                                                           SCIMAttribute("securityEnabled", .boolean)])
+}
+
 extension SCIMResourceType {
     public static let user = SCIMResourceType(name: "User", endpoint: "/Users", schema: .user,
-                                              extensions: [.enterpriseUser])
-    public static let group = SCIMResourceType(name: "Group", endpoint: "/Groups", schema: .group, extensions: [])
+                                              extensions: [.enterpriseUser, .entraUser])
+    public static let group = SCIMResourceType(name: "Group", endpoint: "/Groups", schema: .group, extensions: [.entraGroup])
 }

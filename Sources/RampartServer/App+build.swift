@@ -65,6 +65,9 @@ func buildResponder(_ services: RampartServices) -> some HTTPResponder<RampartRe
     for middleware in shared { router.add(middleware: middleware) }
     HealthController(services: services).addRoutes(to: router)
     ConsoleController(services: services).addRoutes(to: router)
+    let scimRate = services.configuration.scimRequestsPerSecond
+    SCIMController(services: services, limiter: SCIMRateLimiter(.init(requestsPerSecond: scimRate, burst: 2 * scimRate)))
+        .addRoutes(to: router)
     return APIRouter(routes, middlewares: shared + [APITokenAuthenticator()], fallback: router.buildResponder())
 }
 
@@ -76,6 +79,7 @@ func apiControllers(_ services: RampartServices) -> [any APIController] {
         GroupsController(services: services),
         ProductsController(services: services),
         APITokensController(services: services),
+        SCIMTokensController(services: services),
         AuditEventsController(services: services),
     ]
 }

@@ -10,6 +10,10 @@ public struct AppConfiguration: Sendable {
     /// The address people reach the console at; used in links Rampart prints or sends.
     public var publicURL: String
     public var demo: Bool
+    /// Requests per second each SCIM token may make, with twice as many in a burst. Far above
+    /// what Okta or Entra ID send (Entra ID plans 14–70 users a minute), and above the bulk
+    /// import of the benchmark, so that only a runaway client meets it.
+    public var scimRequestsPerSecond: Double = 2000
 
     public init(host: String = "127.0.0.1", port: Int = 8080, dataDirectory: String = "./rampart-data",
                 database: DatabaseConfiguration? = nil, publicURL: String? = nil, demo: Bool = false) {

@@ -16,8 +16,9 @@ public struct SCIMToken: Codable, Sendable, Equatable {
 
 /// What a SCIM `DELETE /Users/{id}` does in an organisation.
 public enum SCIMDeleteMode: String, Codable, Sendable, CaseIterable {
-    /// The user is deactivated and kept, with their history (the default).
+    /// The user is deactivated and kept, still returned by GET: for organisations that keep
+    /// every account for its history.
     case deactivate
-    /// The user is removed from the directory.
+    /// The user is removed from the directory, as RFC 7644 §3.6 describes (the default).
     case delete
 }

@@ -23,7 +23,7 @@ extension Migration {
             "CREATE INDEX scim_users_by_external_id ON scim_users (org_id, external_id)",
             """
             CREATE TABLE scim_groups (
-                org_id TEXT NOT NULL, group_id TEXT NOT NULL, external_id TEXT, updated_at BIGINT NOT NULL,
+                org_id TEXT NOT NULL, group_id TEXT NOT NULL, external_id TEXT, attributes TEXT, updated_at BIGINT NOT NULL,
                 PRIMARY KEY (org_id, group_id))
             """,
             "CREATE INDEX scim_groups_by_external_id ON scim_groups (org_id, external_id)",

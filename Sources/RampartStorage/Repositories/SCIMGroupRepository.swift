@@ -1,22 +1,20 @@
 import RampartCore
 import SQLKit
 
-public struct SCIMMember: Sendable, Equatable {
-    public var userID: String
-    public var display: String
-}
-
 /// A directory group with its SCIM `externalId`; `members` is nil when not asked for.
 public struct SCIMGroupRecord: Sendable, Equatable {
     public var group: Group
     public var externalId: String?
+    /// Extension attributes as JSON text (Entra ID's), nil when there are none.
+    public var attributesJSON: String?
     public var updatedAt: Timestamp
-    public var members: [SCIMMember]?
+    /// Member user ids, sorted.
+    public var members: [String]?
 }
 
 extension Tenant {
     private static let scimGroupSelect = """
-        SELECT g.id, g.name, g.description, g.created_at, s.external_id, s.updated_at
+        SELECT g.id, g.name, g.description, g.created_at, s.external_id, s.updated_at, s.attributes
         FROM user_groups g LEFT JOIN scim_groups s ON s.org_id = g.org_id AND s.group_id = g.id
         """
 
@@ -54,7 +52,7 @@ extension Tenant {
     }
 
     public func createSCIMGroup(displayName rawName: String, externalId: String?, memberIDs: [String],
-                                by context: AuditContext) async throws -> SCIMGroupRecord {
+                                attributesJSON: String? = nil, by context: AuditContext) async throws -> SCIMGroupRecord {
         let name = try Validate.name(rawName, field: "displayName")
         if try await group(named: name) != nil { throw RampartError(.conflict, "A group with this displayName already exists.") }
         let members = try await existingUsers(memberIDs)
@@ -64,7 +62,7 @@ extension Tenant {
             INSERT INTO user_groups (org_id, id, name, name_key, description, created_at)
             VALUES (\(bind: orgID), \(bind: group.id), \(bind: name), \(bind: name.lowercased()), '', \(bind: now.microseconds))
             """).run()
-        try await upsertSCIMGroupRow(group.id, externalId, at: now)
+        try await upsertSCIMGroupRow(group.id, externalId, attributesJSON, at: now)
         try await insertMembers(members, into: group.id, at: now)
         var details = AuditDetails()
         details["externalId"] = JSONValue(externalId)
@@ -76,7 +74,7 @@ extension Tenant {
 
     /// PUT, and PATCH of anything besides members: name and externalId, and the members when given.
     public func replaceSCIMGroup(_ id: String, displayName rawName: String, externalId: String?, memberIDs: [String]?,
-                                 by context: AuditContext) async throws -> SCIMGroupRecord {
+                                 attributesJSON: String? = nil, by context: AuditContext) async throws -> SCIMGroupRecord {
         guard let current = try await scimGroup(id, members: false) else { throw RampartError.notFound("Group") }
         var group = current.group
         let name = try Validate.name(rawName, field: "displayName")
@@ -87,14 +85,15 @@ extension Tenant {
         var details = AuditDetails()
         details.change("displayName", from: .string(group.name), to: .string(name))
         details.change("externalId", from: JSONValue(current.externalId), to: JSONValue(externalId))
+        if current.attributesJSON != attributesJSON, !details.hasChanges { details["attributes"] = .string("changed") }
         var records: [AuditRecord] = []
-        if details.hasChanges {
+        if details.hasChanges || details["attributes"] != nil {
             group.name = name
             try await sql.raw("""
                 UPDATE user_groups SET name = \(bind: name), name_key = \(bind: name.lowercased())
                 WHERE org_id = \(bind: orgID) AND id = \(bind: group.id)
                 """).run()
-            try await upsertSCIMGroupRow(group.id, externalId, at: now)
+            try await upsertSCIMGroupRow(group.id, externalId, attributesJSON, at: now)
             records.append(context.record(.scimGroupUpdated, [.group(group)], details: details, at: now))
         }
         if let memberIDs {
@@ -106,7 +105,7 @@ extension Tenant {
             if !added.isEmpty || !removed.isEmpty {
                 try await insertMembers(added, into: group.id, at: now)
                 try await deleteMembers(removed, from: group.id)
-                try await upsertSCIMGroupRow(group.id, externalId, at: now)
+                try await upsertSCIMGroupRow(group.id, externalId, attributesJSON, at: now)
                 records.append(membersChanged(group, added: added, removed: removed, context, now))
             }
         }
@@ -129,7 +128,7 @@ extension Tenant {
         let now = clock()
         try await insertMembers(added, into: current.group.id, at: now)
         try await deleteMembers(removed, from: current.group.id)
-        try await upsertSCIMGroupRow(current.group.id, current.externalId, at: now)
+        try await upsertSCIMGroupRow(current.group.id, current.externalId, current.attributesJSON, at: now)
         try await appendAudit([membersChanged(current.group, added: added, removed: removed, context, now)])
         return (added.count, removed.count)
     }
@@ -144,15 +143,15 @@ extension Tenant {
         try await appendAudit([context.record(.scimGroupDeleted, [.group(current.group)])])
     }
 
-    /// The ids, in the order given and without repeats, after checking that each names a user
-    /// of this organisation (an id from another one is simply unknown).
+    /// The ids that name users of this organisation, in the order given and without repeats.
+    /// Others (unknown, or another organisation's) are left out rather than refused: RFC 7644
+    /// does not ask for referential integrity, and identity providers may send a membership
+    /// before the user; a group never holds an id that is not one of its organisation's users.
     private func existingUsers(_ ids: [String]) async throws -> [String] {
         var seen = Set<String>()
         var canonical: [String] = []
         for raw in ids {
-            guard let id = Identifier.canonical(raw) else {
-                throw RampartError.invalidField("members", "names a user that does not exist")
-            }
+            guard let id = Identifier.canonical(raw) else { continue }
             if seen.insert(id).inserted { canonical.append(id) }
         }
         var found = Set<String>()
@@ -162,21 +161,16 @@ extension Tenant {
             q = q + ")"
             for id in try await rows(q, { try $0.text(0) }) { found.insert(id) }
         }
-        guard found.count == canonical.count else {
-            throw RampartError.invalidField("members", "names a user that does not exist")
-        }
-        return canonical
+        return canonical.filter(found.contains)
     }
 
     private func memberIDsOf(_ groupID: String) async throws -> [String] {
         try await rows("SELECT user_id FROM group_members WHERE org_id = ?1 AND group_id = ?2", [orgID, groupID]) { try $0.text(0) }
     }
 
-    private func scimMembers(of groupID: String) async throws -> [SCIMMember] {
-        try await rows("""
-            SELECT m.user_id, u.display_name FROM group_members m JOIN users u ON u.org_id = m.org_id AND u.id = m.user_id
-            WHERE m.org_id = ?1 AND m.group_id = ?2 ORDER BY m.user_id
-            """, [orgID, groupID]) { SCIMMember(userID: try $0.text(0), display: try $0.text(1)) }
+    private func scimMembers(of groupID: String) async throws -> [String] {
+        try await rows("SELECT user_id FROM group_members WHERE org_id = ?1 AND group_id = ?2 ORDER BY user_id",
+                       [orgID, groupID]) { try $0.text(0) }
     }
 
     private func withMembers(_ members: Bool, _ records: [SCIMGroupRecord]) async throws -> [SCIMGroupRecord] {
@@ -200,11 +194,13 @@ extension Tenant {
         }
     }
 
-    private func upsertSCIMGroupRow(_ groupID: String, _ externalId: String?, at now: Timestamp) async throws {
+    private func upsertSCIMGroupRow(_ groupID: String, _ externalId: String?, _ attributesJSON: String?,
+                                    at now: Timestamp) async throws {
         try await sql.raw("""
-            INSERT INTO scim_groups (org_id, group_id, external_id, updated_at)
-            VALUES (\(bind: orgID), \(bind: groupID), \(bind: externalId), \(bind: now.microseconds))
-            ON CONFLICT (org_id, group_id) DO UPDATE SET external_id = excluded.external_id, updated_at = excluded.updated_at
+            INSERT INTO scim_groups (org_id, group_id, external_id, attributes, updated_at)
+            VALUES (\(bind: orgID), \(bind: groupID), \(bind: externalId), \(bind: attributesJSON), \(bind: now.microseconds))
+            ON CONFLICT (org_id, group_id) DO UPDATE SET external_id = excluded.external_id,
+                attributes = excluded.attributes, updated_at = excluded.updated_at
             """).run()
     }
 
@@ -220,7 +216,7 @@ extension Tenant {
     static func decodeSCIMGroup(_ row: any ColumnReader) throws -> SCIMGroupRecord {
         let group = Group(id: try row.text(0), name: try row.text(1), description: try row.text(2), memberCount: 0,
                           createdAt: try row.timestamp(3))
-        return SCIMGroupRecord(group: group, externalId: try row.optionalText(4),
+        return SCIMGroupRecord(group: group, externalId: try row.optionalText(4), attributesJSON: try row.optionalText(6),
                                updatedAt: try row.optionalTimestamp(5) ?? group.createdAt, members: nil)
     }
 }

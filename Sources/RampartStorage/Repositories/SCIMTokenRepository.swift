@@ -58,7 +58,7 @@ extension Tenant {
 
     public func scimDeleteMode() async throws -> SCIMDeleteMode {
         let mode = try await row("SELECT delete_mode FROM scim_settings WHERE org_id = ?1", [orgID]) { try $0.text(0) }
-        return mode.flatMap(SCIMDeleteMode.init(rawValue:)) ?? .deactivate
+        return mode.flatMap(SCIMDeleteMode.init(rawValue:)) ?? .delete
     }
 
     public func setSCIMDeleteMode(_ mode: SCIMDeleteMode, by context: AuditContext) async throws {
