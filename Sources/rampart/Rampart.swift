@@ -11,7 +11,7 @@ struct Rampart: AsyncParsableCommand {
         commandName: "rampart",
         abstract: "Rampart: the organisation's security and compliance control plane.",
         subcommands: [Serve.self, Migrate.self, Org.self, UserCommand.self, GroupCommand.self, ProductCommand.self,
-                      TokenCommand.self, Audit.self, Keys.self])
+                      TokenCommand.self, Audit.self, Keys.self, SCIMTokenCommand.self])
 }
 
 /// The store flags every command shares, so the CLI and the server always agree on the store.

@@ -81,6 +81,10 @@ public struct CreatedSCIMToken: Encodable, Sendable {
 
     enum CodingKeys: String, CodingKey { case id, name, createdAt, token, baseURL }
 
+    public init(scimToken: SCIMToken, token: String, baseURL: String) {
+        self.scimToken = scimToken; self.token = token; self.baseURL = baseURL
+    }
+
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(scimToken.id, forKey: .id)

@@ -17,6 +17,7 @@ struct ConsoleController: Sendable {
         ConsoleProductsController(services: services).addRoutes(to: console)
         ConsoleTokensController(services: services).addRoutes(to: console)
         ConsoleAuditController(services: services).addRoutes(to: console)
+        ConsoleSCIMController(services: services).addRoutes(to: console)
     }
 }
 

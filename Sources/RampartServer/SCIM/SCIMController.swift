@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import RampartCore
 import RampartSCIM
@@ -29,11 +30,17 @@ struct SCIMController: Sendable {
     }
 }
 
-/// The query parameters of a request, last value winning.
+/// The query parameters of a request, last value winning. Read from the raw query, since
+/// identity providers encode spaces in filters as '+' (form encoding) as often as '%20'.
 extension Request {
     var scimParameters: [String: String] {
         var out: [String: String] = [:]
-        for (key, value) in uri.queryParameters { out[String(key)] = String(value) }
+        for pair in (uri.query ?? "").split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            func decode(_ s: Substring) -> String? { s.replacingOccurrences(of: "+", with: " ").removingPercentEncoding }
+            guard let key = decode(parts[0]) else { continue }
+            out[key] = parts.count > 1 ? decode(parts[1]) ?? "" : ""
+        }
         return out
     }
 }
