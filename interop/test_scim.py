@@ -179,3 +179,21 @@ def test_provisioning_log_is_in_the_console(scim):
     assert "invalidFilter" in page.text and "POST /scim/v2/Users" in page.text
     failed = console.get(f"{server.base_url}/console/scim?failed=true", timeout=10).text
     assert "invalidFilter" in failed and "POST /scim/v2/Users" not in failed
+
+
+def test_cli_manages_scim_tokens(scim, rampart_bin):
+    server, org, base, _ = scim
+    store = server.store.args
+    slug = org["organization"]["slug"]
+    created = json.loads(subprocess.run([rampart_bin, "scim-token", "create", "--org", slug, "--name", "cli-idp",
+                                         "--public-url", server.base_url, "--json", *store],
+                                        capture_output=True, text=True, check=True, timeout=60).stdout)
+    assert created["baseURL"] == base and created["token"].startswith("rsc_")
+    call = SCIM(base, created["token"])
+    assert call("GET", "/Users").status_code == 200
+    listed = subprocess.run([rampart_bin, "scim-token", "list", "--org", slug, *store], capture_output=True, text=True,
+                            check=True, timeout=60).stdout
+    assert "cli-idp" in listed and created["token"] not in listed
+    subprocess.run([rampart_bin, "scim-token", "revoke", "--org", slug, "--token", created["id"], *store],
+                   capture_output=True, text=True, check=True, timeout=60)
+    expect_scim_error(call("GET", "/Users"), 401)

@@ -57,6 +57,8 @@ struct TenantIsolationTests {
         case ("POST", "/groups"): return #"{"name":"Secret team"}"#
         case ("POST", "/products"): return #"{"name":"Vault","kind":"wiki","url":"https://vault.b.example"}"#
         case ("POST", "/api-tokens"): return #"{"name":"b-token","role":"auditor"}"#
+        case ("POST", "/scim-tokens"): return #"{"name":"b-scim"}"#
+        case ("PUT", "/scim-settings"): return #"{"deleteMode":"deactivate"}"#
         default: return nil
         }
     }

@@ -118,7 +118,10 @@ struct SCIMGroupsController: Sendable {
                                                       memberIDs: input.memberIDs, attributesJSON: input.attributesJSON, by: audit)
             }
             let resource = try await current(tenant, id, base)
-            return (SCIMHTTP.response(resource, etag: SCIMHTTP.etag(resource)), nil)
+            // `excludedAttributes=members` spares a client the whole member list of a large group.
+            let projection = try SCIMProjection(attributes: request.scimParameters["attributes"],
+                                                excludedAttributes: request.scimParameters["excludedAttributes"])
+            return (SCIMHTTP.response(projection.apply(resource, .group), etag: SCIMHTTP.etag(resource)), nil)
         }
     }
 

@@ -127,7 +127,14 @@ struct SCIMCall: Sendable {
                 var actor = token.actor
                 actor.ip = context.remoteAddress?.ipAddress
                 actor.userAgent = request.headers[.userAgent].map { String($0.prefix(256)) }
-                return try await body(tenant, AuditContext(actor: actor, requestID: context.requestID))
+                let (response, created) = try await body(tenant, AuditContext(actor: actor, requestID: context.requestID))
+                if write {
+                    // A change is logged in its own transaction: one commit per provisioning request.
+                    try await tenant.recordSCIMRequest(entry(request, response.status.code, nil, token, resourceType,
+                                                             resourceID ?? created))
+                    tokenBox.logged = true
+                }
+                return (response, created)
             }
             (response, createdID) = write ? try await services.database.write(org: secret.orgID, run)
                                           : try await services.database.read(org: secret.orgID, run)
@@ -145,21 +152,23 @@ struct SCIMCall: Sendable {
             response = SCIMHTTP.error(mapped)
         }
         guard let token = tokenBox.token else { return response }
-        await log(request, response.status.code, failure, secret.orgID, token, resourceType, resourceID ?? createdID)
+        let now = Timestamp.now()
+        let markUsed = services.tokenUsage.shouldRecord(token.id, lastUsed: token.lastUsedAt, now: now)
+        guard !tokenBox.logged || markUsed else { return response }
+        let logEntry = tokenBox.logged ? nil : entry(request, response.status.code, failure, token, resourceType,
+                                                     resourceID ?? createdID)
+        try? await services.database.write(org: secret.orgID) { tenant in
+            if let logEntry { try await tenant.recordSCIMRequest(logEntry) }
+            if markUsed { try await tenant.markSCIMTokenUsed(token.id, at: now) }
+        }
         return response
     }
 
-    private func log(_ request: Request, _ status: Int, _ failure: SCIMError?, _ orgID: String, _ token: SCIMToken,
-                     _ resourceType: String, _ resourceID: String?) async {
-        let entry = SCIMRequestEntry(occurredAt: .now(), tokenID: token.id, method: request.method.rawValue,
-                                     path: request.uri.path, resourceType: resourceType, resourceID: resourceID,
-                                     status: status, scimType: failure?.kind?.rawValue, detail: failure?.detail)
-        let now = Timestamp.now()
-        let markUsed = services.tokenUsage.shouldRecord(token.id, lastUsed: token.lastUsedAt, now: now)
-        try? await services.database.write(org: orgID) { tenant in
-            try await tenant.recordSCIMRequest(entry)
-            if markUsed { try await tenant.markSCIMTokenUsed(token.id, at: now) }
-        }
+    private func entry(_ request: Request, _ status: Int, _ failure: SCIMError?, _ token: SCIMToken,
+                       _ resourceType: String, _ resourceID: String?) -> SCIMRequestEntry {
+        SCIMRequestEntry(occurredAt: .now(), tokenID: token.id, method: request.method.rawValue, path: request.uri.path,
+                         resourceType: resourceType, resourceID: resourceID, status: status,
+                         scimType: failure?.kind?.rawValue, detail: failure?.detail)
     }
 }
 
@@ -168,4 +177,6 @@ struct RateLimited: Error { let seconds: Int }
 /// The token a transaction accepted, handed out of it for the provisioning log.
 private final class TokenBox: @unchecked Sendable {
     var token: SCIMToken?
+    /// Whether the request's log entry was written inside its own transaction.
+    var logged = false
 }
