@@ -117,10 +117,15 @@ struct SCIMGroupsController: Sendable {
                 _ = try await tenant.replaceSCIMGroup(id, displayName: input.displayName, externalId: input.externalId,
                                                       memberIDs: input.memberIDs, attributesJSON: input.attributesJSON, by: audit)
             }
-            let resource = try await current(tenant, id, base)
-            // `excludedAttributes=members` spares a client the whole member list of a large group.
+            // `excludedAttributes=members` spares a large group's member list, read and written; the
+            // ETag, which covers the members, is then left out rather than computed.
             let projection = try SCIMProjection(attributes: request.scimParameters["attributes"],
                                                 excludedAttributes: request.scimParameters["excludedAttributes"])
+            guard projection.wants("members") else {
+                guard let record = try await tenant.scimGroup(id, members: false) else { throw SCIMError.notFound("Group not found.") }
+                return (SCIMHTTP.response(projection.apply(SCIMRenderer.group(record, base: base), .group)), nil)
+            }
+            let resource = try await current(tenant, id, base)
             return (SCIMHTTP.response(projection.apply(resource, .group), etag: SCIMHTTP.etag(resource)), nil)
         }
     }

@@ -154,8 +154,11 @@ struct SCIMCall: Sendable {
         guard let token = tokenBox.token else { return response }
         let now = Timestamp.now()
         let markUsed = services.tokenUsage.shouldRecord(token.id, lastUsed: token.lastUsedAt, now: now)
-        guard !tokenBox.logged || markUsed else { return response }
-        let logEntry = tokenBox.logged ? nil : entry(request, response.status.code, failure, token, resourceType,
+        // Successful reads are not logged: they are most of an identity provider's traffic (a lookup
+        // before every create), and the log is for what changed and what failed.
+        let needsEntry = !tokenBox.logged && (write || failure != nil)
+        guard needsEntry || markUsed else { return response }
+        let logEntry = !needsEntry ? nil : entry(request, response.status.code, failure, token, resourceType,
                                                      resourceID ?? createdID)
         try? await services.database.write(org: secret.orgID) { tenant in
             if let logEntry { try await tenant.recordSCIMRequest(logEntry) }
