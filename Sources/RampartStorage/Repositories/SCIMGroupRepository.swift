@@ -34,7 +34,7 @@ extension Tenant {
 
     public func scimGroups(externalId: String, members: Bool) async throws -> [SCIMGroupRecord] {
         try await withMembers(members, try await rows(
-            Self.scimGroupSelect + " WHERE s.org_id = ?1 AND s.external_id = ?2 AND g.org_id = ?1 ORDER BY s.group_id",
+            Self.scimGroupSelect + " WHERE s.org_id = ?1 AND s.external_id = ?2 AND g.org_id = ?1",
             [orgID, externalId], Self.decodeSCIMGroup))
     }
 

@@ -54,7 +54,7 @@ extension Tenant {
     }
 
     public func scimUsers(externalId: String) async throws -> [SCIMUserRecord] {
-        try await rows(Self.scimUserSelect + " WHERE s.org_id = ?1 AND s.external_id = ?2 AND u.org_id = ?1 ORDER BY s.user_id",
+        try await rows(Self.scimUserSelect + " WHERE s.org_id = ?1 AND s.external_id = ?2 AND u.org_id = ?1",
                        [orgID, externalId], Self.decodeSCIMUser)
     }
 
