@@ -77,3 +77,19 @@ def test_audit_filter_form_with_empty_fields(console, tmp_path):  # noqa: F811
         raise
     finally:
         driver.quit()
+
+
+def test_tokens_page_header_shows_the_signed_in_roles(console, tmp_path):  # noqa: F811
+    """Defect 2: the API-tokens page header printed the role options' template data."""
+    server, org, admin = console
+    driver = make_driver()
+    steps = Steps(driver, tmp_path / "screenshots")
+    try:
+        sign_in(driver, steps, server, org, admin)
+        driver.get(f"{server.base_url}/console/api-tokens")
+        who = find(driver, By.CSS_SELECTOR, ".who", steps).text
+        assert who == f"{admin} (org-admin)", f"header shows {who!r}\n{steps.context()}"
+        options = [o.get_attribute("value") for o in driver.find_elements(By.CSS_SELECTOR, "#role option")]
+        assert sorted(options) == ["auditor", "org-admin", "user-admin"], options
+    finally:
+        driver.quit()

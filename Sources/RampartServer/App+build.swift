@@ -65,7 +65,8 @@ func buildResponder(_ services: RampartServices) -> some HTTPResponder<RampartRe
     for middleware in shared { router.add(middleware: middleware) }
     HealthController(services: services).addRoutes(to: router)
     ConsoleController(services: services).addRoutes(to: router)
-    return APIRouter(routes, middlewares: shared + [APITokenAuthenticator()], fallback: router.buildResponder())
+    return HeadResponder(inner: APIRouter(routes, middlewares: shared + [APITokenAuthenticator()],
+                                         fallback: router.buildResponder()))
 }
 
 func apiControllers(_ services: RampartServices) -> [any APIController] {
