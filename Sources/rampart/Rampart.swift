@@ -10,6 +10,7 @@ struct Rampart: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rampart",
         abstract: "Rampart: the organisation's security and compliance control plane.",
+        version: "0.1.0",
         subcommands: [Serve.self, Migrate.self, Org.self, UserCommand.self, GroupCommand.self, ProductCommand.self,
                       TokenCommand.self, Audit.self, Keys.self])
 }
