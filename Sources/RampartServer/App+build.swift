@@ -68,7 +68,8 @@ func buildResponder(_ services: RampartServices) -> some HTTPResponder<RampartRe
     let scimRate = services.configuration.scimRequestsPerSecond
     SCIMController(services: services, limiter: SCIMRateLimiter(.init(requestsPerSecond: scimRate, burst: 2 * scimRate)))
         .addRoutes(to: router)
-    return APIRouter(routes, middlewares: shared + [APITokenAuthenticator()], fallback: router.buildResponder())
+    return HeadResponder(inner: APIRouter(routes, middlewares: shared + [APITokenAuthenticator()],
+                                         fallback: router.buildResponder()))
 }
 
 func apiControllers(_ services: RampartServices) -> [any APIController] {

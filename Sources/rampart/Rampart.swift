@@ -10,17 +10,30 @@ struct Rampart: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rampart",
         abstract: "Rampart: the organisation's security and compliance control plane.",
+        version: "0.1.0",
         subcommands: [Serve.self, Migrate.self, Org.self, UserCommand.self, GroupCommand.self, ProductCommand.self,
                       TokenCommand.self, Audit.self, Keys.self, SCIMTokenCommand.self])
 }
 
 /// The store flags every command shares, so the CLI and the server always agree on the store.
 struct StoreOptions: ParsableArguments {
-    @Option(help: "Directory for the SQLite file and the key file.")
-    var dataDir: String = "./rampart-data"
+    @Option(name: .customLong("data-dir"),
+            help: "Directory for the SQLite file and the key file (default: $RAMPART_DATA_DIR, else ./rampart-data).")
+    var dataDirOption: String?
 
-    @Option(help: "A postgres:// URL to use PostgreSQL instead of SQLite.")
-    var database: String?
+    @Option(name: .customLong("database"),
+            help: "A postgres:// URL to use PostgreSQL instead of SQLite (default: $RAMPART_DATABASE).")
+    var databaseOption: String?
+
+    /// The environment that `scripts/run` honours, so that a command run from anywhere
+    /// opens the store the server uses rather than a new one in the current directory.
+    var dataDir: String { dataDirOption ?? Self.environment("RAMPART_DATA_DIR") ?? "./rampart-data" }
+    var database: String? { databaseOption ?? Self.environment("RAMPART_DATABASE") }
+
+    private static func environment(_ name: String) -> String? {
+        guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else { return nil }
+        return value
+    }
 
     func configuration() throws -> DatabaseConfiguration {
         try DatabaseConfiguration.from(dataDirectory: dataDir, databaseURL: database)

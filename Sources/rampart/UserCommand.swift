@@ -55,9 +55,18 @@ struct UserCommand: AsyncParsableCommand {
         func run() async throws { try await setStatus(.active, of: user, in: tenant, done: "Reactivated") }
     }
 
+    /// A user already in the wanted status is left alone, and the message says so: a
+    /// command that claims a change it did not make misleads whoever reads the terminal.
     static func setStatus(_ status: UserStatus, of user: String, in tenant: TenantOptions, done: String) async throws {
-        try await tenant.change({ try await $0.findUser(user) }, { try await $0.setUserStatus($1.id, status, by: .system) }) {
-            "\(done) \($0.email)."
+        try await runReportingErrors {
+            let (result, changed) = try await tenant.write { store in
+                let found = try await store.findUser(user)
+                guard found.status != status else { return (found, false) }
+                return (try await store.setUserStatus(found.id, status, by: .system), true)
+            }
+            try tenant.output(result) {
+                changed ? "\(done) \(result.email)." : "\(result.email) is already \(status.rawValue); nothing changed."
+            }
         }
     }
 }

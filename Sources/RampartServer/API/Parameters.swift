@@ -4,12 +4,20 @@ import RampartStorage
 
 /// Query and path parameters, checked the same way everywhere.
 extension Request {
+    /// An empty value means "no filter": a console form submits every field, filled or not.
     func query(_ name: String, maxLength: Int = 200) throws -> String? {
-        guard let value = uri.queryParameters.get(name) else { return nil }
+        guard let value = queryValue(name), !value.isEmpty else { return nil }
         guard value.count <= maxLength else {
             throw RampartError(.invalidParameter, "Query parameter '\(name)' must be at most \(maxLength) characters.")
         }
         return value
+    }
+
+    /// A query value decoded as HTML forms encode it (`+` is a space, RFC 1866 §8.2.1);
+    /// Hummingbird's own query parser keeps the `+`.
+    func queryValue(_ name: String) -> String? {
+        guard let raw = uri.query, !raw.isEmpty else { return nil }
+        return ConsoleForm.parse(raw)[name]
     }
 
     /// `limit` (1…200, default 50) and an id `cursor` from a previous page.

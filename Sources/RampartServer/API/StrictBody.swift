@@ -33,7 +33,8 @@ enum Body {
             throw RampartError(.payloadTooLarge, "The body is larger than 1 MiB.")
         }
         let data = Data(buffer.readableBytesView)
-        guard let object = (try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])) else {
+        guard !Self.hasTrailingComma(buffer.readableBytesView),
+              let object = (try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])) else {
             throw RampartError(.invalidJSON, "The body is not valid JSON.")
         }
         guard let fields = object as? [String: Any] else {
@@ -56,6 +57,28 @@ enum Body {
         } catch let error as DecodingError {
             throw RampartError.invalidField(error.fieldName, error.problem)
         }
+    }
+}
+
+extension Body {
+    /// Foundation's parser accepts `{"a":1,}`, which RFC 8259 does not: a comma followed,
+    /// outside a string, by only whitespace and a closing bracket.
+    static func hasTrailingComma(_ bytes: ByteBufferView) -> Bool {
+        var inString = false, escaped = false, afterComma = false
+        for byte in bytes {
+            if inString {
+                if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: "\r"): continue
+            case UInt8(ascii: "}"), UInt8(ascii: "]"): if afterComma { return true }
+            case UInt8(ascii: "\""): inString = true
+            default: break
+            }
+            afterComma = byte == UInt8(ascii: ",")
+        }
+        return false
     }
 }
 

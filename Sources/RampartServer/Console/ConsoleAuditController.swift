@@ -13,7 +13,7 @@ struct ConsoleAuditController: ConsolePageController {
     @Sendable func list(_ request: Request, context: RampartRequestContext) async throws -> Response {
         var filters: [String: String] = [:]
         for name in ["action", "actor", "target", "since", "until"] {
-            filters[name] = request.uri.queryParameters.get(name).map { String($0.prefix(200)) } ?? ""
+            filters[name] = request.queryValue(name).map { String($0.prefix(200)) } ?? ""
         }
         let query: AuditQuery
         var error: String?

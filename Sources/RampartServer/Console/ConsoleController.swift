@@ -7,6 +7,8 @@ struct ConsoleController: Sendable {
     let services: RampartServices
 
     func addRoutes(to router: Router<RampartRequestContext>) {
+        // The server's root is where a person who typed its address wants to be.
+        router.get("/") { _, _ in ConsoleRenderer.redirect("/console") }
         let signIn = ConsoleSignInController(services: services)
         signIn.addRoutes(to: router)
         let console = router.group("console").add(middleware: ConsoleSessionMiddleware(services: services))

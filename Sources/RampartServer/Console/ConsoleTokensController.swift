@@ -24,7 +24,7 @@ struct ConsoleTokensController: ConsolePageController {
         return ConsoleRenderer.page("tokens", ConsolePage.values(context, title: "API tokens", active: "tokens", extra: [
             "tokens": page.items.map(ConsolePage.token), "nextCursor": page.nextCursor ?? "",
             "hasNext": page.nextCursor != nil, "created": created ?? "", "hasCreated": created != nil,
-            "error": error ?? "", "hasError": error != nil, "roles": roles, "formName": form["name"] ?? "",
+            "error": error ?? "", "hasError": error != nil, "roleOptions": roles, "formName": form["name"] ?? "",
         ]), status: status)
     }
 

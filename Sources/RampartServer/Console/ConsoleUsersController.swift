@@ -19,7 +19,7 @@ struct ConsoleUsersController: ConsolePageController {
 
     private func listPage(_ request: Request, _ context: RampartRequestContext, error: String?, form: [String: String],
                           status: HTTPResponse.Status = .ok) async throws -> Response {
-        let search = String((request.uri.queryParameters.get("q") ?? "").prefix(200))
+        let search = String((request.queryValue("q") ?? "").prefix(200))
         let after = request.uri.queryParameters.get("cursor").flatMap(Identifier.canonical)
         let page = try await read(context, .readDirectory) {
             try await $0.users(UserFilter(search: search), page: PageRequest(after: after, limit: 50))
