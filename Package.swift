@@ -26,11 +26,22 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CArgon2", pkgConfig: "libargon2", providers: [.apt(["libargon2-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CCrypt", pkgConfig: "libxcrypt", providers: [.apt(["libcrypt-dev"])]),
         .target(
             name: "RampartCore",
             dependencies: [
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
+        ),
+        .target(
+            name: "RampartAuthn",
+            dependencies: [
+                "RampartCore",
+                "CCrypt",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+            ],
+            resources: [.copy("Resources")]
         ),
         .target(
             name: "RampartStorage",
@@ -81,6 +92,7 @@ let package = Package(
             path: "Tests/RampartTestSupport"
         ),
         .testTarget(name: "RampartCoreTests", dependencies: ["RampartCore"]),
+        .testTarget(name: "RampartAuthnTests", dependencies: ["RampartAuthn"]),
         .testTarget(name: "RampartStorageTests", dependencies: ["RampartStorage", "RampartTestSupport"]),
         .testTarget(
             name: "RampartServerTests",
