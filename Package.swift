@@ -47,6 +47,7 @@ let package = Package(
             name: "RampartStorage",
             dependencies: [
                 "RampartCore",
+                "RampartAuthn",
                 .product(name: "SQLKit", package: "sql-kit"),
                 "CSQLite",
                 .product(name: "PostgresKit", package: "postgres-kit"),
@@ -84,7 +85,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "RampartBench",
-            dependencies: ["RampartCore", "RampartStorage"]
+            dependencies: ["RampartCore", "RampartAuthn", "RampartStorage"]
         ),
         .target(
             name: "RampartTestSupport",

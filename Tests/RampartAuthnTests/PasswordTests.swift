@@ -5,7 +5,7 @@ import Testing
 @Suite struct PasswordPolicyTests {
     let policy = PasswordPolicy.standard
     let context = PasswordContext(organizationName: "Globex Corporation", email: "ada.lovelace@globex.test",
-                                  displayName: "Ada Lovelace")
+                                  displayName: "Augusta Ada King")
     let blocklist = PasswordBlocklist(entries: ["correcthorsebatterystaple", "iloveyou123456"])
 
     func refusals(_ password: String, onlyFactor: Bool = false) -> [PasswordRefusal] {
@@ -52,7 +52,7 @@ import Testing
         #expect(refusals("globex-is-the-best") == [.containsContextWord(.organizationName)])
         #expect(refusals("ada.lovelace@globex.test") == [.containsContextWord(.organizationName)]
             || refusals("ada.lovelace@globex.test") == [.containsContextWord(.email)])
-        #expect(refusals("my name: LOVELACE 1815") == [.containsContextWord(.name)])
+        #expect(refusals("my name: AUGUSTA 1815") == [.containsContextWord(.name)])
         #expect(PasswordRefusal.containsContextWord(.email).description == "must not contain your email address")
     }
 

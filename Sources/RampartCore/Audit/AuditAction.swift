@@ -29,6 +29,9 @@ public struct AuditAction: RawRepresentable, Hashable, Sendable, CustomStringCon
     public static let signout = AuditAction(rawValue: "auth.signout")
     public static let passwordSet = AuditAction(rawValue: "auth.password_set")
     public static let kekRotated = AuditAction(rawValue: "keys.kek_rotated")
+    // Second factors (issue 12).
+    public static let mfaFactorEnrolled = AuditAction(rawValue: "mfa.factor_enrolled")
+    public static let mfaRecoveryCodesGenerated = AuditAction(rawValue: "mfa.recovery_codes_generated")
 
     public static let catalogue: [AuditAction] = [
         .organizationCreated, .userCreated, .userUpdated, .userDeleted, .userDeactivated, .userReactivated,
@@ -36,5 +39,6 @@ public struct AuditAction: RawRepresentable, Hashable, Sendable, CustomStringCon
         .groupMemberRemoved, .productCreated, .productUpdated, .productDeleted, .productAccessGranted,
         .productAccessRevoked, .apiTokenCreated, .apiTokenRevoked, .signinSucceeded, .signinFailed, .signout,
         .passwordSet, .kekRotated,
+        .mfaFactorEnrolled, .mfaRecoveryCodesGenerated,
     ]
 }

@@ -96,8 +96,10 @@ extension Tenant {
             UPDATE users SET status = \(bind: status.rawValue) WHERE org_id = \(bind: orgID) AND id = \(bind: user.id)
             """).run()
         if status == .deactivated {
-            // Deactivation takes effect at once: the person's console sessions end with it.
+            // Deactivation takes effect at once: the person's sessions and reset links end with it.
             try await sql.raw("DELETE FROM console_sessions WHERE org_id = \(bind: orgID) AND user_id = \(bind: user.id)").run()
+            try await endAllUserSessions(of: user.id)
+            try await sql.raw("DELETE FROM password_reset_tokens WHERE org_id = \(bind: orgID) AND user_id = \(bind: user.id)").run()
         }
         try await appendAudit([context.record(status == .active ? .userReactivated : .userDeactivated, [.user(user)])])
         return user
@@ -106,7 +108,8 @@ extension Tenant {
     public func deleteUser(_ id: String, by context: AuditContext) async throws {
         let user = try await requireUser(id)
         try await ensureAnotherActiveOrgAdmin(besides: user)
-        for table in ["group_members", "role_assignments", "user_passwords", "setup_links", "console_sessions"] {
+        for table in ["group_members", "role_assignments", "user_passwords", "setup_links", "console_sessions",
+                      "auth_factors", "recovery_codes", "user_sessions", "password_reset_tokens"] {
             try await sql.raw(SQLQueryString("DELETE FROM \(ident: table) WHERE org_id = ") + "\(bind: orgID)"
                 + " AND user_id = " + "\(bind: user.id)").run()
         }
