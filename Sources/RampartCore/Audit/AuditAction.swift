@@ -32,6 +32,9 @@ public struct AuditAction: RawRepresentable, Hashable, Sendable, CustomStringCon
     // Second factors (issue 12).
     public static let mfaFactorEnrolled = AuditAction(rawValue: "mfa.factor_enrolled")
     public static let mfaRecoveryCodesGenerated = AuditAction(rawValue: "mfa.recovery_codes_generated")
+    public static let authPolicyCreated = AuditAction(rawValue: "auth_policy.created")
+    public static let authPolicyUpdated = AuditAction(rawValue: "auth_policy.updated")
+    public static let authPolicyAssigned = AuditAction(rawValue: "auth_policy.assigned")
 
     public static let catalogue: [AuditAction] = [
         .organizationCreated, .userCreated, .userUpdated, .userDeleted, .userDeactivated, .userReactivated,
@@ -39,6 +42,6 @@ public struct AuditAction: RawRepresentable, Hashable, Sendable, CustomStringCon
         .groupMemberRemoved, .productCreated, .productUpdated, .productDeleted, .productAccessGranted,
         .productAccessRevoked, .apiTokenCreated, .apiTokenRevoked, .signinSucceeded, .signinFailed, .signout,
         .passwordSet, .kekRotated,
-        .mfaFactorEnrolled, .mfaRecoveryCodesGenerated,
+        .mfaFactorEnrolled, .mfaRecoveryCodesGenerated, .authPolicyCreated, .authPolicyUpdated, .authPolicyAssigned,
     ]
 }
