@@ -26,6 +26,7 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CArgon2", pkgConfig: "libargon2", providers: [.apt(["libargon2-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CCrypt", pkgConfig: "libxcrypt", providers: [.apt(["libcrypt-dev"])]),
         .target(
             name: "RampartCore",
             dependencies: [
@@ -34,9 +35,20 @@ let package = Package(
         ),
         .target(name: "RampartSCIM", dependencies: ["RampartCore"]),
         .target(
+            name: "RampartAuthn",
+            dependencies: [
+                "RampartCore",
+                "CCrypt",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+            ],
+            resources: [.copy("Resources")]
+        ),
+        .target(
             name: "RampartStorage",
             dependencies: [
                 "RampartCore",
+                "RampartAuthn",
                 .product(name: "SQLKit", package: "sql-kit"),
                 "CSQLite",
                 .product(name: "PostgresKit", package: "postgres-kit"),
@@ -75,7 +87,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "RampartBench",
-            dependencies: ["RampartCore", "RampartStorage"]
+            dependencies: ["RampartCore", "RampartAuthn", "RampartStorage"]
         ),
         .target(
             name: "RampartTestSupport",
@@ -84,6 +96,7 @@ let package = Package(
         ),
         .testTarget(name: "RampartCoreTests", dependencies: ["RampartCore"]),
         .testTarget(name: "RampartSCIMTests", dependencies: ["RampartSCIM"]),
+        .testTarget(name: "RampartAuthnTests", dependencies: ["RampartAuthn"]),
         .testTarget(name: "RampartStorageTests", dependencies: ["RampartStorage", "RampartTestSupport"]),
         .testTarget(
             name: "RampartServerTests",

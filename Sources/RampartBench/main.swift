@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import RampartAuthn
 import RampartCore
 import RampartStorage
 
@@ -31,6 +32,10 @@ struct RampartBench {
             let events = Int(option("--events") ?? "") ?? 100_000
             let batch = Int(option("--batch") ?? "") ?? 500
             try await auditAppend(configuration, keys: keys, events: events, batch: batch, logger: logger)
+        case "totp-verify":
+            try totpVerify(iterations: Int(option("--iterations") ?? "") ?? 200_000)
+        case "session-lookup":
+            try await sessionLookup(configuration, keys: keys, iterations: Int(option("--iterations") ?? "") ?? 50_000, logger: logger)
         default:
             FileHandle.standardError.write(Data("unknown benchmark \(name)\n".utf8))
             exit(2)
@@ -80,5 +85,55 @@ struct RampartBench {
     static func secondsSince(_ start: ContinuousClock.Instant) -> Double {
         let elapsed = start.duration(to: .now)
         return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    }
+}
+
+/// Sign-in benchmarks named by issue 12: each runs on one task, so the figure is per core.
+extension RampartBench {
+    /// TOTP verifications per second: a correct code checked against the ±1 step window,
+    /// as a sign-in does (three HMAC-SHA-1 computations and constant-time comparisons).
+    static func totpVerify(iterations: Int) throws {
+        let totp = try TOTP(secret: TOTP.generateSecret())
+        let now = Date()
+        let code = totp.code(at: now)
+        var accepted = 0
+        let start = ContinuousClock.now
+        for _ in 0..<iterations {
+            if case .accepted = totp.verify(code, at: now, lastAcceptedStep: nil) { accepted += 1 }
+        }
+        let seconds = secondsSince(start)
+        print(JSONValue.object([
+            "benchmark": .string("totp-verify"), "iterations": .int(Int64(iterations)),
+            "verificationsPerSecond": .int(Int64(Double(iterations) / seconds)), "allAccepted": .bool(accepted == iterations),
+        ]).canonical)
+    }
+
+    /// Session lookups per second through the storage layer: each is one transaction that
+    /// finds the session by its hashed secret, checks lifetime, idle time and user status,
+    /// and moves its last-seen time.
+    static func sessionLookup(_ configuration: DatabaseConfiguration, keys: KeyService, iterations: Int, logger: Logger) async throws {
+        try await Database.with(configuration, logger: logger) { database in
+            if configuration.flavor == .sqlite { try await Migrator(database: database).migrate() }
+            let org = try await OrganizationProvisioner(database: database, keys: keys)
+                .create(name: "Bench", slug: "bench-\(UUID().uuidString.prefix(8).lowercased())", region: nil,
+                        adminEmail: "bench@example.com", adminName: nil)
+            let orgID = org.organization.id, userID = org.admin.id
+            let (text, _) = try await database.write(org: orgID) {
+                try await $0.startUserSession(for: userID, mfaCompleted: true, lifetimeSeconds: 86_400, idleTimeoutSeconds: 3600,
+                                              ip: "127.0.0.1", userAgent: "rampart-bench")
+            }
+            guard let secret = SecretToken(parsing: text, as: .session) else { return }
+            var found = 0
+            let start = ContinuousClock.now
+            for _ in 0..<iterations where try await database.write(org: orgID, { try await $0.liveUserSession(secret) }) != nil {
+                found += 1
+            }
+            let seconds = secondsSince(start)
+            print(JSONValue.object([
+                "benchmark": .string("session-lookup"), "backend": .string(configuration.flavor.rawValue),
+                "iterations": .int(Int64(iterations)), "lookupsPerSecond": .int(Int64(Double(iterations) / seconds)),
+                "allFound": .bool(found == iterations),
+            ]).canonical)
+        }
     }
 }

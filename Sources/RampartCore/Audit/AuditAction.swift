@@ -29,6 +29,12 @@ public struct AuditAction: RawRepresentable, Hashable, Sendable, CustomStringCon
     public static let signout = AuditAction(rawValue: "auth.signout")
     public static let passwordSet = AuditAction(rawValue: "auth.password_set")
     public static let kekRotated = AuditAction(rawValue: "keys.kek_rotated")
+    // Second factors (issue 12).
+    public static let mfaFactorEnrolled = AuditAction(rawValue: "mfa.factor_enrolled")
+    public static let mfaRecoveryCodesGenerated = AuditAction(rawValue: "mfa.recovery_codes_generated")
+    public static let authPolicyCreated = AuditAction(rawValue: "auth_policy.created")
+    public static let authPolicyUpdated = AuditAction(rawValue: "auth_policy.updated")
+    public static let authPolicyAssigned = AuditAction(rawValue: "auth_policy.assigned")
 
     // SCIM provisioning (issue 14): the actor is the SCIM token.
     public static let scimTokenCreated = AuditAction(rawValue: "scim_token.created")
@@ -50,6 +56,7 @@ public struct AuditAction: RawRepresentable, Hashable, Sendable, CustomStringCon
         .groupMemberRemoved, .productCreated, .productUpdated, .productDeleted, .productAccessGranted,
         .productAccessRevoked, .apiTokenCreated, .apiTokenRevoked, .signinSucceeded, .signinFailed, .signout,
         .passwordSet, .kekRotated,
+        .mfaFactorEnrolled, .mfaRecoveryCodesGenerated, .authPolicyCreated, .authPolicyUpdated, .authPolicyAssigned,
         .scimTokenCreated, .scimTokenRevoked, .scimSettingsUpdated, .scimUserCreated, .scimUserUpdated,
         .scimUserDeactivated, .scimUserReactivated, .scimUserDeleted, .scimGroupCreated, .scimGroupUpdated,
         .scimGroupMembersChanged, .scimGroupDeleted,

@@ -76,11 +76,21 @@ extension Tenant {
 
     public func deleteGroup(_ id: String, by context: AuditContext) async throws {
         let group = try await requireGroup(id)
-        try await sql.raw("DELETE FROM group_members WHERE org_id = \(bind: orgID) AND group_id = \(bind: group.id)").run()
-        try await sql.raw("DELETE FROM product_access WHERE org_id = \(bind: orgID) AND group_id = \(bind: group.id)").run()
-        try await sql.raw("DELETE FROM scim_groups WHERE org_id = \(bind: orgID) AND group_id = \(bind: group.id)").run()
-        try await sql.raw("DELETE FROM user_groups WHERE org_id = \(bind: orgID) AND id = \(bind: group.id)").run()
+        try await removeGroupRows(of: group.id)
         try await appendAudit([context.record(.groupDeleted, [.group(group)])])
+    }
+
+    /// A group's memberships, product access and policy assignment go with it.
+    func removeGroupRows(of groupID: String) async throws {
+        for table in ["group_members", "product_access", "scim_groups"] {
+            try await sql.raw(SQLQueryString("DELETE FROM \(ident: table) WHERE org_id = ") + "\(bind: orgID)"
+                + " AND group_id = " + "\(bind: groupID)").run()
+        }
+        try await sql.raw("""
+            DELETE FROM authentication_policy_assignments
+            WHERE org_id = \(bind: orgID) AND target_type = 'group' AND target_id = \(bind: groupID)
+            """).run()
+        try await sql.raw("DELETE FROM user_groups WHERE org_id = \(bind: orgID) AND id = \(bind: groupID)").run()
     }
 
     public func groupMembers(_ groupID: String, page: PageRequest = PageRequest()) async throws -> Page<User> {

@@ -135,11 +135,7 @@ extension Tenant {
 
     public func deleteSCIMGroup(_ id: String, by context: AuditContext) async throws {
         guard let current = try await scimGroup(id, members: false) else { throw RampartError.notFound("Group") }
-        for table in ["group_members", "product_access", "scim_groups"] {
-            try await sql.raw(SQLQueryString("DELETE FROM \(ident: table) WHERE org_id = ") + "\(bind: orgID)"
-                + " AND group_id = " + "\(bind: current.group.id)").run()
-        }
-        try await sql.raw("DELETE FROM user_groups WHERE org_id = \(bind: orgID) AND id = \(bind: current.group.id)").run()
+        try await removeGroupRows(of: current.group.id)
         try await appendAudit([context.record(.scimGroupDeleted, [.group(current.group)])])
     }
 

@@ -146,32 +146,17 @@ extension Tenant {
             try await appendAudit([context.record(.scimUserDeactivated, [.user(user)],
                                                   details: AuditDetails(["reason": .string("delete")]))])
         case .delete:
-            try await revokeCredentials(of: user.id)
-            for table in ["group_members", "role_assignments", "user_passwords", "setup_links", "console_sessions", "scim_users"] {
-                try await sql.raw(SQLQueryString("DELETE FROM \(ident: table) WHERE org_id = ") + "\(bind: orgID)"
-                    + " AND user_id = " + "\(bind: user.id)").run()
-            }
-            try await sql.raw("DELETE FROM users WHERE org_id = \(bind: orgID) AND id = \(bind: user.id)").run()
+            try await removeUserRows(of: user.id)
             try await appendAudit([context.record(.scimUserDeleted, [.user(user)])])
         }
     }
 
-    /// Deactivation takes effect at once: console sessions end and the person's API tokens are
-    /// revoked in the same transaction as the status change.
     private func setStatusEndingAccess(_ user: inout User, _ status: UserStatus) async throws {
         user.status = status
         try await sql.raw("""
             UPDATE users SET status = \(bind: status.rawValue) WHERE org_id = \(bind: orgID) AND id = \(bind: user.id)
             """).run()
-        if status == .deactivated { try await revokeCredentials(of: user.id) }
-    }
-
-    private func revokeCredentials(of userID: String) async throws {
-        try await sql.raw("DELETE FROM console_sessions WHERE org_id = \(bind: orgID) AND user_id = \(bind: userID)").run()
-        try await sql.raw("""
-            UPDATE api_tokens SET revoked_at = \(bind: clock().microseconds)
-            WHERE org_id = \(bind: orgID) AND created_by = \(bind: userID) AND revoked_at IS NULL
-            """).run()
+        if status == .deactivated { try await endAccess(of: user.id) }
     }
 
     private func upsertSCIMUserRow(_ userID: String, _ fields: SCIMUserFields, at now: Timestamp) async throws {

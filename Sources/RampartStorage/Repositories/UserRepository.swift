@@ -95,23 +95,43 @@ extension Tenant {
         try await sql.raw("""
             UPDATE users SET status = \(bind: status.rawValue) WHERE org_id = \(bind: orgID) AND id = \(bind: user.id)
             """).run()
-        if status == .deactivated {
-            // Deactivation takes effect at once: the person's console sessions end with it.
-            try await sql.raw("DELETE FROM console_sessions WHERE org_id = \(bind: orgID) AND user_id = \(bind: user.id)").run()
-        }
+        if status == .deactivated { try await endAccess(of: user.id) }
         try await appendAudit([context.record(status == .active ? .userReactivated : .userDeactivated, [.user(user)])])
         return user
+    }
+
+    /// Deactivation takes effect at once, whichever way it comes (console, API, SCIM): the person's
+    /// sessions and reset links end and the API tokens they created are revoked, in the caller's transaction.
+    func endAccess(of userID: String) async throws {
+        try await sql.raw("DELETE FROM console_sessions WHERE org_id = \(bind: orgID) AND user_id = \(bind: userID)").run()
+        try await endAllUserSessions(of: userID)
+        try await sql.raw("DELETE FROM password_reset_tokens WHERE org_id = \(bind: orgID) AND user_id = \(bind: userID)").run()
+        try await sql.raw("""
+            UPDATE api_tokens SET revoked_at = \(bind: clock().microseconds)
+            WHERE org_id = \(bind: orgID) AND created_by = \(bind: userID) AND revoked_at IS NULL
+            """).run()
     }
 
     public func deleteUser(_ id: String, by context: AuditContext) async throws {
         let user = try await requireUser(id)
         try await ensureAnotherActiveOrgAdmin(besides: user)
-        for table in ["group_members", "role_assignments", "user_passwords", "setup_links", "console_sessions", "scim_users"] {
-            try await sql.raw(SQLQueryString("DELETE FROM \(ident: table) WHERE org_id = ") + "\(bind: orgID)"
-                + " AND user_id = " + "\(bind: user.id)").run()
-        }
-        try await sql.raw("DELETE FROM users WHERE org_id = \(bind: orgID) AND id = \(bind: user.id)").run()
+        try await removeUserRows(of: user.id)
         try await appendAudit([context.record(.userDeleted, [.user(user)])])
+    }
+
+    /// Everything that belongs to one person goes with them; the audit log keeps what they did.
+    func removeUserRows(of userID: String) async throws {
+        try await endAccess(of: userID)
+        for table in ["group_members", "role_assignments", "user_passwords", "setup_links", "scim_users",
+                      "auth_factors", "recovery_codes"] {
+            try await sql.raw(SQLQueryString("DELETE FROM \(ident: table) WHERE org_id = ") + "\(bind: orgID)"
+                + " AND user_id = " + "\(bind: userID)").run()
+        }
+        try await sql.raw("""
+            DELETE FROM authentication_policy_assignments
+            WHERE org_id = \(bind: orgID) AND target_type = 'user' AND target_id = \(bind: userID)
+            """).run()
+        try await sql.raw("DELETE FROM users WHERE org_id = \(bind: orgID) AND id = \(bind: userID)").run()
     }
 
     public func touchLastActive(_ userID: String, at time: Timestamp = .now()) async throws {
