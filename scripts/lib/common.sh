@@ -171,11 +171,13 @@ pg_cluster_start() {
         fresh=1
     fi
     _pg_running "$dir" && return 0
+    # Swift Testing runs the suites in parallel and each test's store opens a pool of its own:
+    # the default 100 connections run out, so the throwaway cluster allows more.
     for attempt in 1 2 3; do
         if [ -f "$dir/port" ]; then port="$(cat "$dir/port")"; else port="$(_free_port)"; fi
         printf '%s\n' "$port" >"$dir/port"
         if _as_postgres "$PG_BIN_DIR/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
-            -o "-k $dir -p $port -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null; then
+            -o "-k $dir -p $port -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=500" start >/dev/null; then
             break
         fi
         # Another process may have taken the port between choosing and binding it; a fresh
