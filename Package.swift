@@ -27,6 +27,7 @@ let package = Package(
         .systemLibrary(name: "CArgon2", pkgConfig: "libargon2", providers: [.apt(["libargon2-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CCrypt", pkgConfig: "libxcrypt", providers: [.apt(["libcrypt-dev"])]),
+        .systemLibrary(name: "CQREncode", pkgConfig: "libqrencode", providers: [.apt(["libqrencode-dev"])]),
         .target(
             name: "RampartCore",
             dependencies: [
@@ -63,6 +64,8 @@ let package = Package(
             dependencies: [
                 "RampartCore",
                 "RampartSCIM",
+                "RampartAuthn",
+                "CQREncode",
                 "RampartStorage",
                 "CArgon2",
                 .product(name: "Hummingbird", package: "hummingbird"),

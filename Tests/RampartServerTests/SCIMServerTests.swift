@@ -76,14 +76,14 @@ struct SCIMServerTests {
             let created = try await scim.call(.post, "/Users", json: Self.user)
             #expect(created.status == .created)
             let id = try #require(created.jsonObject["id"] as? String)
-            let session = try await store.database.write(org: org.organization.id) { try await $0.createSession(for: id, lifetime: 3600).secret }
+            let session = try await store.database.write(org: org.organization.id) { try await $0.startUserSession(for: id, mfaCompleted: true, lifetimeSeconds: 3600, idleTimeoutSeconds: 3600, ip: nil, userAgent: nil).secret }
             let patched = try await scim.call(.patch, "/Users/\(id)", json: """
                 {"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"Replace","path":"active","value":"False"}]}
                 """)
             #expect(patched.status == .ok && patched.jsonObject["active"] as? Bool == false)
             #expect(patched.headers[.contentType]?.hasPrefix("application/scim+json") == true)
             let stillThere = try await store.database.read(org: org.organization.id) {
-                try await $0.session(SecretToken(parsing: session, as: .session)!)
+                try await $0.signedInSession(SecretToken(parsing: session, as: .session)!)
             }
             #expect(stillThere == nil)
             let events = try await store.database.read(org: org.organization.id) { try await $0.auditEvents(after: 0, limit: 100) }

@@ -96,7 +96,7 @@ struct SCIMStorageTests {
                 try await t.createSCIMUser(Self.fields("grace@example.com", email: "grace@example.com"), by: by).user
             }
             let (session, apiToken) = try await store.database.write(org: org) { t async throws in
-                let session = try await t.createSession(for: user.id, lifetime: 3600).secret
+                let session = try await t.startUserSession(for: user.id, mfaCompleted: true, lifetimeSeconds: 3600, idleTimeoutSeconds: 3600, ip: nil, userAgent: nil).secret
                 let token = try await t.createAPIToken(name: "grace", role: .auditor, expiresAt: nil,
                                                        by: acting(as: user)).1
                 return (session, token)
@@ -106,7 +106,7 @@ struct SCIMStorageTests {
             }
             #expect(replaced.user.status == .deactivated)
             try await store.database.read(org: org) { t async throws in
-                #expect(try await t.session(SecretToken(parsing: session, as: .session)!) == nil)
+                #expect(try await t.signedInSession(SecretToken(parsing: session, as: .session)!) == nil)
                 #expect(try await t.authenticateAPIToken(SecretToken(parsing: apiToken, as: .apiToken)!) == nil)
                 #expect(try await t.scimUser(user.id)?.user.status == .deactivated, "a deactivated user is still there")
             }

@@ -93,7 +93,7 @@ struct UserRepositoryTests {
                 try await t.createUser(email: "sam@example.com", displayName: "Sam", by: .system)
             }
             let session = try await store.database.write(org: org) { t async throws in
-                try await t.createSession(for: user.id, lifetime: 3600).secret
+                try await t.startUserSession(for: user.id, mfaCompleted: true, lifetimeSeconds: 3600, idleTimeoutSeconds: 3600, ip: nil, userAgent: nil).secret
             }
             let sessionSecret = try #require(SecretToken(parsing: session, as: .session))
 
@@ -118,7 +118,7 @@ struct UserRepositoryTests {
                 #expect(try await t.user(user.id)?.status == .active)
                 #expect(try await t.userCount(status: .deactivated) == 0)
                 // Deactivation ended the session for good: reactivating does not bring it back.
-                #expect(try await t.session(sessionSecret) == nil)
+                #expect(try await t.signedInSession(sessionSecret) == nil)
             }
             #expect(try await store.events(org).suffix(2).map(\.action) == ["user.deactivated", "user.reactivated"])
         }
@@ -153,7 +153,8 @@ struct UserRepositoryTests {
                 #expect(try await t.groupsOf(user: user.id).isEmpty)
                 #expect(try await t.roleAssignments(userID: user.id).items.isEmpty)
                 #expect(try await t.passwordHash(for: user.id) == nil)
-                for table in ["group_members", "role_assignments", "user_passwords", "setup_links", "console_sessions"] {
+                for table in ["group_members", "role_assignments", "user_passwords", "setup_links", "user_sessions",
+                              "auth_factors", "recovery_codes", "mfa_grace", "password_reset_tokens"] {
                     let row = try await t.sql.raw(SQLQueryString("SELECT COUNT(*) AS n FROM \(ident: table) WHERE org_id = ")
                         + "\(bind: org)" + " AND user_id = " + "\(bind: user.id)").first()
                     #expect(try row?.decode(column: "n", as: Int64.self) == 0, "\(table)")

@@ -35,6 +35,12 @@ public struct AuditAction: RawRepresentable, Hashable, Sendable, CustomStringCon
     public static let authPolicyCreated = AuditAction(rawValue: "auth_policy.created")
     public static let authPolicyUpdated = AuditAction(rawValue: "auth_policy.updated")
     public static let authPolicyAssigned = AuditAction(rawValue: "auth_policy.assigned")
+    // Sign-in for every person (issue 12).
+    public static let signinLockedOut = AuditAction(rawValue: "auth.locked_out")
+    public static let passwordChanged = AuditAction(rawValue: "auth.password_changed")
+    public static let passwordReset = AuditAction(rawValue: "auth.password_reset")
+    public static let sessionEnded = AuditAction(rawValue: "auth.session_ended")
+    public static let sessionElevated = AuditAction(rawValue: "auth.session_elevated")
 
     // SCIM provisioning (issue 14): the actor is the SCIM token.
     public static let scimTokenCreated = AuditAction(rawValue: "scim_token.created")
@@ -57,6 +63,7 @@ public struct AuditAction: RawRepresentable, Hashable, Sendable, CustomStringCon
         .productAccessRevoked, .apiTokenCreated, .apiTokenRevoked, .signinSucceeded, .signinFailed, .signout,
         .passwordSet, .kekRotated,
         .mfaFactorEnrolled, .mfaRecoveryCodesGenerated, .authPolicyCreated, .authPolicyUpdated, .authPolicyAssigned,
+        .signinLockedOut, .passwordChanged, .passwordReset, .sessionEnded, .sessionElevated,
         .scimTokenCreated, .scimTokenRevoked, .scimSettingsUpdated, .scimUserCreated, .scimUserUpdated,
         .scimUserDeactivated, .scimUserReactivated, .scimUserDeleted, .scimGroupCreated, .scimGroupUpdated,
         .scimGroupMembersChanged, .scimGroupDeleted,

@@ -64,17 +64,16 @@ struct SCIMTokensController: APIController {
     }
 
     @Sendable func requests(_ request: Request, context: RampartRequestContext) async throws -> Response {
-        let query = request.uri.queryParameters
-        let failed = query.get("failed")
+        let failed = try request.query("failed")
         guard failed == nil || failed == "true" || failed == "false" else {
             throw RampartError(.invalidParameter, "Query parameter 'failed' must be true or false.")
         }
-        let resourceType = query.get("resourceType")
+        let resourceType = try request.query("resourceType")
         guard resourceType == nil || resourceType == "User" || resourceType == "Group" else {
             throw RampartError(.invalidParameter, "Query parameter 'resourceType' must be User or Group.")
         }
         let filter = SCIMRequestFilter(failedOnly: failed == "true", resourceType: resourceType,
-                                       resourceID: query.get("resourceId"))
+                                       resourceID: try request.query("resourceId"))
         let entries = try await read(context, .readAuditLog) { try await $0.scimRequests(filter) }
         return try JSON.response(ListBody(data: entries.map(SCIMRequestBody.init)))
     }

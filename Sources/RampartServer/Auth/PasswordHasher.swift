@@ -20,12 +20,6 @@ public struct PasswordHasher: Sendable {
     public let parameters: Parameters
     public init(parameters: Parameters = .standard) { self.parameters = parameters }
 
-    /// NIST 800-63B: at least 8 characters; long passphrases are welcome, absurd lengths are not.
-    public static func validate(_ password: String) throws(RampartError) {
-        guard password.count >= 12 else { throw .invalidField("password", "must be at least 12 characters") }
-        guard password.utf8.count <= 1024 else { throw .invalidField("password", "must be at most 1024 bytes") }
-    }
-
     public func hash(_ password: String) async throws -> String {
         let parameters = self.parameters
         return try await NIOThreadPool.singleton.runIfActive {

@@ -2,7 +2,7 @@ import Hummingbird
 import RampartCore
 import RampartStorage
 
-/// The admin console: public sign-in pages, then everything behind a session.
+/// The sign-in pages and My account for everyone, then the admin console behind a session.
 struct ConsoleController: Sendable {
     let services: RampartServices
 
@@ -11,6 +11,9 @@ struct ConsoleController: Sendable {
         router.get("/") { _, _ in ConsoleRenderer.redirect("/console") }
         let signIn = ConsoleSignInController(services: services)
         signIn.addRoutes(to: router)
+        SignInController(services: services).addRoutes(to: router)
+        AccountController(services: services).addRoutes(to: router)
+        PasswordResetController(services: services).addRoutes(to: router)
         let console = router.group("console").add(middleware: ConsoleSessionMiddleware(services: services))
         console.post("signout", use: signIn.signOut)
         ConsoleOverviewController(services: services).addRoutes(to: console)

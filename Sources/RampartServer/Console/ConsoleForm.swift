@@ -42,13 +42,14 @@ struct ConsoleForm: Sendable {
     }
 }
 
-/// Cookies of the console: HttpOnly, SameSite=Strict, Secure under TLS, scoped to /console.
+/// Cookies of the console and sign-in pages: HttpOnly, SameSite=Strict, Secure under TLS. The
+/// session cookie covers the whole server: one sign-in serves the console and My account.
 enum ConsoleCookie {
     static let session = "rampart_session"
     static let signinCSRF = "rampart_signin_csrf"
 
     static func make(_ name: String, _ value: String, secure: Bool, maxAge: Int? = nil) -> String {
-        var cookie = "\(name)=\(value); Path=/console; HttpOnly; SameSite=Strict"
+        var cookie = "\(name)=\(value); Path=/; HttpOnly; SameSite=Strict"
         if let maxAge { cookie += "; Max-Age=\(maxAge)" }
         if secure { cookie += "; Secure" }
         return cookie

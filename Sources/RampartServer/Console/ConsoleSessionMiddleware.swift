@@ -2,8 +2,9 @@ import Hummingbird
 import RampartCore
 import RampartStorage
 
-/// Resolves the console session cookie to a principal; without one, the console sends the
-/// person to sign in. Only people with an organisation role have a console.
+/// Resolves the session cookie to a principal; without one, the console sends the person to
+/// sign in. Only people with an organisation role have a console: everyone else goes to My
+/// account, and a session still waiting for its second factor goes to that step.
 struct ConsoleSessionMiddleware: RouterMiddleware {
     typealias Context = RampartRequestContext
     let services: RampartServices
@@ -11,11 +12,19 @@ struct ConsoleSessionMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
     {
-        guard let cookie = ConsoleCookie.value(ConsoleCookie.session, in: request),
-              let secret = SecretToken(parsing: cookie, as: .session),
-              let session = try await services.database.read(org: secret.orgID, { try await $0.session(secret) }),
-              !session.user.roles.isEmpty
-        else { return ConsoleRenderer.redirect("/console/signin") }
+        let resolver = SessionResolver(services: services)
+        guard let (secret, session) = try await resolver.resolve(request) else {
+            return ConsoleRenderer.redirect("/console/signin")
+        }
+        if !session.session.mfaCompleted || session.user.roles.isEmpty {
+            guard let organization = try await services.organizations.find(idOrSlug: secret.orgID) else {
+                return ConsoleRenderer.redirect("/console/signin")
+            }
+            let slug = organization.slug
+            return ConsoleRenderer.redirect(session.session.mfaCompleted
+                ? SessionResolver.landing(for: session.user, slug: slug)
+                : try await resolver.pendingStep(session, orgID: secret.orgID, slug: slug))
+        }
         var context = context
         context.consoleSession = session
         context.principal = Principal(orgID: secret.orgID, roles: Set(session.user.roles),

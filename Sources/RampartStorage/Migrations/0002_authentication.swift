@@ -3,7 +3,7 @@ extension Migration {
     /// password reset links, sign-in throttling and authentication policies.
     static let authentication = Migration(
         version: 2, name: "authentication",
-        tenantTables: ["auth_factors", "recovery_codes", "user_sessions", "password_reset_tokens",
+        tenantTables: ["auth_factors", "recovery_codes", "user_sessions", "mfa_grace", "password_reset_tokens",
                        "sign_in_throttles", "authentication_policies", "authentication_policy_assignments"]
     ) { flavor in
         [
@@ -28,7 +28,16 @@ extension Migration {
                 org_id TEXT NOT NULL, token_hash TEXT NOT NULL, id TEXT NOT NULL, user_id TEXT NOT NULL,
                 mfa_completed BIGINT NOT NULL, created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL,
                 idle_timeout_seconds BIGINT NOT NULL, last_seen_at BIGINT NOT NULL, ip TEXT, user_agent TEXT,
+                csrf_token TEXT NOT NULL,
                 PRIMARY KEY (org_id, token_hash), UNIQUE (org_id, id))
+            """,
+            // The console signs in through the same sessions as everyone else.
+            "DROP TABLE console_sessions",
+            // When MFA first applied to a person who had no factor: the start of their grace period.
+            """
+            CREATE TABLE mfa_grace (
+                org_id TEXT NOT NULL, user_id TEXT NOT NULL, started_at BIGINT NOT NULL,
+                PRIMARY KEY (org_id, user_id))\(flavor.clusteredByKey)
             """,
             "CREATE INDEX user_sessions_by_user ON user_sessions (org_id, user_id)",
             """

@@ -128,3 +128,16 @@ extension Tenant {
                       state: state, createdAt: try row.timestamp("created_at"), lastUsedAt: try row.optionalTimestamp("last_used_at"))
     }
 }
+
+/// The MFA enrolment grace period starts when MFA first applies to a person without a factor.
+extension Tenant {
+    /// When the person's grace period started, starting it now if it had not.
+    public func mfaGraceStart(for userID: String) async throws -> Timestamp {
+        try await sql.raw("""
+            INSERT INTO mfa_grace (org_id, user_id, started_at) VALUES (\(bind: orgID), \(bind: userID), \(bind: clock().microseconds))
+            ON CONFLICT (org_id, user_id) DO NOTHING
+            """).run()
+        return try await sql.raw("SELECT started_at FROM mfa_grace WHERE org_id = \(bind: orgID) AND user_id = \(bind: userID)")
+            .first()!.timestamp("started_at")
+    }
+}

@@ -1,14 +1,14 @@
 import RampartCore
 import SQLKit
 
-/// A signed-in console session as the server sees it.
+/// A signed-in person with their live session.
 public struct ConsoleSession: Sendable {
     public let user: User
-    public let csrfToken: String
-    public let expiresAt: Timestamp
+    public let session: UserSession
+    public var csrfToken: String { session.csrfToken }
 }
 
-/// Console passwords (Argon2id hashes made by the caller), one-time setup links and sessions.
+/// Passwords (hashes made by the caller), one-time setup links, and the person behind a session.
 extension Tenant {
     /// A one-time link that lets a user set their password. Returns the secret for the link.
     public func createSetupLink(for userID: String, validFor seconds: Double) async throws -> String {
@@ -62,30 +62,10 @@ extension Tenant {
             .first().map { try $0.string("password_hash") }
     }
 
-    public func createSession(for userID: String, lifetime seconds: Double) async throws -> (secret: String, csrf: String) {
-        let secret = SecretToken.generate(.session, orgID: orgID)
-        let csrf = SecretToken.generate(.session, orgID: orgID).hash
-        let now = clock()
-        try await sql.raw("""
-            INSERT INTO console_sessions (org_id, token_hash, user_id, csrf_token, created_at, expires_at, last_seen_at)
-            VALUES (\(bind: orgID), \(bind: secret.hash), \(bind: userID), \(bind: csrf), \(bind: now.microseconds),
-                    \(bind: now.adding(seconds: seconds).microseconds), \(bind: now.microseconds))
-            """).run()
-        return (secret.text, csrf)
-    }
-
-    public func session(_ secret: SecretToken, at now: Timestamp = .now()) async throws -> ConsoleSession? {
-        guard let row = try await sql.raw("""
-            SELECT user_id, csrf_token, expires_at FROM console_sessions WHERE org_id = \(bind: orgID)
-            AND token_hash = \(bind: secret.hash)
-            """).first()
-        else { return nil }
-        let expires = try row.timestamp("expires_at")
-        guard now < expires, let user = try await user(try row.string("user_id")), user.status == .active else { return nil }
-        return ConsoleSession(user: user, csrfToken: try row.string("csrf_token"), expiresAt: expires)
-    }
-
-    public func deleteSession(_ secret: SecretToken) async throws {
-        try await sql.raw("DELETE FROM console_sessions WHERE org_id = \(bind: orgID) AND token_hash = \(bind: secret.hash)").run()
+    /// The person behind a presented session secret, read-only (see `findLiveUserSession`).
+    public func signedInSession(_ secret: SecretToken, at now: Timestamp = .now()) async throws -> ConsoleSession? {
+        guard let session = try await findLiveUserSession(secret, at: now),
+              let user = try await user(session.userID) else { return nil }
+        return ConsoleSession(user: user, session: session)
     }
 }

@@ -32,3 +32,16 @@ extension Tenant {
         return user
     }
 }
+
+extension Tenant {
+    /// The user an unused, unexpired reset link is for, without spending it (to show the form).
+    public func passwordResetUser(_ secret: SecretToken, at now: Timestamp = .now()) async throws -> User? {
+        guard let row = try await sql.raw("""
+            SELECT user_id FROM password_reset_tokens WHERE org_id = \(bind: orgID) AND token_hash = \(bind: secret.hash)
+            AND used_at IS NULL AND expires_at > \(bind: now.microseconds)
+            """).first(),
+            let user = try await user(try row.string("user_id")), user.status == .active
+        else { return nil }
+        return user
+    }
+}

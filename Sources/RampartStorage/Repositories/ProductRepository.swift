@@ -95,6 +95,16 @@ extension Tenant {
             .all().map(Self.decodeGroup)
     }
 
+    /// The products a person can use: those granted to any group they belong to.
+    public func productsAvailable(to userID: String) async throws -> [Product] {
+        try await sql.raw("""
+            SELECT DISTINCT p.* FROM products p
+            JOIN product_access a ON a.org_id = p.org_id AND a.product_id = p.id
+            JOIN group_members m ON m.org_id = a.org_id AND m.group_id = a.group_id
+            WHERE p.org_id = \(bind: orgID) AND m.user_id = \(bind: userID) ORDER BY p.name
+            """).all().map(Self.decodeProduct)
+    }
+
     public func grantProductAccess(_ productID: String, to groupID: String, by context: AuditContext) async throws {
         let product = try await requireProduct(productID)
         let group = try await requireGroup(groupID)

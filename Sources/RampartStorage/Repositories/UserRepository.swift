@@ -103,7 +103,6 @@ extension Tenant {
     /// Deactivation takes effect at once, whichever way it comes (console, API, SCIM): the person's
     /// sessions and reset links end and the API tokens they created are revoked, in the caller's transaction.
     func endAccess(of userID: String) async throws {
-        try await sql.raw("DELETE FROM console_sessions WHERE org_id = \(bind: orgID) AND user_id = \(bind: userID)").run()
         try await endAllUserSessions(of: userID)
         try await sql.raw("DELETE FROM password_reset_tokens WHERE org_id = \(bind: orgID) AND user_id = \(bind: userID)").run()
         try await sql.raw("""
@@ -123,7 +122,7 @@ extension Tenant {
     func removeUserRows(of userID: String) async throws {
         try await endAccess(of: userID)
         for table in ["group_members", "role_assignments", "user_passwords", "setup_links", "scim_users",
-                      "auth_factors", "recovery_codes"] {
+                      "auth_factors", "recovery_codes", "mfa_grace"] {
             try await sql.raw(SQLQueryString("DELETE FROM \(ident: table) WHERE org_id = ") + "\(bind: orgID)"
                 + " AND user_id = " + "\(bind: userID)").run()
         }

@@ -13,6 +13,8 @@ public struct UserSession: Sendable, Equatable {
     public let lastSeenAt: Timestamp
     public let ip: String?
     public let userAgent: String?
+    /// The CSRF token of this session's forms.
+    public let csrfToken: String
 }
 
 /// Server-side sessions for every person, with an absolute lifetime and an idle timeout
@@ -26,43 +28,60 @@ extension Tenant {
         let session = UserSession(id: Identifier.make(), userID: userID, mfaCompleted: mfaCompleted, createdAt: now,
                                   expiresAt: now.adding(seconds: Double(lifetimeSeconds)),
                                   idleTimeoutSeconds: Int64(idleTimeoutSeconds), lastSeenAt: now,
-                                  ip: ip, userAgent: userAgent.map { String($0.prefix(512)) })
+                                  ip: ip, userAgent: userAgent.map { String($0.prefix(512)) },
+                                  csrfToken: SecretToken.generate(.session, orgID: orgID).hash)
         try await sql.raw("""
             INSERT INTO user_sessions (org_id, token_hash, id, user_id, mfa_completed, created_at, expires_at,
-                                       idle_timeout_seconds, last_seen_at, ip, user_agent)
+                                       idle_timeout_seconds, last_seen_at, ip, user_agent, csrf_token)
             VALUES (\(bind: orgID), \(bind: secret.hash), \(bind: session.id), \(bind: userID),
                     \(bind: Int64(mfaCompleted ? 1 : 0)), \(bind: now.microseconds), \(bind: session.expiresAt.microseconds),
-                    \(bind: session.idleTimeoutSeconds), \(bind: now.microseconds), \(bind: session.ip), \(bind: session.userAgent))
+                    \(bind: session.idleTimeoutSeconds), \(bind: now.microseconds), \(bind: session.ip), \(bind: session.userAgent),
+                    \(bind: session.csrfToken))
             """).run()
         return (secret.text, session)
     }
 
-    /// The live session for a presented secret, or nil when it is unknown, past its absolute
-    /// lifetime, idle too long, or its user is no longer active. A live session's last-seen
-    /// time moves on; a dead one is removed.
-    public func liveUserSession(_ secret: SecretToken, at now: Timestamp = .now()) async throws -> UserSession? {
+    /// The live session for a presented secret, read-only: nil when it is unknown, past its
+    /// absolute lifetime, idle too long, or its user is no longer active.
+    public func findLiveUserSession(_ secret: SecretToken, at now: Timestamp = .now()) async throws -> UserSession? {
         guard let row = try await sql.raw("""
             SELECT s.id, s.user_id, s.mfa_completed, s.created_at, s.expires_at, s.idle_timeout_seconds, s.last_seen_at,
-                   s.ip, s.user_agent, u.status
+                   s.ip, s.user_agent, s.csrf_token, u.status
             FROM user_sessions s JOIN users u ON u.org_id = s.org_id AND u.id = s.user_id
             WHERE s.org_id = \(bind: orgID) AND s.token_hash = \(bind: secret.hash)
             """).first() else { return nil }
         let session = try Self.userSession(row)
         let idleEnds = session.lastSeenAt.adding(seconds: Double(session.idleTimeoutSeconds))
-        guard now < session.expiresAt, now < idleEnds, try row.string("status") == UserStatus.active.rawValue else {
-            try await sql.raw("DELETE FROM user_sessions WHERE org_id = \(bind: orgID) AND token_hash = \(bind: secret.hash)").run()
+        guard now < session.expiresAt, now < idleEnds, try row.string("status") == UserStatus.active.rawValue else { return nil }
+        return session
+    }
+
+    /// The live session for a presented secret; its last-seen time moves on, and a dead one is removed.
+    public func liveUserSession(_ secret: SecretToken, at now: Timestamp = .now()) async throws -> UserSession? {
+        guard let session = try await findLiveUserSession(secret, at: now) else {
+            try await endUserSession(secret)
             return nil
         }
+        try await touchUserSession(secret, at: now)
+        return session
+    }
+
+    public func touchUserSession(_ secret: SecretToken, at now: Timestamp = .now()) async throws {
         try await sql.raw("""
             UPDATE user_sessions SET last_seen_at = \(bind: now.microseconds)
             WHERE org_id = \(bind: orgID) AND token_hash = \(bind: secret.hash)
             """).run()
-        return session
+    }
+
+    /// Ends the session of a presented secret (sign-out, or the step before a new session at a privilege change).
+    public func endUserSession(_ secret: SecretToken) async throws {
+        try await sql.raw("DELETE FROM user_sessions WHERE org_id = \(bind: orgID) AND token_hash = \(bind: secret.hash)").run()
     }
 
     public func userSessions(of userID: String) async throws -> [UserSession] {
         try await sql.raw("""
-            SELECT id, user_id, mfa_completed, created_at, expires_at, idle_timeout_seconds, last_seen_at, ip, user_agent
+            SELECT id, user_id, mfa_completed, created_at, expires_at, idle_timeout_seconds, last_seen_at, ip, user_agent,
+                   csrf_token
             FROM user_sessions WHERE org_id = \(bind: orgID) AND user_id = \(bind: userID) ORDER BY id
             """).all().map(Self.userSession)
     }
@@ -89,6 +108,7 @@ extension Tenant {
         UserSession(id: try row.string("id"), userID: try row.string("user_id"), mfaCompleted: try row.int("mfa_completed") != 0,
                     createdAt: try row.timestamp("created_at"), expiresAt: try row.timestamp("expires_at"),
                     idleTimeoutSeconds: try row.int("idle_timeout_seconds"), lastSeenAt: try row.timestamp("last_seen_at"),
-                    ip: try row.optionalString("ip"), userAgent: try row.optionalString("user_agent"))
+                    ip: try row.optionalString("ip"), userAgent: try row.optionalString("user_agent"),
+                    csrfToken: try row.string("csrf_token"))
     }
 }
