@@ -17,8 +17,18 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel = "info"
     @Option(help: "Threads for network I/O; handlers run on a pool of one thread per core. Default: half the cores (at least 1) on SQLite, one per core on PostgreSQL.")
     var ioThreads: Int?
+    @Option(help: "Argon2id memory for new password hashes, in KiB (default 19456, OWASP's minimum). Hashes made with less are re-computed at the next sign-in.")
+    var argon2MemoryKib: UInt32 = PasswordHasher.Parameters.standard.memoryKiB
+    @Option(help: "Argon2id passes for new password hashes (default 2).")
+    var argon2Iterations: UInt32 = PasswordHasher.Parameters.standard.iterations
+    @Option(help: "Argon2id lanes for new password hashes (default 1).")
+    var argon2Parallelism: UInt32 = PasswordHasher.Parameters.standard.parallelism
 
     func validate() throws {
+        guard (8 * argon2Parallelism...4_194_304).contains(argon2MemoryKib), (1...64).contains(argon2Iterations),
+              (1...16).contains(argon2Parallelism) else {
+            throw ValidationError("Argon2id parameters out of range: --argon2-memory-kib 8×lanes…4194304, --argon2-iterations 1…64, --argon2-parallelism 1…16.")
+        }
         if let ioThreads, !IOThreads.allowed.contains(ioThreads) {
             throw ValidationError("--io-threads must be between \(IOThreads.allowed.lowerBound) and \(IOThreads.allowed.upperBound).")
         }
@@ -32,7 +42,9 @@ struct Serve: AsyncParsableCommand {
         var logger = Logger(label: "rampart")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         try await runReportingErrors {
-            let app = try await buildApplication(configuration, logger: logger)
+            let parameters = PasswordHasher.Parameters(iterations: argon2Iterations, memoryKiB: argon2MemoryKib,
+                                                       parallelism: argon2Parallelism)
+            let app = try await buildApplication(configuration, logger: logger, passwords: PasswordHasher(parameters: parameters))
             try await app.runService()
         }
     }

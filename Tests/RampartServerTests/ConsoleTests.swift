@@ -153,13 +153,18 @@ struct ConsoleTests {
         try await withApp(backend) { client, store in
             let org = try await store.createOrganization()
             let browser = ConsoleBrowser(client: client)
-            let session = try await Self.setUpAdmin(browser, org)
+            let before = try await Self.setUpAdmin(browser, org)
             try await store.database.write(org: org.organization.id) { tenant in
                 let successor = try await tenant.createUser(email: "next@example.com", displayName: "Next", by: .system)
                 try await tenant.assignRole(.orgAdmin, to: successor.id, by: .system)
                 try await tenant.assignRole(.auditor, to: org.admin.id, by: .system)
                 try await tenant.revokeRole(.orgAdmin, from: org.admin.id, by: .system)
             }
+            #expect(try await browser.get("/console/users", cookie: before).headers[.location] == "/console/signin",
+                    "a granted role ends the sessions from before it")
+            let signedIn = try await SignInTests.signIn(browser, slug: org.organization.slug, email: "admin@example.com",
+                                                        password: "correct horse battery")
+            let session = try #require(ConsoleBrowser.cookie("rampart_session", in: signedIn))
             let users = try await browser.get("/console/users", cookie: session)
             #expect(users.status == .ok)
             #expect(!users.text.contains("create-user"), "auditors see no create form")

@@ -212,14 +212,50 @@ struct SignInTests {
     }
 
     @Test(arguments: Backend.all)
-    func deactivationEndsALiveSessionAtOnce(backend: Backend) async throws {
+    func aGrantedRoleAndADeactivationEachEndTheSessionsAtOnce(backend: Backend) async throws {
         try await withApp(backend) { client, store in
             let org = try await store.createOrganization()
             let browser = ConsoleBrowser(client: client)
-            let (user, session) = try await Self.member(store, org, browser)
+            let (user, before) = try await Self.member(store, org, browser)
+            try await store.database.write(org: org.organization.id) { try await $0.assignRole(.auditor, to: user.id, by: Self.admin) }
+            #expect(try await browser.get("/console", cookie: before).headers[.location] == "/console/signin",
+                    "a session from before the grant does not carry the new role")
+            let signedIn = try await Self.signIn(browser, slug: org.organization.slug, email: user.email, password: Self.password)
+            #expect(signedIn.headers[.location] == "/console", "with a role, the person lands in the console")
+            let session = try #require(ConsoleBrowser.cookie("rampart_session", in: signedIn))
             #expect(try await browser.get("/o/\(org.organization.slug)/account", cookie: session).status == .ok)
             _ = try await store.database.write(org: org.organization.id) { try await $0.setUserStatus(user.id, .deactivated, by: Self.admin) }
             #expect(try await browser.get("/o/\(org.organization.slug)/account", cookie: session).status == .seeOther)
+        }
+    }
+
+    /// Hashes imported from other systems (made by Python's bcrypt and hashlib) sign in as they
+    /// are and are replaced by Argon2id at that sign-in.
+    @Test(arguments: Backend.all)
+    func importedHashesSignInAndAreUpgradedToArgon2id(backend: Backend) async throws {
+        try await withApp(backend) { client, store in
+            let org = try await store.createOrganization()
+            let browser = ConsoleBrowser(client: client)
+            let imported = ["$2b$05$7uus4.9nevpIZ6grhx1Iued1r.W1DIGHeiL1VWtA/bdALk7fN4KpS",
+                            "pbkdf2_sha256$260000$seasalt1234$Y22j9Y2icpn1ujgedZWP8VCgRKwbMWz2EkX9iMVLvoY="]
+            for (index, hash) in imported.enumerated() {
+                let user = try await store.database.write(org: org.organization.id) { tenant in
+                    let user = try await tenant.createUser(email: "imported\(index)@example.com", displayName: "Imported", by: Self.admin)
+                    try await tenant.setPasswordHash(hash, for: user.id)
+                    return user
+                }
+                let wrong = try await Self.signIn(browser, slug: org.organization.slug, email: user.email, password: "correct horse battery stapler")
+                #expect(wrong.status == .unauthorized)
+                let right = try await Self.signIn(browser, slug: org.organization.slug, email: user.email, password: "correct horse battery staple")
+                #expect(right.status == .seeOther, "\(hash.prefix(6))")
+                let stored = try await store.database.read(org: org.organization.id) { try await $0.passwordHash(for: user.id) }
+                #expect(stored?.hasPrefix("$argon2id$") == true, "upgraded at the sign-in")
+                #expect(try await Self.signIn(browser, slug: org.organization.slug, email: user.email,
+                                              password: "correct horse battery staple").status == .seeOther)
+            }
+            let upgraded = try await Self.events(store, org.organization.id, "auth.signin_succeeded")
+                .filter { $0.detailsJSON.contains("\"password_rehashed\":true") }
+            #expect(upgraded.count == 2)
         }
     }
 

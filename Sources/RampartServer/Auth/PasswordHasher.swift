@@ -18,7 +18,14 @@ public struct PasswordHasher: Sendable {
     }
 
     public let parameters: Parameters
-    public init(parameters: Parameters = .standard) { self.parameters = parameters }
+    /// A hash of a random password with these parameters, checked when there is no account,
+    /// so that an unknown account costs what a known one does.
+    private let dummyHash: String
+
+    public init(parameters: Parameters = .standard) {
+        self.parameters = parameters
+        self.dummyHash = Self.dummyHash(parameters)
+    }
 
     public func hash(_ password: String) async throws -> String {
         let parameters = self.parameters
@@ -40,7 +47,7 @@ public struct PasswordHasher: Sendable {
     /// Verifies in constant time (libargon2 compares digests with a constant-time routine).
     /// With no stored hash it still does the work, so timing does not reveal whether an account exists.
     public func verify(_ password: String, against encoded: String?) async throws -> Bool {
-        let dummy = Self.dummyHash
+        let dummy = dummyHash
         return try await NIOThreadPool.singleton.runIfActive {
             let pwd = Array(password.utf8)
             let target = encoded ?? dummy
@@ -49,14 +56,12 @@ public struct PasswordHasher: Sendable {
         }
     }
 
-    /// A hash of a random password with the standard parameters, made once per process.
-    private static let dummyHash: String = {
+    private static func dummyHash(_ p: Parameters) -> String {
         let salt = [UInt8](repeating: 7, count: 16)
         let pwd = Array(UUID().uuidString.utf8)
-        let p = Parameters.standard
         let length = argon2_encodedlen(p.iterations, p.memoryKiB, p.parallelism, 16, 32, Argon2_id)
         var encoded = [CChar](repeating: 0, count: length)
         _ = argon2id_hash_encoded(p.iterations, p.memoryKiB, p.parallelism, pwd, pwd.count, salt, 16, 32, &encoded, length)
         return String(decoding: encoded.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }()
+    }
 }

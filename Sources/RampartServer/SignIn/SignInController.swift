@@ -81,12 +81,13 @@ struct SignInController: Sendable {
                             notice: String? = nil, status: HTTPResponse.Status = .ok,
                             retryAfter: Int? = nil) -> Response {
         let csrf = SecretToken.generate(.session, orgID: Identifier.make()).hash
-        var response = ConsoleRenderer.page("signin", [
+        var values: [String: Any] = [
             "title": "Sign in", "csrf": csrf, "organization": typed, "email": email,
             "error": error ?? "", "hasError": error != nil, "notice": notice ?? "", "hasNotice": notice != nil,
-            "fixedOrganization": organization.map { ["name": $0.name, "slug": $0.slug] } as Any,
             "action": organization.map { "/o/\($0.slug)/signin" } ?? "/console/signin",
-        ], status: status)
+        ]
+        if let organization { values["fixedOrganization"] = ["name": organization.name, "slug": organization.slug] }
+        var response = ConsoleRenderer.page("signin", values, status: status)
         if let retryAfter { response.headers[.retryAfter] = String(retryAfter) }
         response.headers.append(HTTPField(name: .setCookie, value: ConsoleCookie.make(ConsoleCookie.signinCSRF, csrf, secure: secure)))
         return response

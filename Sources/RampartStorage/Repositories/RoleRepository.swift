@@ -2,10 +2,15 @@ import RampartCore
 import SQLKit
 
 extension Tenant {
+    /// A role granted is a privilege change: the person's sessions end with it, so the role is
+    /// only ever used from a session that started after it (a new session id at every privilege change).
     public func assignRole(_ role: Role, to userID: String, by context: AuditContext) async throws {
         let user = try await requireUser(userID)
         guard try await addLink("role_assignments", ("user_id", user.id), ("role", role.rawValue)) else { return }
-        try await appendAudit([context.record(.roleAssigned, [.user(user)], details: AuditDetails(["role": .string(role.rawValue)]))])
+        var details = AuditDetails(["role": .string(role.rawValue)])
+        let ended = try await endAllUserSessions(of: user.id)
+        if ended > 0 { details["sessions_ended"] = .int(Int64(ended)) }
+        try await appendAudit([context.record(.roleAssigned, [.user(user)], details: details)])
     }
 
     public func revokeRole(_ role: Role, from userID: String, by context: AuditContext) async throws {
