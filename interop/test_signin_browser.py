@@ -23,7 +23,7 @@ def reset_link(server, token: str, user_id: str) -> str:
     """An admin issues a one-time reset link for the person (the API answers it once)."""
     r = requests.post(f"{server.api}/users/{user_id}/password-reset", headers=bearer(token), timeout=10)
     assert r.status_code in (200, 201), r.text
-    link = r.json()["resetLink"]
+    link = r.json()["url"]
     assert link.startswith(server.base_url + "/o/"), link
     return link
 
