@@ -23,6 +23,7 @@ struct ConsoleForm: Sendable {
         do {
             buffer = try await request.body.collect(upTo: 64 * 1024)
         } catch {
+            if MalformedFraming.matches(error) { throw RampartError(.malformedRequest, MalformedFraming.message) }
             throw RampartError(.payloadTooLarge, "The form is too large.")
         }
         return ConsoleForm(fields: parse(String(buffer: buffer)))
