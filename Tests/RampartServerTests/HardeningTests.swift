@@ -93,3 +93,29 @@ struct HardeningTests {
         #expect(lines.isEmpty)
     }
 }
+
+/// Issue 18, finding 5: a product's URL goes through the one RFC 3986 validator.
+@Suite("Hardening: product URLs")
+struct ProductURLTests {
+    @Test(arguments: Backend.all)
+    func badURLsAreRefusedAndGoodOnesStoredNormalised(backend: Backend) async throws {
+        try await withApp(backend) { client, store in
+            let org = try await store.createOrganization()
+            let api = API(client: client, token: org.apiToken)
+            let before = try await auditCount(store, org.organization.id)
+            for url in ["https://wiki.example.com/\u{0}", "https://wiki.example.com/a\r\nX: y", "https://wiki.example.com/a b",
+                        "https://wiki.example.com/\"x", "https://admin:hunter2@wiki.example.com/", "http://wiki.example.com/"] {
+                let body = jsonString(["name": "Wiki", "kind": "wiki", "url": url])
+                let response = try await api.call(.post, "/products", json: body)
+                #expect(response.status == .badRequest, "\(url.debugDescription)")
+                #expect(response.errorCode == "invalid_field")
+                #expect(!response.text.contains("hunter2"))
+            }
+            #expect(try await auditCount(store, org.organization.id) == before)
+            let created = try await api.object(.post, "/products",
+                                               json: #"{"name":"Wiki","kind":"wiki","url":"HTTPS://Wiki.Example.com:443"}"#,
+                                               expect: .created)
+            #expect(created["url"] as? String == "https://wiki.example.com/")
+        }
+    }
+}
