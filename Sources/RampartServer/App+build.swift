@@ -81,6 +81,7 @@ func buildResponder(_ services: RampartServices) -> some HTTPResponder<RampartRe
 
     let router = Router(context: RampartRequestContext.self)
     for middleware in shared { router.add(middleware: middleware) }
+    router.add(middleware: CrossSiteRequestGuard(publicURL: services.configuration.publicURL))
     HealthController(services: services).addRoutes(to: router)
     ConsoleController(services: services).addRoutes(to: router)
     let scimRate = services.configuration.scimRequestsPerSecond

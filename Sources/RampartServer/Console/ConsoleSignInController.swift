@@ -30,7 +30,7 @@ struct ConsoleSignInController: Sendable {
 
     private func signInPage(_ context: RampartRequestContext, organization: String, email: String, error: String?,
                             status: HTTPResponse.Status = .ok) -> Response {
-        let csrf = SecretToken.generate(.session, orgID: Identifier.make()).hash
+        let csrf = SignInFormToken(keys: services.keys).issue()
         var response = ConsoleRenderer.page("signin", [
             "title": "Sign in", "csrf": csrf, "organization": organization, "email": email, "error": error ?? "",
             "hasError": error != nil,
@@ -41,11 +41,13 @@ struct ConsoleSignInController: Sendable {
 
     @Sendable func signIn(_ request: Request, context: RampartRequestContext) async throws -> Response {
         let form = try await ConsoleForm.read(request, expectedCSRF: ConsoleCookie.value(ConsoleCookie.signinCSRF, in: request) ?? "")
+        guard SignInFormToken(keys: services.keys).verify(form["csrf"]) else { throw ConsoleForm.expired }
         let failure = "The organization, email or password is not right, or the account has no console access."
         let slug = form["organization"].trimmingCharacters(in: .whitespaces).lowercased()
         let email = form["email"].trimmingCharacters(in: .whitespaces).lowercased()
         guard let organization = try await services.organizations.find(idOrSlug: slug), !slug.isEmpty else {
             _ = try await services.passwords.verify(form["password"], against: nil)
+            UnknownOrganizationSignIns.record(sourceIP: context.remoteAddress?.ipAddress, logger: context.logger)
             return signInPage(context, organization: slug, email: email, error: failure, status: .unauthorized)
         }
         let (user, hash) = try await services.database.read(org: organization.id) { tenant -> (User?, String?) in

@@ -44,6 +44,13 @@ public final class KeyService: Sendable {
         return try KeyService(source: source)
     }
 
+    /// A key for one purpose of the servers themselves (signing sign-in form tokens, ...),
+    /// derived from the current key-encryption key with HKDF-SHA256: every node of one store
+    /// derives the same key, and none is stored.
+    public func derivedKey(purpose: String) -> SymmetricKey {
+        HKDF<SHA256>.deriveKey(inputKeyMaterial: current.key, info: Data(purpose.utf8), outputByteCount: 32)
+    }
+
     /// Creates the organisation's first data key; called in the transaction that creates it.
     func createOrganizationKey(in tenant: Tenant, at now: Timestamp) async throws {
         let dataKey = SymmetricKey(size: .bits256)
