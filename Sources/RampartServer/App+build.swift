@@ -3,27 +3,44 @@ import Hummingbird
 import Logging
 import RampartCore
 import RampartStorage
+import ServiceLifecycle
 
 /// Builds the whole server: store, keys, routes and the services that run beside it.
 public func buildApplication(_ configuration: AppConfiguration, logger: Logger,
                              passwords: PasswordHasher = PasswordHasher()) async throws -> some ApplicationProtocol {
     let database = try await Database.open(configuration.database, logger: logger)
-    let keys = try KeyService(source: .resolve(dataDirectory: configuration.dataDirectory))
+    let keys = try await KeyService.open(source: .resolve(dataDirectory: configuration.dataDirectory), database: database)
     let services = RampartServices(configuration: configuration, database: database, keys: keys, logger: logger,
                                    passwords: passwords)
     var app = Application(
         responder: buildResponder(services),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "rampart"),
-        services: [database],
+        services: [database] + metricsServer(services),
         logger: logger)
     app.beforeServerStarts {
         try await prepareStore(services)
+        do {
+            try PublicURLRecord.save(configuration.publicURL, dataDirectory: configuration.dataDirectory)
+        } catch {
+            logger.warning("cannot record the public URL for `rampart org create`",
+                           metadata: ["path": .string(PublicURLRecord.path(dataDirectory: configuration.dataDirectory))])
+        }
         if configuration.demo {
             let credentials = try await DemoSeeder(services: services).seed()
             FileHandle.standardOutput.write(Data(credentials.banner(publicURL: configuration.publicURL).utf8))
         }
     }
     return app
+}
+
+/// With `--metrics-address`, a listener of its own that serves `/metrics` and nothing else.
+func metricsServer(_ services: RampartServices) -> [any Service] {
+    guard let address = services.configuration.metricsAddress else { return [] }
+    let router = Router()
+    HealthController(services: services).addMetricsRoute(to: router)
+    return [Application(router: router,
+                        configuration: .init(address: .hostname(address.host, port: address.port), serverName: "rampart"),
+                        logger: services.logger)]
 }
 
 /// SQLite is embedded: the server migrates it itself. PostgreSQL is migrated by its owner
@@ -54,8 +71,9 @@ func prepareStore(_ services: RampartServices) async throws {
 func buildResponder(_ services: RampartServices) -> some HTTPResponder<RampartRequestContext> {
     let routes = apiControllers(services).flatMap(\.routes)
     let catalog = RouteCatalog(routes)
-    let shared: [any MiddlewareProtocol<Request, Response, RampartRequestContext>] = [
-        RequestIDMiddleware(),
+    var shared: [any MiddlewareProtocol<Request, Response, RampartRequestContext>] = [RequestIDMiddleware()]
+    if services.configuration.accessLog { shared.append(AccessLogMiddleware()) }
+    shared += [
         RequestMetricsMiddleware<RampartRequestContext>(),
         ErrorMiddleware(catalog: catalog, console: ConsoleErrorRenderer()),
     ]
@@ -63,12 +81,13 @@ func buildResponder(_ services: RampartServices) -> some HTTPResponder<RampartRe
 
     let router = Router(context: RampartRequestContext.self)
     for middleware in shared { router.add(middleware: middleware) }
+    router.add(middleware: CrossSiteRequestGuard(publicURL: services.configuration.publicURL))
     HealthController(services: services).addRoutes(to: router)
     ConsoleController(services: services).addRoutes(to: router)
     let scimRate = services.configuration.scimRequestsPerSecond
     SCIMController(services: services, limiter: SCIMRateLimiter(.init(requestsPerSecond: scimRate, burst: 2 * scimRate)))
         .addRoutes(to: router)
-    return HeadResponder(inner: APIRouter(routes, middlewares: shared + [APITokenAuthenticator()],
+    return HeadResponder(inner: APIRouter(routes, middlewares: [NoStoreMiddleware()] + shared + [APITokenAuthenticator()],
                                          fallback: router.buildResponder()))
 }
 

@@ -14,6 +14,12 @@ public struct AppConfiguration: Sendable {
     /// what Okta or Entra ID send (Entra ID plans 14–70 users a minute), and above the bulk
     /// import of the benchmark, so that only a runaway client meets it.
     public var scimRequestsPerSecond: Double = 2000
+    /// Where `/metrics` is served instead of the main address (`--metrics-address host:port`),
+    /// so that a public listener never shows it; nil serves it beside the API.
+    public var metricsAddress: (host: String, port: Int)?
+    /// One JSON line per request on stderr (`--access-log`): method, route pattern, status,
+    /// duration and request id, never a query string or a body.
+    public var accessLog = false
 
     public init(host: String = "127.0.0.1", port: Int = 8080, dataDirectory: String = "./rampart-data",
                 database: DatabaseConfiguration? = nil, publicURL: String? = nil, demo: Bool = false) {

@@ -48,6 +48,11 @@ struct Audit: AsyncParsableCommand {
             abstract: "Recompute every hash chain; exit 0 when intact, 1 naming the first broken sequence number.")
         @OptionGroup var store: StoreOptions
         @Option(help: "Only this organisation (id or slug).") var org: String?
+        @Option(help: ArgumentHelp("""
+            A head saved outside the database earlier (the 'head' of `audit verify --json`), as SEQ:HASH; \
+            needs --org. Without it, someone who can write the database can cut the log's tail unnoticed.
+            """, valueName: "seq:hash"))
+        var expectHead: String?
         @Flag(help: "Print JSON.") var json = false
 
         struct Result: Encodable {
@@ -56,6 +61,24 @@ struct Audit: AsyncParsableCommand {
             let intact: Bool
             let brokenAt: Int64?
             let reason: String?
+            /// SEQ:HASH of the last event checked: keep it elsewhere for a later --expect-head.
+            let head: String?
+        }
+
+        func validate() throws {
+            if let expectHead {
+                guard Self.head(expectHead) != nil else {
+                    throw ValidationError("--expect-head must be SEQ:HASH, e.g. 1042:9f2c… from `audit verify --json`.")
+                }
+                guard org != nil else { throw ValidationError("--expect-head needs --org: a head belongs to one organisation.") }
+            }
+        }
+
+        static func head(_ text: String) -> ChainHead? {
+            let parts = text.split(separator: ":", maxSplits: 1)
+            guard parts.count == 2, let sequence = Int64(parts[0]), sequence >= 0, parts[1].count == 64,
+                  parts[1].allSatisfy(\.isHexDigit) else { return nil }
+            return ChainHead(sequence: sequence, hash: parts[1].lowercased())
         }
 
         func run() async throws {
@@ -68,14 +91,16 @@ struct Audit: AsyncParsableCommand {
                     var reports: [AuditVerifier.Report] = []
                     for organization in orgs {
                         let progress = ProgressLine(subject: organization.slug, unit: "events checked")
-                        reports.append(try await AuditVerifier(database: database).verify(organization, progress: progress.update))
+                        reports.append(try await AuditVerifier(database: database)
+                            .verify(organization, expectedHead: expectHead.flatMap(Self.head), progress: progress.update))
                     }
                     return reports
                 }
                 broken = reports.contains { $0.failure != nil }
                 let results = reports.map {
                     Result(organization: $0.organization.slug, events: $0.events, intact: $0.failure == nil,
-                           brokenAt: $0.failure?.sequence, reason: $0.failure?.reason)
+                           brokenAt: $0.failure?.sequence, reason: $0.failure?.reason,
+                           head: $0.failure == nil ? $0.head.map { "\($0.sequence):\($0.hash)" } : nil)
                 }
                 try emit(json: json, ["organizations": results]) {
                     reports.isEmpty ? "No organizations to verify." : reports.map { report in

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RampartCore
+import RampartServer
 import RampartStorage
 
 struct Org: AsyncParsableCommand {
@@ -16,7 +17,8 @@ struct Org: AsyncParsableCommand {
         @Option(help: "The first org-admin's email.") var adminEmail: String
         @Option(help: "Stable short name (a-z, 0-9, '-'); derived from the name if left out.") var slug: String?
         @Option(help: "Data-residency label, e.g. eu or us.") var region: String?
-        @Option(help: "The URL people reach Rampart at, for the setup link.") var publicURL = "http://localhost:8080"
+        @Option(help: "The URL people reach Rampart at, for the setup link; defaults to the one `rampart serve` last ran with on this data directory.")
+        var publicURL: String?
         @Flag(help: "Print JSON.") var json = false
 
         struct Output: Encodable {
@@ -28,13 +30,14 @@ struct Org: AsyncParsableCommand {
 
         func run() async throws {
             try await runReportingErrors {
-                let keys = try KeyService(source: store.keySource())
                 let result = try await store.withStore { database in
+                    let keys = try await KeyService.open(source: store.keySource(), database: database)
                     try await keys.checkMatches(database)
                     return try await OrganizationProvisioner(database: database, keys: keys)
                         .create(name: name, slug: slug, region: region, adminEmail: adminEmail, adminName: nil)
                 }
-                let link = "\(publicURL.trimmingSuffix("/"))/console/setup?token=\(result.setupToken)"
+                let (base, origin) = setupBase()
+                let link = "\(base.trimmingSuffix("/"))/console/setup?token=\(result.setupToken)"
                 let output = Output(organization: result.organization, adminUserId: result.admin.id,
                                     apiToken: result.apiToken, setupLink: link)
                 try emit(json: json, output) {
@@ -43,10 +46,20 @@ struct Org: AsyncParsableCommand {
                       id:          \(result.organization.id)
                       admin:       \(result.admin.email)
                       API token:   \(result.apiToken)   (shown once; org-admin)
-                      setup link:  \(link)   (one use, valid 7 days)
+                      setup link:  \(link)   (one use, valid 7 days; address \(origin))
                     """
                 }
             }
+        }
+
+        /// Where the setup link points, and why there: the flag, what the server recorded, or a
+        /// default the operator is told to replace.
+        func setupBase() -> (String, String) {
+            if let publicURL { return (publicURL, "from --public-url") }
+            if let recorded = PublicURLRecord.load(dataDirectory: store.dataDir) {
+                return (recorded, "that `rampart serve` last ran with")
+            }
+            return ("http://localhost:8080", "assumed: no server has run on this data directory; pass --public-url")
         }
     }
 

@@ -23,6 +23,10 @@ struct Serve: AsyncParsableCommand {
     var argon2Iterations: UInt32 = PasswordHasher.Parameters.standard.iterations
     @Option(help: "Argon2id lanes for new password hashes (default 1).")
     var argon2Parallelism: UInt32 = PasswordHasher.Parameters.standard.parallelism
+    @Option(help: "Serve /metrics only on this address (host:port), e.g. 127.0.0.1:9090, instead of beside the API.")
+    var metricsAddress: String?
+    @Flag(help: "Log one JSON line per request (method, route pattern, status, duration, request id) on stderr.")
+    var accessLog = false
 
     func validate() throws {
         guard (8 * argon2Parallelism...4_194_304).contains(argon2MemoryKib), (1...64).contains(argon2Iterations),
@@ -32,11 +36,22 @@ struct Serve: AsyncParsableCommand {
         if let ioThreads, !IOThreads.allowed.contains(ioThreads) {
             throw ValidationError("--io-threads must be between \(IOThreads.allowed.lowerBound) and \(IOThreads.allowed.upperBound).")
         }
+        if let metricsAddress, Self.hostAndPort(metricsAddress) == nil {
+            throw ValidationError("--metrics-address must be host:port, e.g. 127.0.0.1:9090.")
+        }
+    }
+
+    static func hostAndPort(_ text: String) -> (host: String, port: Int)? {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+              (0...65535).contains(port), colon > text.startIndex else { return nil }
+        return (String(text[..<colon]), port)
     }
 
     func run() async throws {
-        let configuration = AppConfiguration(host: host, port: port, dataDirectory: store.dataDir,
+        var configuration = AppConfiguration(host: host, port: port, dataDirectory: store.dataDir,
                                              database: try store.configuration(), publicURL: publicURL, demo: demo)
+        configuration.metricsAddress = metricsAddress.flatMap(Self.hostAndPort)
+        configuration.accessLog = accessLog
         IOThreads.configure(ioThreads ?? IOThreads.default(for: configuration.database))
         LoggingSystem.bootstrap { JSONLogHandler(label: $0) }
         var logger = Logger(label: "rampart")

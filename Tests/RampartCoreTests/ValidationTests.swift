@@ -73,10 +73,35 @@ struct ValidationTests {
     // MARK: url
 
     @Test(arguments: [
-        "https://wiki.example.com", "http://localhost:8080/path?q=1", "HTTPS://Example.com/", "https://192.0.2.1/x",
+        ("https://wiki.example.com", "https://wiki.example.com/"),
+        ("http://localhost:8080/path?q=1", "http://localhost:8080/path?q=1"),
+        ("HTTPS://Example.com/", "https://example.com/"),
+        ("https://192.0.2.1/x", "https://192.0.2.1/x"),
+        ("https://example.com:443/a%2fb?x=%7e#top", "https://example.com/a%2Fb?x=%7E#top"),
+        ("http://127.0.0.1:9000", "http://127.0.0.1:9000/"),
+        ("http://[::1]:8080/cb", "http://[::1]:8080/cb"),
+        ("https://[2001:db8::1]/", "https://[2001:db8::1]/"),
+        ("https://app.example.com:8443/sso?next=/a&b=c", "https://app.example.com:8443/sso?next=/a&b=c"),
     ])
-    func acceptsHTTPURLsWithAHost(_ raw: String) throws {
-        #expect(try Validate.url(raw) == raw)
+    func acceptsWebURLsInTheirNormalForm(_ raw: String, _ normal: String) throws {
+        #expect(try Validate.url(raw) == normal)
+        #expect(try Validate.url(normal) == normal, "the normal form is stable")
+    }
+
+    /// Issue 18, finding 5: what the prefix check let through.
+    @Test(arguments: [
+        "https://wiki.example.com/\u{0}x", "https://wiki.example.com/a\r\nSet-Cookie: x=1", "https://wiki.example.com/a b",
+        "https://wiki.example.com/\"onmouseover=\"x", "https://wiki.example.com/'<script>", "https://user:pass@wiki.example.com/",
+        "https://trusted.example.com@evil.example/", "https://wiki.example.com\\@evil.example/", "http://wiki.example.com/",
+        "https://wiki.example.com:99999/", "https://wiki.example.com:x/", "https://wiki.example.com/%zz", "https://wiki.example.com/%4",
+        "https://wi_ki.example.com/", "https://-wiki.example.com/", "https://wiki..example.com/", "https://[zz::1]/",
+        "https://wiki.example.com/{x}", "https://wiki.example.com/a|b", "https://wiki.example.com/é",
+        "http://127.0.0.1.evil.example/",
+    ])
+    func refusesWhatRFC3986AndThePolicyDoNotAllow(_ raw: String) {
+        let error = Self.failure { () throws(RampartError) in try Validate.url(raw) }
+        #expect(error?.code == .invalidField, "\(raw.debugDescription)")
+        #expect(error.map { !$0.message.contains(raw) } ?? true, "the message does not echo the value")
     }
 
     @Test(arguments: [

@@ -86,12 +86,17 @@ public struct AuditChainVerifier: Sendable {
         public let sequence: Int64
         public let reason: String
         public var description: String { "at sequence \(sequence): \(reason)" }
+        public init(sequence: Int64, reason: String) { self.sequence = sequence; self.reason = reason }
     }
 
     private var expected = ChainHead.genesis
     public private(set) var count: Int64 = 0
+    /// A head saved outside the database earlier (`audit verify --expect-head SEQ:HASH`).
+    /// Whoever can write the database can cut the chain's tail and rewrite the head to match;
+    /// only a head kept elsewhere shows that event SEQ, with that hash, is gone.
+    private let witness: ChainHead?
 
-    public init() {}
+    public init(witness: ChainHead? = nil) { self.witness = witness }
 
     public mutating func check(_ event: AuditEvent) throws(Break) {
         let next = expected.sequence + 1
@@ -106,6 +111,9 @@ public struct AuditChainVerifier: Sendable {
         guard constantTimeEquals(AuditChain.hash(of: event), event.hash) else {
             throw Break(sequence: next, reason: "content does not match its hash (edited)")
         }
+        if let witness, witness.sequence == event.sequence, !constantTimeEquals(witness.hash, event.hash) {
+            throw Break(sequence: next, reason: "the event's hash differs from the head saved earlier (rewritten)")
+        }
         expected = ChainHead(sequence: event.sequence, hash: event.hash)
         count += 1
     }
@@ -118,6 +126,11 @@ public struct AuditChainVerifier: Sendable {
         }
         if head.hash != expected.hash {
             throw Break(sequence: expected.sequence, reason: "the head's hash does not match the last event")
+        }
+        if let witness, witness.sequence > expected.sequence {
+            throw Break(sequence: expected.sequence + 1, reason: """
+                the log ends at \(expected.sequence) but a head saved earlier records \(witness.sequence): the tail was cut
+                """)
         }
     }
 }

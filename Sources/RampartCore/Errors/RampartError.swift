@@ -13,6 +13,8 @@ public struct RampartError: Error, Sendable, CustomStringConvertible {
         public static let unknownField = Code(rawValue: "unknown_field")
         public static let invalidField = Code(rawValue: "invalid_field")
         public static let invalidParameter = Code(rawValue: "invalid_parameter")
+        /// The HTTP framing itself is broken (chunk sizes, lengths): the client's error.
+        public static let malformedRequest = Code(rawValue: "malformed_request")
         public static let unauthorized = Code(rawValue: "unauthorized")
         public static let forbidden = Code(rawValue: "forbidden")
         public static let notFound = Code(rawValue: "not_found")

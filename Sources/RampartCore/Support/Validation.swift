@@ -38,13 +38,9 @@ public enum Validate {
         return value
     }
 
+    /// A web address in its normal form; `WebURL` holds the rules.
     public static func url(_ raw: String, field: String = "url") throws(RampartError) -> String {
-        let value = raw.trimmingCharacters(in: .whitespaces)
-        guard value.utf8.count <= 2000 else { throw .invalidField(field, "must be at most 2000 characters") }
-        guard let components = URLComponents(string: value), let scheme = components.scheme?.lowercased(),
-              scheme == "https" || scheme == "http", let host = components.host, !host.isEmpty
-        else { throw .invalidField(field, "must be an http or https URL such as https://wiki.example.com") }
-        return value
+        try WebURL(parsing: raw.trimmingCharacters(in: .whitespaces), field: field).description
     }
 
     /// Slugs appear in issuer URLs and entity ids later, so they are conservative and stable.

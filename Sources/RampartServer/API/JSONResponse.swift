@@ -44,7 +44,7 @@ struct ListBody<Item: Encodable & Sendable>: Encodable {
 extension RampartError {
     var httpStatus: HTTPResponse.Status {
         switch code {
-        case .invalidJSON, .unknownField, .invalidField, .invalidParameter: return .badRequest
+        case .invalidJSON, .unknownField, .invalidField, .invalidParameter, .malformedRequest: return .badRequest
         case .unauthorized: return .unauthorized
         case .forbidden: return .forbidden
         case .notFound: return .notFound

@@ -20,9 +20,10 @@ enum Body {
     static let limit = 1 << 20
 
     static func decode<T: StrictBody>(_ type: T.Type, from request: Request) async throws -> T {
-        if let contentType = request.headers[.contentType],
-           !contentType.lowercased().hasPrefix("application/json") {
-            throw RampartError(.unsupportedMediaType, "Send the body as application/json.")
+        // A body without a media type is not guessed at: it is 415 like any other type.
+        guard let contentType = request.headers[.contentType], contentType.lowercased().hasPrefix("application/json")
+        else {
+            throw RampartError(.unsupportedMediaType, "Send the body as application/json (with that Content-Type).")
         }
         let buffer: ByteBuffer
         do {

@@ -11,11 +11,12 @@ struct ConsoleForm: Sendable {
     /// Parses the body and checks the CSRF field against the expected token in constant time.
     static func read(_ request: Request, expectedCSRF: String) async throws -> ConsoleForm {
         let form = try await read(request)
-        guard constantTimeEquals(form["csrf"], expectedCSRF), !expectedCSRF.isEmpty else {
-            throw RampartError(.forbidden, "The form expired or did not come from this console; reload the page and try again.")
-        }
+        guard constantTimeEquals(form["csrf"], expectedCSRF), !expectedCSRF.isEmpty else { throw expired }
         return form
     }
+
+    static let expired = RampartError(.forbidden,
+                                      "The form expired or did not come from this console; reload the page and try again.")
 
     /// Parses the body without a CSRF check, for forms that carry their own proof.
     static func read(_ request: Request) async throws -> ConsoleForm {
@@ -23,6 +24,7 @@ struct ConsoleForm: Sendable {
         do {
             buffer = try await request.body.collect(upTo: 64 * 1024)
         } catch {
+            if MalformedFraming.matches(error) { throw RampartError(.malformedRequest, MalformedFraming.message) }
             throw RampartError(.payloadTooLarge, "The form is too large.")
         }
         return ConsoleForm(fields: parse(String(buffer: buffer)))

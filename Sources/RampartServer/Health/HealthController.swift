@@ -25,6 +25,13 @@ struct HealthController: Sendable {
                                          status: .serviceUnavailable)
             }
         }
+        // With --metrics-address the numbers are served only there, away from the public port.
+        if services.configuration.metricsAddress == nil { addMetricsRoute(to: router) }
+    }
+
+    /// `/metrics` in Prometheus's text format.
+    func addMetricsRoute<Context: RequestContext>(to router: Router<Context>) {
+        let services = self.services
         router.get("/metrics") { _, _ in
             let registry = RampartMetrics.registry
             registry.makeGauge(descriptor: .rampart("rampart_db_connections_in_use", "Database connections leased right now."))

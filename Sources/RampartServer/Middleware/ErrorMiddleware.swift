@@ -61,6 +61,8 @@ struct ErrorMiddleware: RouterMiddleware {
                 context.logger.warning("http error", metadata: ["status": .stringConvertible(error.status.code)])
                 return RampartError(.internalError, "Something went wrong on our side; the request id identifies it.")
             }
+        case _ where MalformedFraming.matches(error):
+            return RampartError(.malformedRequest, MalformedFraming.message)
         default:
             context.logger.error("unexpected error", metadata: ["type": .string(String(reflecting: type(of: error)))])
             return RampartError(.internalError, "Something went wrong on our side; the request id identifies it.")

@@ -36,6 +36,7 @@ enum SCIMHTTP {
         }
         let buffer: ByteBuffer
         do { buffer = try await request.body.collect(upTo: maximumBody) } catch {
+            if MalformedFraming.matches(error) { throw .invalidSyntax(MalformedFraming.message) }
             throw SCIMError(status: 413, nil, "The body is larger than 1 MiB.")
         }
         guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(buffer.readableBytesView)) else {

@@ -36,7 +36,7 @@ struct SignInController: Sendable {
 
     private func finderPage(email: String, error: String?, organizations: [Organization] = [],
                             status: HTTPResponse.Status = .ok) -> Response {
-        let csrf = SecretToken.generate(.session, orgID: Identifier.make()).hash
+        let csrf = SignInFormToken(keys: services.keys).issue()
         var response = ConsoleRenderer.page("signin-find", [
             "title": "Sign in", "csrf": csrf, "email": email, "error": error ?? "", "hasError": error != nil,
             "organizations": organizations.map { ["name": $0.name, "slug": $0.slug, "email": Self.queryEscaped(email)] },
@@ -48,7 +48,7 @@ struct SignInController: Sendable {
 
     /// Sends a person who knows only their email to their organisation's sign-in page.
     @Sendable func find(_ request: Request, context: RampartRequestContext) async throws -> Response {
-        let form = try await ConsoleForm.read(request, expectedCSRF: ConsoleCookie.value(ConsoleCookie.signinCSRF, in: request) ?? "")
+        let form = try await signInForm(request)
         let email = form["email"].trimmingCharacters(in: .whitespaces).lowercased()
         guard email.contains("@"), email.count <= 320 else {
             return finderPage(email: email, error: "Type the email address you sign in with.", status: .badRequest)
@@ -80,7 +80,7 @@ struct SignInController: Sendable {
     private func signInPage(organization: Organization?, typed: String, email: String, error: String?,
                             notice: String? = nil, status: HTTPResponse.Status = .ok,
                             retryAfter: Int? = nil) -> Response {
-        let csrf = SecretToken.generate(.session, orgID: Identifier.make()).hash
+        let csrf = SignInFormToken(keys: services.keys).issue()
         var values: [String: Any] = [
             "title": "Sign in", "csrf": csrf, "organization": typed, "email": email,
             "error": error ?? "", "hasError": error != nil, "notice": notice ?? "", "hasNotice": notice != nil,
@@ -94,19 +94,23 @@ struct SignInController: Sendable {
     }
 
     @Sendable func consoleSignIn(_ request: Request, context: RampartRequestContext) async throws -> Response {
-        let form = try await ConsoleForm.read(request, expectedCSRF: ConsoleCookie.value(ConsoleCookie.signinCSRF, in: request) ?? "")
+        let form = try await signInForm(request)
         let slug = form["organization"].trimmingCharacters(in: .whitespaces).lowercased()
         guard !slug.isEmpty, let organization = try await services.organizations.find(idOrSlug: slug) else {
             // The same work and the same answer as a wrong password.
             _ = try await services.passwords.verify(form["password"], against: nil)
+            UnknownOrganizationSignIns.record(sourceIP: context.remoteAddress?.ipAddress, logger: context.logger)
             return signInPage(organization: nil, typed: slug, email: form["email"], error: Self.failure, status: .unauthorized)
         }
         return try await passwordSignIn(organization, form: form, typed: slug, request: request, context: context)
     }
 
     @Sendable func signIn(_ request: Request, context: RampartRequestContext) async throws -> Response {
-        guard let organization = try await organization(context) else { return unknownOrganization() }
-        let form = try await ConsoleForm.read(request, expectedCSRF: ConsoleCookie.value(ConsoleCookie.signinCSRF, in: request) ?? "")
+        guard let organization = try await organization(context) else {
+            UnknownOrganizationSignIns.record(sourceIP: context.remoteAddress?.ipAddress, logger: context.logger)
+            return unknownOrganization()
+        }
+        let form = try await signInForm(request)
         return try await passwordSignIn(organization, form: form, typed: "", request: request, context: context)
     }
 
@@ -205,6 +209,14 @@ struct SignInController: Sendable {
     }
 
     // MARK: - Helpers
+
+    /// A form without a session: its token must match the cookie and be one this store's
+    /// servers issued (HMAC, with an expiry), so another site cannot plant a pair (login CSRF).
+    private func signInForm(_ request: Request) async throws -> ConsoleForm {
+        let form = try await ConsoleForm.read(request, expectedCSRF: ConsoleCookie.value(ConsoleCookie.signinCSRF, in: request) ?? "")
+        guard SignInFormToken(keys: services.keys).verify(form["csrf"]) else { throw ConsoleForm.expired }
+        return form
+    }
 
     func sessionCookie(_ signedIn: SignedIn) -> String {
         let lifetime = Int(signedIn.session.expiresAt.microseconds - signedIn.session.createdAt.microseconds) / 1_000_000

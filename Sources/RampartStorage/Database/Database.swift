@@ -91,6 +91,12 @@ public final class Database: Service, Sendable {
         try await mapErrors { try await driver.transaction(tenant: nil, readOnly: readOnly, body) }
     }
 
+    /// Whether any organisation exists: a store not yet migrated holds none.
+    public func holdsOrganizations() async throws -> Bool {
+        guard try await Migrator(database: self).currentVersion() != nil else { return false }
+        return try await global { sql in try await sql.raw("SELECT 1 AS one FROM organizations LIMIT 1").first() != nil }
+    }
+
     func withConnection<R: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
         try await mapErrors { try await driver.withConnection(body) }
     }

@@ -48,6 +48,13 @@ public struct KeyEncryptionKeySource: Sendable {
         return KeyEncryptionKeySource(origin: .file(directory: dataDirectory))
     }
 
+    /// The key file this source would read, when it is a file that does not exist (yet).
+    public var missingKeyFile: String? {
+        guard case .file(let directory) = origin else { return nil }
+        let path = (directory as NSString).appendingPathComponent("kek")
+        return FileManager.default.fileExists(atPath: path) ? nil : path
+    }
+
     /// The current KEK and, if a rotation is under way, the next one.
     public func load(createIfMissing: Bool = true, environment: [String: String] = ProcessInfo.processInfo.environment)
         throws -> (current: KeyEncryptionKey, next: KeyEncryptionKey?)
@@ -112,10 +119,25 @@ public struct KeyEncryptionKeySource: Sendable {
     }
 
     private static func read(_ path: String) throws -> KeyEncryptionKey {
+        try refuseLooseMode(path)
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw RampartError(.configuration, "Cannot read the key file \(path); check its owner and mode (0600).")
         }
         return try KeyEncryptionKey(base64: text, source: "The key file \(path)")
+    }
+
+    /// A key anyone but its owner can read is a key that may have been copied: like ssh with a
+    /// private key, refuse it and say how to fix the mode, rather than use it silently.
+    static func refuseLooseMode(_ path: String) throws {
+        var status = stat()
+        guard stat(path, &status) == 0 else { return }
+        let mode = status.st_mode & 0o777
+        if mode & 0o077 != 0 {
+            throw RampartError(.configuration, """
+                The key file \(path) is accessible to group or others (mode \(String(mode, radix: 8))); \
+                only its owner may read it. Run `chmod 600 \(path)` and check who could have copied it.
+                """)
+        }
     }
 
     private static func store(_ kek: KeyEncryptionKey, at path: String) throws {

@@ -22,6 +22,35 @@ public final class KeyService: Sendable {
         self.init(current: keys.current, next: keys.next)
     }
 
+    /// The key service for `database`. A missing key file is created only for a store that
+    /// holds no organisation yet: beside an existing store a new key could open nothing, and
+    /// writing it would hide that the real one is lost. A database that does not answer at
+    /// start cannot be asked; the key is then made as before, and `checkMatches` refuses it
+    /// once the database answers if the store's keys were wrapped by another.
+    public static func open(source: KeyEncryptionKeySource, database: Database) async throws -> KeyService {
+        if let path = source.missingKeyFile {
+            let holdsKeys = try await { () async throws -> Bool in
+                do { return try await database.holdsOrganizations() } catch let error as RampartError
+                    where error.code == .databaseUnavailable { return false }
+            }()
+            if holdsKeys {
+                throw RampartError(.configuration, """
+                    The key-encryption key is missing: there is no key file at \(path) and RAMPART_KEK is not set, \
+                    but this store already holds organisation keys wrapped by one. Restore that key file (mode 0600) \
+                    or set RAMPART_KEK; no new key was created, because it could not open them.
+                    """)
+            }
+        }
+        return try KeyService(source: source)
+    }
+
+    /// A key for one purpose of the servers themselves (signing sign-in form tokens, ...),
+    /// derived from the current key-encryption key with HKDF-SHA256: every node of one store
+    /// derives the same key, and none is stored.
+    public func derivedKey(purpose: String) -> SymmetricKey {
+        HKDF<SHA256>.deriveKey(inputKeyMaterial: current.key, info: Data(purpose.utf8), outputByteCount: 32)
+    }
+
     /// Creates the organisation's first data key; called in the transaction that creates it.
     func createOrganizationKey(in tenant: Tenant, at now: Timestamp) async throws {
         let dataKey = SymmetricKey(size: .bits256)

@@ -1,3 +1,4 @@
+import Foundation
 import RampartCore
 import SQLKit
 
@@ -141,6 +142,8 @@ public struct AuditVerifier: Sendable {
         public let organization: Organization
         public let events: Int64
         public let failure: AuditChainVerifier.Break?
+        /// The head the chain was verified up to (nil when it broke).
+        public var head: ChainHead? = nil
     }
 
     let database: Database
@@ -148,10 +151,12 @@ public struct AuditVerifier: Sendable {
 
     /// `progress` hears, after each batch, how many events have been checked and how many the
     /// head says there are.
-    public func verify(_ organization: Organization,
+    /// `expectedHead` is a head saved outside the database on an earlier day: the chain must
+    /// still contain it (see `AuditChainVerifier`).
+    public func verify(_ organization: Organization, expectedHead: ChainHead? = nil,
                        progress: (@Sendable (_ checked: Int64, _ total: Int64) -> Void)? = nil) async throws -> Report {
         try await database.read(org: organization.id) { tenant in
-            var verifier = AuditChainVerifier()
+            var verifier = AuditChainVerifier(witness: expectedHead)
             var last: Int64 = 0
             let head = try await tenant.auditHead()
             do {
@@ -159,14 +164,50 @@ public struct AuditVerifier: Sendable {
                     let batch = try await tenant.auditEvents(after: last, limit: 2000)
                     for event in batch { try verifier.check(event) }
                     guard let end = batch.last else { break }
+                    try await Self.checkTargetIndex(of: batch, after: last, in: tenant)
                     last = end.sequence
                     progress?(verifier.count, head.sequence)
                 }
                 try verifier.finish(head: head)
-                return Report(organization: organization, events: verifier.count, failure: nil)
+                try await Self.checkNoTargetsBeyond(last, in: tenant)
+                return Report(organization: organization, events: verifier.count, failure: nil, head: head)
             } catch let failure as AuditChainVerifier.Break {
                 return Report(organization: organization, events: verifier.count, failure: failure)
             }
+        }
+    }
+
+    /// `?target=` searches read `audit_event_targets`, which the hash chain does not cover:
+    /// it must list exactly the distinct target ids each (verified) event names, or a deleted
+    /// row would hide an event from searches unnoticed.
+    static func checkTargetIndex(of batch: [AuditEvent], after last: Int64, in tenant: Tenant) async throws {
+        guard let end = batch.last?.sequence else { return }
+        var indexed: [Int64: Set<String>] = [:]
+        for row in try await tenant.sql.raw("""
+            SELECT seq, target_id FROM audit_event_targets
+            WHERE org_id = \(bind: tenant.orgID) AND seq > \(bind: last) AND seq <= \(bind: end)
+            """).all() {
+            indexed[try row.int("seq"), default: []].insert(try row.string("target_id"))
+        }
+        for event in batch {
+            let named = (try? JSONDecoder().decode([AuditTarget].self, from: Data(event.targetsJSON.utf8))) ?? []
+            let expected = Set(named.map(\.id))
+            let found = indexed[event.sequence] ?? []
+            if found != expected {
+                let missing = expected.subtracting(found).count, extra = found.subtracting(expected).count
+                throw AuditChainVerifier.Break(sequence: event.sequence, reason: """
+                    the target index does not match the event (\(missing) target(s) missing, \(extra) not named by it)
+                    """)
+            }
+        }
+    }
+
+    static func checkNoTargetsBeyond(_ last: Int64, in tenant: Tenant) async throws {
+        if let row = try await tenant.sql.raw("""
+            SELECT MIN(seq) AS s FROM audit_event_targets WHERE org_id = \(bind: tenant.orgID) AND seq > \(bind: last)
+            """).first(), try !row.decodeNil(column: "s") {
+            throw AuditChainVerifier.Break(sequence: try row.int("s"),
+                                           reason: "the target index lists an event the log does not hold")
         }
     }
 }
