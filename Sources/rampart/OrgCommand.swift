@@ -29,7 +29,7 @@ struct Org: AsyncParsableCommand {
         func run() async throws {
             try await runReportingErrors {
                 let keys = try KeyService(source: store.keySource())
-                let result = try await store.withStore { database in
+                let result = try await store.withStore(creating: true) { database in
                     try await keys.checkMatches(database)
                     return try await OrganizationProvisioner(database: database, keys: keys)
                         .create(name: name, slug: slug, region: region, adminEmail: adminEmail, adminName: nil)

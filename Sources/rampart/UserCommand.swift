@@ -17,9 +17,16 @@ struct UserCommand: AsyncParsableCommand {
         func run() async throws {
             try await runReportingErrors {
                 let filter = UserFilter(email: email, status: status, search: search)
-                let users = try await tenant.read { tenant in try await tenant.all { try await tenant.users(filter, page: $0) } }
+                let (users, assignments) = try await tenant.read { tenant in
+                    (try await tenant.all { try await tenant.users(filter, page: $0) },
+                     try await tenant.all { try await tenant.roleAssignments(page: $0) })
+                }
+                let roles = Dictionary(grouping: assignments, by: \.userId).mapValues { $0.map(\.role.rawValue).sorted() }
                 try tenant.output(["data": users]) {
-                    table(users.map { [$0.id, $0.status.rawValue, $0.email, $0.displayName] }, empty: "No users.")
+                    let rows = users.map { user in
+                        [user.id, user.status.rawValue, user.email, roles[user.id]?.joined(separator: ",") ?? "-", user.displayName]
+                    }
+                    return table(users.isEmpty ? [] : [["ID", "STATUS", "EMAIL", "ROLES", "NAME"]] + rows, empty: "No users.")
                 }
             }
         }
