@@ -6,8 +6,10 @@ from __future__ import annotations
 import uuid
 from urllib.parse import urlparse
 
+import requests
 from selenium.webdriver.common.by import By
 
+from conftest import bearer, run_cli, run_cli_json
 from test_console_browser import PASSWORD, Steps, fill, find, make_driver, on_signin_page, submit
 from test_console_browser import console  # noqa: F401  (the fixture)
 
@@ -93,3 +95,51 @@ def test_tokens_page_header_shows_the_signed_in_roles(console, tmp_path):  # noq
         assert sorted(options) == ["auditor", "org-admin", "user-admin"], options
     finally:
         driver.quit()
+
+
+def test_audit_page_names_the_actor_kind_and_labels_details(console, sqlite, rampart_bin, tmp_path):  # noqa: F811
+    """Defect 4: a token named like a person (here, the signed-in admin's email) made its
+    actions look like that person's on the audit page. Every actor shows its kind; details
+    are labelled values and actors and targets link to their pages. Defect 10: the CLI's
+    `audit events --actor` takes an email."""
+    server, org, admin = console
+    slug = org["organization"]["slug"]
+    created = run_cli_json(rampart_bin, "token", "create", "--org", slug, "--name", admin, "--role", "org-admin",
+                           *sqlite.args, "--json")
+    r = requests.post(f"{server.api}/products", headers=bearer(created["secret"]),
+                      json={"name": "Payroll", "kind": "chat", "url": "https://payroll.example.test"}, timeout=10)
+    assert r.status_code == 201, r.text
+    email = f"by-console-{uuid.uuid4().hex[:8]}@console.example.test"
+    driver = make_driver()
+    steps = Steps(driver, tmp_path / "screenshots")
+    try:
+        sign_in(driver, steps, server, org, admin)
+        driver.get(f"{server.base_url}/console/users")
+        fill(driver, steps, email=email, display_name="By Console")
+        submit(driver, steps, "create-user")
+
+        driver.get(f"{server.base_url}/console/audit?action=product.created")
+        steps.shot("audit-token-actor")
+        actor = find(driver, By.CSS_SELECTOR, "#events td.actor", steps).text
+        assert actor == f"API token ‘{admin}’", f"actor shown as {actor!r}\n{steps.context()}"
+        labels = [e.text for e in driver.find_elements(By.CSS_SELECTOR, "#events dl.details dt")]
+        values = [e.text for e in driver.find_elements(By.CSS_SELECTOR, "#events dl.details dd")]
+        assert dict(zip(labels, values)) == {"kind": "chat", "url": "https://payroll.example.test"}, (labels, values)
+        target = find(driver, By.CSS_SELECTOR, "#events td.targets a", steps)
+        assert target.text == "product Payroll" and "/console/products/" in target.get_attribute("href"), target.text
+
+        driver.get(f"{server.base_url}/console/audit?action=user.created")
+        row = [tr for tr in driver.find_elements(By.CSS_SELECTOR, "#events tr.event") if email in tr.text]
+        assert len(row) == 1, f"the console-created user's event is missing\n{steps.context()}"
+        actor_link = row[0].find_element(By.CSS_SELECTOR, "td.actor a")
+        assert actor_link.text == f"user {admin}", actor_link.text
+        assert actor_link.get_attribute("href").endswith(f"/console/users/{org['adminUserId']}"), actor_link.get_attribute("href")
+    except Exception:
+        steps.shot("failure")
+        raise
+    finally:
+        driver.quit()
+
+    by_admin = run_cli(rampart_bin, "audit", "events", "--org", slug, "--actor", admin, "--action", "user.created",
+                       *sqlite.args).stdout
+    assert email in by_admin and f"user {admin}" in by_admin, by_admin

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import NIOConcurrencyHelpers
 import RampartCore
 import RampartStorage
 import ServiceLifecycle
@@ -12,10 +13,16 @@ public func buildApplication(_ configuration: AppConfiguration, logger: Logger,
     let keys = try await KeyService.open(source: .resolve(dataDirectory: configuration.dataDirectory), database: database)
     let services = RampartServices(configuration: configuration, database: database, keys: keys, logger: logger,
                                    passwords: passwords)
+    // The demo banner is printed once the port is bound: a server that cannot listen must
+    // not first announce that it is ready.
+    let banner = NIOLockedValueBox<String?>(nil)
     var app = Application(
         responder: buildResponder(services),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "rampart"),
         services: [database] + metricsServer(services),
+        onServerRunning: { _ in
+            if let text = banner.withLockedValue({ $0 }) { FileHandle.standardOutput.write(Data(text.utf8)) }
+        },
         logger: logger)
     app.beforeServerStarts {
         try await prepareStore(services)
@@ -27,7 +34,7 @@ public func buildApplication(_ configuration: AppConfiguration, logger: Logger,
         }
         if configuration.demo {
             let credentials = try await DemoSeeder(services: services).seed()
-            FileHandle.standardOutput.write(Data(credentials.banner(publicURL: configuration.publicURL).utf8))
+            banner.withLockedValue { $0 = credentials.banner(publicURL: configuration.publicURL) }
         }
     }
     return app

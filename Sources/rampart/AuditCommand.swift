@@ -12,7 +12,7 @@ struct Audit: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "List an organisation's audit events, newest first; --cursor takes the next page.")
         @OptionGroup var tenant: TenantOptions
-        @Option(help: "Only events by this actor id (a user or API token id).") var actor: String?
+        @Option(help: "Only events by this actor: a user's id or email, or an API token id.") var actor: String?
         @Option(help: "Only this action, e.g. user.created (docs/events.md lists them).") var action: String?
         @Option(help: "Only events about this target id.") var target: String?
         @Option(help: "Only events at or after this RFC 3339 time, e.g. 2026-11-27T08:00:00Z.") var since: Timestamp?
@@ -29,15 +29,23 @@ struct Audit: AsyncParsableCommand {
 
         func run() async throws {
             try await runReportingErrors {
-                let query = AuditQuery(actor: actor, action: action, target: target, since: since, until: until,
-                                       beforeSequence: cursor, limit: limit)
-                let page = try await tenant.read { try await $0.auditEvents(query) }
+                let (actor, action, target, since, until, cursor, limit) = (actor, action, target, since, until, cursor, limit)
+                let page = try await tenant.read { tenant in
+                    // People know users by email; the log records their id.
+                    let actorID = if let actor, actor.contains("@") { try await tenant.findUser(actor).id } else { actor }
+                    return try await tenant.auditEvents(AuditQuery(actor: actorID, action: action, target: target, since: since,
+                                                                   until: until, beforeSequence: cursor, limit: limit))
+                }
                 try tenant.output(PageBody(Page(items: page.items.map(AuditEventView.init), nextCursor: page.nextCursor))) {
                     let rows = page.items.map { e in
-                        [String(e.sequence), e.occurredAt.rfc3339, e.action, e.outcome, e.actor.name ?? e.actor.type.rawValue]
+                        let targets = AuditTarget.parse(e.targetsJSON).map(\.label).joined(separator: ", ")
+                        let details = (JSONValue.parse(e.detailsJSON)?.labelledFields ?? []).map { "\($0.name)=\($0.value)" }
+                        return [String(e.sequence), e.occurredAt.rfc3339, e.action, e.outcome, e.actor.label,
+                                targets.isEmpty ? "-" : targets, details.joined(separator: " ")]
                     }
+                    let header = ["SEQ", "TIME", "ACTION", "OUTCOME", "ACTOR", "TARGETS", "DETAILS"]
                     let more = page.nextCursor.map { "\nMore: --cursor \($0)" } ?? ""
-                    return table(rows, empty: "No events match.") + more
+                    return table(rows.isEmpty ? [] : [header] + rows, empty: "No events match.") + more
                 }
             }
         }

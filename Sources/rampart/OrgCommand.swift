@@ -30,7 +30,7 @@ struct Org: AsyncParsableCommand {
 
         func run() async throws {
             try await runReportingErrors {
-                let result = try await store.withStore { database in
+                let result = try await store.withStore(creating: true) { database in
                     let keys = try await KeyService.open(source: store.keySource(), database: database)
                     try await keys.checkMatches(database)
                     return try await OrganizationProvisioner(database: database, keys: keys)

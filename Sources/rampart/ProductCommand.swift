@@ -58,7 +58,8 @@ struct ProductCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await access.change({ try await $0.grantProductAccess($1.id, to: $2.id, by: .system) }) {
-                "\($0.group.name) may use \($0.product.name)."
+                $0.changed ? "\($0.group.name) may now use \($0.product.name)."
+                    : "\($0.group.name) could already use \($0.product.name); nothing changed."
             }
         }
     }
@@ -70,7 +71,8 @@ struct ProductCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await access.change({ try await $0.revokeProductAccess($1.id, from: $2.id, by: .system) }) {
-                "\($0.group.name) may no longer use \($0.product.name)."
+                $0.changed ? "\($0.group.name) may no longer use \($0.product.name)."
+                    : "\($0.group.name) had no access to \($0.product.name); nothing changed."
             }
         }
     }
@@ -80,18 +82,20 @@ struct ProductCommand: AsyncParsableCommand {
         @Option(help: "Product id or name.") var product: String
         @Option(help: "Group id or name.") var group: String
 
-        func change(_ apply: @escaping @Sendable (Tenant, Product, Group) async throws -> Void,
+        func change(_ apply: @escaping @Sendable (Tenant, Product, Group) async throws -> Bool,
                     done: (ProductAccess) -> String) async throws {
             let (product, group) = (self.product, self.group)
-            try await tenant.change({ ProductAccess(product: try await $0.findProduct(product), group: try await $0.findGroup(group)) },
-                                    { try await apply($0, $1.product, $1.group); return $1 }, done: done)
+            try await tenant.change({ (try await $0.findProduct(product), try await $0.findGroup(group)) }, { tenant, found in
+                ProductAccess(product: found.0, group: found.1, changed: try await apply(tenant, found.0, found.1))
+            }, done: done)
         }
     }
 
-    /// What `grant` and `revoke` resolved, which `--json` prints.
+    /// What `grant` and `revoke` resolved and whether they changed anything, which `--json` prints.
     struct ProductAccess: Encodable, Sendable {
         let product: Product
         let group: Group
+        let changed: Bool
     }
 }
 

@@ -12,7 +12,27 @@ struct Rampart: AsyncParsableCommand {
         abstract: "Rampart: the organisation's security and compliance control plane.",
         version: "0.1.0",
         subcommands: [Serve.self, Migrate.self, Org.self, UserCommand.self, GroupCommand.self, ProductCommand.self,
-                      TokenCommand.self, Audit.self, Keys.self, SCIMTokenCommand.self])
+                      TokenCommand.self, Audit.self, Keys.self, SCIMTokenCommand.self,
+                      PluralOf<UserCommand>.self, PluralOf<GroupCommand>.self, PluralOf<ProductCommand>.self,
+                      PluralOf<TokenCommand>.self])
+}
+
+/// `rampart users list` would otherwise fail on its first option ("Unknown option '--org'");
+/// a plural typed for a command's name gets pointed at the command instead.
+struct PluralOf<Command: ParsableCommand>: ParsableCommand {
+    static var configuration: CommandConfiguration {
+        CommandConfiguration(commandName: Command._commandName + "s", shouldDisplay: false)
+    }
+
+    @Argument(parsing: .allUnrecognized) var rest: [String] = []
+
+    func run() throws {
+        FileHandle.standardError.write(Data("""
+            error: there is no command '\(Command._commandName)s'; did you mean `rampart \(Command._commandName)`? \
+            (`rampart \(Command._commandName) --help` lists what it does)\n
+            """.utf8))
+        throw ExitCode(64)
+    }
 }
 
 /// The store flags every command shares, so the CLI and the server always agree on the store.
@@ -30,7 +50,7 @@ struct StoreOptions: ParsableArguments {
     var dataDir: String { dataDirOption ?? Self.environment("RAMPART_DATA_DIR") ?? "./rampart-data" }
     var database: String? { databaseOption ?? Self.environment("RAMPART_DATABASE") }
 
-    private static func environment(_ name: String) -> String? {
+    static func environment(_ name: String) -> String? {
         guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else { return nil }
         return value
     }
@@ -42,10 +62,35 @@ struct StoreOptions: ParsableArguments {
     func keySource() -> KeyEncryptionKeySource { .resolve(dataDirectory: dataDir) }
 
     /// Opens the store for one command; SQLite is migrated on the spot, PostgreSQL must be.
-    func withStore<R: Sendable>(_ body: @Sendable (Database) async throws -> R) async throws -> R {
-        try await Database.with(try configuration(), logger: cliLogger) { database in
-            if database.flavor == .sqlite { try await Migrator(database: database).migrate() }
-            return try await body(database)
+    /// Only a command that makes a store's first content (`org create`) may create a SQLite
+    /// file: any other, run where no store is, would otherwise answer from a new empty one.
+    /// A "not found" names the store it looked in, so a wrong directory shows at once.
+    func withStore<R: Sendable>(creating: Bool = false, _ body: @Sendable (Database) async throws -> R) async throws -> R {
+        let configuration = try configuration()
+        if case .sqlite(let path) = configuration, !creating, !FileManager.default.fileExists(atPath: path) {
+            throw RampartError(.notFound, """
+                No Rampart store at \(path). Point --data-dir or RAMPART_DATA_DIR (or --database or \
+                RAMPART_DATABASE) at the server's store; `rampart org create` or `rampart serve` creates a new one.
+                """)
+        }
+        let store = Self.describe(configuration)
+        do {
+            return try await Database.with(configuration, logger: cliLogger) { database in
+                if database.flavor == .sqlite { try await Migrator(database: database).migrate() }
+                return try await body(database)
+            }
+        } catch let error as RampartError where error.code == .notFound {
+            throw RampartError(.notFound, "\(error.message) (store: \(store))")
+        }
+    }
+
+    /// Where the store is, without credentials: the SQLite file, or PostgreSQL's host and database.
+    static func describe(_ configuration: DatabaseConfiguration) -> String {
+        switch configuration {
+        case .sqlite(let path): return path
+        case .postgres(let url):
+            guard let parts = URLComponents(string: url) else { return "PostgreSQL" }
+            return "PostgreSQL \(parts.host ?? "localhost")\(parts.port.map { ":\($0)" } ?? "")\(parts.path)"
         }
     }
 }

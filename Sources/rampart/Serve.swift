@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import Logging
+import RampartCore
 import RampartServer
 import RampartStorage
 
@@ -9,8 +10,8 @@ struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run the server: console, admin API and background services.")
 
     @OptionGroup var store: StoreOptions
-    @Option(help: "Address to listen on.") var host = "127.0.0.1"
-    @Option(help: "Port to listen on.") var port = 8080
+    @Option(help: "Address to listen on (default: $RAMPART_HOST, else 127.0.0.1).") var host: String?
+    @Option(help: "Port to listen on (default: $RAMPART_PORT, else 8080).") var port: Int?
     @Option(help: "The URL people reach Rampart at (for links); defaults to http://localhost:<port>.")
     var publicURL: String?
     @Flag(help: "Seed the demo organisation 'acme' and print its credentials.") var demo = false
@@ -47,7 +48,12 @@ struct Serve: AsyncParsableCommand {
         return (String(text[..<colon]), port)
     }
 
+    /// The same environment `scripts/run` reads, so either way of starting listens where asked.
+    var listenHost: String { host ?? StoreOptions.environment("RAMPART_HOST") ?? "127.0.0.1" }
+    var listenPort: Int { port ?? StoreOptions.environment("RAMPART_PORT").flatMap { Int($0) } ?? 8080 }
+
     func run() async throws {
+        let (host, port) = (listenHost, listenPort)
         var configuration = AppConfiguration(host: host, port: port, dataDirectory: store.dataDir,
                                              database: try store.configuration(), publicURL: publicURL, demo: demo)
         configuration.metricsAddress = metricsAddress.flatMap(Self.hostAndPort)
@@ -60,7 +66,11 @@ struct Serve: AsyncParsableCommand {
             let parameters = PasswordHasher.Parameters(iterations: argon2Iterations, memoryKiB: argon2MemoryKib,
                                                        parallelism: argon2Parallelism)
             let app = try await buildApplication(configuration, logger: logger, passwords: PasswordHasher(parameters: parameters))
-            try await app.runService()
+            do {
+                try await app.runService()
+            } catch {
+                throw RampartError.listenFailure(error, host: host, port: port) ?? error
+            }
         }
     }
 }

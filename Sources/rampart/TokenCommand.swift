@@ -16,11 +16,13 @@ struct TokenCommand: AsyncParsableCommand {
             try await runReportingErrors {
                 let tokens = try await tenant.read { tenant in try await tenant.all { try await tenant.apiTokens(page: $0) } }
                 try tenant.output(["data": tokens]) {
-                    table(tokens.map { token in
+                    let rows = tokens.map { token in
                         let state = token.revokedAt != nil ? "revoked" : token.isUsable(at: .now()) ? "active" : "expired"
-                        return [token.id, token.role.rawValue, state, token.lastUsedAt.map { "used \($0.rfc3339)" } ?? "never used",
-                                token.name]
-                    }, empty: "No API tokens.")
+                        return [token.id, token.role.rawValue, state, token.expiresAt?.rfc3339 ?? "never",
+                                token.lastUsedAt?.rfc3339 ?? "never", token.name]
+                    }
+                    return table(tokens.isEmpty ? [] : [["ID", "ROLE", "STATE", "EXPIRES", "LAST USED", "NAME"]] + rows,
+                                 empty: "No API tokens.")
                 }
             }
         }
@@ -61,13 +63,14 @@ struct TokenCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Revoke an API token; the next request that presents it is refused.")
         @OptionGroup var tenant: TenantOptions
-        @Option(help: "Token id.") var token: String
+        @Option(help: "Token id, or its name when no other unrevoked token has that name.") var token: String
 
         func run() async throws {
             try await runReportingErrors {
                 let revoked = try await tenant.write { tenant in
-                    try await tenant.revokeAPIToken(token, by: .system)
-                    return try await tenant.requireAPIToken(token)
+                    let found = try await tenant.findAPIToken(token)
+                    try await tenant.revokeAPIToken(found.id, by: .system)
+                    return try await tenant.requireAPIToken(found.id)
                 }
                 try tenant.output(revoked) { "Revoked API token \(revoked.name) (\(revoked.id))." }
             }
@@ -76,3 +79,19 @@ struct TokenCommand: AsyncParsableCommand {
 }
 
 extension Role: ExpressibleByArgument {}
+
+extension Tenant {
+    /// A token by id, or by a name only one unrevoked token has: names are not unique, and
+    /// revoking the wrong token of two namesakes would cut off the wrong client.
+    func findAPIToken(_ idOrName: String) async throws -> APIToken {
+        if let id = Identifier.canonical(idOrName), let token = try await apiToken(id) { return token }
+        let named = try await all { try await apiTokens(page: $0) }.filter { $0.name == idOrName && $0.revokedAt == nil }
+        guard let first = named.first else {
+            throw RampartError(.notFound, "API token '\(idOrName)' not found: no unrevoked token has that id or name; `rampart token list` shows them.")
+        }
+        guard named.count == 1 else {
+            throw RampartError(.conflict, "\(named.count) API tokens are named '\(idOrName)'; give the id (`rampart token list`).")
+        }
+        return first
+    }
+}

@@ -5,7 +5,7 @@ import RampartStorage
 struct UserCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "user", abstract: "List, create, deactivate and reactivate users.",
-        subcommands: [List.self, Create.self, Deactivate.self, Reactivate.self])
+        subcommands: [List.self, Create.self, Deactivate.self, Reactivate.self, Access.self])
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List an organisation's users.")
@@ -17,9 +17,16 @@ struct UserCommand: AsyncParsableCommand {
         func run() async throws {
             try await runReportingErrors {
                 let filter = UserFilter(email: email, status: status, search: search)
-                let users = try await tenant.read { tenant in try await tenant.all { try await tenant.users(filter, page: $0) } }
+                let (users, assignments) = try await tenant.read { tenant in
+                    (try await tenant.all { try await tenant.users(filter, page: $0) },
+                     try await tenant.all { try await tenant.roleAssignments(page: $0) })
+                }
+                let roles = Dictionary(grouping: assignments, by: \.userId).mapValues { $0.map(\.role.rawValue).sorted() }
                 try tenant.output(["data": users]) {
-                    table(users.map { [$0.id, $0.status.rawValue, $0.email, $0.displayName] }, empty: "No users.")
+                    let rows = users.map { user in
+                        [user.id, user.status.rawValue, user.email, roles[user.id]?.joined(separator: ",") ?? "-", user.displayName]
+                    }
+                    return table(users.isEmpty ? [] : [["ID", "STATUS", "EMAIL", "ROLES", "NAME"]] + rows, empty: "No users.")
                 }
             }
         }
@@ -53,6 +60,25 @@ struct UserCommand: AsyncParsableCommand {
         @Option(help: "User id or email.") var user: String
 
         func run() async throws { try await setStatus(.active, of: user, in: tenant, done: "Reactivated") }
+    }
+
+    struct Access: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List the products a user may use and the groups that give each.")
+        @OptionGroup var tenant: TenantOptions
+        @Option(help: "User id or email.") var user: String
+
+        func run() async throws {
+            try await runReportingErrors {
+                let user = self.user
+                let grants = try await tenant.read { try await $0.effectiveAccess(ofUser: try await $0.findUser(user).id) }
+                try tenant.output(["data": grants]) {
+                    let rows = grants.map { [$0.product.name, $0.via.map(\.name).joined(separator: ", ")] }
+                    return table(rows.isEmpty ? [] : [["PRODUCT", "THROUGH GROUPS"]] + rows,
+                                 empty: "\(user) may use no product: none of their groups has access to one.")
+                }
+            }
+        }
     }
 
     /// A user already in the wanted status is left alone, and the message says so: a

@@ -75,14 +75,14 @@ struct ProductsController: APIController {
     @Sendable func grant(_ request: Request, context: RampartRequestContext) async throws -> Response {
         let id = try context.id()
         let groupID = try context.id("groupId")
-        try await write(request, context, .manageDirectory) { try await $0.grantProductAccess(id, to: groupID, by: $1) }
+        _ = try await write(request, context, .manageDirectory) { try await $0.grantProductAccess(id, to: groupID, by: $1) }
         return JSON.noContent()
     }
 
     @Sendable func revoke(_ request: Request, context: RampartRequestContext) async throws -> Response {
         let id = try context.id()
         let groupID = try context.id("groupId")
-        try await write(request, context, .manageDirectory) { try await $0.revokeProductAccess(id, from: groupID, by: $1) }
+        _ = try await write(request, context, .manageDirectory) { try await $0.revokeProductAccess(id, from: groupID, by: $1) }
         return JSON.noContent()
     }
 }

@@ -14,6 +14,7 @@ struct UsersController: APIController {
             APIRoute(.delete, "/users/{id}", delete),
             APIRoute(.post, "/users/{id}/deactivate", deactivate),
             APIRoute(.post, "/users/{id}/reactivate", reactivate),
+            APIRoute(.get, "/users/{id}/access", access),
         ]
     }
 
@@ -78,6 +79,12 @@ struct UsersController: APIController {
         return try JSON.response(try await write(request, context, .manageDirectory) {
             try await $0.setUserStatus(id, .deactivated, by: $1)
         })
+    }
+
+    /// The products the user may use and the groups that give each, as the console's user page shows them.
+    @Sendable func access(_ request: Request, context: RampartRequestContext) async throws -> Response {
+        let id = try context.id()
+        return try JSON.response(ListBody(data: try await read(context, .readDirectory) { try await $0.effectiveAccess(ofUser: id) }))
     }
 
     @Sendable func reactivate(_ request: Request, context: RampartRequestContext) async throws -> Response {

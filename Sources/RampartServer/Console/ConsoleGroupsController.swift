@@ -47,12 +47,14 @@ struct ConsoleGroupsController: ConsolePageController {
     private func showPage(_ request: Request, _ context: RampartRequestContext, error: String?,
                           status: HTTPResponse.Status = .ok) async throws -> Response {
         let id = try context.id()
-        let (group, members) = try await read(context, .readDirectory) { tenant in
+        let (group, members, products) = try await read(context, .readDirectory) { tenant in
             let group = try await tenant.requireGroup(id)
-            return (group, try await tenant.groupMembers(group.id, page: PageRequest(limit: 200)).items)
+            return (group, try await tenant.groupMembers(group.id, page: PageRequest(limit: 200)).items,
+                    try await tenant.productsOf(group: group.id))
         }
         return ConsoleRenderer.page("group", ConsolePage.values(context, title: group.name, active: "groups", extra: [
             "group": ConsolePage.group(group), "members": members.map(ConsolePage.user), "hasMembers": !members.isEmpty,
+            "products": products.map(ConsolePage.product), "hasProducts": !products.isEmpty,
             "error": error ?? "", "hasError": error != nil,
         ]), status: status)
     }

@@ -51,19 +51,26 @@ struct ConsolePage {
     }
 
     static func event(_ e: AuditEvent) -> [String: Any] {
-        var targets: [String] = []
-        if case .array(let items)? = JSONValue.parse(e.targetsJSON) {
-            for case .object(let t) in items {
-                if case .string(let type)? = t["type"] {
-                    var label = type
-                    if case .string(let name)? = t["name"] { label += " " + name }
-                    targets.append(label)
-                }
-            }
+        let targets = AuditTarget.parse(e.targetsJSON).map { target -> [String: Any] in
+            let link = consoleLink(type: target.type, id: target.id)
+            return ["label": target.label, "link": link ?? "", "hasLink": link != nil]
         }
+        let details = JSONValue.parse(e.detailsJSON)?.labelledFields.map { ["name": $0.name, "value": $0.value] } ?? []
+        let actorLink = e.actor.type == .user ? e.actor.id.flatMap { consoleLink(type: "user", id: $0) } : nil
         return ["sequence": e.sequence, "time": time(e.occurredAt), "action": e.action, "outcome": e.outcome,
-                "failed": e.outcome != "success", "actor": e.actor.name ?? e.actor.type.rawValue,
-                "actorType": e.actor.type.rawValue, "ip": e.actor.ip ?? "", "targets": targets.joined(separator: ", "),
-                "details": e.detailsJSON == "{}" ? "" : e.detailsJSON, "requestId": e.requestID ?? ""]
+                "failed": e.outcome != "success", "actor": e.actor.label, "actorLink": actorLink ?? "",
+                "hasActorLink": actorLink != nil, "actorType": e.actor.type.rawValue, "ip": e.actor.ip ?? "",
+                "targets": targets, "details": details, "hasDetails": !details.isEmpty, "requestId": e.requestID ?? ""]
+    }
+
+    /// The console page of something an event names, when it has one.
+    static func consoleLink(type: String, id: String) -> String? {
+        guard Identifier.canonical(id) != nil else { return nil }
+        switch type {
+        case "user": return "/console/users/\(id)"
+        case "group": return "/console/groups/\(id)"
+        case "product": return "/console/products/\(id)"
+        default: return nil
+        }
     }
 }

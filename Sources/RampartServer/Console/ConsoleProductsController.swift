@@ -63,7 +63,7 @@ struct ConsoleProductsController: ConsolePageController {
         guard let groupID = Identifier.canonical(form["group_id"]) else {
             throw RampartError.invalidField("group_id", "must name a group")
         }
-        try await write(request, context, .manageDirectory) { try await $0.grantProductAccess(id, to: groupID, by: $1) }
+        _ = try await write(request, context, .manageDirectory) { try await $0.grantProductAccess(id, to: groupID, by: $1) }
         return ConsoleRenderer.redirect("/console/products/\(id)")
     }
 
@@ -71,7 +71,7 @@ struct ConsoleProductsController: ConsolePageController {
         let id = try context.id()
         let groupID = try context.id("groupId")
         _ = try await form(request, context)
-        try await write(request, context, .manageDirectory) { try await $0.revokeProductAccess(id, from: groupID, by: $1) }
+        _ = try await write(request, context, .manageDirectory) { try await $0.revokeProductAccess(id, from: groupID, by: $1) }
         return ConsoleRenderer.redirect("/console/products/\(id)")
     }
 }

@@ -45,12 +45,16 @@ struct ConsoleUsersController: ConsolePageController {
 
     @Sendable func show(_ request: Request, context: RampartRequestContext) async throws -> Response {
         let id = try context.id()
-        let (user, groups) = try await read(context, .readDirectory) { tenant in
+        let (user, groups, access) = try await read(context, .readDirectory) { tenant in
             let user = try await tenant.requireUser(id)
-            return (user, try await tenant.groupsOf(user: user.id))
+            return (user, try await tenant.groupsOf(user: user.id), try await tenant.effectiveAccess(ofUser: user.id))
+        }
+        let grants = access.map { grant -> [String: Any] in
+            ["product": ConsolePage.product(grant.product), "via": grant.via.map { ["id": $0.id, "name": $0.name] }]
         }
         return ConsoleRenderer.page("user", ConsolePage.values(context, title: user.email, active: "users", extra: [
             "user": ConsolePage.user(user), "groups": groups.map(ConsolePage.group), "hasGroups": !groups.isEmpty,
+            "access": grants, "hasAccess": !grants.isEmpty,
         ]))
     }
 

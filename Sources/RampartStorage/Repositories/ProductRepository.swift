@@ -105,18 +105,26 @@ extension Tenant {
             """).all().map(Self.decodeProduct)
     }
 
-    public func grantProductAccess(_ productID: String, to groupID: String, by context: AuditContext) async throws {
+    /// Granting what is already granted changes nothing and writes no event; the result says
+    /// whether anything changed, so that callers can tell people what (not) happened.
+    @discardableResult
+    public func grantProductAccess(_ productID: String, to groupID: String, by context: AuditContext) async throws -> Bool {
         let product = try await requireProduct(productID)
         let group = try await requireGroup(groupID)
-        guard try await addLink("product_access", ("product_id", product.id), ("group_id", group.id)) else { return }
+        guard try await addLink("product_access", ("product_id", product.id), ("group_id", group.id)) else { return false }
         try await appendAudit([context.record(.productAccessGranted, [.product(product), .group(group)])])
+        return true
     }
 
-    public func revokeProductAccess(_ productID: String, from groupID: String, by context: AuditContext) async throws {
+    /// Revoking access a group does not have changes nothing and writes no event; the result
+    /// says whether anything changed.
+    @discardableResult
+    public func revokeProductAccess(_ productID: String, from groupID: String, by context: AuditContext) async throws -> Bool {
         let product = try await requireProduct(productID)
         let group = try await requireGroup(groupID)
-        guard try await removeLink("product_access", ("product_id", product.id), ("group_id", group.id)) else { return }
+        guard try await removeLink("product_access", ("product_id", product.id), ("group_id", group.id)) else { return false }
         try await appendAudit([context.record(.productAccessRevoked, [.product(product), .group(group)])])
+        return true
     }
 
     private func ensureProductNameFree(_ name: String) async throws {
