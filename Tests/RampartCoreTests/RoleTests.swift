@@ -10,15 +10,28 @@ struct RoleTests {
         for permission in Permission.allCases { #expect(Role.orgAdmin.allows(permission)) }
     }
 
-    @Test func userAdminManagesOnlyTheDirectory() {
+    /// As docs/openapi.yaml says: the directory, and the user-admin and auditor roles
+    /// (`RoleAuthority` keeps org-admin out of their reach).
+    @Test func userAdminManagesTheDirectoryAndLesserRoles() {
         let role = Role.userAdmin
         #expect(role.allows(.manageDirectory))
         #expect(role.allows(.readDirectory))
         #expect(!role.allows(.manageTokens))
         #expect(!role.allows(.readAuditLog))
-        #expect(!role.allows(.manageRoles))
+        #expect(role.allows(.readRoles) && role.allows(.manageRoles))
         #expect(!role.allows(.readTokens))
-        #expect(role.permissions == [.readOrganization, .readDirectory, .manageDirectory])
+        #expect(role.permissions == [.readOrganization, .readDirectory, .manageDirectory, .readRoles, .manageRoles])
+        #expect(RoleAuthority.grantable(by: role) == [.userAdmin, .auditor])
+    }
+
+    @Test func accountsAreWithinReachOnlyWhenEveryRoleIsGrantable() {
+        #expect(RoleAuthority.mayChange(account: [Role](), actor: [.userAdmin]))
+        #expect(RoleAuthority.mayChange(account: [.auditor, .userAdmin], actor: [.userAdmin]))
+        #expect(!RoleAuthority.mayChange(account: [.auditor, .orgAdmin], actor: [.userAdmin]))
+        #expect(RoleAuthority.mayChange(account: [.orgAdmin], actor: [.orgAdmin]))
+        #expect(!RoleAuthority.mayAssign(.orgAdmin, account: [Role](), actor: [.userAdmin]))
+        #expect(!RoleAuthority.mayAssign(.auditor, account: [Role](), actor: [.auditor]))
+        #expect(RoleAuthority.outOfReach([.orgAdmin, .auditor], actor: [.userAdmin]).message.contains("org-admin"))
     }
 
     @Test func auditorReadsButManagesNothing() {
@@ -31,9 +44,9 @@ struct RoleTests {
         #expect(role.allows(.readDirectory))
     }
 
-    @Test func onlyOrgAdminMayGrantRolesOrTokens() {
+    @Test func onlyOrgAdminMayGrantOrgAdminOrTokens() {
         for role in Role.allCases {
-            #expect(role.allows(.manageRoles) == (role == .orgAdmin))
+            #expect(RoleAuthority.grantable(by: role).contains(.orgAdmin) == (role == .orgAdmin))
             #expect(role.allows(.manageTokens) == (role == .orgAdmin))
         }
     }

@@ -73,15 +73,16 @@ struct ValidationTests {
     // MARK: url
 
     @Test(arguments: [
-        ("https://wiki.example.com", "https://wiki.example.com/"),
+        ("https://wiki.example.com", "https://wiki.example.com"),
         ("http://localhost:8080/path?q=1", "http://localhost:8080/path?q=1"),
         ("HTTPS://Example.com/", "https://example.com/"),
         ("https://192.0.2.1/x", "https://192.0.2.1/x"),
         ("https://example.com:443/a%2fb?x=%7e#top", "https://example.com/a%2Fb?x=%7E#top"),
-        ("http://127.0.0.1:9000", "http://127.0.0.1:9000/"),
+        ("http://127.0.0.1:9000", "http://127.0.0.1:9000"),
         ("http://[::1]:8080/cb", "http://[::1]:8080/cb"),
         ("https://[2001:db8::1]/", "https://[2001:db8::1]/"),
         ("https://app.example.com:8443/sso?next=/a&b=c", "https://app.example.com:8443/sso?next=/a&b=c"),
+        ("https://Example.com?q=1", "https://example.com/?q=1"),
     ])
     func acceptsWebURLsInTheirNormalForm(_ raw: String, _ normal: String) throws {
         #expect(try Validate.url(raw) == normal)

@@ -115,7 +115,7 @@ struct ProductURLTests {
             let created = try await api.object(.post, "/products",
                                                json: #"{"name":"Wiki","kind":"wiki","url":"HTTPS://Wiki.Example.com:443"}"#,
                                                expect: .created)
-            #expect(created["url"] as? String == "https://wiki.example.com/")
+            #expect(created["url"] as? String == "https://wiki.example.com")
         }
     }
 }

@@ -15,7 +15,9 @@ public enum Role: String, CaseIterable, Codable, Sendable, Comparable {
 
     // Built once: every request asks.
     private static let orgAdminPermissions = Set(Permission.allCases)
-    private static let userAdminPermissions: Set<Permission> = [.readOrganization, .readDirectory, .manageDirectory]
+    /// `manageRoles` only within `RoleAuthority.grantable(by: .userAdmin)`.
+    private static let userAdminPermissions: Set<Permission> = [.readOrganization, .readDirectory, .manageDirectory,
+                                                                .readRoles, .manageRoles]
     private static let auditorPermissions: Set<Permission> = [.readOrganization, .readDirectory, .readTokens,
                                                               .readAuditLog, .readRoles]
 

@@ -18,7 +18,7 @@ public struct WebURL: Sendable, Equatable, CustomStringConvertible {
     public static let maximumLength = 2000
 
     /// The normal form (RFC 3986, section 6.2.2): lowercase scheme and host, no default
-    /// port, uppercase percent-encodings, "/" for an empty path.
+    /// port, uppercase percent-encodings.
     public var description: String {
         scheme + "://" + host + (port.map { ":\($0)" } ?? "") + rest
     }
@@ -55,7 +55,9 @@ public struct WebURL: Sendable, Equatable, CustomStringConvertible {
         self.scheme = scheme
         self.host = host
         self.port = port == defaultPort ? nil : port
-        self.rest = rest.isEmpty || rest.first != "/" ? "/" + rest : rest
+        // An empty path stays empty (https://wiki.example.com stays as typed); a query or
+        // fragment right after the host gets the "/" RFC 3986 (section 6.2.3) puts before it.
+        self.rest = rest.isEmpty || rest.first == "/" ? rest : "/" + rest
         guard scheme == "https" || scheme == "http" && isLoopback else {
             throw .invalidField(field, scheme == "http" ? "must use https (http only for localhost)" : example)
         }

@@ -45,6 +45,31 @@ extension APIController {
     }
 }
 
+extension APIController {
+    /// `write`, for a change to one account: refused unless the account's roles are all
+    /// within what the caller may grant (`RoleAuthority`), checked in the same transaction.
+    func writeAccount<R: Sendable>(_ request: Request, _ context: RampartRequestContext, _ permission: Permission,
+                                   account id: String, assigning role: Role? = nil,
+                                   _ body: @Sendable (Tenant, AuditContext) async throws -> R) async throws -> R {
+        let secret = try context.requireCredential()
+        let now = Timestamp.now()
+        return try await services.database.write(org: secret.orgID) { tenant in
+            let (principal, token) = try await tenant.principal(for: secret, at: now)
+            try principal.require(permission)
+            let target = try await tenant.requireUser(id).roles
+            if let role, !RoleAuthority.grantable(by: principal.roles).contains(role) { throw RoleAuthority.cannotGrant(role) }
+            guard RoleAuthority.mayChange(account: target, actor: principal.roles) else {
+                throw RoleAuthority.outOfReach(target, actor: principal.roles)
+            }
+            let result = try await body(tenant, principal.auditContext(context, request: request))
+            if services.tokenUsage.shouldRecord(token.id, lastUsed: token.lastUsedAt, now: now) {
+                try await tenant.markAPITokenUsed(token.id, at: now)
+            }
+            return result
+        }
+    }
+}
+
 /// The token a read transaction accepted, handed out of it without returning a tuple: a
 /// tuple result would make every request instantiate generic metadata at run time.
 /// Written once inside the transaction, read after it has returned.

@@ -2,8 +2,8 @@ import Hummingbird
 import RampartCore
 import RampartStorage
 
-/// Organisation role assignments. Only org-admins change them: a user-admin cannot make
-/// anyone (themselves included) an org-admin.
+/// Organisation role assignments. Who may give and take which role, on whose account, is
+/// `RoleAuthority`: a user-admin gives and takes user-admin and auditor, never org-admin.
 struct RolesController: APIController {
     let services: RampartServices
 
@@ -28,14 +28,18 @@ struct RolesController: APIController {
     @Sendable func assign(_ request: Request, context: RampartRequestContext) async throws -> Response {
         let id = try context.id()
         let role = try context.role()
-        try await write(request, context, .manageRoles) { try await $0.assignRole(role, to: id, by: $1) }
+        try await writeAccount(request, context, .manageRoles, account: id, assigning: role) {
+            try await $0.assignRole(role, to: id, by: $1)
+        }
         return JSON.noContent()
     }
 
     @Sendable func revoke(_ request: Request, context: RampartRequestContext) async throws -> Response {
         let id = try context.id()
         let role = try context.role()
-        try await write(request, context, .manageRoles) { try await $0.revokeRole(role, from: id, by: $1) }
+        try await writeAccount(request, context, .manageRoles, account: id, assigning: role) {
+            try await $0.revokeRole(role, from: id, by: $1)
+        }
         return JSON.noContent()
     }
 

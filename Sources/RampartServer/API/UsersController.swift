@@ -63,20 +63,20 @@ struct UsersController: APIController {
     @Sendable func update(_ request: Request, context: RampartRequestContext) async throws -> Response {
         let id = try context.id()
         let body = try await Body.decode(UpdateRequest.self, from: request)
-        return try JSON.response(try await write(request, context, .manageDirectory) {
+        return try JSON.response(try await writeAccount(request, context, .manageDirectory, account: id) {
             try await $0.updateUser(id, email: body.email, displayName: body.displayName, by: $1)
         })
     }
 
     @Sendable func delete(_ request: Request, context: RampartRequestContext) async throws -> Response {
         let id = try context.id()
-        try await write(request, context, .manageDirectory) { try await $0.deleteUser(id, by: $1) }
+        try await writeAccount(request, context, .manageDirectory, account: id) { try await $0.deleteUser(id, by: $1) }
         return JSON.noContent()
     }
 
     @Sendable func deactivate(_ request: Request, context: RampartRequestContext) async throws -> Response {
         let id = try context.id()
-        return try JSON.response(try await write(request, context, .manageDirectory) {
+        return try JSON.response(try await writeAccount(request, context, .manageDirectory, account: id) {
             try await $0.setUserStatus(id, .deactivated, by: $1)
         })
     }
@@ -89,7 +89,7 @@ struct UsersController: APIController {
 
     @Sendable func reactivate(_ request: Request, context: RampartRequestContext) async throws -> Response {
         let id = try context.id()
-        return try JSON.response(try await write(request, context, .manageDirectory) {
+        return try JSON.response(try await writeAccount(request, context, .manageDirectory, account: id) {
             try await $0.setUserStatus(id, .active, by: $1)
         })
     }

@@ -61,7 +61,12 @@ struct ConsoleUsersController: ConsolePageController {
     func setStatus(_ request: Request, _ context: RampartRequestContext, _ status: UserStatus) async throws -> Response {
         let id = try context.id()
         _ = try await form(request, context)
-        let user = try await write(request, context, .manageDirectory) { try await $0.setUserStatus(id, status, by: $1) }
+        let actor = try context.requirePrincipal().roles
+        let user = try await write(request, context, .manageDirectory) { tenant, audit in
+            let target = try await tenant.requireUser(id).roles
+            guard RoleAuthority.mayChange(account: target, actor: actor) else { throw RoleAuthority.outOfReach(target, actor: actor) }
+            return try await tenant.setUserStatus(id, status, by: audit)
+        }
         return ConsoleRenderer.redirect("/console/users/\(user.id)")
     }
 }
