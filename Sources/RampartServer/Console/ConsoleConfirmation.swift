@@ -27,6 +27,8 @@ enum ConsoleNotice: String {
     case memberRemoved = "member-removed"
     case accessRevoked = "access-revoked"
     case tokenRevoked = "token-revoked"
+    case roleGiven = "role-given"
+    case roleTaken = "role-taken"
 
     var text: String {
         switch self {
@@ -35,6 +37,8 @@ enum ConsoleNotice: String {
         case .memberRemoved: "Member removed from the group."
         case .accessRevoked: "Access revoked: the group's members can no longer use this product through it."
         case .tokenRevoked: "API token revoked: the next request that presents it is refused."
+        case .roleGiven: "Role given."
+        case .roleTaken: "Role taken away."
         }
     }
 

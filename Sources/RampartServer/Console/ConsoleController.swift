@@ -15,6 +15,7 @@ struct ConsoleController: Sendable {
         console.post("signout", use: signIn.signOut)
         ConsoleOverviewController(services: services).addRoutes(to: console)
         ConsoleUsersController(services: services).addRoutes(to: console)
+        ConsoleRolesController(services: services).addRoutes(to: console)
         ConsoleGroupsController(services: services).addRoutes(to: console)
         ConsoleProductsController(services: services).addRoutes(to: console)
         ConsoleTokensController(services: services).addRoutes(to: console)

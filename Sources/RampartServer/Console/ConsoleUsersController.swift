@@ -56,6 +56,9 @@ struct ConsoleUsersController: ConsolePageController {
         return ConsoleRenderer.page("user", ConsolePage.values(context, title: user.email, active: "users", extra: [
             "user": ConsolePage.user(user), "groups": groups.map(ConsolePage.group), "hasGroups": !groups.isEmpty,
             "access": grants, "hasAccess": !grants.isEmpty,
+            "heldRoles": user.roles.map { ["role": $0.rawValue] },
+            "givableRoles": Role.allCases.filter { !user.roles.contains($0) }.map { ["role": $0.rawValue] },
+            "canManageRoles": context.principal?.can(ConsoleRolesController.permission) ?? false,
         ].merging(ConsoleNotice.values(request)) { $1 }))
     }
 
