@@ -6,21 +6,37 @@ from __future__ import annotations
 
 import uuid
 
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 
 from conftest import run_cli, run_cli_json
-from test_console_browser import Steps, find, make_driver
+from test_console_browser import Steps, find, make_driver, wait_for
 from test_console_browser import console  # noqa: F401  (the fixture)
 from test_console_first_hour import sign_in
+
+
+def press(driver, steps: Steps, element) -> None:
+    """Click a button that loads a new page, and wait until the old page is gone."""
+    old = driver.find_element(By.TAG_NAME, "html")
+    element.click()
+    wait_for(driver, lambda d: not _alive(old), "the next page", steps)
+
+
+def _alive(element) -> bool:
+    try:
+        element.is_enabled()
+        return True
+    except WebDriverException:
+        return False
 
 
 def confirm_then_see_banner(driver, steps: Steps, button, expected_question: str) -> str:
     """Click BUTTON: a confirmation page (nothing changed yet) names the change; confirming
     lands on a page whose banner, at the top, says what was done. Returns the banner."""
-    button.click()
+    press(driver, steps, button)
     question = find(driver, By.ID, "confirm-question", steps).text
     assert expected_question in question, f"{question!r}\n{steps.context()}"
-    find(driver, By.ID, "confirm", steps).click()
+    press(driver, steps, find(driver, By.ID, "confirm", steps))
     notice = find(driver, By.ID, "notice", steps)
     assert notice.is_displayed() and notice.location["y"] < 200, f"banner at {notice.location}\n{steps.context()}"
     return notice.text
@@ -48,10 +64,10 @@ def test_changes_that_take_something_away_ask_first(console, sqlite, rampart_bin
 
         # Cancelling changes nothing.
         driver.get(f"{server.base_url}/console/users/{user['id']}")
-        find(driver, By.ID, "deactivate", steps).click()
+        press(driver, steps, find(driver, By.ID, "deactivate", steps))
         steps.shot("confirm-deactivate")
         assert status() == "active", "the first click deactivated without asking"
-        find(driver, By.ID, "cancel", steps).click()
+        press(driver, steps, find(driver, By.ID, "cancel", steps))
         assert driver.current_url.endswith(f"/console/users/{user['id']}"), driver.current_url
         assert status() == "active"
 
@@ -67,7 +83,7 @@ def test_changes_that_take_something_away_ask_first(console, sqlite, rampart_bin
         assert access == [], access
 
         driver.get(f"{server.base_url}/console/groups")
-        driver.find_element(By.LINK_TEXT, "Staff").click()
+        press(driver, steps, driver.find_element(By.LINK_TEXT, "Staff"))
         remove = driver.find_element(By.XPATH, "//form[contains(@action, '/remove')]//button")
         assert "removed" in confirm_then_see_banner(driver, steps, remove, f"Remove {leaving} from Staff").lower()
         members = run_cli_json(rampart_bin, "group", "members", "--group", "Staff", *store, "--json")["data"]

@@ -13,6 +13,7 @@ from selenium.webdriver.support.ui import Select
 from conftest import bearer, new_org, run_cli, run_cli_json
 from test_console_browser import Steps, find, make_driver
 from test_console_browser import console  # noqa: F401  (the fixture)
+from test_console_confirm import press
 from test_console_first_hour import sign_in
 
 
@@ -31,14 +32,14 @@ def test_give_and_take_a_role_in_the_console(console, sqlite, rampart_bin, tmp_p
         sign_in(driver, steps, server, org, admin)
         driver.get(f"{server.base_url}/console/users/{user['id']}")
         Select(find(driver, By.ID, "role", steps)).select_by_value("user-admin")
-        find(driver, By.ID, "give-role", steps).click()
+        press(driver, steps, find(driver, By.ID, "give-role", steps))
         assert "given" in find(driver, By.ID, "notice", steps).text.lower(), steps.context()
         assert roles_of(rampart_bin, store, email) == ["user-admin"]
 
-        find(driver, By.ID, "take-user-admin", steps).click()
+        press(driver, steps, find(driver, By.ID, "take-user-admin", steps))
         assert "user-admin" in find(driver, By.ID, "confirm-question", steps).text
         assert roles_of(rampart_bin, store, email) == ["user-admin"], "taking a role did not ask first"
-        find(driver, By.ID, "confirm", steps).click()
+        press(driver, steps, find(driver, By.ID, "confirm", steps))
         assert "taken" in find(driver, By.ID, "notice", steps).text.lower(), steps.context()
         assert roles_of(rampart_bin, store, email) == []
     except Exception:

@@ -29,6 +29,7 @@ enum ConsoleNotice: String {
     case tokenRevoked = "token-revoked"
     case roleGiven = "role-given"
     case roleTaken = "role-taken"
+    case deleted
 
     var text: String {
         switch self {
@@ -39,6 +40,7 @@ enum ConsoleNotice: String {
         case .tokenRevoked: "API token revoked: the next request that presents it is refused."
         case .roleGiven: "Role given."
         case .roleTaken: "Role taken away."
+        case .deleted: "Deleted."
         }
     }
 

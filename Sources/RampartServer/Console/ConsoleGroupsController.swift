@@ -26,7 +26,7 @@ struct ConsoleGroupsController: ConsolePageController {
             "groups": page.items.map(ConsolePage.group), "nextCursor": page.nextCursor ?? "",
             "hasNext": page.nextCursor != nil, "error": error ?? "", "hasError": error != nil,
             "formName": form["name"] ?? "", "formDescription": form["description"] ?? "",
-        ]), status: status)
+        ].merging(ConsoleNotice.values(request)) { $1 }), status: status)
     }
 
     @Sendable func create(_ request: Request, context: RampartRequestContext) async throws -> Response {

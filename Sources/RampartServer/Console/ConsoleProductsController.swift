@@ -27,7 +27,7 @@ struct ConsoleProductsController: ConsolePageController {
             "products": page.items.map(ConsolePage.product), "nextCursor": page.nextCursor ?? "",
             "hasNext": page.nextCursor != nil, "error": error ?? "", "hasError": error != nil, "kinds": kinds,
             "formName": form["name"] ?? "", "formURL": form["url"] ?? "",
-        ]), status: status)
+        ].merging(ConsoleNotice.values(request)) { $1 }), status: status)
     }
 
     @Sendable func create(_ request: Request, context: RampartRequestContext) async throws -> Response {

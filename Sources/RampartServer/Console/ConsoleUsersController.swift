@@ -29,7 +29,7 @@ struct ConsoleUsersController: ConsolePageController {
             "users": page.items.map(ConsolePage.user), "q": search, "nextCursor": page.nextCursor ?? "",
             "hasNext": page.nextCursor != nil, "error": error ?? "", "hasError": error != nil,
             "formEmail": form["email"] ?? "", "formDisplayName": form["display_name"] ?? "",
-        ]), status: status)
+        ].merging(ConsoleNotice.values(request)) { $1 }), status: status)
     }
 
     @Sendable func create(_ request: Request, context: RampartRequestContext) async throws -> Response {
