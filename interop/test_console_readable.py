@@ -12,6 +12,7 @@ from selenium.webdriver.common.by import By
 from conftest import bearer, new_org, run_cli, run_cli_json
 from test_console_browser import Steps, find, make_driver
 from test_console_browser import console  # noqa: F401  (the fixture)
+from test_console_confirm import press
 from test_console_first_hour import sign_in
 
 
@@ -45,7 +46,7 @@ def test_access_and_status_are_readable(console, sqlite, rampart_bin, tmp_path):
         assert rows[gone].value_of_css_property("color") != rows[member].value_of_css_property("color"), (
             "a deactivated user's row looks like an active one")
 
-        rows[member].find_element(By.CSS_SELECTOR, "td a").click()
+        press(driver, steps, rows[member].find_element(By.CSS_SELECTOR, "td a"))
         steps.shot("user-access")
         access = find(driver, By.ID, "access", steps)
         product_row = access.find_element(By.CSS_SELECTOR, "tbody tr")
@@ -53,12 +54,12 @@ def test_access_and_status_are_readable(console, sqlite, rampart_bin, tmp_path):
         via = [a.text for a in product_row.find_elements(By.CSS_SELECTOR, "td.via a")]
         assert via == ["Staff", "Writers"], via
 
-        product_row.find_element(By.CSS_SELECTOR, "td.via a").click()
+        press(driver, steps, product_row.find_element(By.CSS_SELECTOR, "td.via a"))
         products = [a.text for a in find(driver, By.ID, "products", steps).find_elements(By.TAG_NAME, "a")]
         assert products == ["Wiki"], products
 
         driver.get(f"{server.base_url}/console/groups")
-        driver.find_element(By.LINK_TEXT, "Empty").click()
+        press(driver, steps, driver.find_element(By.LINK_TEXT, "Empty"))
         assert find(driver, By.ID, "no-products", steps).is_displayed(), steps.context()
     except Exception:
         steps.shot("failure")

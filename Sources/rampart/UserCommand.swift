@@ -5,7 +5,7 @@ import RampartStorage
 struct UserCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "user", abstract: "List, create, deactivate and reactivate users.",
-        subcommands: [List.self, Create.self, Deactivate.self, Reactivate.self, Access.self])
+        subcommands: [List.self, Create.self, Deactivate.self, Reactivate.self, Access.self, GrantRole.self, RevokeRole.self])
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List an organisation's users.")
@@ -76,6 +76,49 @@ struct UserCommand: AsyncParsableCommand {
                     let rows = grants.map { [$0.product.name, $0.via.map(\.name).joined(separator: ", ")] }
                     return table(rows.isEmpty ? [] : [["PRODUCT", "THROUGH GROUPS"]] + rows,
                                  empty: "\(user) may use no product: none of their groups has access to one.")
+                }
+            }
+        }
+    }
+
+    struct GrantRole: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "grant-role", abstract: "Give a user a role; giving a role they hold changes nothing.")
+        @OptionGroup var tenant: TenantOptions
+        @Option(help: "User id or email.") var user: String
+        @Option(help: "One of \(Role.allCases.map(\.rawValue).joined(separator: ", ")).") var role: Role
+
+        func run() async throws { try await changeRole(role, of: user, grant: true, in: tenant) }
+    }
+
+    struct RevokeRole: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "revoke-role", abstract: "Take a role from a user; taking a role they lack changes nothing.")
+        @OptionGroup var tenant: TenantOptions
+        @Option(help: "User id or email.") var user: String
+        @Option(help: "One of \(Role.allCases.map(\.rawValue).joined(separator: ", ")).") var role: Role
+
+        func run() async throws { try await changeRole(role, of: user, grant: false, in: tenant) }
+    }
+
+    /// The same storage calls as the API's role endpoints; the message says whether anything changed.
+    static func changeRole(_ role: Role, of user: String, grant: Bool, in tenant: TenantOptions) async throws {
+        try await runReportingErrors {
+            let (result, changed) = try await tenant.write { store in
+                let found = try await store.findUser(user)
+                let held = found.roles.contains(role)
+                guard held != grant else { return (found, false) }
+                if grant { try await store.assignRole(role, to: found.id, by: .system) } else {
+                    try await store.revokeRole(role, from: found.id, by: .system)
+                }
+                return (try await store.requireUser(found.id), true)
+            }
+            try tenant.output(result) {
+                switch (grant, changed) {
+                case (true, true): "\(result.email) now has the role \(role.rawValue)."
+                case (false, true): "\(result.email) no longer has the role \(role.rawValue)."
+                case (true, false): "\(result.email) already has the role \(role.rawValue); nothing changed."
+                case (false, false): "\(result.email) does not have the role \(role.rawValue); nothing changed."
                 }
             }
         }

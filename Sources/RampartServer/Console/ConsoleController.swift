@@ -18,6 +18,8 @@ struct ConsoleController: Sendable {
         console.post("signout", use: signIn.signOut)
         ConsoleOverviewController(services: services).addRoutes(to: console)
         ConsoleUsersController(services: services).addRoutes(to: console)
+        ConsoleRolesController(services: services).addRoutes(to: console)
+        ConsoleDeletionController(services: services).addRoutes(to: console)
         ConsoleGroupsController(services: services).addRoutes(to: console)
         ConsoleProductsController(services: services).addRoutes(to: console)
         ConsoleTokensController(services: services).addRoutes(to: console)
@@ -52,6 +54,22 @@ extension ConsolePageController {
         try principal.require(permission)
         let audit = principal.auditContext(context, request: request)
         return try await services.database.write(org: principal.orgID) { try await body($0, audit) }
+    }
+}
+
+extension ConsolePageController {
+    /// A change to one person's account, allowed only when every role they hold (and the role
+    /// being given or taken, if any) is within what the signed-in admin may grant (`RoleAuthority`).
+    func writeAccount<R: Sendable>(_ request: Request, _ context: RampartRequestContext, _ permission: Permission,
+                                   account id: String, assigning role: Role? = nil,
+                                   _ body: @Sendable (Tenant, AuditContext) async throws -> R) async throws -> R {
+        let actor = try context.requirePrincipal().roles
+        return try await write(request, context, permission) { tenant, audit in
+            let target = try await tenant.requireUser(id).roles
+            if let role, !RoleAuthority.grantable(by: actor).contains(role) { throw RoleAuthority.cannotGrant(role) }
+            guard RoleAuthority.mayChange(account: target, actor: actor) else { throw RoleAuthority.outOfReach(target, actor: actor) }
+            return try await body(tenant, audit)
+        }
     }
 }
 

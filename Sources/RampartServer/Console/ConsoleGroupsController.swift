@@ -10,6 +10,7 @@ struct ConsoleGroupsController: ConsolePageController {
         group.post("groups", use: create)
         group.get("groups/{id}", use: show)
         group.post("groups/{id}/members", use: addMember)
+        group.get("groups/{id}/members/{userId}/remove", use: confirmRemoveMember)
         group.post("groups/{id}/members/{userId}/remove", use: removeMember)
     }
 
@@ -25,7 +26,7 @@ struct ConsoleGroupsController: ConsolePageController {
             "groups": page.items.map(ConsolePage.group), "nextCursor": page.nextCursor ?? "",
             "hasNext": page.nextCursor != nil, "error": error ?? "", "hasError": error != nil,
             "formName": form["name"] ?? "", "formDescription": form["description"] ?? "",
-        ]), status: status)
+        ].merging(ConsoleNotice.values(request)) { $1 }), status: status)
     }
 
     @Sendable func create(_ request: Request, context: RampartRequestContext) async throws -> Response {
@@ -56,7 +57,7 @@ struct ConsoleGroupsController: ConsolePageController {
             "group": ConsolePage.group(group), "members": members.map(ConsolePage.user), "hasMembers": !members.isEmpty,
             "products": products.map(ConsolePage.product), "hasProducts": !products.isEmpty,
             "error": error ?? "", "hasError": error != nil,
-        ]), status: status)
+        ].merging(ConsoleNotice.values(request)) { $1 }), status: status)
     }
 
     @Sendable func addMember(_ request: Request, context: RampartRequestContext) async throws -> Response {
@@ -75,11 +76,25 @@ struct ConsoleGroupsController: ConsolePageController {
         return ConsoleRenderer.redirect("/console/groups/\(id)")
     }
 
+    @Sendable func confirmRemoveMember(_ request: Request, context: RampartRequestContext) async throws -> Response {
+        let id = try context.id()
+        let userID = try context.id("userId")
+        let (group, user) = try await read(context, .manageDirectory) {
+            (try await $0.requireGroup(id), try await $0.requireUser(userID))
+        }
+        return ConsoleConfirmation(
+            question: "Remove \(user.email) from \(group.name)?",
+            consequence: "They lose the products \(group.name) gives, unless another of their groups gives them too.",
+            action: "/console/groups/\(group.id)/members/\(user.id)/remove", button: "Remove",
+            cancel: "/console/groups/\(group.id)"
+        ).page(context, active: "groups")
+    }
+
     @Sendable func removeMember(_ request: Request, context: RampartRequestContext) async throws -> Response {
         let id = try context.id()
         let userID = try context.id("userId")
         _ = try await form(request, context)
         try await write(request, context, .manageDirectory) { try await $0.removeMember(userID, from: id, by: $1) }
-        return ConsoleRenderer.redirect("/console/groups/\(id)")
+        return ConsoleRenderer.redirect(ConsoleNotice.memberRemoved.after("/console/groups/\(id)"))
     }
 }

@@ -10,6 +10,7 @@ struct ConsoleProductsController: ConsolePageController {
         group.post("products", use: create)
         group.get("products/{id}", use: show)
         group.post("products/{id}/access", use: grant)
+        group.get("products/{id}/access/{groupId}/revoke", use: confirmRevoke)
         group.post("products/{id}/access/{groupId}/revoke", use: revoke)
     }
 
@@ -26,7 +27,7 @@ struct ConsoleProductsController: ConsolePageController {
             "products": page.items.map(ConsolePage.product), "nextCursor": page.nextCursor ?? "",
             "hasNext": page.nextCursor != nil, "error": error ?? "", "hasError": error != nil, "kinds": kinds,
             "formName": form["name"] ?? "", "formURL": form["url"] ?? "",
-        ]), status: status)
+        ].merging(ConsoleNotice.values(request)) { $1 }), status: status)
     }
 
     @Sendable func create(_ request: Request, context: RampartRequestContext) async throws -> Response {
@@ -54,7 +55,7 @@ struct ConsoleProductsController: ConsolePageController {
         return ConsoleRenderer.page("product", ConsolePage.values(context, title: product.name, active: "products", extra: [
             "product": ConsolePage.product(product), "access": access.map(ConsolePage.group), "hasAccess": !access.isEmpty,
             "grantable": groups.filter { !granted.contains($0.id) }.map(ConsolePage.group),
-        ]))
+        ].merging(ConsoleNotice.values(request)) { $1 }))
     }
 
     @Sendable func grant(_ request: Request, context: RampartRequestContext) async throws -> Response {
@@ -67,11 +68,25 @@ struct ConsoleProductsController: ConsolePageController {
         return ConsoleRenderer.redirect("/console/products/\(id)")
     }
 
+    @Sendable func confirmRevoke(_ request: Request, context: RampartRequestContext) async throws -> Response {
+        let id = try context.id()
+        let groupID = try context.id("groupId")
+        let (product, group) = try await read(context, .manageDirectory) {
+            (try await $0.requireProduct(id), try await $0.requireGroup(groupID))
+        }
+        return ConsoleConfirmation(
+            question: "Take \(product.name) away from \(group.name)?",
+            consequence: "Members of \(group.name) can no longer use \(product.name), unless another of their groups gives it.",
+            action: "/console/products/\(product.id)/access/\(group.id)/revoke", button: "Revoke access",
+            cancel: "/console/products/\(product.id)"
+        ).page(context, active: "products")
+    }
+
     @Sendable func revoke(_ request: Request, context: RampartRequestContext) async throws -> Response {
         let id = try context.id()
         let groupID = try context.id("groupId")
         _ = try await form(request, context)
         _ = try await write(request, context, .manageDirectory) { try await $0.revokeProductAccess(id, from: groupID, by: $1) }
-        return ConsoleRenderer.redirect("/console/products/\(id)")
+        return ConsoleRenderer.redirect(ConsoleNotice.accessRevoked.after("/console/products/\(id)"))
     }
 }

@@ -8,6 +8,7 @@ struct ConsoleTokensController: ConsolePageController {
     func addRoutes(to group: RouterGroup<RampartRequestContext>) {
         group.get("api-tokens", use: list)
         group.post("api-tokens", use: create)
+        group.get("api-tokens/{id}/revoke", use: confirmRevoke)
         group.post("api-tokens/{id}/revoke", use: revoke)
     }
 
@@ -25,7 +26,7 @@ struct ConsoleTokensController: ConsolePageController {
             "tokens": page.items.map(ConsolePage.token), "nextCursor": page.nextCursor ?? "",
             "hasNext": page.nextCursor != nil, "created": created ?? "", "hasCreated": created != nil,
             "error": error ?? "", "hasError": error != nil, "roleOptions": roles, "formName": form["name"] ?? "",
-        ]), status: status)
+        ].merging(ConsoleNotice.values(request)) { $1 }), status: status)
     }
 
     @Sendable func create(_ request: Request, context: RampartRequestContext) async throws -> Response {
@@ -51,10 +52,21 @@ struct ConsoleTokensController: ConsolePageController {
         }
     }
 
+    @Sendable func confirmRevoke(_ request: Request, context: RampartRequestContext) async throws -> Response {
+        let id = try context.id()
+        let token = try await read(context, .manageTokens) { try await $0.requireAPIToken(id) }
+        return ConsoleConfirmation(
+            question: "Revoke API token ‘\(token.name)’?",
+            consequence: "The next request that presents it is refused. A revoked token cannot be restored; "
+                + "whatever uses it needs a new one.",
+            action: "/console/api-tokens/\(token.id)/revoke", button: "Revoke", cancel: "/console/api-tokens"
+        ).page(context, active: "tokens")
+    }
+
     @Sendable func revoke(_ request: Request, context: RampartRequestContext) async throws -> Response {
         let id = try context.id()
         _ = try await form(request, context)
         try await write(request, context, .manageTokens) { try await $0.revokeAPIToken(id, by: $1) }
-        return ConsoleRenderer.redirect("/console/api-tokens")
+        return ConsoleRenderer.redirect(ConsoleNotice.tokenRevoked.after("/console/api-tokens"))
     }
 }

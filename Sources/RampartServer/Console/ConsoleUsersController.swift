@@ -9,6 +9,7 @@ struct ConsoleUsersController: ConsolePageController {
         group.get("users", use: list)
         group.post("users", use: create)
         group.get("users/{id}", use: show)
+        group.get("users/{id}/deactivate", use: confirmDeactivate)
         group.post("users/{id}/deactivate") { try await self.setStatus($0, $1, .deactivated) }
         group.post("users/{id}/reactivate") { try await self.setStatus($0, $1, .active) }
     }
@@ -28,7 +29,7 @@ struct ConsoleUsersController: ConsolePageController {
             "users": page.items.map(ConsolePage.user), "q": search, "nextCursor": page.nextCursor ?? "",
             "hasNext": page.nextCursor != nil, "error": error ?? "", "hasError": error != nil,
             "formEmail": form["email"] ?? "", "formDisplayName": form["display_name"] ?? "",
-        ]), status: status)
+        ].merging(ConsoleNotice.values(request)) { $1 }), status: status)
     }
 
     @Sendable func create(_ request: Request, context: RampartRequestContext) async throws -> Response {
@@ -55,18 +56,30 @@ struct ConsoleUsersController: ConsolePageController {
         return ConsoleRenderer.page("user", ConsolePage.values(context, title: user.email, active: "users", extra: [
             "user": ConsolePage.user(user), "groups": groups.map(ConsolePage.group), "hasGroups": !groups.isEmpty,
             "access": grants, "hasAccess": !grants.isEmpty,
-        ]))
+            "heldRoles": user.roles.map { ["role": $0.rawValue] },
+            "givableRoles": Role.allCases.filter { !user.roles.contains($0) }.map { ["role": $0.rawValue] },
+            "canManageRoles": context.principal?.can(ConsoleRolesController.permission) ?? false,
+        ].merging(ConsoleNotice.values(request)) { $1 }))
+    }
+
+    @Sendable func confirmDeactivate(_ request: Request, context: RampartRequestContext) async throws -> Response {
+        let id = try context.id()
+        let user = try await read(context, .manageDirectory) { try await $0.requireUser(id) }
+        return ConsoleConfirmation(
+            question: "Deactivate \(user.email)?",
+            consequence: "They are signed out everywhere at once, their reset links stop working and the API tokens "
+                + "they created are revoked. Reactivating them later does not bring the tokens back.",
+            action: "/console/users/\(user.id)/deactivate", button: "Deactivate", cancel: "/console/users/\(user.id)"
+        ).page(context, active: "users")
     }
 
     func setStatus(_ request: Request, _ context: RampartRequestContext, _ status: UserStatus) async throws -> Response {
         let id = try context.id()
         _ = try await form(request, context)
-        let actor = try context.requirePrincipal().roles
-        let user = try await write(request, context, .manageDirectory) { tenant, audit in
-            let target = try await tenant.requireUser(id).roles
-            guard RoleAuthority.mayChange(account: target, actor: actor) else { throw RoleAuthority.outOfReach(target, actor: actor) }
-            return try await tenant.setUserStatus(id, status, by: audit)
+        let user = try await writeAccount(request, context, .manageDirectory, account: id) {
+            try await $0.setUserStatus(id, status, by: $1)
         }
-        return ConsoleRenderer.redirect("/console/users/\(user.id)")
+        let notice: ConsoleNotice = status == .active ? .reactivated : .deactivated
+        return ConsoleRenderer.redirect(notice.after("/console/users/\(user.id)"))
     }
 }

@@ -1,0 +1,57 @@
+import Hummingbird
+import RampartCore
+
+/// Deactivating, removing and revoking ask first. The console has no JavaScript, so the
+/// button of such a change leads (GET, changing nothing) to a page that says what will
+/// happen, whose form posts the change to the route that was always there.
+struct ConsoleConfirmation {
+    var question: String
+    var consequence: String
+    var action: String
+    var button: String
+    var cancel: String
+
+    func page(_ context: RampartRequestContext, active: String) -> Response {
+        ConsoleRenderer.page("confirm", ConsolePage.values(context, title: question, active: active, extra: [
+            "question": question, "consequence": consequence, "action": action, "button": button, "cancel": cancel,
+        ]))
+    }
+}
+
+/// What the page after a change says about it, at the top where the eye is. The redirect
+/// names it by a fixed code (`?done=deactivated`), so only these texts can ever appear,
+/// never text taken from the URL.
+enum ConsoleNotice: String {
+    case deactivated
+    case reactivated
+    case memberRemoved = "member-removed"
+    case accessRevoked = "access-revoked"
+    case tokenRevoked = "token-revoked"
+    case roleGiven = "role-given"
+    case roleTaken = "role-taken"
+    case deleted
+
+    var text: String {
+        switch self {
+        case .deactivated: "User deactivated: their sessions ended and the API tokens they created were revoked."
+        case .reactivated: "User reactivated: they can sign in again."
+        case .memberRemoved: "Member removed from the group."
+        case .accessRevoked: "Access revoked: the group's members can no longer use this product through it."
+        case .tokenRevoked: "API token revoked: the next request that presents it is refused."
+        case .roleGiven: "Role given."
+        case .roleTaken: "Role taken away."
+        case .deleted: "Deleted."
+        }
+    }
+
+    /// The redirect target that shows this notice.
+    func after(_ path: String) -> String { "\(path)?done=\(rawValue)" }
+
+    /// The template values of the notice a request names, if any.
+    static func values(_ request: Request) -> [String: Any] {
+        guard let notice = request.uri.queryParameters.get("done").flatMap(ConsoleNotice.init(rawValue:)) else {
+            return ["hasNotice": false]
+        }
+        return ["hasNotice": true, "notice": notice.text]
+    }
+}
