@@ -108,6 +108,8 @@ func apiControllers(_ services: RampartServices) -> [any APIController] {
         APITokensController(services: services),
         SCIMTokensController(services: services),
         AuditEventsController(services: services),
+        AuthenticationPoliciesController(services: services),
+        UserAuthenticationController(services: services),
     ]
 }
 

@@ -3,7 +3,7 @@ import Testing
 
 @Suite("Roles and permissions")
 struct RoleTests {
-    static let managing: [Permission] = [.manageDirectory, .manageRoles, .manageTokens]
+    static let managing: [Permission] = [.manageDirectory, .manageRoles, .manageTokens, .manageAuthenticationPolicies]
 
     @Test func orgAdminHasEveryPermission() {
         #expect(Role.orgAdmin.permissions == Set(Permission.allCases))

@@ -45,6 +45,7 @@ struct TenantIsolationTests {
         path = path.replacingOccurrences(of: "{userId}", with: r.user)
         path = path.replacingOccurrences(of: "{groupId}", with: r.group)
         path = path.replacingOccurrences(of: "{role}", with: "auditor")
+        path = path.replacingOccurrences(of: "{sessionId}", with: r.user)
         return path
     }
 
@@ -59,6 +60,9 @@ struct TenantIsolationTests {
         case ("POST", "/api-tokens"): return #"{"name":"b-token","role":"auditor"}"#
         case ("POST", "/scim-tokens"): return #"{"name":"b-scim"}"#
         case ("PUT", "/scim-settings"): return #"{"deleteMode":"deactivate"}"#
+        case ("POST", "/authentication-policies"): return #"{"name":"B policy"}"#
+        case ("PATCH", "/authentication-policies/{id}"): return #"{"settings":{"mfaRequired":true}}"#
+        case ("PUT", "/users/{id}/password-hash"): return #"{"hash":"\#(AuthenticationAdminAPITests.bcryptHash)"}"#
         default: return nil
         }
     }

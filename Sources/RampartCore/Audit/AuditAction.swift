@@ -42,6 +42,13 @@ public struct AuditAction: RawRepresentable, Hashable, Sendable, CustomStringCon
     public static let sessionEnded = AuditAction(rawValue: "auth.session_ended")
     public static let sessionElevated = AuditAction(rawValue: "auth.session_elevated")
 
+    // Administration of people's authentication (issue 12): the actor is an admin.
+    public static let authPolicyDeleted = AuditAction(rawValue: "auth_policy.deleted")
+    public static let userSessionsEnded = AuditAction(rawValue: "auth.sessions_ended")
+    public static let mfaReset = AuditAction(rawValue: "mfa.reset")
+    public static let passwordResetForced = AuditAction(rawValue: "auth.password_reset_forced")
+    public static let passwordHashImported = AuditAction(rawValue: "auth.password_hash_imported")
+
     // SCIM provisioning (issue 14): the actor is the SCIM token.
     public static let scimTokenCreated = AuditAction(rawValue: "scim_token.created")
     public static let scimTokenRevoked = AuditAction(rawValue: "scim_token.revoked")
@@ -64,6 +71,7 @@ public struct AuditAction: RawRepresentable, Hashable, Sendable, CustomStringCon
         .passwordSet, .kekRotated,
         .mfaFactorEnrolled, .mfaRecoveryCodesGenerated, .authPolicyCreated, .authPolicyUpdated, .authPolicyAssigned,
         .signinLockedOut, .passwordChanged, .passwordReset, .sessionEnded, .sessionElevated,
+        .authPolicyDeleted, .userSessionsEnded, .mfaReset, .passwordResetForced, .passwordHashImported,
         .scimTokenCreated, .scimTokenRevoked, .scimSettingsUpdated, .scimUserCreated, .scimUserUpdated,
         .scimUserDeactivated, .scimUserReactivated, .scimUserDeleted, .scimGroupCreated, .scimGroupUpdated,
         .scimGroupMembersChanged, .scimGroupDeleted,

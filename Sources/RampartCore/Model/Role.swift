@@ -19,7 +19,7 @@ public enum Role: String, CaseIterable, Codable, Sendable, Comparable {
     private static let userAdminPermissions: Set<Permission> = [.readOrganization, .readDirectory, .manageDirectory,
                                                                 .readRoles, .manageRoles]
     private static let auditorPermissions: Set<Permission> = [.readOrganization, .readDirectory, .readTokens,
-                                                              .readAuditLog, .readRoles]
+                                                              .readAuditLog, .readRoles, .readAuthenticationPolicies]
 
     public func allows(_ permission: Permission) -> Bool { permissions.contains(permission) }
 
@@ -37,4 +37,7 @@ public enum Permission: String, CaseIterable, Sendable {
     case readTokens
     case manageTokens
     case readAuditLog
+    /// Authentication policies: organisation-wide security settings, read by auditors, set by org-admins.
+    case readAuthenticationPolicies
+    case manageAuthenticationPolicies
 }
