@@ -22,7 +22,8 @@ public enum Validate {
     public static func name(_ raw: String, field: String, max: Int = 200) throws(RampartError) -> String {
         let value = raw.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !value.isEmpty else { throw .invalidField(field, "must not be empty") }
-        guard value.count <= max else { throw .invalidField(field, "must be at most \(max) characters") }
+        // Counted in code points, as JSON Schema's maxLength in docs/openapi.yaml counts them.
+        guard value.unicodeScalars.count <= max else { throw .invalidField(field, "must be at most \(max) characters") }
         guard !value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
             throw .invalidField(field, "must not contain control characters")
         }
@@ -31,7 +32,7 @@ public enum Validate {
 
     public static func text(_ raw: String, field: String, max: Int) throws(RampartError) -> String {
         let value = raw.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard value.count <= max else { throw .invalidField(field, "must be at most \(max) characters") }
+        guard value.unicodeScalars.count <= max else { throw .invalidField(field, "must be at most \(max) characters") }
         guard !value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control && $0 != "\n" }) else {
             throw .invalidField(field, "must not contain control characters")
         }
