@@ -92,8 +92,9 @@ func buildResponder(_ services: RampartServices) -> some HTTPResponder<RampartRe
     HealthController(services: services).addRoutes(to: router)
     ConsoleController(services: services).addRoutes(to: router)
     let scimRate = services.configuration.scimRequestsPerSecond
-    SCIMController(services: services, limiter: SCIMRateLimiter(.init(requestsPerSecond: scimRate, burst: 2 * scimRate)))
-        .addRoutes(to: router)
+    // The burst is at least one request: below 0.5 requests per second, twice the rate would refuse all.
+    let scimLimit = SCIMRateLimiter.Limit(requestsPerSecond: scimRate, burst: max(1, 2 * scimRate))
+    SCIMController(services: services, limiter: SCIMRateLimiter(scimLimit)).addRoutes(to: router)
     return HeadResponder(inner: APIRouter(routes, middlewares: [NoStoreMiddleware()] + shared + [APITokenAuthenticator()],
                                          fallback: router.buildResponder()))
 }

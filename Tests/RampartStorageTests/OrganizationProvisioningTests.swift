@@ -104,8 +104,8 @@ struct OrganizationProvisioningTests {
                 }
                 return await group.reduce(into: [RampartError.Code?]()) { $0.append($1) }
             }
-            #expect(outcomes.filter { $0 == nil }.count == 1)
-            #expect(outcomes.filter { $0 == .conflict }.count == 3)
+            #expect(outcomes.filter { $0 == nil }.count == 1, "\(outcomes)")
+            #expect(outcomes.filter { $0 == .conflict }.count == 3, "\(outcomes)")
             let all = try await OrganizationRepository(database: store.database).all()
             #expect(all.filter { $0.slug == slug }.count == 1)
         }
