@@ -109,6 +109,7 @@ func apiControllers(_ services: RampartServices) -> [any APIController] {
         APITokensController(services: services),
         SCIMTokensController(services: services),
         AuditEventsController(services: services),
+        PolicySimulationController(services: services),
         AuthenticationPoliciesController(services: services),
         UserAuthenticationController(services: services),
     ]

@@ -20,6 +20,8 @@ public struct RampartError: Error, Sendable, CustomStringConvertible {
         public static let notFound = Code(rawValue: "not_found")
         public static let methodNotAllowed = Code(rawValue: "method_not_allowed")
         public static let conflict = Code(rawValue: "conflict")
+        /// A policy change would leave no org-admin able to sign in; saved only with an override.
+        public static let adminLockout = Code(rawValue: "admin_lockout")
         public static let payloadTooLarge = Code(rawValue: "payload_too_large")
         public static let unsupportedMediaType = Code(rawValue: "unsupported_media_type")
         public static let databaseUnavailable = Code(rawValue: "database_unavailable")

@@ -71,17 +71,21 @@ struct AuthenticationPoliciesController: APIController {
     /// `settings` holds only the settings to change; the others keep their values.
     @Sendable func update(_ request: Request, context: RampartRequestContext) async throws -> Response {
         let id = try Self.policyID(context)
+        let override = try request.flag("override")
         let body = try await Body.decode(UpdateRequest.self, from: request)
         return try JSON.response(PolicyBody(try await write(request, context, Access.manage) { tenant, audit in
             let existing = try await tenant.requirePolicy(id)
             let settings = try PolicySettingsInput.apply(body.settings, to: existing.settings)
-            return try await tenant.updateAuthenticationPolicy(existing.id, settings: settings, by: audit)
+            return try await tenant.updateAuthenticationPolicy(existing.id, settings: settings, override: override, by: audit)
         }))
     }
 
     @Sendable func delete(_ request: Request, context: RampartRequestContext) async throws -> Response {
         let id = try Self.policyID(context)
-        try await write(request, context, Access.manage) { try await $0.deleteAuthenticationPolicy(id, by: $1) }
+        let override = try request.flag("override")
+        try await write(request, context, Access.manage) {
+            try await $0.deleteAuthenticationPolicy(id, override: override, by: $1)
+        }
         return JSON.noContent()
     }
 
@@ -103,11 +107,12 @@ struct AuthenticationPoliciesController: APIController {
 
     private func assign(_ request: Request, _ context: RampartRequestContext, _ target: PolicyAssignmentTarget) async throws -> Response {
         let id = try Self.policyID(context)
+        let override = try request.flag("override")
         try await write(request, context, Access.manage) { tenant, audit in
             if try await tenant.defaultAuthenticationPolicy().id == id {
                 throw RampartError(.conflict, "The default policy applies without assignment; remove the other assignment instead.")
             }
-            try await tenant.assignAuthenticationPolicy(id, to: target, by: audit)
+            try await tenant.assignAuthenticationPolicy(id, to: target, override: override, by: audit)
         }
         return JSON.noContent()
     }
@@ -115,9 +120,10 @@ struct AuthenticationPoliciesController: APIController {
     /// Removes the assignment only if it is this policy's, so a stale request cannot remove another one.
     private func unassign(_ request: Request, _ context: RampartRequestContext, _ target: PolicyAssignmentTarget) async throws -> Response {
         let id = try Self.policyID(context)
+        let override = try request.flag("override")
         try await write(request, context, Access.manage) { tenant, audit in
             guard try await tenant.assignedPolicyID(target) == id else { throw RampartError.notFound("Policy assignment") }
-            try await tenant.assignAuthenticationPolicy(nil, to: target, by: audit)
+            try await tenant.assignAuthenticationPolicy(nil, to: target, override: override, by: audit)
         }
         return JSON.noContent()
     }

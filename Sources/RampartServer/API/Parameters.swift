@@ -39,6 +39,15 @@ extension Request {
         return id
     }
 
+    /// A yes/no query parameter: `true` or `false`; absent or empty is false.
+    func flag(_ name: String) throws -> Bool {
+        switch try query(name, maxLength: 5) {
+        case nil, "false": return false
+        case "true": return true
+        default: throw RampartError(.invalidParameter, "Query parameter '\(name)' must be true or false.")
+        }
+    }
+
     static let badCursor = RampartError(.invalidParameter, "Query parameter 'cursor' is not a cursor from a previous page.")
 
     func timestamp(_ name: String) throws -> Timestamp? {

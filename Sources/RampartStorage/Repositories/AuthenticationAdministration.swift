@@ -17,21 +17,22 @@ public struct GroupPolicyAssignment: Sendable, Equatable {
 extension Tenant {
     /// Deletes a policy that is not the default; its assignments go with it, so the people
     /// it governed fall back to their groups' policies or the default.
-    public func deleteAuthenticationPolicy(_ id: String, by context: AuditContext) async throws {
+    public func deleteAuthenticationPolicy(_ id: String, override: Bool = false, by context: AuditContext) async throws {
         if try await defaultAuthenticationPolicy().id == id {
             throw RampartError(.conflict, "The default authentication policy cannot be deleted.")
         }
         guard let policy = try await authenticationPolicy(id) else { throw RampartError.notFound("Authentication policy") }
+        var details = try await enforcePolicyChange([.delete(policyID: id)], override: override)
         let released = try await sql.raw("""
             DELETE FROM authentication_policy_assignments WHERE org_id = \(bind: orgID) AND policy_id = \(bind: id)
             RETURNING target_type, target_id
             """).all()
         try await sql.raw("DELETE FROM authentication_policies WHERE org_id = \(bind: orgID) AND id = \(bind: id)").run()
-        let assignments: [JSONValue] = try released.map {
+        details["assignments_removed"] = .array(try released.map {
             .object(["target_type": .string(try $0.string("target_type")), "target_id": .string(try $0.string("target_id"))])
-        }
+        })
         try await appendAudit([context.record(.authPolicyDeleted, [AuditTarget(type: "auth_policy", id: policy.id, name: policy.name)],
-                                              details: AuditDetails(["assignments_removed": .array(assignments)]), at: clock())])
+                                              details: AuditDetails(details), at: clock())])
     }
 
     /// The policy id assigned directly to a user or group, if any.

@@ -44,9 +44,11 @@ extension Tenant {
     }
 
     /// Changes a policy's settings; `Tenant.builtInDefaultPolicyID` stores the default on its first change.
-    public func updateAuthenticationPolicy(_ id: String, settings: AuthenticationPolicySettings,
+    /// Sessions the new settings refuse end (see `enforcePolicyChange`).
+    public func updateAuthenticationPolicy(_ id: String, settings: AuthenticationPolicySettings, override: Bool = false,
                                            by context: AuditContext) async throws -> AuthenticationPolicy {
         try Self.validate(settings)
+        var details = try await enforcePolicyChange([.settings(policyID: id, settings)], override: override)
         let before: AuthenticationPolicy
         if id == Self.builtInDefaultPolicyID, try await defaultAuthenticationPolicy().id == id {
             before = try await defaultAuthenticationPolicy()
@@ -60,13 +62,15 @@ extension Tenant {
                 """).run()
         }
         let after = try await defaultOrStored(id: id, before: before)
-        let details = AuditDetails(["before": try Self.json(before.settings), "after": try Self.json(settings)])
-        try await appendAudit([context.record(.authPolicyUpdated, [Self.target(after)], details: details, at: clock())])
+        details["before"] = try Self.json(before.settings)
+        details["after"] = try Self.json(settings)
+        try await appendAudit([context.record(.authPolicyUpdated, [Self.target(after)], details: AuditDetails(details),
+                                              at: clock())])
         return after
     }
 
     /// Assigns `policyID` to a user or group, replacing its previous assignment; nil removes it.
-    public func assignAuthenticationPolicy(_ policyID: String?, to target: PolicyAssignmentTarget,
+    public func assignAuthenticationPolicy(_ policyID: String?, to target: PolicyAssignmentTarget, override: Bool = false,
                                            by context: AuditContext) async throws {
         let (type, targetID, auditTarget) = try await assignmentTarget(target)
         var targets = [auditTarget]
@@ -81,6 +85,7 @@ extension Tenant {
             AND target_type = \(bind: type) AND target_id = \(bind: targetID)
             """).first().map { try $0.string("policy_id") }
         guard previous != policyID else { return }
+        var details = try await enforcePolicyChange([.assign(policyID: policyID, target)], override: override)
         try await sql.raw("""
             DELETE FROM authentication_policy_assignments WHERE org_id = \(bind: orgID)
             AND target_type = \(bind: type) AND target_id = \(bind: targetID)
@@ -91,9 +96,10 @@ extension Tenant {
                 VALUES (\(bind: orgID), \(bind: type), \(bind: targetID), \(bind: policyID), \(bind: clock().microseconds))
                 """).run()
         }
-        let details = AuditDetails(["target_type": .string(type), "target_id": .string(targetID),
-                                    "before": previous.map(JSONValue.string) ?? .null])
-        try await appendAudit([context.record(.authPolicyAssigned, targets, details: details, at: clock())])
+        details["target_type"] = .string(type)
+        details["target_id"] = .string(targetID)
+        details["before"] = previous.map(JSONValue.string) ?? .null
+        try await appendAudit([context.record(.authPolicyAssigned, targets, details: AuditDetails(details), at: clock())])
     }
 
     /// The policy that governs `userID`, and where it comes from.
