@@ -48,7 +48,7 @@ struct AuthenticationPoliciesController: APIController {
             let stored = try await tenant.authenticationPolicies()
             let defaultPolicy = try await tenant.defaultAuthenticationPolicy()
             let all = stored.contains(where: \.isDefault) ? stored : [defaultPolicy] + stored
-            return all.map(PolicyBody.init)
+            return all.map { PolicyBody($0) }
         }))
     }
 
@@ -65,7 +65,10 @@ struct AuthenticationPoliciesController: APIController {
 
     @Sendable func show(_ request: Request, context: RampartRequestContext) async throws -> Response {
         let id = try Self.policyID(context)
-        return try JSON.response(PolicyBody(try await read(context, Access.read) { try await $0.requirePolicy(id) }))
+        return try JSON.response(try await read(context, Access.read) { tenant in
+            let policy = try await tenant.requirePolicy(id)
+            return PolicyBody(policy, assignments: try await tenant.assignments(ofPolicy: policy.id))
+        })
     }
 
     /// `settings` holds only the settings to change; the others keep their values.
@@ -109,10 +112,11 @@ struct AuthenticationPoliciesController: APIController {
         let id = try Self.policyID(context)
         let override = try request.flag("override")
         try await write(request, context, Access.manage) { tenant, audit in
-            if try await tenant.defaultAuthenticationPolicy().id == id {
+            let policy = try await tenant.requirePolicy(id)
+            if policy.isDefault {
                 throw RampartError(.conflict, "The default policy applies without assignment; remove the other assignment instead.")
             }
-            try await tenant.assignAuthenticationPolicy(id, to: target, override: override, by: audit)
+            try await tenant.assignAuthenticationPolicy(policy.id, to: target, override: override, by: audit)
         }
         return JSON.noContent()
     }
@@ -122,7 +126,9 @@ struct AuthenticationPoliciesController: APIController {
         let id = try Self.policyID(context)
         let override = try request.flag("override")
         try await write(request, context, Access.manage) { tenant, audit in
-            guard try await tenant.assignedPolicyID(target) == id else { throw RampartError.notFound("Policy assignment") }
+            guard try await tenant.assignedPolicyID(target) == (try await tenant.requirePolicy(id)).id else {
+                throw RampartError.notFound("Policy assignment")
+            }
             try await tenant.assignAuthenticationPolicy(nil, to: target, override: override, by: audit)
         }
         return JSON.noContent()
@@ -136,24 +142,38 @@ struct AuthenticationPoliciesController: APIController {
 }
 
 extension Tenant {
-    /// A stored policy, or the default (stored or built-in) when `id` names it.
+    /// A stored policy, or the default (stored or built-in) when `id` names it; `default`
+    /// names it even after it is first stored under an id of its own.
     func requirePolicy(_ id: String) async throws -> AuthenticationPolicy {
         let defaultPolicy = try await defaultAuthenticationPolicy()
-        if defaultPolicy.id == id { return defaultPolicy }
+        if defaultPolicy.id == id || id == Tenant.builtInDefaultPolicyID { return defaultPolicy }
         guard let policy = try await authenticationPolicy(id) else { throw RampartError.notFound("Authentication policy") }
         return policy
     }
 }
 
-/// A policy as the API shows it.
+/// A policy as the API shows it; one policy alone also says where it is assigned.
 struct PolicyBody: Encodable, Sendable {
+    struct Assignment: Encodable, Sendable {
+        let type: String
+        let id: String
+        let name: String
+    }
+
     let id: String
     let name: String
     let isDefault: Bool
     let settings: AuthenticationPolicySettings
+    let assignments: [Assignment]?
 
-    init(_ policy: AuthenticationPolicy) {
+    init(_ policy: AuthenticationPolicy, assignments: [PolicyAssignment]? = nil) {
         id = policy.id; name = policy.name; isDefault = policy.isDefault; settings = policy.settings
+        self.assignments = assignments?.map { assignment in
+            switch assignment.target {
+            case .user(let id): Assignment(type: "user", id: id, name: assignment.name)
+            case .group(let id): Assignment(type: "group", id: id, name: assignment.name)
+            }
+        }
     }
 }
 

@@ -30,6 +30,9 @@ enum ConsoleNotice: String {
     case roleGiven = "role-given"
     case roleTaken = "role-taken"
     case deleted
+    case policySaved = "policy-saved"
+    case policyAssigned = "policy-assigned"
+    case policyUnassigned = "policy-unassigned"
 
     var text: String {
         switch self {
@@ -41,6 +44,9 @@ enum ConsoleNotice: String {
         case .roleGiven: "Role given."
         case .roleTaken: "Role taken away."
         case .deleted: "Deleted."
+        case .policySaved: "Policy saved. Sessions its rules refuse have ended; the others follow its lifetime and idle timeout."
+        case .policyAssigned: "Policy assigned."
+        case .policyUnassigned: "Assignment removed."
         }
     }
 

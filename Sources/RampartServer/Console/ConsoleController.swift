@@ -25,6 +25,7 @@ struct ConsoleController: Sendable {
         ConsoleTokensController(services: services).addRoutes(to: console)
         ConsoleAuditController(services: services).addRoutes(to: console)
         ConsoleSCIMController(services: services).addRoutes(to: console)
+        ConsolePoliciesController(services: services).addRoutes(to: console)
     }
 }
 

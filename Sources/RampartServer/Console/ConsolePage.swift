@@ -18,6 +18,8 @@ struct ConsolePage {
             "canReadTokens": principal?.can(.readTokens) ?? false,
             "canManageTokens": principal?.can(.manageTokens) ?? false,
             "canReadAudit": principal?.can(.readAuditLog) ?? false,
+            "canReadPolicies": principal?.can(.readAuthenticationPolicies) ?? false,
+            "canManagePolicies": principal?.can(.manageAuthenticationPolicies) ?? false,
             "nav_\(active)": true,
         ]
         for (key, value) in extra { values[key] = value }

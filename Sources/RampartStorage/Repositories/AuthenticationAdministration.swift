@@ -11,6 +11,12 @@ public struct GroupPolicyAssignment: Sendable, Equatable {
     public let policyID: String
 }
 
+/// A user or group a policy is assigned to, with its email or name for showing.
+public struct PolicyAssignment: Sendable, Equatable {
+    public let target: PolicyAssignmentTarget
+    public let name: String
+}
+
 /// What an admin does to other people's authentication: delete policies, end sessions,
 /// reset MFA, force a password reset, import a password hash. Each writes its audit event
 /// in the caller's transaction.
@@ -18,7 +24,7 @@ extension Tenant {
     /// Deletes a policy that is not the default; its assignments go with it, so the people
     /// it governed fall back to their groups' policies or the default.
     public func deleteAuthenticationPolicy(_ id: String, override: Bool = false, by context: AuditContext) async throws {
-        if try await defaultAuthenticationPolicy().id == id {
+        if try await defaultAuthenticationPolicy().id == id || id == Self.builtInDefaultPolicyID {
             throw RampartError(.conflict, "The default authentication policy cannot be deleted.")
         }
         guard let policy = try await authenticationPolicy(id) else { throw RampartError.notFound("Authentication policy") }
@@ -33,6 +39,21 @@ extension Tenant {
         })
         try await appendAudit([context.record(.authPolicyDeleted, [AuditTarget(type: "auth_policy", id: policy.id, name: policy.name)],
                                               details: AuditDetails(details), at: clock())])
+    }
+
+    /// The users and groups `policyID` is assigned to, groups first, each by name.
+    public func assignments(ofPolicy policyID: String) async throws -> [PolicyAssignment] {
+        try await sql.raw("""
+            SELECT a.target_type, a.target_id, COALESCE(g.name, u.email) AS name FROM authentication_policy_assignments a
+            LEFT JOIN user_groups g ON a.target_type = 'group' AND g.org_id = a.org_id AND g.id = a.target_id
+            LEFT JOIN users u ON a.target_type = 'user' AND u.org_id = a.org_id AND u.id = a.target_id
+            WHERE a.org_id = \(bind: orgID) AND a.policy_id = \(bind: policyID)
+            ORDER BY a.target_type, name
+            """).all().map { row in
+            let id = try row.string("target_id")
+            let target: PolicyAssignmentTarget = try row.string("target_type") == "group" ? .group(id) : .user(id)
+            return PolicyAssignment(target: target, name: try row.optionalString("name") ?? id)
+        }
     }
 
     /// The policy id assigned directly to a user or group, if any.

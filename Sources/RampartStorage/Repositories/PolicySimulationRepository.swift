@@ -59,7 +59,8 @@ extension Tenant {
                 id: id, email: try row.string("email"), displayName: try row.string("display_name"),
                 roles: (roles[id] ?? []).compactMap(Role.init(rawValue:)), groupIDs: groups[id] ?? [],
                 hasPassword: withPassword.contains(id), hasSecondFactor: withFactor.contains(id),
-                mfaGraceStart: graceStarts[id], recentAddresses: (addresses[id] ?? []).sorted(), sessions: sessions[id] ?? [])
+                mfaGraceStart: graceStarts[id], recentAddresses: Self.addresses(addresses[id] ?? [], sessions[id] ?? [], now),
+                sessions: sessions[id] ?? [])
         }
         return PolicyLandscape(defaultPolicy: try await defaultAuthenticationPolicy(), policies: try await authenticationPolicies(),
                                userAssignments: userAssignments, groupAssignments: groupAssignments, people: people)
@@ -103,6 +104,12 @@ extension Tenant {
         var details: [String: JSONValue] = ["sessions_ended": .int(Int64(simulation.sessionsEnding.count))]
         if simulation.leavesNoOrgAdminAbleToSignIn { details["override"] = .bool(true) }
         return details
+    }
+
+    /// A person's addresses: those of their recent sign-ins and of their live sessions (a
+    /// session started by a setup or reset link has no sign-in event of its own).
+    private static func addresses(_ signIns: [String], _ sessions: [PolicyLandscape.Session], _ now: Timestamp) -> [String] {
+        Array(Set(signIns + sessions.filter { $0.isLive(at: now) }.compactMap(\.ip))).sorted()
     }
 
     /// Rows of (user_id, value) gathered by user.
