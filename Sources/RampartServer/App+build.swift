@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import RampartAuthn
 import NIOConcurrencyHelpers
 import RampartCore
 import RampartStorage
@@ -25,6 +26,8 @@ public func buildApplication(_ configuration: AppConfiguration, logger: Logger,
         },
         logger: logger)
     app.beforeServerStarts {
+        // The first person to choose a password should not wait while 377,000 entries load.
+        Task.detached(priority: .utility) { _ = PasswordBlocklist.shipped.count }
         try await prepareStore(services)
         do {
             try PublicURLRecord.save(configuration.publicURL, dataDirectory: configuration.dataDirectory)

@@ -135,3 +135,15 @@ import Testing
         #expect(!hashes.contains { $0.contains(set[0].code) })
     }
 }
+
+@Suite("The shipped password blocklist")
+struct ShippedBlocklistTests {
+    @Test func holdsOverAHundredThousandFoldedEntriesFromBothKindsOfSource() {
+        let shipped = PasswordBlocklist.shipped
+        #expect(shipped.count >= 100_000)
+        // From the frequency-ranked lists (short, very common) and from the long breached ones.
+        #expect(shipped.contains("Password123"))
+        #expect(shipped.contains("qwertyuiopasdfghjkl"))
+        #expect(!shipped.contains("violet tractor evening 77"))
+    }
+}
