@@ -62,10 +62,44 @@ extension Tenant {
             .first().map { try $0.string("password_hash") }
     }
 
-    /// The person behind a presented session secret, read-only (see `findLiveUserSession`).
+    /// The person behind a presented session secret, read-only: nil when the session is
+    /// unknown, past its absolute lifetime, idle too long, or its person is not active.
+    ///
+    /// Every page a signed-in person opens asks this, so it is one statement, and a SQLite
+    /// reader recalls its answer until any commit reaches the database (`recalledRow`): a
+    /// session ended or a person deactivated a moment ago, by this process or another, is
+    /// refused by the very next request. Lifetime and idle time are checked on every call.
     public func signedInSession(_ secret: SecretToken, at now: Timestamp = .now()) async throws -> ConsoleSession? {
-        guard let session = try await findLiveUserSession(secret, at: now),
-              let user = try await user(session.userID) else { return nil }
+        let query = flavor == .postgres ? Self.signedInSessionPostgres : Self.signedInSessionSQLite
+        guard let found = try await recalledRow(query, [orgID, secret.hash], Self.decodeSignedIn) else { return nil }
+        let session = found.session
+        let idleEnds = session.lastSeenAt.adding(seconds: Double(session.idleTimeoutSeconds))
+        guard now < session.expiresAt, now < idleEnds, found.user.status == .active else { return nil }
+        return found
+    }
+
+    private static let signedInSessionSQLite = signedInSessionQuery(roles: "group_concat(r.role, ',')")
+    private static let signedInSessionPostgres = signedInSessionQuery(roles: "string_agg(r.role, ',')")
+
+    /// The person's columns first, in the order `decodeUser` reads them, then the session's,
+    /// renamed where a person's column has the same name (PostgreSQL rows are read by name).
+    private static func signedInSessionQuery(roles: String) -> String {
+        """
+        SELECT u.id, u.email, u.display_name, u.status, u.created_at, u.last_active_at,
+               (SELECT \(roles) FROM role_assignments r WHERE r.org_id = u.org_id AND r.user_id = u.id) AS roles,
+               s.id AS session_id, s.mfa_completed, s.created_at AS session_created_at, s.expires_at,
+               s.idle_timeout_seconds, s.last_seen_at, s.ip, s.user_agent, s.csrf_token
+        FROM user_sessions s JOIN users u ON u.org_id = s.org_id AND u.id = s.user_id
+        WHERE s.org_id = ?1 AND s.token_hash = ?2
+        """
+    }
+
+    private static func decodeSignedIn(_ row: any ColumnReader) throws -> ConsoleSession {
+        let user = try decodeUser(row)
+        let session = UserSession(id: try row.text(7), userID: user.id, mfaCompleted: try row.integer(8) != 0,
+                                  createdAt: try row.timestamp(9), expiresAt: try row.timestamp(10),
+                                  idleTimeoutSeconds: try row.integer(11), lastSeenAt: try row.timestamp(12),
+                                  ip: try row.optionalText(13), userAgent: try row.optionalText(14), csrfToken: try row.text(15))
         return ConsoleSession(user: user, session: session)
     }
 }
