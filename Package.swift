@@ -83,6 +83,7 @@ let package = Package(
             name: "rampart",
             dependencies: [
                 "RampartCore",
+                "RampartAuthn",
                 "RampartStorage",
                 "RampartServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -36,7 +36,7 @@ struct Org: AsyncParsableCommand {
                     return try await OrganizationProvisioner(database: database, keys: keys)
                         .create(name: name, slug: slug, region: region, adminEmail: adminEmail, adminName: nil)
                 }
-                let (base, origin) = setupBase()
+                let (base, origin) = store.publicURL(publicURL)
                 let link = "\(base.trimmingSuffix("/"))/console/setup?token=\(result.setupToken)"
                 let output = Output(organization: result.organization, adminUserId: result.admin.id,
                                     apiToken: result.apiToken, setupLink: link)
@@ -50,16 +50,6 @@ struct Org: AsyncParsableCommand {
                     """
                 }
             }
-        }
-
-        /// Where the setup link points, and why there: the flag, what the server recorded, or a
-        /// default the operator is told to replace.
-        func setupBase() -> (String, String) {
-            if let publicURL { return (publicURL, "from --public-url") }
-            if let recorded = PublicURLRecord.load(dataDirectory: store.dataDir) {
-                return (recorded, "that `rampart serve` last ran with")
-            }
-            return ("http://localhost:8080", "assumed: no server has run on this data directory; pass --public-url")
         }
     }
 
@@ -77,6 +67,18 @@ struct Org: AsyncParsableCommand {
                 }
             }
         }
+    }
+}
+
+extension StoreOptions {
+    /// Where links printed for people point, and why there: the flag, what the server
+    /// recorded on this data directory, or a default the operator is told to replace.
+    func publicURL(_ flag: String?) -> (String, String) {
+        if let flag { return (flag, "from --public-url") }
+        if let recorded = PublicURLRecord.load(dataDirectory: dataDir) {
+            return (recorded, "that `rampart serve` last ran with")
+        }
+        return ("http://localhost:8080", "assumed: no server has run on this data directory; pass --public-url")
     }
 }
 

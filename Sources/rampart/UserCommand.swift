@@ -4,8 +4,10 @@ import RampartStorage
 
 struct UserCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "user", abstract: "List, create, deactivate and reactivate users.",
-        subcommands: [List.self, Create.self, Deactivate.self, Reactivate.self, Access.self, GrantRole.self, RevokeRole.self])
+        commandName: "user", abstract: "List, create, deactivate and reactivate users and manage their authentication.",
+        subcommands: [List.self, Create.self, Deactivate.self, Reactivate.self, Access.self, GrantRole.self, RevokeRole.self,
+                      EffectivePolicy.self, Sessions.self, EndSessions.self, Factors.self, ResetMFA.self,
+                      ForcePasswordReset.self, ImportHash.self, ImportHashes.self])
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List an organisation's users.")

@@ -45,10 +45,7 @@ struct AuthenticationPoliciesController: APIController {
 
     @Sendable func list(_ request: Request, context: RampartRequestContext) async throws -> Response {
         try JSON.response(ListBody(data: try await read(context, Access.read) { tenant in
-            let stored = try await tenant.authenticationPolicies()
-            let defaultPolicy = try await tenant.defaultAuthenticationPolicy()
-            let all = stored.contains(where: \.isDefault) ? stored : [defaultPolicy] + stored
-            return all.map { PolicyBody($0) }
+            try await tenant.authenticationPoliciesWithDefault().map { PolicyBody($0) }
         }))
     }
 
@@ -111,25 +108,15 @@ struct AuthenticationPoliciesController: APIController {
     private func assign(_ request: Request, _ context: RampartRequestContext, _ target: PolicyAssignmentTarget) async throws -> Response {
         let id = try Self.policyID(context)
         let override = try request.flag("override")
-        try await write(request, context, Access.manage) { tenant, audit in
-            let policy = try await tenant.requirePolicy(id)
-            if policy.isDefault {
-                throw RampartError(.conflict, "The default policy applies without assignment; remove the other assignment instead.")
-            }
-            try await tenant.assignAuthenticationPolicy(policy.id, to: target, override: override, by: audit)
-        }
+        try await write(request, context, Access.manage) { try await $0.assignPolicy(id, to: target, override: override, by: $1) }
         return JSON.noContent()
     }
 
-    /// Removes the assignment only if it is this policy's, so a stale request cannot remove another one.
     private func unassign(_ request: Request, _ context: RampartRequestContext, _ target: PolicyAssignmentTarget) async throws -> Response {
         let id = try Self.policyID(context)
         let override = try request.flag("override")
-        try await write(request, context, Access.manage) { tenant, audit in
-            guard try await tenant.assignedPolicyID(target) == (try await tenant.requirePolicy(id)).id else {
-                throw RampartError.notFound("Policy assignment")
-            }
-            try await tenant.assignAuthenticationPolicy(nil, to: target, override: override, by: audit)
+        try await write(request, context, Access.manage) {
+            try await $0.unassignPolicy(id, from: target, override: override, by: $1)
         }
         return JSON.noContent()
     }
@@ -138,87 +125,5 @@ struct AuthenticationPoliciesController: APIController {
     static func policyID(_ context: RampartRequestContext) throws -> String {
         if context.pathParameter("id") == Tenant.builtInDefaultPolicyID { return Tenant.builtInDefaultPolicyID }
         return try context.id()
-    }
-}
-
-extension Tenant {
-    /// A stored policy, or the default (stored or built-in) when `id` names it; `default`
-    /// names it even after it is first stored under an id of its own.
-    func requirePolicy(_ id: String) async throws -> AuthenticationPolicy {
-        let defaultPolicy = try await defaultAuthenticationPolicy()
-        if defaultPolicy.id == id || id == Tenant.builtInDefaultPolicyID { return defaultPolicy }
-        guard let policy = try await authenticationPolicy(id) else { throw RampartError.notFound("Authentication policy") }
-        return policy
-    }
-}
-
-/// A policy as the API shows it; one policy alone also says where it is assigned.
-struct PolicyBody: Encodable, Sendable {
-    struct Assignment: Encodable, Sendable {
-        let type: String
-        let id: String
-        let name: String
-    }
-
-    let id: String
-    let name: String
-    let isDefault: Bool
-    let settings: AuthenticationPolicySettings
-    let assignments: [Assignment]?
-
-    init(_ policy: AuthenticationPolicy, assignments: [PolicyAssignment]? = nil) {
-        id = policy.id; name = policy.name; isDefault = policy.isDefault; settings = policy.settings
-        self.assignments = assignments?.map { assignment in
-            switch assignment.target {
-            case .user(let id): Assignment(type: "user", id: id, name: assignment.name)
-            case .group(let id): Assignment(type: "group", id: id, name: assignment.name)
-            }
-        }
-    }
-}
-
-/// Settings sent by a client: only the named settings change (nested `password` settings
-/// likewise), every name must be a setting, and the result must be valid as a whole.
-enum PolicySettingsInput {
-    static let names: Set<String> = [
-        "passwordSignInAllowed", "mfaRequired", "mfaEnrolmentGraceDays", "ssoRequired", "breakGlassUserIDs",
-        "sessionLifetimeSeconds", "idleTimeoutSeconds", "ipAllowlist", "apiTokensAllowed", "apiTokenMaxLifetimeDays",
-        "password",
-    ]
-    static let passwordNames: Set<String> = ["minimumLength", "minimumLengthSingleFactor", "maximumLength"]
-    static let nullable: Set<String> = ["ipAllowlist", "apiTokenMaxLifetimeDays"]
-
-    static func apply(_ input: JSONValue?, to base: AuthenticationPolicySettings) throws -> AuthenticationPolicySettings {
-        guard let input else { return base }
-        guard case .object(let changes) = input else { throw RampartError.invalidField("settings", "must be an object") }
-        try check(changes, allowed: names, field: "settings")
-        if case .object(let password)? = changes["password"] { try check(password, allowed: passwordNames, field: "settings.password") }
-        for (name, value) in changes where value == .null && !nullable.contains(name) {
-            throw RampartError.invalidField("settings.\(name)", "must not be null")
-        }
-        let encoder = JSONEncoder()
-        guard case .object(var merged) = try JSONDecoder().decode(JSONValue.self, from: try encoder.encode(base)) else {
-            throw RampartError(.internalError, "Policy settings could not be read.")
-        }
-        for (name, value) in changes {
-            if name == "password", case .object(let password) = value, case .object(var current)? = merged[name] {
-                current.merge(password) { _, new in new }
-                merged[name] = .object(current)
-            } else {
-                merged[name] = value
-            }
-        }
-        do {
-            return try JSONDecoder().decode(AuthenticationPolicySettings.self, from: try encoder.encode(JSONValue.object(merged)))
-        } catch let error as DecodingError {
-            let field = error.fieldName
-            throw RampartError.invalidField(field.isEmpty ? "settings" : "settings.\(field)", error.problem)
-        }
-    }
-
-    private static func check(_ object: [String: JSONValue], allowed: Set<String>, field: String) throws {
-        if let unknown = object.keys.sorted().first(where: { !allowed.contains($0) }) {
-            throw RampartError(.unknownField, "Unknown field '\(field).\(unknown.prefix(64))'; allowed: \(allowed.sorted().joined(separator: ", ")).")
-        }
     }
 }

@@ -39,57 +39,6 @@ struct PolicySimulationController: APIController {
     }
 }
 
-/// A proposal as the API and the console state it, turned into the steps the simulation
-/// applies: a new policy (no `policyID`) or new settings for an existing one, then
-/// assignments made and removed.
-struct PolicyProposal: Sendable {
-    /// The id a proposed policy carries while it is simulated; never stored.
-    static let proposedID = "proposed"
-
-    var policyID: String?
-    var settings: JSONValue?
-    var assignTo: [PolicyAssignmentTarget]
-    var unassignFrom: [PolicyAssignmentTarget]
-
-    func changes(in tenant: Tenant) async throws -> [PolicyChange] {
-        var changes = [PolicyChange]()
-        let target: AuthenticationPolicy
-        if let policyID {
-            guard policyID == Tenant.builtInDefaultPolicyID || Identifier.canonical(policyID) != nil else {
-                throw RampartError.invalidField("policyId", "must be a policy id or \"default\"")
-            }
-            target = try await tenant.requirePolicy(Identifier.canonical(policyID) ?? policyID)
-            if settings != nil {
-                changes.append(.settings(policyID: target.id, try PolicySettingsInput.apply(settings, to: target.settings)))
-            }
-        } else {
-            target = AuthenticationPolicy(id: Self.proposedID, name: "Proposed", isDefault: false,
-                                          settings: try PolicySettingsInput.apply(settings, to: .standard))
-            if let problem = target.settings.problems.first { throw RampartError(.invalidField, "Policy settings: \(problem).") }
-            changes.append(.add(target))
-        }
-        if target.isDefault && !assignTo.isEmpty {
-            throw RampartError.invalidField("assignTo", "cannot name people or groups for the default policy, which applies without assignment")
-        }
-        for assignment in assignTo {
-            try await Self.requireExists(assignment, in: tenant)
-            changes.append(.assign(policyID: target.id, assignment))
-        }
-        for assignment in unassignFrom {
-            try await Self.requireExists(assignment, in: tenant)
-            changes.append(.assign(policyID: nil, assignment))
-        }
-        return changes
-    }
-
-    private static func requireExists(_ target: PolicyAssignmentTarget, in tenant: Tenant) async throws {
-        switch target {
-        case .user(let id): _ = try await tenant.requireUser(id)
-        case .group(let id): _ = try await tenant.requireGroup(id)
-        }
-    }
-}
-
 /// `[{"type": "user" | "group", "id": UUID}]`, at most 1,000 of them.
 enum PolicyTargetsInput {
     static func parse(_ value: JSONValue?, field: String) throws -> [PolicyAssignmentTarget] {
@@ -109,28 +58,5 @@ enum PolicyTargetsInput {
             default: throw RampartError.invalidField("\(field)[\(index)].type", "must be \"user\" or \"group\"")
             }
         }
-    }
-}
-
-/// The simulation as the API shows it.
-struct SimulationBody: Encodable, Sendable {
-    let evaluatedAt: Timestamp
-    let windowDays: Int
-    let affectedUsers: [PolicySimulation.PersonRef]
-    let blockedByIpAllowlist: [PolicySimulation.BlockedAddresses]
-    let usersWithoutMfa: [PolicySimulation.MissingFactor]
-    let sessionsEnding: [PolicySimulation.EndingSession]
-    let adminsLosingAccess: [PolicySimulation.AdminLosingAccess]
-    let leavesNoOrgAdminAbleToSignIn: Bool
-
-    init(_ simulation: PolicySimulation, at now: Timestamp) {
-        evaluatedAt = now
-        windowDays = Tenant.simulationWindowDays
-        affectedUsers = simulation.affectedUsers
-        blockedByIpAllowlist = simulation.blockedByIpAllowlist
-        usersWithoutMfa = simulation.usersWithoutMfa
-        sessionsEnding = simulation.sessionsEnding
-        adminsLosingAccess = simulation.adminsLosingAccess
-        leavesNoOrgAdminAbleToSignIn = simulation.leavesNoOrgAdminAbleToSignIn
     }
 }
