@@ -30,6 +30,9 @@ enum ConsoleNotice: String {
     case roleGiven = "role-given"
     case roleTaken = "role-taken"
     case deleted
+    case sessionEnded = "session-ended"
+    case sessionsEnded = "sessions-ended"
+    case mfaReset = "mfa-reset"
 
     var text: String {
         switch self {
@@ -41,6 +44,9 @@ enum ConsoleNotice: String {
         case .roleGiven: "Role given."
         case .roleTaken: "Role taken away."
         case .deleted: "Deleted."
+        case .sessionEnded: "Session ended: they are signed out on that device."
+        case .sessionsEnded: "Sessions ended: they are signed out everywhere."
+        case .mfaReset: "MFA reset: their factors and recovery codes were removed; they enrol again at their next sign-in."
         }
     }
 
