@@ -33,6 +33,9 @@ enum ConsoleNotice: String {
     case policySaved = "policy-saved"
     case policyAssigned = "policy-assigned"
     case policyUnassigned = "policy-unassigned"
+    case sessionEnded = "session-ended"
+    case sessionsEnded = "sessions-ended"
+    case mfaReset = "mfa-reset"
 
     var text: String {
         switch self {
@@ -47,6 +50,9 @@ enum ConsoleNotice: String {
         case .policySaved: "Policy saved. Sessions its rules refuse have ended; the others follow its lifetime and idle timeout."
         case .policyAssigned: "Policy assigned."
         case .policyUnassigned: "Assignment removed."
+        case .sessionEnded: "Session ended: they are signed out on that device."
+        case .sessionsEnded: "Sessions ended: they are signed out everywhere."
+        case .mfaReset: "MFA reset: their factors and recovery codes were removed; they enrol again at their next sign-in."
         }
     }
 

@@ -19,6 +19,7 @@ struct ConsoleController: Sendable {
         ConsoleOverviewController(services: services).addRoutes(to: console)
         ConsoleUsersController(services: services).addRoutes(to: console)
         ConsoleRolesController(services: services).addRoutes(to: console)
+        ConsoleUserAuthenticationController(services: services).addRoutes(to: console)
         ConsoleDeletionController(services: services).addRoutes(to: console)
         ConsoleGroupsController(services: services).addRoutes(to: console)
         ConsoleProductsController(services: services).addRoutes(to: console)

@@ -46,9 +46,10 @@ struct ConsoleUsersController: ConsolePageController {
 
     @Sendable func show(_ request: Request, context: RampartRequestContext) async throws -> Response {
         let id = try context.id()
-        let (user, groups, access) = try await read(context, .readDirectory) { tenant in
+        let (user, groups, access, signIn) = try await read(context, .readDirectory) { tenant in
             let user = try await tenant.requireUser(id)
-            return (user, try await tenant.groupsOf(user: user.id), try await tenant.effectiveAccess(ofUser: user.id))
+            return (user, try await tenant.groupsOf(user: user.id), try await tenant.effectiveAccess(ofUser: user.id),
+                    try await ConsoleUserAuthenticationController.Section.read(user, in: tenant))
         }
         let grants = access.map { grant -> [String: Any] in
             ["product": ConsolePage.product(grant.product), "via": grant.via.map { ["id": $0.id, "name": $0.name] }]
@@ -59,6 +60,7 @@ struct ConsoleUsersController: ConsolePageController {
             "heldRoles": user.roles.map { ["role": $0.rawValue] },
             "givableRoles": Role.allCases.filter { !user.roles.contains($0) }.map { ["role": $0.rawValue] },
             "canManageRoles": context.principal?.can(ConsoleRolesController.permission) ?? false,
+            "signIn": signIn.values(user, context),
         ].merging(ConsoleNotice.values(request)) { $1 }))
     }
 
