@@ -17,8 +17,10 @@ public func buildApplication(_ configuration: AppConfiguration, logger: Logger,
     // The demo banner is printed once the port is bound: a server that cannot listen must
     // not first announce that it is ready.
     let banner = NIOLockedValueBox<String?>(nil)
+    let connections = ConnectionCounter(limits: configuration.connectionLimits)
     var app = Application(
         responder: buildResponder(services),
+        server: .http1(configuration: .init(additionalChannelHandlers: [ConnectionGuard(counter: connections, logger: logger)])),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "rampart"),
         services: [database] + metricsServer(services),
         onServerRunning: { _ in

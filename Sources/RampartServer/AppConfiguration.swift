@@ -20,6 +20,8 @@ public struct AppConfiguration: Sendable {
     /// One JSON line per request on stderr (`--access-log`): method, route pattern, status,
     /// duration and request id, never a query string or a body.
     public var accessLog = false
+    /// Caps on connections and on how long a request may take to arrive (`ConnectionGuard`).
+    public var connectionLimits = ConnectionLimits.standard
 
     public init(host: String = "127.0.0.1", port: Int = 8080, dataDirectory: String = "./rampart-data",
                 database: DatabaseConfiguration? = nil, publicURL: String? = nil, demo: Bool = false) {

@@ -28,6 +28,16 @@ struct Serve: AsyncParsableCommand {
     var metricsAddress: String?
     @Flag(help: "Log one JSON line per request (method, route pattern, status, duration, request id) on stderr.")
     var accessLog = false
+    @Option(help: "Connections open at once, from everyone (default: $RAMPART_MAX_CONNECTIONS, else 10000); more get 503.")
+    var maxConnections: Int?
+    @Option(help: "Connections open at once from one client address (default: $RAMPART_MAX_CONNECTIONS_PER_ADDRESS, else 512).")
+    var maxConnectionsPerAddress: Int?
+    @Option(help: "Seconds a client has to send a request's head (default: $RAMPART_HEADER_TIMEOUT, else 10); then 408.")
+    var headerTimeout: Double?
+    @Option(help: "Seconds a client has to send a request's body once its head arrived (default: $RAMPART_BODY_TIMEOUT, else 30); then 408.")
+    var bodyTimeout: Double?
+    @Option(help: "Seconds a kept-alive connection may wait for its next request (default: $RAMPART_IDLE_TIMEOUT, else 60).")
+    var idleTimeout: Double?
 
     func validate() throws {
         guard (8 * argon2Parallelism...4_194_304).contains(argon2MemoryKib), (1...64).contains(argon2Iterations),
@@ -40,6 +50,25 @@ struct Serve: AsyncParsableCommand {
         if let metricsAddress, Self.hostAndPort(metricsAddress) == nil {
             throw ValidationError("--metrics-address must be host:port, e.g. 127.0.0.1:9090.")
         }
+        if let problem = try connectionLimits().problems.first { throw ValidationError(problem + ".") }
+    }
+
+    /// The flags, else the environment, else `ConnectionLimits.standard`.
+    func connectionLimits() throws -> ConnectionLimits {
+        func number<T: LosslessStringConvertible>(_ flag: T?, _ variable: String, _ fallback: T) throws -> T {
+            if let flag { return flag }
+            guard let text = StoreOptions.environment(variable) else { return fallback }
+            guard let value = T(text) else { throw ValidationError("\(variable) must be a number.") }
+            return value
+        }
+        let standard = ConnectionLimits.standard
+        return ConnectionLimits(
+            maximumConnections: try number(maxConnections, "RAMPART_MAX_CONNECTIONS", standard.maximumConnections),
+            maximumConnectionsPerAddress: try number(maxConnectionsPerAddress, "RAMPART_MAX_CONNECTIONS_PER_ADDRESS",
+                                                     standard.maximumConnectionsPerAddress),
+            headerTimeout: try number(headerTimeout, "RAMPART_HEADER_TIMEOUT", standard.headerTimeout),
+            bodyTimeout: try number(bodyTimeout, "RAMPART_BODY_TIMEOUT", standard.bodyTimeout),
+            idleTimeout: try number(idleTimeout, "RAMPART_IDLE_TIMEOUT", standard.idleTimeout))
     }
 
     static func hostAndPort(_ text: String) -> (host: String, port: Int)? {
@@ -58,6 +87,8 @@ struct Serve: AsyncParsableCommand {
                                              database: try store.configuration(), publicURL: publicURL, demo: demo)
         configuration.metricsAddress = metricsAddress.flatMap(Self.hostAndPort)
         configuration.accessLog = accessLog
+        configuration.connectionLimits = try connectionLimits()
+        FileDescriptorLimit.raise()
         IOThreads.configure(ioThreads ?? IOThreads.default(for: configuration.database))
         LoggingSystem.bootstrap { JSONLogHandler(label: $0) }
         var logger = Logger(label: "rampart")
