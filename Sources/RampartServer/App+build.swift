@@ -22,7 +22,8 @@ public func buildApplication(_ configuration: AppConfiguration, logger: Logger,
         responder: buildResponder(services),
         server: .http1(configuration: .init(additionalChannelHandlers: [ConnectionGuard(counter: connections, logger: logger)])),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "rampart"),
-        services: [database] + metricsServer(services),
+        services: [database] + metricsServer(services)
+            + (configuration.mail.map { [MailDeliverer(services: services, settings: $0)] } ?? []),
         onServerRunning: { _ in
             if let text = banner.withLockedValue({ $0 }) { FileHandle.standardOutput.write(Data(text.utf8)) }
         },

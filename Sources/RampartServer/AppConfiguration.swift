@@ -22,6 +22,9 @@ public struct AppConfiguration: Sendable {
     public var accessLog = false
     /// Caps on connections and on how long a request may take to arrive (`ConnectionGuard`).
     public var connectionLimits = ConnectionLimits.standard
+    /// How mail is sent (`--sendmail-command`, `--mail-from`); nil sends none, and
+    /// self-service password reset then says to ask an administrator.
+    public var mail: MailSettings?
 
     public init(host: String = "127.0.0.1", port: Int = 8080, dataDirectory: String = "./rampart-data",
                 database: DatabaseConfiguration? = nil, publicURL: String? = nil, demo: Bool = false) {

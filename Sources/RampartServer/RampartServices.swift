@@ -10,6 +10,7 @@ public struct RampartServices: Sendable {
     public let organizations: OrganizationRepository
     public let passwords: PasswordHasher
     let tokenUsage: TokenUsageRecorder
+    let mailWakeups = MailWakeups()
     public let logger: Logger
 
     public init(configuration: AppConfiguration, database: Database, keys: KeyService, logger: Logger,

@@ -38,6 +38,10 @@ struct Serve: AsyncParsableCommand {
     var bodyTimeout: Double?
     @Option(help: "Seconds a kept-alive connection may wait for its next request (default: $RAMPART_IDLE_TIMEOUT, else 60).")
     var idleTimeout: Double?
+    @Option(help: "A sendmail-compatible program and its arguments, e.g. '/usr/bin/msmtp --host=smtp.example.com' (default: $RAMPART_SENDMAIL_COMMAND); without it no mail is sent and self-service password reset is off.")
+    var sendmailCommand: String?
+    @Option(help: "The From: address of mail Rampart sends (default: $RAMPART_MAIL_FROM).")
+    var mailFrom: String?
 
     func validate() throws {
         guard (8 * argon2Parallelism...4_194_304).contains(argon2MemoryKib), (1...64).contains(argon2Iterations),
@@ -88,6 +92,16 @@ struct Serve: AsyncParsableCommand {
         configuration.metricsAddress = metricsAddress.flatMap(Self.hostAndPort)
         configuration.accessLog = accessLog
         configuration.connectionLimits = try connectionLimits()
+        if let command = sendmailCommand ?? StoreOptions.environment("RAMPART_SENDMAIL_COMMAND") {
+            guard let from = mailFrom ?? StoreOptions.environment("RAMPART_MAIL_FROM") else {
+                throw ValidationError("--sendmail-command needs --mail-from, the address mail is sent from.")
+            }
+            do {
+                configuration.mail = try MailSettings.parse(command: command, from: from)
+            } catch let error as RampartError {
+                throw ValidationError(error.message)
+            }
+        }
         FileDescriptorLimit.raise()
         IOThreads.configure(ioThreads ?? IOThreads.default(for: configuration.database))
         LoggingSystem.bootstrap { JSONLogHandler(label: $0) }

@@ -62,6 +62,7 @@ public struct AuditAction: RawRepresentable, Hashable, Sendable, CustomStringCon
     public static let scimGroupUpdated = AuditAction(rawValue: "scim.group_updated")
     public static let scimGroupMembersChanged = AuditAction(rawValue: "scim.group_members_changed")
     public static let scimGroupDeleted = AuditAction(rawValue: "scim.group_deleted")
+    public static let passwordResetRequested = AuditAction(rawValue: "auth.password_reset_requested")
 
     public static let catalogue: [AuditAction] = [
         .organizationCreated, .userCreated, .userUpdated, .userDeleted, .userDeactivated, .userReactivated,
@@ -74,6 +75,6 @@ public struct AuditAction: RawRepresentable, Hashable, Sendable, CustomStringCon
         .authPolicyDeleted, .userSessionsEnded, .mfaReset, .passwordResetForced, .passwordHashImported,
         .scimTokenCreated, .scimTokenRevoked, .scimSettingsUpdated, .scimUserCreated, .scimUserUpdated,
         .scimUserDeactivated, .scimUserReactivated, .scimUserDeleted, .scimGroupCreated, .scimGroupUpdated,
-        .scimGroupMembersChanged, .scimGroupDeleted,
+        .scimGroupMembersChanged, .scimGroupDeleted, .passwordResetRequested,
     ]
 }

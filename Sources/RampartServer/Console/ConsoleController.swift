@@ -14,6 +14,7 @@ struct ConsoleController: Sendable {
         SignInController(services: services).addRoutes(to: router)
         AccountController(services: services).addRoutes(to: router)
         PasswordResetController(services: services).addRoutes(to: router)
+        ForgotPasswordController(services: services).addRoutes(to: router)
         let console = router.group("console").add(middleware: ConsoleSessionMiddleware(services: services))
         console.post("signout", use: signIn.signOut)
         ConsoleOverviewController(services: services).addRoutes(to: console)

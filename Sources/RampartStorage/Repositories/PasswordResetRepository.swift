@@ -18,6 +18,14 @@ extension Tenant {
         return secret.text
     }
 
+    /// Whether a reset link was made for the user in the last `seconds`.
+    public func hasRecentPasswordResetToken(for userID: String, within seconds: Double) async throws -> Bool {
+        try await sql.raw("""
+            SELECT 1 AS one FROM password_reset_tokens WHERE org_id = \(bind: orgID) AND user_id = \(bind: userID)
+            AND created_at > \(bind: clock().adding(seconds: -seconds).microseconds)
+            """).first() != nil
+    }
+
     /// Spends a reset link: returns its user only for the one caller that marks it used, and
     /// only while it is unexpired and the user active. The caller sets the password and ends
     /// the user's sessions in the same transaction.
