@@ -24,6 +24,16 @@ struct TenantOptions: ParsableArguments {
         }
     }
 
+    /// `write`, for changes that seal something with the organisation's key (queued mail).
+    func write<R: Sendable>(withKeys body: @Sendable @escaping (Tenant, KeyService) async throws -> R) async throws -> R {
+        let source = store.keySource()
+        return try await store.withStore { database in
+            let keys = try await KeyService.open(source: source, database: database)
+            let organization = try await resolveOrganization(org, in: database)
+            return try await database.write(org: organization.id) { try await body($0, keys) }
+        }
+    }
+
     /// Finds what a command names, changes it in the same transaction, and prints the result.
     func change<Found: Sendable, Result: Encodable & Sendable>(
         _ find: @escaping @Sendable (Tenant) async throws -> Found,

@@ -156,6 +156,37 @@ extension UserCommand {
         }
     }
 
+    struct Invite: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print a one-time link with which a user without a password sets one (an earlier unused link stops working).")
+        @OptionGroup var tenant: TenantOptions
+        @Option(help: "User id or email.") var user: String
+        @Option(help: "Days the link works (1–30).") var days = 7
+        @Flag(help: "Also queue the link as mail to the user; a server running with --sendmail-command sends it.")
+        var send = false
+        @Option(help: "The URL people reach Rampart at, for the link; defaults to the one `rampart serve` last ran with on this data directory.")
+        var publicURL: String?
+
+        func run() async throws {
+            try await runReportingErrors {
+                let (user, days, send) = (self.user, self.days, self.send)
+                let (base, origin) = tenant.store.publicURL(publicURL)
+                let (email, invitation) = try await tenant.write(withKeys: { tenant, keys in
+                    let found = try await tenant.findUser(user)
+                    return (found.email, try await tenant.inviteUser(found.id, days: days, send: send, publicURL: base,
+                                                                     canSend: true, keys: keys, by: .system))
+                })
+                try tenant.output(invitation) {
+                    """
+                    \(email) is invited\(invitation.reissued ? " (the earlier invitation no longer works)" : "")\(invitation.mailed ? "; the link is queued as mail" : "").
+                      setup link:  \(invitation.url)
+                                   (shown once; one use, valid until \(invitation.expiresAt.rfc3339); address \(origin))
+                    """
+                }
+            }
+        }
+    }
+
     struct ImportHash: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "import-hash",

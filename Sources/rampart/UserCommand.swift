@@ -7,7 +7,7 @@ struct UserCommand: AsyncParsableCommand {
         commandName: "user", abstract: "List, create, deactivate and reactivate users and manage their authentication.",
         subcommands: [List.self, Create.self, Deactivate.self, Reactivate.self, Access.self, GrantRole.self, RevokeRole.self,
                       EffectivePolicy.self, Sessions.self, EndSessions.self, Factors.self, ResetMFA.self,
-                      ForcePasswordReset.self, ImportHash.self, ImportHashes.self])
+                      ForcePasswordReset.self, ImportHash.self, ImportHashes.self, Invite.self])
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List an organisation's users.")

@@ -62,6 +62,7 @@ struct PermissionMatrixTests {
         case "PATCH /authentication-policies/{id}": return #"{"settings":{"mfaRequired":true}}"#
         case "POST /authentication-policies/simulate": return #"{"settings":{"mfaRequired":true}}"#
         case "PUT /users/{id}/password-hash": return #"{"hash":"\#(AuthenticationAdminAPITests.bcryptHash)"}"#
+        case "POST /users/{id}/invitation": return #"{"expiresInDays":3}"#
         default: return nil
         }
     }

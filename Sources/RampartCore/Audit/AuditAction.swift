@@ -63,6 +63,7 @@ public struct AuditAction: RawRepresentable, Hashable, Sendable, CustomStringCon
     public static let scimGroupMembersChanged = AuditAction(rawValue: "scim.group_members_changed")
     public static let scimGroupDeleted = AuditAction(rawValue: "scim.group_deleted")
     public static let passwordResetRequested = AuditAction(rawValue: "auth.password_reset_requested")
+    public static let userInvited = AuditAction(rawValue: "user.invited")
 
     public static let catalogue: [AuditAction] = [
         .organizationCreated, .userCreated, .userUpdated, .userDeleted, .userDeactivated, .userReactivated,
@@ -75,6 +76,6 @@ public struct AuditAction: RawRepresentable, Hashable, Sendable, CustomStringCon
         .authPolicyDeleted, .userSessionsEnded, .mfaReset, .passwordResetForced, .passwordHashImported,
         .scimTokenCreated, .scimTokenRevoked, .scimSettingsUpdated, .scimUserCreated, .scimUserUpdated,
         .scimUserDeactivated, .scimUserReactivated, .scimUserDeleted, .scimGroupCreated, .scimGroupUpdated,
-        .scimGroupMembersChanged, .scimGroupDeleted, .passwordResetRequested,
+        .scimGroupMembersChanged, .scimGroupDeleted, .passwordResetRequested, .userInvited,
     ]
 }

@@ -9,11 +9,14 @@ protocol StrictBody: Decodable, Sendable {
     static var fields: Set<String> { get }
     static var nullableFields: Set<String> { get }
     static var required: Set<String> { get }
+    /// `{}` is a request with every default, not an empty change.
+    static var mayBeEmpty: Bool { get }
 }
 
 extension StrictBody {
     static var nullableFields: Set<String> { [] }
     static var required: Set<String> { [] }
+    static var mayBeEmpty: Bool { false }
 }
 
 enum Body {
@@ -50,7 +53,7 @@ enum Body {
         if let null = fields.keys.sorted().first(where: { fields[$0] is NSNull && !T.nullableFields.contains($0) }) {
             throw RampartError.invalidField(null, "must not be null")
         }
-        if T.required.isEmpty && fields.isEmpty {
+        if T.required.isEmpty && fields.isEmpty && !T.mayBeEmpty {
             throw RampartError(.invalidField, "Provide at least one field to change.")
         }
         do {

@@ -28,7 +28,30 @@ struct UserAuthenticationController: APIController {
             APIRoute(.delete, "/users/{id}/factors", resetMFA),
             APIRoute(.post, "/users/{id}/password-reset", forcePasswordReset),
             APIRoute(.put, "/users/{id}/password-hash", importPasswordHash),
+            APIRoute(.post, "/users/{id}/invitation", invite),
         ]
+    }
+
+    struct InviteRequest: StrictBody {
+        let expiresInDays: Int?
+        let send: Bool?
+        static let fields: Set<String> = ["expiresInDays", "send"]
+        static let mayBeEmpty = true
+    }
+
+    /// A setup link for a person without a password; a new one ends the earlier ones.
+    @Sendable func invite(_ request: Request, context: RampartRequestContext) async throws -> Response {
+        let id = try context.id()
+        let body = try await Body.decode(InviteRequest.self, from: request)
+        let (publicURL, canSend, keys) = (services.configuration.publicURL, services.configuration.mail != nil, services.keys)
+        let invitation = try await writeOnUser(id, request, context) { tenant, _, audit in
+            try await tenant.inviteUser(id, days: body.expiresInDays ?? 7, send: body.send ?? false, publicURL: publicURL,
+                                        canSend: canSend, keys: keys, by: audit)
+        }
+        if invitation.mailed, let orgID = context.credential?.orgID { services.mailWakeups.wake(orgID) }
+        var response = try JSON.response(invitation, status: .created)
+        response.headers[.cacheControl] = "no-store"
+        return response
     }
 
     struct ImportHashRequest: StrictBody {

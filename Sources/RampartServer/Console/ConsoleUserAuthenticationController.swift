@@ -22,15 +22,21 @@ struct ConsoleUserAuthenticationController: ConsolePageController {
         group.post("users/{id}/mfa/reset", use: resetMFA)
         group.get("users/{id}/password-reset", use: confirmPasswordReset)
         group.post("users/{id}/password-reset", use: forcePasswordReset)
+        group.post("users/{id}/invitation", use: invite)
     }
 
     /// What the user page shows in its Sign-in section, read in the page's transaction.
     struct Section: Sendable {
         let sessions: [UserSession]
         let factors: FactorsBody
+        let hasPassword: Bool
+        /// When the person's unused invitation expires (maybe already), if they have one.
+        let invitation: Timestamp?
 
         static func read(_ user: User, in tenant: Tenant) async throws -> Section {
-            Section(sessions: try await tenant.userSessions(of: user.id), factors: try await tenant.factorSummary(of: user.id))
+            Section(sessions: try await tenant.userSessions(of: user.id), factors: try await tenant.factorSummary(of: user.id),
+                    hasPassword: try await tenant.passwordHash(for: user.id) != nil,
+                    invitation: try await tenant.pendingInvitation(of: user.id))
         }
 
         /// The buttons show only to those whose change would be allowed.
@@ -52,8 +58,32 @@ struct ConsoleUserAuthenticationController: ConsolePageController {
                 "hasMFA": !factors.data.isEmpty || factors.unusedRecoveryCodes > 0,
                 "canManageSignIn": mayAct,
                 "canForceReset": mayAct && user.status == .active,
+                "needsPassword": !hasPassword,
+                "canInvite": mayAct && user.status == .active && !hasPassword,
+                "invitationState": invitation.map { $0 < .now() ? "Invitation expired \(ConsolePage.time($0))."
+                    : "Invited; the link works until \(ConsolePage.time($0))." } ?? "Not invited yet.",
             ]
         }
+    }
+
+    /// A new invitation link, shown once on its own page (and mailed when asked and possible).
+    @Sendable func invite(_ request: Request, context: RampartRequestContext) async throws -> Response {
+        let id = try context.id()
+        let form = try await self.form(request, context)
+        let (publicURL, canSend, keys) = (services.configuration.publicURL, services.configuration.mail != nil, services.keys)
+        let send = form["send"] == "on"
+        let (user, invitation) = try await writeAccount(request, context, Self.manage, account: id) { tenant, audit in
+            (try await tenant.requireUser(id), try await tenant.inviteUser(id, days: 7, send: send, publicURL: publicURL,
+                                                                           canSend: canSend, keys: keys, by: audit))
+        }
+        if invitation.mailed, let orgID = context.principal?.orgID { services.mailWakeups.wake(orgID) }
+        var response = ConsoleRenderer.page("invitation", ConsolePage.values(context, title: "Invitation for \(user.email)",
+                                                                             active: "users", extra: [
+            "user": ConsolePage.user(user), "url": invitation.url, "expiresAt": ConsolePage.time(invitation.expiresAt),
+            "reissued": invitation.reissued, "mailed": invitation.mailed,
+        ]))
+        response.headers[.cacheControl] = "no-store"
+        return response
     }
 
     @Sendable func confirmEndAll(_ request: Request, context: RampartRequestContext) async throws -> Response {

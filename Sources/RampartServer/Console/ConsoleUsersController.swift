@@ -60,7 +60,7 @@ struct ConsoleUsersController: ConsolePageController {
             "heldRoles": user.roles.map { ["role": $0.rawValue] },
             "givableRoles": Role.allCases.filter { !user.roles.contains($0) }.map { ["role": $0.rawValue] },
             "canManageRoles": context.principal?.can(ConsoleRolesController.permission) ?? false,
-            "signIn": signIn.values(user, context),
+            "signIn": signIn.values(user, context), "canMail": services.configuration.mail != nil,
         ].merging(ConsoleNotice.values(request)) { $1 }))
     }
 
