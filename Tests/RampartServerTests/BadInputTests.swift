@@ -95,6 +95,13 @@ struct BadInputTests {
             #expect(response.status == .methodNotAllowed)
             #expect(response.headers[.allow] == "GET, POST")
             #expect(response.errorCode == "method_not_allowed")
+            // A fixed segment is never read as another route's parameter: /simulate is not an {id}.
+            for method in [HTTPRequest.Method.patch, .get, .delete] {
+                let simulate = try await API(client: client, token: org.apiToken)
+                    .call(method, "/authentication-policies/simulate", json: #"{"settings":{}}"#)
+                #expect(simulate.status == .methodNotAllowed, "\(method)")
+                #expect(simulate.headers[.allow] == "POST")
+            }
             let unknown = try await API(client: client, token: org.apiToken).call(.get, "/nothing-here")
             #expect(unknown.status == .notFound)
             #expect(unknown.errorCode == "not_found")

@@ -23,6 +23,11 @@ enum RouteSegment: Sendable {
     case literal([UInt8])
     case parameter(Substring)
 
+    /// How many fixed segments a shape has: of two shapes a path matches, the one with more wins.
+    static func literalCount(_ segments: [RouteSegment]) -> Int {
+        segments.reduce(0) { count, segment in if case .literal = segment { count + 1 } else { count } }
+    }
+
     static func segments(of path: String) -> [RouteSegment] {
         path.split(separator: "/").map { segment in
             segment.hasPrefix("{") && segment.hasSuffix("}")
@@ -45,13 +50,18 @@ struct RouteCatalog: Sendable {
         entries = routes.map { ($0.method, RouteSegment.segments(of: $0.path)) }
     }
 
-    /// Methods allowed on a concrete path, or empty if no route has this shape.
+    /// Methods allowed on a concrete path, or empty if no route has this shape. Only the most
+    /// specific shape counts: `/authentication-policies/simulate` is not also an `{id}`.
     func methods(for path: String) -> [HTTPRequest.Method] {
         let parts = path.split(separator: "/")
+        let matching = entries.filter { entry in
+            entry.segments.count == parts.count
+                && zip(entry.segments, parts).allSatisfy { pattern, part in pattern.accepts(part.utf8) }
+        }
+        let specific = matching.map { RouteSegment.literalCount($0.segments) }.max()
         var methods: [HTTPRequest.Method] = []
-        for entry in entries where entry.segments.count == parts.count {
-            let matches = zip(entry.segments, parts).allSatisfy { pattern, part in pattern.accepts(part.utf8) }
-            if matches && !methods.contains(entry.method) { methods.append(entry.method) }
+        for entry in matching where RouteSegment.literalCount(entry.segments) == specific && !methods.contains(entry.method) {
+            methods.append(entry.method)
         }
         return methods
     }

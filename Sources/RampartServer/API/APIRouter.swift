@@ -57,8 +57,15 @@ struct APIRouter<Fallback: HTTPResponder<RampartRequestContext>>: HTTPResponder 
                     start = end
                 }
                 let segments = UnsafeBufferPointer(rebasing: segments[..<count])
-                guard let index = routes.firstIndex(where: { $0.method == method && $0.matches(segments, of: bytes) })
-                else { return nil }
+                // The most specific shape the path has wins, whatever the method: a literal
+                // segment (`/simulate`) is never taken for a parameter (`{id}`) of another route.
+                var found: Int?
+                var specific = -1
+                for (index, route) in routes.enumerated() where route.literalCount >= specific && route.matches(segments, of: bytes) {
+                    if route.literalCount > specific { specific = route.literalCount; found = nil }
+                    if found == nil && route.method == method { found = index }
+                }
+                guard let index = found else { return nil }
                 var parameters: [PathParameters.Parameter] = []
                 for (pattern, segment) in zip(routes[index].segments, segments) {
                     if case .parameter(let name) = pattern { parameters.append(.init(name: name, bytes: segment)) }
@@ -100,10 +107,12 @@ private struct CompiledRoute: Sendable {
     /// `/api/v1/users/{id}`
     let pattern: String
     let handler: APIRoute.Handler
+    let literalCount: Int
 
     init(_ route: APIRoute, middlewares: [any MiddlewareProtocol<Request, Response, RampartRequestContext>]) {
         method = route.method
         segments = RouteSegment.segments(of: route.path)
+        literalCount = RouteSegment.literalCount(segments)
         pattern = APIRoute.prefix + route.path
         handler = middlewares.reversed().reduce(route.handler) { next, middleware in
             { request, context in try await middleware.handle(request, context: context, next: next) }
