@@ -63,6 +63,8 @@ struct TenantIsolationTests {
         case ("POST", "/authentication-policies"): return #"{"name":"B policy"}"#
         case ("PATCH", "/authentication-policies/{id}"): return #"{"settings":{"mfaRequired":true}}"#
         case ("PUT", "/users/{id}/password-hash"): return #"{"hash":"\#(AuthenticationAdminAPITests.bcryptHash)"}"#
+        case ("POST", "/authentication-policies/simulate"): return #"{"settings":{"mfaRequired":true}}"#
+        case ("POST", "/users/{id}/invitation"): return "{}"
         default: return nil
         }
     }
