@@ -51,13 +51,12 @@ def test_no_serious_accessibility_violation_on_any_console_page(console, sqlite,
     steps = Steps(driver, tmp_path / "screenshots")
     found: dict[str, list[str]] = {}
     try:
-        # The sign-in pages are checked where they are built (issue 12 rewrites them).
         sign_in(driver, steps, server, org, admin)
         pages = [
             "/console", "/console/users", f"/console/users/{user['id']}", "/console/groups",
             f"/console/groups/{group['id']}", "/console/products", f"/console/products/{product['id']}",
             "/console/api-tokens", "/console/audit", "/console/scim", f"/console/users/{user['id']}/deactivate",
-            "/console/policies", "/console/policies/default",
+            "/console/policies", "/console/policies/default", f"/o/{org['organization']['slug']}/account",
         ]
         for path in pages:
             driver.get(server.base_url + path)
@@ -75,6 +74,16 @@ def test_no_serious_accessibility_violation_on_any_console_page(console, sqlite,
         driver.find_element(By.TAG_NAME, "body").send_keys(Keys.TAB)
         outline = driver.switch_to.active_element.value_of_css_property("outline-style")
         assert outline not in ("", "none"), f"no visible focus ({outline!r})\n{steps.context()}"
+        # The pages everyone sees before signing in.
+        driver.delete_all_cookies()
+        slug = org["organization"]["slug"]
+        for path in [f"/o/{slug}/signin", "/console/signin", "/signin", f"/o/{slug}/forgot",
+                     f"/o/{slug}/reset?token=expired"]:
+            driver.get(server.base_url + path)
+            assert driver.find_elements(By.TAG_NAME, "h1"), f"{path} has no heading\n{steps.context()}"
+            found[path] = violations(driver)
+            overflow = driver.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
+            assert overflow <= 0, f"{path} scrolls sideways by {overflow}px at {width}px\n{steps.context()}"
     finally:
         driver.quit()
     blocking = {path: v for path, v in found.items() if v}
