@@ -96,6 +96,15 @@ struct ConsoleTests {
             #expect(created.status == .seeOther)
             let detail = try await browser.get(try #require(created.headers[.location]), cookie: session)
             #expect(detail.text.contains("grace@example.com"))
+            #expect(detail.text.contains(#"id="notice""#) && detail.text.contains("User created."), "a banner after creating")
+            for (path, form, banner) in [("/console/groups", ["name": "Staff"], "Group created."),
+                                         ("/console/products", ["name": "Wiki", "kind": "wiki", "url": "https://wiki.example.com"],
+                                          "Product created.")] {
+                let made = try await browser.post(path, form: form.merging(["csrf": csrf]) { $1 }, cookie: session)
+                #expect(made.status == .seeOther, "\(path): \(made.text)")
+                let page = try await browser.get(try #require(made.headers[.location]), cookie: session)
+                #expect(page.text.contains(banner), "\(path)")
+            }
 
             let audit = try await browser.get("/console/audit?action=user.created", cookie: session)
             #expect(audit.status == .ok)

@@ -35,7 +35,7 @@ struct ConsoleGroupsController: ConsolePageController {
             let group = try await write(request, context, .manageDirectory) {
                 try await $0.createGroup(name: form["name"], description: form["description"], by: $1)
             }
-            return ConsoleRenderer.redirect("/console/groups/\(group.id)")
+            return ConsoleRenderer.redirect(ConsoleNotice.groupCreated.after("/console/groups/\(group.id)"))
         } catch let error as RampartError where isFormError(error) {
             return try await listPage(request, context, error: error.message, form: form.fields, status: error.httpStatus)
         }

@@ -39,7 +39,7 @@ struct ConsoleProductsController: ConsolePageController {
             let product = try await write(request, context, .manageDirectory) {
                 try await $0.createProduct(name: form["name"], kind: kind, url: form["url"], by: $1)
             }
-            return ConsoleRenderer.redirect("/console/products/\(product.id)")
+            return ConsoleRenderer.redirect(ConsoleNotice.productCreated.after("/console/products/\(product.id)"))
         } catch let error as RampartError where isFormError(error) {
             return try await listPage(request, context, error: error.message, form: form.fields, status: error.httpStatus)
         }

@@ -38,7 +38,7 @@ struct ConsoleUsersController: ConsolePageController {
             let user = try await write(request, context, .manageDirectory) {
                 try await $0.createUser(email: form["email"], displayName: form["display_name"], by: $1)
             }
-            return ConsoleRenderer.redirect("/console/users/\(user.id)")
+            return ConsoleRenderer.redirect(ConsoleNotice.userCreated.after("/console/users/\(user.id)"))
         } catch let error as RampartError where isFormError(error) {
             return try await listPage(request, context, error: error.message, form: form.fields, status: error.httpStatus)
         }
