@@ -57,6 +57,7 @@ def test_no_serious_accessibility_violation_on_any_console_page(console, sqlite,
             f"/console/groups/{group['id']}", "/console/products", f"/console/products/{product['id']}",
             "/console/api-tokens", "/console/audit", "/console/scim", f"/console/users/{user['id']}/deactivate",
             "/console/policies", "/console/policies/default", f"/o/{org['organization']['slug']}/account",
+            f"/console/users/{user['id']}/edit", f"/console/groups/{group['id']}/edit",
         ]
         for path in pages:
             driver.get(server.base_url + path)

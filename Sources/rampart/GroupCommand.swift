@@ -5,7 +5,7 @@ import RampartStorage
 struct GroupCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "group", abstract: "List and create groups and manage their members.",
-        subcommands: [List.self, Create.self, Members.self, AddMember.self, RemoveMember.self])
+        subcommands: [List.self, Create.self, Update.self, Members.self, AddMember.self, RemoveMember.self])
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List an organisation's groups.")
@@ -31,6 +31,29 @@ struct GroupCommand: AsyncParsableCommand {
             try await runReportingErrors {
                 let group = try await tenant.write { try await $0.createGroup(name: name, description: description, by: .system) }
                 try tenant.output(group) { "Created group \(group.name) (\(group.id))." }
+            }
+        }
+    }
+
+    struct Update: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Rename a group or change its description.")
+        @OptionGroup var tenant: TenantOptions
+        @Option(help: "Group id or name.") var group: String
+        @Option(help: "The new name.") var name: String?
+        @Option(help: "The new description.") var description: String?
+
+        func validate() throws {
+            guard name != nil || description != nil else { throw ValidationError("Give --name or --description.") }
+        }
+
+        func run() async throws {
+            try await runReportingErrors {
+                let (group, name, description) = (self.group, self.name, self.description)
+                let updated = try await tenant.write { tenant in
+                    try await tenant.updateGroup(try await tenant.findGroup(group).id, name: name, description: description,
+                                                 by: .system)
+                }
+                try tenant.output(updated) { "Updated group \(updated.name) (\(updated.id))." }
             }
         }
     }

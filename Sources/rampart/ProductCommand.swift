@@ -5,7 +5,7 @@ import RampartStorage
 struct ProductCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "product", abstract: "List and create products and decide which groups may use them.",
-        subcommands: [List.self, Create.self, Access.self, Grant.self, Revoke.self])
+        subcommands: [List.self, Create.self, Update.self, Access.self, Grant.self, Revoke.self])
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List an organisation's products.")
@@ -32,6 +32,29 @@ struct ProductCommand: AsyncParsableCommand {
             try await runReportingErrors {
                 let product = try await tenant.write { try await $0.createProduct(name: name, kind: kind, url: url, by: .system) }
                 try tenant.output(product) { "Created product \(product.name) (\(product.id))." }
+            }
+        }
+    }
+
+    struct Update: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Rename a product or change its URL.")
+        @OptionGroup var tenant: TenantOptions
+        @Option(help: "Product id or name.") var product: String
+        @Option(help: "The new name.") var name: String?
+        @Option(help: "The new URL (https, or http on a loopback host).") var url: String?
+
+        func validate() throws {
+            guard name != nil || url != nil else { throw ValidationError("Give --name or --url.") }
+        }
+
+        func run() async throws {
+            try await runReportingErrors {
+                let (product, name, url) = (self.product, self.name, self.url)
+                let updated = try await tenant.write { tenant in
+                    try await tenant.updateProduct(try await tenant.findProduct(product).id, name: name, kind: nil, url: url,
+                                                   by: .system)
+                }
+                try tenant.output(updated) { "Updated product \(updated.name) (\(updated.id))." }
             }
         }
     }

@@ -5,7 +5,7 @@ import RampartStorage
 struct UserCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "user", abstract: "List, create, deactivate and reactivate users and manage their authentication.",
-        subcommands: [List.self, Create.self, Deactivate.self, Reactivate.self, Access.self, GrantRole.self, RevokeRole.self,
+        subcommands: [List.self, Create.self, Update.self, Deactivate.self, Reactivate.self, Access.self, GrantRole.self, RevokeRole.self,
                       EffectivePolicy.self, Sessions.self, EndSessions.self, Factors.self, ResetMFA.self,
                       ForcePasswordReset.self, ImportHash.self, ImportHashes.self, Invite.self])
 
@@ -44,6 +44,28 @@ struct UserCommand: AsyncParsableCommand {
             try await runReportingErrors {
                 let user = try await tenant.write { try await $0.createUser(email: email, displayName: name, by: .system) }
                 try tenant.output(user) { "Created user \(user.email) (\(user.id))." }
+            }
+        }
+    }
+
+    struct Update: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Change a user's email or name.")
+        @OptionGroup var tenant: TenantOptions
+        @Option(help: "User id or email.") var user: String
+        @Option(help: "The new email.") var email: String?
+        @Option(help: "The new display name.") var name: String?
+
+        func validate() throws {
+            guard email != nil || name != nil else { throw ValidationError("Give --email or --name.") }
+        }
+
+        func run() async throws {
+            try await runReportingErrors {
+                let (user, email, name) = (self.user, self.email, self.name)
+                let updated = try await tenant.write { tenant in
+                    try await tenant.updateUser(try await tenant.findUser(user).id, email: email, displayName: name, by: .system)
+                }
+                try tenant.output(updated) { "Updated user \(updated.email) (\(updated.displayName))." }
             }
         }
     }

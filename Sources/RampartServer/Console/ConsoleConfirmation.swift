@@ -30,6 +30,7 @@ enum ConsoleNotice: String {
     case roleGiven = "role-given"
     case roleTaken = "role-taken"
     case deleted
+    case updated
     case userCreated = "user-created"
     case groupCreated = "group-created"
     case productCreated = "product-created"
@@ -50,6 +51,7 @@ enum ConsoleNotice: String {
         case .roleGiven: "Role given."
         case .roleTaken: "Role taken away."
         case .deleted: "Deleted."
+        case .updated: "Changes saved."
         case .userCreated: "User created. They have no password yet: create an invitation link for them below."
         case .groupCreated: "Group created. Add its members below."
         case .productCreated: "Product created. Give groups access to it below."
