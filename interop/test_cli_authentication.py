@@ -11,6 +11,7 @@ import base64
 import hashlib
 import json
 import re
+import subprocess
 import uuid
 
 import bcrypt
@@ -194,6 +195,14 @@ def test_sessions_factors_reset_and_forced_reset(rampart_bin, server_factory, st
     again = run_cli(rampart_bin, "user", "reset-mfa", "--org", slug, "--user", email, *store.args).stdout
     assert "nothing changed" in again
 
+    # A deactivated user gets no reset link; the refusal changes nothing.
+    cli(rampart_bin, store, "user", "deactivate", "--org", slug, "--user", email)
+    seen = len(events(rampart_bin, store, slug))
+    assert "reactivate" in refused(rampart_bin, store, "user", "force-password-reset", "--org", slug, "--user", email,
+                                   exit_code=2)
+    assert len(events(rampart_bin, store, slug)) == seen
+    cli(rampart_bin, store, "user", "reactivate", "--org", slug, "--user", email)
+
     # The link text for people names the link once and where its address came from.
     human = run_cli(rampart_bin, "user", "force-password-reset", "--org", slug, "--user", email, *store.args).stdout
     assert human.count("/reset?token=") == 1 and "shown once" in human, human
@@ -218,6 +227,13 @@ def test_import_hashes_one_and_from_files(rampart_bin, server_factory, store, tm
               "--hash", bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(rounds=4)).decode())
     assert one == {"scheme": "bcrypt"}
     assert sign_in(requests.Session(), base, slug, emails[0], PASSWORD).status_code == 303
+
+    # From standard input, so the hash stays out of the shell's history and the process list.
+    piped = subprocess.run([rampart_bin, "user", "import-hash", "--org", slug, "--user", emails[3], "--hash", "-",
+                            *store.args, "--json"], input=django_pbkdf2(PASSWORD, salt="piped") + "\n",
+                           capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert piped.returncode == 0 and json.loads(piped.stdout) == {"scheme": "pbkdf2-sha256"}, piped.stderr
+    assert sign_in(requests.Session(), base, slug, emails[3], PASSWORD).status_code == 303
 
     seen = len(events(rampart_bin, store, slug))
     assert "hash" in refused(rampart_bin, store, "user", "import-hash", "--org", slug, "--user", emails[1],
@@ -255,11 +271,11 @@ def test_import_hashes_one_and_from_files(rampart_bin, server_factory, store, tm
         assert sign_in(requests.Session(), base, slug, email, PASSWORD).status_code == 303, email
 
     imported = events(rampart_bin, store, slug, "--action", "auth.password_hash_imported")
-    assert len(imported) == 4 and {e["details"]["scheme"] for e in imported} == {"bcrypt", "pbkdf2-sha256"}, imported
+    assert len(imported) == 5 and {e["details"]["scheme"] for e in imported} == {"bcrypt", "pbkdf2-sha256"}, imported
     unknown_format = tmp_path / "hashes.txt"
     unknown_format.write_text(f"{emails[0]},{django_pbkdf2('other password 123')}\n")
     assert "--format" in refused(rampart_bin, store, "user", "import-hashes", "--org", slug, "--file", str(unknown_format),
                                  exit_code=2)
     assert "Cannot read" in refused(rampart_bin, store, "user", "import-hashes", "--org", slug, "--file",
                                     str(tmp_path / "absent.csv"), exit_code=4)
-    assert len(events(rampart_bin, store, slug, "--action", "auth.password_hash_imported")) == 4
+    assert len(events(rampart_bin, store, slug, "--action", "auth.password_hash_imported")) == 5
