@@ -1,18 +1,21 @@
-"""axe-core (through axe-selenium-python) finds no serious or critical violation on any
-signed-in console page, at a phone's width and a desktop's (issue 17)."""
+"""axe-core (4.9, through selenium-axe-python) finds no serious or critical violation on any
+signed-in console page, at a phone's width and a desktop's (issue 17), nor on the pages of
+signing in: a refused form, enrolling an authenticator app, the recovery codes and the
+two-step verification step."""
 
 from __future__ import annotations
 
 import os
 import uuid
 
+import pyotp
 import pytest
-from axe_selenium_python import Axe
+from selenium_axe_python import Axe
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 from conftest import REPO_ROOT, run_cli, run_cli_json
-from test_console_browser import Steps, make_driver
+from test_console_browser import PASSWORD, Steps, fill, make_driver, submit
 from test_console_browser import console  # noqa: F401  (the fixture)
 from test_console_first_hour import sign_in
 
@@ -50,6 +53,7 @@ def test_no_serious_accessibility_violation_on_any_console_page(console, sqlite,
     driver.set_window_size(width, 900)
     steps = Steps(driver, tmp_path / "screenshots")
     found: dict[str, list[str]] = {}
+    slug = org["organization"]["slug"]
     try:
         sign_in(driver, steps, server, org, admin)
         pages = [
@@ -70,6 +74,20 @@ def test_no_serious_accessibility_violation_on_any_console_page(console, sqlite,
                 if name:
                     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
                     driver.save_screenshot(str(SCREENSHOTS / f"{name}.png"))
+        # A refused form: the error sits beside its field.
+        driver.get(server.base_url + "/console/users")
+        fill(driver, steps, email=email, display_name="Ada Again")
+        submit(driver, steps, "create-user")
+        assert driver.find_elements(By.ID, "email-error"), f"no error beside the email\n{steps.context()}"
+        found["/console/users (email taken)"] = violations(driver)
+        # The admin turns on two-step verification: the enrolment page and the recovery codes.
+        driver.get(f"{server.base_url}/o/{slug}/account/mfa/enrol")
+        found["/account/mfa/enrol"] = violations(driver)
+        secret = driver.find_element(By.ID, "totp-secret").get_attribute("textContent").strip()
+        fill(driver, steps, code=pyotp.TOTP(secret).now())
+        submit(driver, steps, "enrol")
+        assert driver.find_elements(By.CSS_SELECTOR, "#recovery-codes li"), f"no recovery codes\n{steps.context()}"
+        found["recovery codes"] = violations(driver)
         # Keyboard users see where they are: the first link reached with Tab has an outline.
         driver.get(server.base_url + "/console")
         driver.find_element(By.TAG_NAME, "body").send_keys(Keys.TAB)
@@ -77,7 +95,6 @@ def test_no_serious_accessibility_violation_on_any_console_page(console, sqlite,
         assert outline not in ("", "none"), f"no visible focus ({outline!r})\n{steps.context()}"
         # The pages everyone sees before signing in.
         driver.delete_all_cookies()
-        slug = org["organization"]["slug"]
         for path in [f"/o/{slug}/signin", "/console/signin", "/signin", f"/o/{slug}/forgot",
                      f"/o/{slug}/reset?token=expired"]:
             driver.get(server.base_url + path)
@@ -85,6 +102,16 @@ def test_no_serious_accessibility_violation_on_any_console_page(console, sqlite,
             found[path] = violations(driver)
             overflow = driver.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
             assert overflow <= 0, f"{path} scrolls sideways by {overflow}px at {width}px\n{steps.context()}"
+        # The two-step verification step, and the same step after a wrong code.
+        driver.get(f"{server.base_url}/o/{slug}/signin")
+        fill(driver, steps, email=admin, password=PASSWORD)
+        submit(driver, steps, "signin")
+        assert driver.find_elements(By.ID, "code"), f"no code asked for\n{steps.context()}"
+        found["two-step verification"] = violations(driver)
+        fill(driver, steps, code="000000")
+        submit(driver, steps, "verify")
+        assert driver.find_elements(By.ID, "mfa-error"), f"a wrong code was not refused\n{steps.context()}"
+        found["two-step verification (wrong code)"] = violations(driver)
     finally:
         driver.quit()
     blocking = {path: v for path, v in found.items() if v}

@@ -165,6 +165,13 @@ def test_setup_create_user_and_see_it_audited(console, tmp_path):
         assert new_email in find(driver, By.TAG_NAME, "body", steps).text, (
             f"the new user is not listed on /console/users\n{steps.context()}"
         )
+        # The same email again: refused beside the email field, with what was typed kept.
+        fill(driver, steps, email=new_email, display_name="Console Twice")
+        submit(driver, steps, "create-user")
+        steps.shot("email-taken")
+        assert "already exists" in find(driver, By.ID, "email-error", steps).text, steps.context()
+        assert find(driver, By.ID, "display_name", steps).get_attribute("value") == "Console Twice", steps.context()
+        assert find(driver, By.ID, "email", steps).get_attribute("aria-describedby") == "email-error", steps.context()
 
         # 4. The audit log shows the creation, with the user's email, on one row.
         driver.get(f"{server.base_url}/console/audit")

@@ -56,4 +56,49 @@ struct ConsoleEditTests {
             #expect(try await api.object(.get, "/products/\(product)", expect: .ok)["url"] as? String == "https://docs.example.com")
         }
     }
+
+    /// The create forms under the users, groups and products lists show a refused value beside
+    /// its field, refill what was typed, and write nothing; an error no text field owns (a
+    /// product kind sent by hand) is shown above the button.
+    @Test(arguments: Backend.all)
+    func createFormsShowARefusedValueBesideItsField(backend: Backend) async throws {
+        try await withApp(backend) { client, store in
+            let org = try await store.createOrganization()
+            let browser = ConsoleBrowser(client: client)
+            let session = try await ConsoleTests.setUpAdmin(browser, org)
+            let api = API(client: client, token: org.apiToken)
+            _ = try await api.object(.post, "/users", json: #"{"email":"taken@example.com","displayName":"T"}"#, expect: .created)
+            _ = try await api.object(.post, "/groups", json: #"{"name":"Staff"}"#, expect: .created)
+            let csrf = try #require(ConsoleBrowser.csrf(in: try await browser.get("/console/users", cookie: session)))
+            let before = try await auditCount(store, org.organization.id)
+
+            let taken = try await browser.post("/console/users", form: ["csrf": csrf, "email": "taken@example.com",
+                                                                        "display_name": "Grace Allen"], cookie: session)
+            #expect(taken.status == .conflict)
+            #expect(taken.text.contains(#"<p class="error field-error" id="email-error" role="alert">A user with this email"#))
+            #expect(taken.text.contains(#"aria-describedby="email-error""#) && taken.text.contains(#"value="Grace Allen""#))
+            #expect(!taken.text.contains(#"id="display_name-error""#) && !taken.text.contains(#"id="form-error""#))
+            let badEmail = try await browser.post("/console/users", form: ["csrf": csrf, "email": "not-an-email",
+                                                                           "display_name": "Grace"], cookie: session)
+            #expect(badEmail.status == .badRequest && badEmail.text.contains(#"id="email-error""#))
+            let noName = try await browser.post("/console/users", form: ["csrf": csrf, "email": "g@example.com",
+                                                                         "display_name": "  "], cookie: session)
+            #expect(noName.status == .badRequest && noName.text.contains(#"id="display_name-error""#))
+            #expect(noName.text.contains(#"value="g@example.com""#))
+
+            let group = try await browser.post("/console/groups", form: ["csrf": csrf, "name": "Staff", "description": "Again"],
+                                               cookie: session)
+            #expect(group.status == .conflict && group.text.contains(#"id="name-error""#) && group.text.contains(#"value="Again""#))
+
+            let badURL = try await browser.post("/console/products", form: ["csrf": csrf, "name": "Wiki", "kind": "wiki",
+                                                                            "url": "ftp://wiki"], cookie: session)
+            #expect(badURL.status == .badRequest && badURL.text.contains(#"id="url-error""#))
+            #expect(badURL.text.contains(#"value="Wiki""#) && badURL.text.contains(#"<option value="wiki" selected>"#))
+            let badKind = try await browser.post("/console/products", form: ["csrf": csrf, "name": "Wiki", "kind": "spaceship",
+                                                                             "url": "https://wiki.example.com"], cookie: session)
+            #expect(badKind.status == .badRequest && badKind.text.contains(#"id="form-error""#))
+            #expect(badKind.text.contains("must be one of") && !badKind.text.contains(#"id="name-error""#))
+            #expect(try await auditCount(store, org.organization.id) == before, "refused creations write nothing")
+        }
+    }
 }

@@ -32,12 +32,16 @@ public struct RampartError: Error, Sendable, CustomStringConvertible {
 
     public let code: Code
     public let message: String
+    /// The request field the error is about, by its API name (`email`, `displayName`), when
+    /// there is one: forms show the message beside that field.
+    public let field: String?
     public let file: String
     public let line: Int
 
-    public init(_ code: Code, _ message: String, file: String = #fileID, line: Int = #line) {
+    public init(_ code: Code, _ message: String, field: String? = nil, file: String = #fileID, line: Int = #line) {
         self.code = code
         self.message = message
+        self.field = field
         self.file = file
         self.line = line
     }
@@ -49,6 +53,6 @@ public struct RampartError: Error, Sendable, CustomStringConvertible {
     }
 
     public static func invalidField(_ field: String, _ problem: String, file: String = #fileID, line: Int = #line) -> RampartError {
-        RampartError(.invalidField, "Field '\(field)' \(problem).", file: file, line: line)
+        RampartError(.invalidField, "Field '\(field)' \(problem).", field: field, file: file, line: line)
     }
 }

@@ -9,14 +9,6 @@ import RampartStorage
 struct ConsoleEditController: ConsolePageController {
     let services: RampartServices
 
-    /// One editable field: its form name, its label, and the API field its errors name.
-    struct Field {
-        let name: String
-        let label: String
-        let apiName: String
-        var type = "text"
-    }
-
     func addRoutes(to group: RouterGroup<RampartRequestContext>) {
         group.get("users/{id}/edit", use: showUser)
         group.post("users/{id}/edit", use: saveUser)
@@ -26,26 +18,19 @@ struct ConsoleEditController: ConsolePageController {
         group.post("products/{id}/edit", use: saveProduct)
     }
 
-    static let userFields = [Field(name: "email", label: "Email", apiName: "email", type: "email"),
-                             Field(name: "display_name", label: "Name", apiName: "displayName")]
-    static let groupFields = [Field(name: "name", label: "Name", apiName: "name"),
-                              Field(name: "description", label: "Description", apiName: "description")]
-    static let productFields = [Field(name: "name", label: "Name", apiName: "name"),
-                                Field(name: "url", label: "URL", apiName: "url", type: "url")]
-
     // MARK: Users
 
     @Sendable func showUser(_ request: Request, context: RampartRequestContext) async throws -> Response {
         let id = try context.id()
         let user = try await read(context, .manageDirectory) { try await $0.requireUser(id) }
-        return page(context, title: "Edit \(user.email)", active: "users", fields: Self.userFields,
+        return page(context, title: "Edit \(user.email)", active: "users", fields: ConsoleFormField.user,
                     values: ["email": user.email, "display_name": user.displayName], path: "/console/users/\(id)")
     }
 
     @Sendable func saveUser(_ request: Request, context: RampartRequestContext) async throws -> Response {
         let id = try context.id()
         let form = try await self.form(request, context)
-        return try await save(context, fields: Self.userFields, form: form, path: "/console/users/\(id)", active: "users") {
+        return try await save(context, fields: ConsoleFormField.user, form: form, path: "/console/users/\(id)", active: "users") {
             try await writeAccount(request, context, .manageDirectory, account: id) {
                 _ = try await $0.updateUser(id, email: form["email"], displayName: form["display_name"], by: $1)
             }
@@ -57,14 +42,14 @@ struct ConsoleEditController: ConsolePageController {
     @Sendable func showGroup(_ request: Request, context: RampartRequestContext) async throws -> Response {
         let id = try context.id()
         let group = try await read(context, .manageDirectory) { try await $0.requireGroup(id) }
-        return page(context, title: "Edit \(group.name)", active: "groups", fields: Self.groupFields,
+        return page(context, title: "Edit \(group.name)", active: "groups", fields: ConsoleFormField.group,
                     values: ["name": group.name, "description": group.description], path: "/console/groups/\(id)")
     }
 
     @Sendable func saveGroup(_ request: Request, context: RampartRequestContext) async throws -> Response {
         let id = try context.id()
         let form = try await self.form(request, context)
-        return try await save(context, fields: Self.groupFields, form: form, path: "/console/groups/\(id)", active: "groups") {
+        return try await save(context, fields: ConsoleFormField.group, form: form, path: "/console/groups/\(id)", active: "groups") {
             try await write(request, context, .manageDirectory) {
                 _ = try await $0.updateGroup(id, name: form["name"], description: form["description"], by: $1)
             }
@@ -76,14 +61,14 @@ struct ConsoleEditController: ConsolePageController {
     @Sendable func showProduct(_ request: Request, context: RampartRequestContext) async throws -> Response {
         let id = try context.id()
         let product = try await read(context, .manageDirectory) { try await $0.requireProduct(id) }
-        return page(context, title: "Edit \(product.name)", active: "products", fields: Self.productFields,
+        return page(context, title: "Edit \(product.name)", active: "products", fields: ConsoleFormField.product,
                     values: ["name": product.name, "url": product.url], path: "/console/products/\(id)")
     }
 
     @Sendable func saveProduct(_ request: Request, context: RampartRequestContext) async throws -> Response {
         let id = try context.id()
         let form = try await self.form(request, context)
-        return try await save(context, fields: Self.productFields, form: form, path: "/console/products/\(id)",
+        return try await save(context, fields: ConsoleFormField.product, form: form, path: "/console/products/\(id)",
                               active: "products") {
             try await write(request, context, .manageDirectory) {
                 _ = try await $0.updateProduct(id, name: form["name"], kind: nil, url: form["url"], by: $1)
@@ -94,27 +79,21 @@ struct ConsoleEditController: ConsolePageController {
     // MARK: The form
 
     /// Runs the change; a refusal the person can fix comes back beside the field it names.
-    private func save(_ context: RampartRequestContext, fields: [Field], form: ConsoleForm, path: String, active: String,
+    private func save(_ context: RampartRequestContext, fields: [ConsoleFormField], form: ConsoleForm, path: String, active: String,
                       _ change: () async throws -> Void) async throws -> Response {
         do {
             try await change()
             return ConsoleRenderer.redirect(ConsoleNotice.updated.after(path))
         } catch let error as RampartError where isFormError(error) {
-            let field = fields.first { error.message.contains("'\($0.apiName)'") || error.message.lowercased().contains($0.apiName.lowercased()) }
             return page(context, title: "Edit", active: active, fields: fields, values: form.fields, path: path,
-                        error: (field?.name ?? fields[0].name, error.message), status: error.httpStatus)
+                        error: error, status: error.httpStatus)
         }
     }
 
-    private func page(_ context: RampartRequestContext, title: String, active: String, fields: [Field], values: [String: String],
-                      path: String, error: (field: String, message: String)? = nil, status: HTTPResponse.Status = .ok) -> Response {
+    private func page(_ context: RampartRequestContext, title: String, active: String, fields: [ConsoleFormField], values: [String: String],
+                      path: String, error: RampartError? = nil, status: HTTPResponse.Status = .ok) -> Response {
         ConsoleRenderer.page("edit", ConsolePage.values(context, title: title, active: active, extra: [
             "heading": title, "action": path + "/edit", "cancel": path,
-            "fields": fields.map { field -> [String: Any] in
-                let message = error?.field == field.name ? error?.message : nil
-                return ["name": field.name, "label": field.label, "type": field.type, "value": values[field.name] ?? "",
-                        "error": message ?? "", "hasError": message != nil]
-            },
-        ]), status: status)
+        ].merging(ConsoleFormField.values(fields, typed: values, error: error)) { $1 }), status: status)
     }
 }

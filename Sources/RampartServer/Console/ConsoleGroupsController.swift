@@ -15,18 +15,18 @@ struct ConsoleGroupsController: ConsolePageController {
     }
 
     @Sendable func list(_ request: Request, context: RampartRequestContext) async throws -> Response {
-        try await listPage(request, context, error: nil, form: [:])
+        try await listPage(request, context, form: [:])
     }
 
-    private func listPage(_ request: Request, _ context: RampartRequestContext, error: String?, form: [String: String],
-                          status: HTTPResponse.Status = .ok) async throws -> Response {
+    private func listPage(_ request: Request, _ context: RampartRequestContext, form: [String: String],
+                          error: RampartError? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
         let after = request.uri.queryParameters.get("cursor").flatMap(Identifier.canonical)
         let page = try await read(context, .readDirectory) { try await $0.groups(page: PageRequest(after: after, limit: 50)) }
         return ConsoleRenderer.page("groups", ConsolePage.values(context, title: "Groups", active: "groups", extra: [
             "groups": page.items.map(ConsolePage.group), "nextCursor": page.nextCursor ?? "",
-            "hasNext": page.nextCursor != nil, "error": error ?? "", "hasError": error != nil,
-            "formName": form["name"] ?? "", "formDescription": form["description"] ?? "",
-        ].merging(ConsoleNotice.values(request)) { $1 }), status: status)
+            "hasNext": page.nextCursor != nil,
+        ].merging(ConsoleFormField.values(ConsoleFormField.group, typed: form, error: error)) { $1 }
+         .merging(ConsoleNotice.values(request)) { $1 }), status: status)
     }
 
     @Sendable func create(_ request: Request, context: RampartRequestContext) async throws -> Response {
@@ -37,7 +37,7 @@ struct ConsoleGroupsController: ConsolePageController {
             }
             return ConsoleRenderer.redirect(ConsoleNotice.groupCreated.after("/console/groups/\(group.id)"))
         } catch let error as RampartError where isFormError(error) {
-            return try await listPage(request, context, error: error.message, form: form.fields, status: error.httpStatus)
+            return try await listPage(request, context, form: form.fields, error: error, status: error.httpStatus)
         }
     }
 

@@ -15,19 +15,19 @@ struct ConsoleProductsController: ConsolePageController {
     }
 
     @Sendable func list(_ request: Request, context: RampartRequestContext) async throws -> Response {
-        try await listPage(request, context, error: nil, form: [:])
+        try await listPage(request, context, form: [:])
     }
 
-    private func listPage(_ request: Request, _ context: RampartRequestContext, error: String?, form: [String: String],
-                          status: HTTPResponse.Status = .ok) async throws -> Response {
+    private func listPage(_ request: Request, _ context: RampartRequestContext, form: [String: String],
+                          error: RampartError? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
         let after = request.uri.queryParameters.get("cursor").flatMap(Identifier.canonical)
         let page = try await read(context, .readDirectory) { try await $0.products(page: PageRequest(after: after, limit: 50)) }
         let kinds = ProductKind.allCases.map { ["value": $0.rawValue, "selected": form["kind"] == $0.rawValue] }
         return ConsoleRenderer.page("products", ConsolePage.values(context, title: "Products", active: "products", extra: [
             "products": page.items.map(ConsolePage.product), "nextCursor": page.nextCursor ?? "",
-            "hasNext": page.nextCursor != nil, "error": error ?? "", "hasError": error != nil, "kinds": kinds,
-            "formName": form["name"] ?? "", "formURL": form["url"] ?? "",
-        ].merging(ConsoleNotice.values(request)) { $1 }), status: status)
+            "hasNext": page.nextCursor != nil, "kinds": kinds,
+        ].merging(ConsoleFormField.values(ConsoleFormField.product, typed: form, error: error)) { $1 }
+         .merging(ConsoleNotice.values(request)) { $1 }), status: status)
     }
 
     @Sendable func create(_ request: Request, context: RampartRequestContext) async throws -> Response {
@@ -41,7 +41,7 @@ struct ConsoleProductsController: ConsolePageController {
             }
             return ConsoleRenderer.redirect(ConsoleNotice.productCreated.after("/console/products/\(product.id)"))
         } catch let error as RampartError where isFormError(error) {
-            return try await listPage(request, context, error: error.message, form: form.fields, status: error.httpStatus)
+            return try await listPage(request, context, form: form.fields, error: error, status: error.httpStatus)
         }
     }
 

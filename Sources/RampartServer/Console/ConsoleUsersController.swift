@@ -15,11 +15,11 @@ struct ConsoleUsersController: ConsolePageController {
     }
 
     @Sendable func list(_ request: Request, context: RampartRequestContext) async throws -> Response {
-        try await listPage(request, context, error: nil, form: [:])
+        try await listPage(request, context, form: [:])
     }
 
-    private func listPage(_ request: Request, _ context: RampartRequestContext, error: String?, form: [String: String],
-                          status: HTTPResponse.Status = .ok) async throws -> Response {
+    private func listPage(_ request: Request, _ context: RampartRequestContext, form: [String: String],
+                          error: RampartError? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
         let search = String((request.queryValue("q") ?? "").prefix(200))
         let after = request.uri.queryParameters.get("cursor").flatMap(Identifier.canonical)
         let page = try await read(context, .readDirectory) {
@@ -27,9 +27,9 @@ struct ConsoleUsersController: ConsolePageController {
         }
         return ConsoleRenderer.page("users", ConsolePage.values(context, title: "Users", active: "users", extra: [
             "users": page.items.map(ConsolePage.user), "q": search, "nextCursor": page.nextCursor ?? "",
-            "hasNext": page.nextCursor != nil, "error": error ?? "", "hasError": error != nil,
-            "formEmail": form["email"] ?? "", "formDisplayName": form["display_name"] ?? "",
-        ].merging(ConsoleNotice.values(request)) { $1 }), status: status)
+            "hasNext": page.nextCursor != nil,
+        ].merging(ConsoleFormField.values(ConsoleFormField.user, typed: form, error: error)) { $1 }
+         .merging(ConsoleNotice.values(request)) { $1 }), status: status)
     }
 
     @Sendable func create(_ request: Request, context: RampartRequestContext) async throws -> Response {
@@ -40,7 +40,7 @@ struct ConsoleUsersController: ConsolePageController {
             }
             return ConsoleRenderer.redirect(ConsoleNotice.userCreated.after("/console/users/\(user.id)"))
         } catch let error as RampartError where isFormError(error) {
-            return try await listPage(request, context, error: error.message, form: form.fields, status: error.httpStatus)
+            return try await listPage(request, context, form: form.fields, error: error, status: error.httpStatus)
         }
     }
 

@@ -127,7 +127,7 @@ extension Tenant {
         if try await sql.raw("""
             SELECT id FROM user_groups WHERE org_id = \(bind: orgID) AND name_key = \(bind: name.lowercased())
             """).first() != nil {
-            throw RampartError(.conflict, "A group with this name already exists in the organization.")
+            throw RampartError(.conflict, "A group with this name already exists in the organization.", field: "name")
         }
     }
 

@@ -156,7 +156,7 @@ extension Tenant {
 
     private func ensureEmailFree(_ email: String) async throws {
         if try await sql.raw("SELECT id FROM users WHERE org_id = \(bind: orgID) AND email = \(bind: email)").first() != nil {
-            throw RampartError(.conflict, "A user with this email already exists in the organization.")
+            throw RampartError(.conflict, "A user with this email already exists in the organization.", field: "email")
         }
     }
 
