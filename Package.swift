@@ -22,6 +22,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-atomics.git", from: "1.3.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
         .systemLibrary(name: "CArgon2", pkgConfig: "libargon2", providers: [.apt(["libargon2-dev"])]),
@@ -35,6 +37,17 @@ let package = Package(
             ]
         ),
         .target(name: "RampartSCIM", dependencies: ["RampartCore"]),
+        // Log streams' wire formats and transports: what a SIEM receives, apart from when and why.
+        .target(
+            name: "RampartStreams",
+            dependencies: [
+                "RampartCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
         .target(
             name: "RampartAuthn",
             dependencies: [
@@ -65,9 +78,12 @@ let package = Package(
                 "RampartCore",
                 "RampartSCIM",
                 "RampartAuthn",
+                "RampartStreams",
                 "CQREncode",
                 "RampartStorage",
                 "CArgon2",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -101,6 +117,7 @@ let package = Package(
         .testTarget(name: "RampartCoreTests", dependencies: ["RampartCore"]),
         .testTarget(name: "RampartSCIMTests", dependencies: ["RampartSCIM"]),
         .testTarget(name: "RampartAuthnTests", dependencies: ["RampartAuthn"]),
+        .testTarget(name: "RampartStreamsTests", dependencies: ["RampartStreams"]),
         .testTarget(name: "RampartStorageTests", dependencies: ["RampartStorage", "RampartTestSupport"]),
         .testTarget(
             name: "RampartServerTests",

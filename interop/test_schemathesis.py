@@ -27,7 +27,11 @@ def report(output: str, limit: int = 250) -> str:
 # finds and revokes the very token it authenticates with, after which every request is a
 # correct 401 and the rest of the run tests nothing. Revocation is tested end to end in
 # Tests/RampartServerTests/AuthenticationTests.swift (and TenantIsolationTests).
-EXCLUDED = ["--exclude-operation-id", "revokeApiToken"]
+#
+# POST /log-streams/{id}/test is left out: it connects to the stream's endpoint, and the
+# endpoints schemathesis makes up name hosts on the internet, which a test must not reach.
+# It is tested against a real rsyslog in interop/test_log_stream_syslog.py.
+EXCLUDED = ["--exclude-operation-id", "revokeApiToken", "--exclude-operation-id", "testLogStream"]
 
 
 def run_schemathesis(server, token: str, max_examples: int, workdir: Path) -> None:

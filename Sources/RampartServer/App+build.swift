@@ -22,7 +22,7 @@ public func buildApplication(_ configuration: AppConfiguration, logger: Logger,
         responder: buildResponder(services),
         server: .http1(configuration: .init(additionalChannelHandlers: [ConnectionGuard(counter: connections, logger: logger)])),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "rampart"),
-        services: [database] + metricsServer(services)
+        services: [database] + metricsServer(services) + [LogStreamSender(services: services)]
             + (configuration.mail.map { [MailDeliverer(services: services, settings: $0)] } ?? []),
         onServerRunning: { _ in
             if let text = banner.withLockedValue({ $0 }) { FileHandle.standardOutput.write(Data(text.utf8)) }
@@ -115,6 +115,7 @@ func apiControllers(_ services: RampartServices) -> [any APIController] {
         APITokensController(services: services),
         SCIMTokensController(services: services),
         AuditEventsController(services: services),
+        LogStreamsController(services: services),
         PolicySimulationController(services: services),
         AuthenticationPoliciesController(services: services),
         UserAuthenticationController(services: services),

@@ -11,6 +11,7 @@ public struct RampartServices: Sendable {
     public let passwords: PasswordHasher
     let tokenUsage: TokenUsageRecorder
     let mailWakeups = MailWakeups()
+    let logStreamWatch = LogStreamWatch()
     public let logger: Logger
 
     public init(configuration: AppConfiguration, database: Database, keys: KeyService, logger: Logger,

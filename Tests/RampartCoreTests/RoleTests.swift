@@ -3,7 +3,8 @@ import Testing
 
 @Suite("Roles and permissions")
 struct RoleTests {
-    static let managing: [Permission] = [.manageDirectory, .manageRoles, .manageTokens, .manageAuthenticationPolicies]
+    static let managing: [Permission] = [.manageDirectory, .manageRoles, .manageTokens, .manageAuthenticationPolicies,
+                                         .manageLogStreams]
 
     @Test func orgAdminHasEveryPermission() {
         #expect(Role.orgAdmin.permissions == Set(Permission.allCases))

@@ -16,6 +16,7 @@ struct TenantIsolationTests {
         let group: String
         let product: String
         let token: String
+        let stream: String
     }
 
     static func seed(_ api: API) async throws -> Resources {
@@ -30,8 +31,10 @@ struct TenantIsolationTests {
         #expect(try await api.call(.put, "/users/\(user)/roles/auditor").status == .noContent)
         let token = try await api.object(.post, "/api-tokens", json: #"{"name":"a-token","role":"auditor"}"#,
                                          expect: .created)
+        let stream = try await api.object(.post, "/log-streams", json: #"{"name":"A SIEM","kind":"syslog","endpoint":"127.0.0.1:1"}"#,
+                                          expect: .created)["id"] as! String
         return Resources(user: user, group: group, product: product,
-                         token: (token["token"] as! [String: Any])["id"] as! String)
+                         token: (token["token"] as! [String: Any])["id"] as! String, stream: stream)
     }
 
     static func path(_ template: String, _ r: Resources) -> String {
@@ -40,6 +43,7 @@ struct TenantIsolationTests {
         if template.hasPrefix("/groups") { first = r.group }
         else if template.hasPrefix("/products") { first = r.product }
         else if template.hasPrefix("/api-tokens") { first = r.token }
+        else if template.hasPrefix("/log-streams") { first = r.stream }
         else { first = r.user }
         path = path.replacingOccurrences(of: "{id}", with: first)
         path = path.replacingOccurrences(of: "{userId}", with: r.user)
@@ -65,6 +69,8 @@ struct TenantIsolationTests {
         case ("PUT", "/users/{id}/password-hash"): return #"{"hash":"\#(AuthenticationAdminAPITests.bcryptHash)"}"#
         case ("POST", "/authentication-policies/simulate"): return #"{"settings":{"mfaRequired":true}}"#
         case ("POST", "/users/{id}/invitation"): return "{}"
+        case ("POST", "/log-streams"): return #"{"name":"B SIEM","kind":"syslog","endpoint":"127.0.0.1:1"}"#
+        case ("PATCH", "/log-streams/{id}"): return #"{"endpoint":"evil.example:6514"}"#
         default: return nil
         }
     }
@@ -91,7 +97,8 @@ struct TenantIsolationTests {
             let apiB = API(client: client, token: b.apiToken)
             let resources = try await Self.seed(apiA)
             let before = try await Self.snapshot(apiA, resources)
-            let aIDs = [a.organization.id, resources.user, resources.group, resources.product, resources.token, a.admin.id]
+            let aIDs = [a.organization.id, resources.user, resources.group, resources.product, resources.token, resources.stream,
+                        a.admin.id]
 
             let services = RampartServices(configuration: AppConfiguration(dataDirectory: store.dataDirectory,
                                                                            database: store.configuration),

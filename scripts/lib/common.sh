@@ -15,7 +15,7 @@ PG_BIN_DIR=/usr/lib/postgresql/15/bin
 # shellcheck disable=SC2034
 BUILD_PACKAGES=(libargon2-dev pkg-config libsqlite3-dev libcrypt-dev libqrencode-dev)
 # shellcheck disable=SC2034
-TEST_PACKAGES=(postgresql sqlite3 chromium chromium-driver oathtool msmtp)
+TEST_PACKAGES=(postgresql sqlite3 chromium chromium-driver oathtool msmtp rsyslog rsyslog-gnutls openssl)
 # shellcheck disable=SC2034
 BENCH_PACKAGES=(wrk)
 

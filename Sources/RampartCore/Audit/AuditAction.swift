@@ -65,6 +65,11 @@ public struct AuditAction: RawRepresentable, Hashable, Sendable, CustomStringCon
     public static let passwordResetRequested = AuditAction(rawValue: "auth.password_reset_requested")
     public static let userInvited = AuditAction(rawValue: "user.invited")
 
+    // Log streams to SIEMs (issue 16).
+    public static let logStreamCreated = AuditAction(rawValue: "log_stream.created")
+    public static let logStreamUpdated = AuditAction(rawValue: "log_stream.updated")
+    public static let logStreamDeleted = AuditAction(rawValue: "log_stream.deleted")
+
     public static let catalogue: [AuditAction] = [
         .organizationCreated, .userCreated, .userUpdated, .userDeleted, .userDeactivated, .userReactivated,
         .roleAssigned, .roleRevoked, .groupCreated, .groupUpdated, .groupDeleted, .groupMemberAdded,
@@ -77,5 +82,6 @@ public struct AuditAction: RawRepresentable, Hashable, Sendable, CustomStringCon
         .scimTokenCreated, .scimTokenRevoked, .scimSettingsUpdated, .scimUserCreated, .scimUserUpdated,
         .scimUserDeactivated, .scimUserReactivated, .scimUserDeleted, .scimGroupCreated, .scimGroupUpdated,
         .scimGroupMembersChanged, .scimGroupDeleted, .passwordResetRequested, .userInvited,
+        .logStreamCreated, .logStreamUpdated, .logStreamDeleted,
     ]
 }

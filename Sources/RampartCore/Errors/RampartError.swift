@@ -25,6 +25,8 @@ public struct RampartError: Error, Sendable, CustomStringConvertible {
         public static let payloadTooLarge = Code(rawValue: "payload_too_large")
         public static let unsupportedMediaType = Code(rawValue: "unsupported_media_type")
         public static let databaseUnavailable = Code(rawValue: "database_unavailable")
+        /// A receiver Rampart sends to (a SIEM) could not be reached or refused what was sent.
+        public static let receiverUnreachable = Code(rawValue: "receiver_unreachable")
         public static let configuration = Code(rawValue: "configuration")
         public static let integrity = Code(rawValue: "integrity")
         public static let internalError = Code(rawValue: "internal")

@@ -40,4 +40,6 @@ public enum Permission: String, CaseIterable, Sendable {
     /// Authentication policies: organisation-wide security settings, read by auditors, set by org-admins.
     case readAuthenticationPolicies
     case manageAuthenticationPolicies
+    /// Log streams to SIEMs: where the audit log goes. Read with `readAuditLog`.
+    case manageLogStreams
 }

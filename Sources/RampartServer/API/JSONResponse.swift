@@ -53,6 +53,7 @@ extension RampartError {
         case .payloadTooLarge: return .contentTooLarge
         case .unsupportedMediaType: return .unsupportedMediaType
         case .databaseUnavailable: return .serviceUnavailable
+        case .receiverUnreachable: return .badGateway
         default: return .internalServerError
         }
     }

@@ -1,0 +1,147 @@
+import Hummingbird
+import RampartCore
+import RampartStorage
+import RampartStreams
+
+/// Log streams: where the organisation's audit log is sent (`/log-streams`), with each
+/// stream's health and a test record on demand.
+struct LogStreamsController: APIController {
+    let services: RampartServices
+
+    var routes: [APIRoute] {
+        [
+            APIRoute(.get, "/log-streams", list),
+            APIRoute(.post, "/log-streams", create),
+            APIRoute(.get, "/log-streams/{id}", show),
+            APIRoute(.patch, "/log-streams/{id}", update),
+            APIRoute(.delete, "/log-streams/{id}", delete),
+            APIRoute(.post, "/log-streams/{id}/test", test),
+        ]
+    }
+
+    struct CreateRequest: StrictBody {
+        let name: String
+        let kind: LogStreamKind
+        let endpoint: String
+        let caCertificate: String?
+        let start: String?
+        static let fields: Set<String> = ["name", "kind", "endpoint", "caCertificate", "start"]
+        static let required: Set<String> = ["name", "kind", "endpoint"]
+    }
+
+    struct UpdateRequest: StrictBody {
+        let name: String?
+        let endpoint: String?
+        let caCertificate: String?
+        let status: LogStreamStatus?
+        static let fields: Set<String> = ["name", "endpoint", "caCertificate", "status"]
+    }
+
+    @Sendable func list(_ request: Request, context: RampartRequestContext) async throws -> Response {
+        let (streams, head) = try await read(context, .readAuditLog) { (try await $0.logStreams(), try await $0.auditHead()) }
+        return try JSON.response(ListBody(data: streams.map { LogStreamBody($0, head: head) }))
+    }
+
+    @Sendable func create(_ request: Request, context: RampartRequestContext) async throws -> Response {
+        let body = try await Body.decode(CreateRequest.self, from: request)
+        let settings = try LogStreamSettings(caCertificate: body.caCertificate, start: body.start)
+        let (stream, head) = try await write(request, context, .manageLogStreams) { tenant, audit in
+            let stream = try await tenant.createLogStream(name: body.name, kind: body.kind, endpoint: body.endpoint,
+                                                          caCertificate: settings.caCertificate ?? nil, start: settings.start, by: audit)
+            return (stream, try await tenant.auditHead())
+        }
+        services.logStreamWatch.watch(try context.requireCredential().orgID)
+        var response = try JSON.response(LogStreamBody(stream, head: head), status: .created)
+        response.headers[.location] = "/api/v1/log-streams/\(stream.id)"
+        return response
+    }
+
+    @Sendable func show(_ request: Request, context: RampartRequestContext) async throws -> Response {
+        let id = try context.id()
+        let (stream, head) = try await read(context, .readAuditLog) { (try await $0.requireLogStream(id), try await $0.auditHead()) }
+        return try JSON.response(LogStreamBody(stream, head: head))
+    }
+
+    @Sendable func update(_ request: Request, context: RampartRequestContext) async throws -> Response {
+        let id = try context.id()
+        let body = try await Body.decode(UpdateRequest.self, from: request)
+        let settings = try LogStreamSettings(caCertificate: body.caCertificate, start: nil)
+        let (stream, head) = try await write(request, context, .manageLogStreams) { tenant, audit in
+            let stream = try await tenant.updateLogStream(id, name: body.name, endpoint: body.endpoint,
+                                                          caCertificate: settings.caCertificate, status: body.status, by: audit)
+            return (stream, try await tenant.auditHead())
+        }
+        services.logStreamWatch.watch(try context.requireCredential().orgID)
+        return try JSON.response(LogStreamBody(stream, head: head))
+    }
+
+    @Sendable func delete(_ request: Request, context: RampartRequestContext) async throws -> Response {
+        let id = try context.id()
+        try await write(request, context, .manageLogStreams) { try await $0.deleteLogStream(id, by: $1) }
+        return JSON.noContent()
+    }
+
+    /// Sends one record outside the log to the receiver now; 502 with the reason when it is not taken.
+    @Sendable func test(_ request: Request, context: RampartRequestContext) async throws -> Response {
+        let id = try context.id()
+        let (stream, actor) = try await write(request, context, .manageLogStreams) { tenant, audit in
+            (try await tenant.requireLogStream(id), audit.actor)
+        }
+        try await LogStreamTestRecord.send(to: stream, orgID: try context.requireCredential().orgID, actor: actor,
+                                           hostname: LogStreamSender.hostname(publicURL: services.configuration.publicURL))
+        return try JSON.response(["delivered": true])
+    }
+}
+
+/// The settings of a stream as a client sends them: an empty `caCertificate` means the
+/// system's roots again; PEM text is checked to hold certificates before it is stored.
+public struct LogStreamSettings: Sendable {
+    /// nil: not given; .some(nil): back to the system's roots.
+    public let caCertificate: String??
+    public let start: LogStreamStart
+
+    public init(caCertificate raw: String?, start: String?) throws {
+        switch raw {
+        case nil: caCertificate = nil
+        case let pem? where pem.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty: caCertificate = .some(nil)
+        case let pem?:
+            _ = try TLSConnection.trustedCertificates(pem)
+            caCertificate = .some(pem)
+        }
+        self.start = try start.map { try LogStreamStart(parsing: $0) } ?? .now
+    }
+}
+
+/// A stream as the API shows it: its settings, its cursor and how far behind the log it is.
+public struct LogStreamBody: Encodable, Sendable {
+    public let stream: LogStream
+    public let headSequence: Int64
+
+    public init(_ stream: LogStream, head: ChainHead) { self.stream = stream; self.headSequence = head.sequence }
+
+    public var lag: Int64 { max(0, headSequence - stream.cursor) }
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, kind, endpoint, caCertificate, status, createdAt, cursor, headSequence, lag
+        case lastSuccessAt, lastError, lastErrorAt, failures, nextAttemptAt
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(stream.id, forKey: .id)
+        try c.encode(stream.name, forKey: .name)
+        try c.encode(stream.kind, forKey: .kind)
+        try c.encode(stream.endpoint, forKey: .endpoint)
+        try c.encode(stream.caCertificate, forKey: .caCertificate)
+        try c.encode(stream.status, forKey: .status)
+        try c.encode(stream.createdAt, forKey: .createdAt)
+        try c.encode(stream.cursor, forKey: .cursor)
+        try c.encode(headSequence, forKey: .headSequence)
+        try c.encode(lag, forKey: .lag)
+        try c.encode(stream.lastSuccessAt, forKey: .lastSuccessAt)
+        try c.encode(stream.lastError, forKey: .lastError)
+        try c.encode(stream.lastErrorAt, forKey: .lastErrorAt)
+        try c.encode(stream.failures, forKey: .failures)
+        try c.encode(stream.nextAttemptAt, forKey: .nextAttemptAt)
+    }
+}

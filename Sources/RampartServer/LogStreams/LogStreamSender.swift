@@ -1,0 +1,213 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import NIOConcurrencyHelpers
+import RampartCore
+import RampartStorage
+import RampartStreams
+import ServiceLifecycle
+
+/// Sends each active log stream the audit events after its cursor, in order, in batches, and
+/// moves the cursor only once a batch is written (at-least-once: after a failure or a restart
+/// the batch is sent again, each record carrying its event id and sequence number).
+///
+/// Every `pollInterval` it looks at the organisations known to have streams; every
+/// `discoveryInterval` it finds them again (streams made by the CLI or another node). A
+/// stream is sent by whichever node holds its lease in the database, so two nodes never
+/// send the same stream. Each stream drains in a task of its own: a receiver that hangs
+/// delays only its own stream, for at most `sendTimeout`.
+public final class LogStreamSender: Service, Sendable {
+    let services: RampartServices
+    /// This process, as the holder of stream leases.
+    let owner = Identifier.make()
+    let record: SyslogRecord
+    static let pollInterval: Duration = .seconds(1)
+    static let discoveryInterval: Duration = .seconds(15)
+    static let leaseSeconds = 30.0
+    static let sendTimeout: Duration = .seconds(10)
+    static let batchSize = 500
+
+    private struct State {
+        var draining: Set<String> = []
+        var connections: [String: (settings: String, connection: TLSConnection)] = [:]
+    }
+    private let state = NIOLockedValueBox(State())
+
+    init(services: RampartServices) {
+        self.services = services
+        self.record = SyslogRecord(hostname: Self.hostname(publicURL: services.configuration.publicURL))
+    }
+
+    /// The syslog HOSTNAME of Rampart's records: the host of its public URL.
+    public static func hostname(publicURL: String) -> String {
+        URLComponents(string: publicURL)?.host ?? ""
+    }
+
+    public func run() async throws {
+        await withDiscardingTaskGroup { group in
+            var discovered = ContinuousClock.now - Self.discoveryInterval
+            while !Task.isCancelled, !Task.isShuttingDownGracefully {
+                if ContinuousClock.now - discovered >= Self.discoveryInterval {
+                    await discover()
+                    discovered = .now
+                }
+                for (orgID, streamID) in await dueStreams() where claimDrain(streamID) {
+                    group.addTask { await self.drain(orgID, streamID) }
+                }
+                try? await Task.sleep(for: Self.pollInterval)
+            }
+        }
+        for (_, entry) in state.withLockedValue({ $0.connections }) { await entry.connection.close() }
+    }
+
+    private func discover() async {
+        do {
+            var found: Set<String> = []
+            for organization in try await services.organizations.all()
+            where try await !services.database.read(org: organization.id, { try await $0.logStreams() }).isEmpty {
+                found.insert(organization.id)
+            }
+            services.logStreamWatch.replace(found)
+        } catch {
+            // Info, not warning: a database that is down is reported by /readyz and its own service.
+            services.logger.info("log stream discovery failed", metadata: ["error": .string("\(error)")])
+        }
+    }
+
+    private func dueStreams() async -> [(String, String)] {
+        let now = Timestamp.now()
+        var due: [(String, String)] = []
+        for orgID in services.logStreamWatch.organizations {
+            guard let streams = try? await services.database.read(org: orgID, { try await $0.logStreams() }) else { continue }
+            for stream in streams where stream.status == .active && (stream.nextAttemptAt.map { $0 <= now } ?? true) {
+                due.append((orgID, stream.id))
+            }
+        }
+        return due
+    }
+
+    private func claimDrain(_ streamID: String) -> Bool {
+        state.withLockedValue { $0.draining.insert(streamID).inserted }
+    }
+
+    /// Sends batches until the stream has caught up with the log or a batch fails.
+    private func drain(_ orgID: String, _ streamID: String) async {
+        defer { _ = state.withLockedValue { $0.draining.remove(streamID) } }
+        let database = services.database
+        let owner = self.owner
+        while !Task.isCancelled {
+            do {
+                let until = Timestamp.now().adding(seconds: Self.leaseSeconds)
+                guard let stream = try await database.write(org: orgID, { try await $0.leaseLogStream(streamID, owner: owner, until: until) })
+                else { return }
+                let events = try await database.read(org: orgID) { try await $0.auditEvents(after: stream.cursor, limit: Self.batchSize) }
+                guard let last = events.last else { return }
+                do {
+                    try await send(events, orgID: orgID, to: stream)
+                } catch {
+                    await forget(streamID)
+                    let wait = Self.backoff(failures: stream.failures)
+                    let reason = Self.describe(error)
+                    try await database.write(org: orgID) {
+                        try await $0.logStreamFailed(streamID, owner: owner, error: reason, retryAt: Timestamp.now().adding(seconds: wait))
+                    }
+                    services.logger.warning("log stream not delivered; it keeps its cursor and tries again", metadata: [
+                        "event": "log_stream.failed", "org_id": .string(orgID), "stream_id": .string(streamID),
+                        "retry_in_seconds": .stringConvertible(Int(wait)), "error": .string(reason),
+                    ])
+                    return
+                }
+                try await database.write(org: orgID) { try await $0.logStreamDelivered(streamID, owner: owner, cursor: last.sequence) }
+                if events.count < Self.batchSize { return }
+            } catch {
+                services.logger.warning("log stream sweep failed", metadata: ["stream_id": .string(streamID), "error": .string("\(error)")])
+                return
+            }
+        }
+    }
+
+    private func send(_ events: [AuditEvent], orgID: String, to stream: LogStream) async throws {
+        var framed: [UInt8] = []
+        for event in events {
+            framed += record.framed(event, orgID: orgID, json: try JSONBodyEncoder.encode(AuditEventView(event)))
+        }
+        let bytes = framed
+        let connection = try await connection(for: stream)
+        try await Self.withTimeout(Self.sendTimeout) { try await connection.send(bytes) }
+    }
+
+    /// The stream's open connection, or a new one when there is none, it was closed by the
+    /// receiver, or the stream's endpoint or CA changed.
+    private func connection(for stream: LogStream) async throws -> TLSConnection {
+        let settings = stream.endpoint + "\n" + (stream.caCertificate ?? "")
+        if let open = state.withLockedValue({ $0.connections[stream.id] }) {
+            if open.settings == settings, open.connection.isActive { return open.connection }
+            await forget(stream.id)
+        }
+        let (host, port) = stream.hostAndPort
+        let connection = try await Self.withTimeout(Self.sendTimeout) {
+            try await TLSConnection.connect(host: host, port: port, trustedCertificates: stream.caCertificate)
+        }
+        state.withLockedValue { $0.connections[stream.id] = (settings, connection) }
+        return connection
+    }
+
+    private func forget(_ streamID: String) async {
+        if let entry = state.withLockedValue({ $0.connections.removeValue(forKey: streamID) }) { await entry.connection.close() }
+    }
+
+    /// Seconds before the next attempt: doubling from 1 up to 60, with jitter so that streams
+    /// to one receiver that failed together do not retry together.
+    static func backoff(failures: Int64) -> Double {
+        let base = min(60.0, pow(2.0, Double(min(failures, 6))))
+        return base * Double.random(in: 0.5...1.0)
+    }
+
+    /// What went wrong, for the stream's health and the log: short, and without the library's
+    /// source paths.
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? RampartError { return error.message }
+        let text = String(describing: error)
+        if text.contains("CERTIFICATE_VERIFY_FAILED") {
+            return "TLS handshake failed: the receiver's certificate is not trusted (CERTIFICATE_VERIFY_FAILED); "
+                + "add its CA certificate to the stream"
+        }
+        if text.contains("handshakeFailed") { return "TLS handshake failed" }
+        if let error = error as? NIOConnectionError {
+            return "could not connect: " + (error.connectionErrors.first.map { "\($0.error)" } ?? "the host name did not resolve")
+        }
+        if let error = error as? IOError { return "connection failed: \(error.description)" }
+        if error is ChannelError { return "connection closed: \(text)" }
+        if let timeout = error as? Timeout { return timeout.description }
+        return String(text.prefix(300))
+    }
+
+    struct Timeout: Error, CustomStringConvertible {
+        let after: Duration
+        var description: String { "no answer within \(after)" }
+    }
+
+    static func withTimeout<T: Sendable>(_ limit: Duration, _ work: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: T.self) { group in
+            group.addTask { try await work() }
+            group.addTask {
+                try await Task.sleep(for: limit)
+                throw Timeout(after: limit)
+            }
+            defer { group.cancelAll() }
+            return try await group.next()!
+        }
+    }
+}
+
+/// The organisations known to have log streams, which the sender looks at every poll. A
+/// stream made or changed through this process is watched at once; others are found by the
+/// sender's periodic discovery.
+final class LogStreamWatch: Sendable {
+    private let watched = NIOLockedValueBox<Set<String>>([])
+
+    func watch(_ orgID: String) { _ = watched.withLockedValue { $0.insert(orgID) } }
+    func replace(_ found: Set<String>) { watched.withLockedValue { $0 = found } }
+    var organizations: Set<String> { watched.withLockedValue { $0 } }
+}

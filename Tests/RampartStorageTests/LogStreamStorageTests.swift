@@ -1,0 +1,129 @@
+import Foundation
+import RampartCore
+import RampartStorage
+import RampartTestSupport
+import Testing
+
+/// Log streams in storage: audited changes, where a new stream starts reading, one node per
+/// stream by lease, a cursor only its lease holder moves, and nothing seen across organisations.
+@Suite("Log stream storage")
+struct LogStreamStorageTests {
+    @Test(arguments: Backend.all)
+    func startPointsAndAuditedChanges(_ backend: Backend) async throws {
+        try await TestStore.with(backend) { store in
+            let org = try await store.createOrganization().organization.id
+            let (fromNow, fromStart, backfill, head) = try await store.database.write(org: org) { tenant in
+                let before = try await tenant.auditHead().sequence
+                let now = try await tenant.createLogStream(name: "Now", kind: .syslog, endpoint: "siem.example.com:6514",
+                                                           caCertificate: nil, start: .now, by: .system)
+                let all = try await tenant.createLogStream(name: "All", kind: .syslog, endpoint: "[::1]:6514",
+                                                           caCertificate: nil, start: .beginning, by: .system)
+                let future = try await tenant.createLogStream(name: "Later", kind: .syslog, endpoint: "10.0.0.1:514",
+                                                              caCertificate: nil, start: .since(Timestamp.now().adding(days: 1)),
+                                                              by: .system)
+                return (now, all, future, before)
+            }
+            #expect(fromNow.cursor == head, "from now on: the stream's own creation event is its first")
+            #expect(fromStart.cursor == 0)
+            #expect(backfill.cursor == head + 2, "a time after every event: only what comes next")
+            #expect(fromStart.hostAndPort == ("::1", 6514))
+
+            // A change that would change nothing writes nothing; a real one writes its event.
+            let events = try await store.database.read(org: org) { try await $0.auditHead().sequence }
+            _ = try await store.database.write(org: org) { tenant in
+                try await tenant.updateLogStream(fromNow.id, name: "Now", endpoint: nil, caCertificate: nil, status: .active, by: .system)
+            }
+            #expect(try await store.database.read(org: org) { try await $0.auditHead().sequence } == events)
+            let paused = try await store.database.write(org: org) { tenant in
+                try await tenant.updateLogStream(fromNow.id, name: nil, endpoint: nil, caCertificate: .some("PEM"), status: .paused,
+                                                 by: .system)
+            }
+            #expect(paused.status == .paused && paused.caCertificate == "PEM")
+            let last = try await store.database.read(org: org) { try await $0.auditEvents(after: events, limit: 10) }
+            #expect(last.map(\.action) == ["log_stream.updated"])
+            #expect(last.first?.detailsJSON.contains("PEM sha256:") == true && last.first?.detailsJSON.contains("system roots") == true)
+
+            await #expect(throws: RampartError.self) {
+                try await store.database.write(org: org) { tenant in
+                    try await tenant.createLogStream(name: "now", kind: .syslog, endpoint: "a:1", caCertificate: nil, start: .now,
+                                                     by: .system)
+                }
+            }
+            for endpoint in ["siem", "siem:0", "siem:70000", "https://siem:514", "a b:514", ":514"] {
+                await #expect(throws: RampartError.self, "\(endpoint)") {
+                    try await store.database.write(org: org) { tenant in
+                        try await tenant.createLogStream(name: "Bad", kind: .syslog, endpoint: endpoint, caCertificate: nil,
+                                                         start: .now, by: .system)
+                    }
+                }
+            }
+            try await store.database.write(org: org) { try await $0.deleteLogStream(backfill.id, by: .system) }
+            #expect(try await store.database.read(org: org) { try await $0.logStreams() }.map(\.name) == ["All", "Now"])
+        }
+    }
+
+    @Test(arguments: Backend.all)
+    func oneNodeHoldsTheLeaseAndOnlyItMovesTheCursor(_ backend: Backend) async throws {
+        try await TestStore.with(backend) { store in
+            let org = try await store.createOrganization().organization.id
+            let stream = try await store.database.write(org: org) { tenant in
+                try await tenant.createLogStream(name: "SIEM", kind: .syslog, endpoint: "siem:6514", caCertificate: nil,
+                                                 start: .beginning, by: .system)
+            }
+            let until = Timestamp.now().adding(seconds: 30)
+            let first = try await store.database.write(org: org) { try await $0.leaseLogStream(stream.id, owner: "node-a", until: until) }
+            let second = try await store.database.write(org: org) { try await $0.leaseLogStream(stream.id, owner: "node-b", until: until) }
+            #expect(first != nil && second == nil, "a leased stream is not given to another node")
+
+            try await store.database.write(org: org) { try await $0.logStreamDelivered(stream.id, owner: "node-b", cursor: 3) }
+            #expect(try await store.database.read(org: org) { try await $0.requireLogStream(stream.id) }.cursor == 0)
+            try await store.database.write(org: org) { try await $0.logStreamDelivered(stream.id, owner: "node-a", cursor: 3) }
+            try await store.database.write(org: org) { try await $0.logStreamDelivered(stream.id, owner: "node-a", cursor: 2) }
+            let delivered = try await store.database.read(org: org) { try await $0.requireLogStream(stream.id) }
+            #expect(delivered.cursor == 3 && delivered.lastSuccessAt != nil, "the cursor never moves back")
+
+            // A failure keeps the cursor and makes the stream wait; nobody can lease it before then.
+            try await store.database.write(org: org) {
+                try await $0.logStreamFailed(stream.id, owner: "node-a", error: "refused", retryAt: Timestamp.now().adding(seconds: 60))
+            }
+            let failed = try await store.database.read(org: org) { try await $0.requireLogStream(stream.id) }
+            #expect(failed.cursor == 3 && failed.failures == 1 && failed.lastError == "refused" && failed.nextAttemptAt != nil)
+            #expect(try await store.database.write(org: org) { try await $0.leaseLogStream(stream.id, owner: "node-a", until: until) } == nil)
+
+            // An expired lease passes to another node; a paused stream is leased by nobody.
+            _ = try await store.database.write(org: org) { tenant in
+                try await tenant.updateLogStream(stream.id, name: nil, endpoint: "siem:6515", caCertificate: nil, status: nil, by: .system)
+            }
+            let expired = Timestamp.now().adding(seconds: -1)
+            _ = try await store.database.write(org: org) { try await $0.leaseLogStream(stream.id, owner: "node-a", until: expired) }
+            #expect(try await store.database.write(org: org) { try await $0.leaseLogStream(stream.id, owner: "node-b", until: until) } != nil)
+            _ = try await store.database.write(org: org) { tenant in
+                try await tenant.updateLogStream(stream.id, name: nil, endpoint: nil, caCertificate: nil, status: .paused, by: .system)
+            }
+            #expect(try await store.database.write(org: org) { try await $0.leaseLogStream(stream.id, owner: "node-b", until: until) } == nil)
+        }
+    }
+
+    @Test(arguments: Backend.all)
+    func anotherOrganisationSeesNoStream(_ backend: Backend) async throws {
+        try await TestStore.with(backend) { store in
+            let first = try await store.createOrganization().organization.id
+            let second = try await store.createOrganization().organization.id
+            let stream = try await store.database.write(org: first) { tenant in
+                try await tenant.createLogStream(name: "SIEM", kind: .syslog, endpoint: "siem:6514", caCertificate: nil, start: .now,
+                                                 by: .system)
+            }
+            #expect(try await store.database.read(org: second) { try await $0.logStreams() }.isEmpty)
+            await #expect(throws: RampartError.self) {
+                try await store.database.read(org: second) { try await $0.requireLogStream(stream.id) }
+            }
+            #expect(try await store.database.write(org: second) {
+                try await $0.leaseLogStream(stream.id, owner: "x", until: Timestamp.now().adding(seconds: 30))
+            } == nil)
+            await #expect(throws: RampartError.self) {
+                try await store.database.write(org: second) { try await $0.deleteLogStream(stream.id, by: .system) }
+            }
+            #expect(try await store.database.read(org: first) { try await $0.logStreams() }.count == 1)
+        }
+    }
+}
