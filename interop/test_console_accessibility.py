@@ -48,6 +48,7 @@ def test_no_serious_accessibility_violation_on_any_console_page(console, sqlite,
     product = run_cli_json(rampart_bin, "product", "create", "--name", "Wiki", "--kind", "wiki",
                            "--url", "https://wiki.example.test", *store, "--json")
     run_cli(rampart_bin, "product", "grant", "--product", "Wiki", "--group", "Staff", *store)
+    stream = run_cli_json(rampart_bin, "log-stream", "create", "--name", "SIEM", "--endpoint", "127.0.0.1:1", *store, "--json")
 
     driver = make_driver()
     driver.set_window_size(width, 900)
@@ -62,6 +63,7 @@ def test_no_serious_accessibility_violation_on_any_console_page(console, sqlite,
             "/console/api-tokens", "/console/audit", "/console/scim", f"/console/users/{user['id']}/deactivate",
             "/console/policies", "/console/policies/default", f"/o/{org['organization']['slug']}/account",
             f"/console/users/{user['id']}/edit", f"/console/groups/{group['id']}/edit",
+            "/console/log-streams", f"/console/log-streams/{stream['id']}",
         ]
         for path in pages:
             driver.get(server.base_url + path)

@@ -40,6 +40,7 @@ enum ConsoleNotice: String {
     case sessionEnded = "session-ended"
     case sessionsEnded = "sessions-ended"
     case mfaReset = "mfa-reset"
+    case logStreamCreated = "log-stream-created"
 
     var text: String {
         switch self {
@@ -60,6 +61,7 @@ enum ConsoleNotice: String {
         case .policyUnassigned: "Assignment removed."
         case .sessionEnded: "Session ended: they are signed out on that device."
         case .sessionsEnded: "Sessions ended: they are signed out everywhere."
+        case .logStreamCreated: "Log stream added. It sends within a few seconds; send a test record to check the receiver now."
         case .mfaReset: "MFA reset: their factors and recovery codes were removed; they enrol again at their next sign-in."
         }
     }

@@ -27,6 +27,7 @@ struct ConsoleController: Sendable {
         ConsoleTokensController(services: services).addRoutes(to: console)
         ConsoleAuditController(services: services).addRoutes(to: console)
         ConsoleSCIMController(services: services).addRoutes(to: console)
+        ConsoleLogStreamsController(services: services).addRoutes(to: console)
         ConsolePoliciesController(services: services).addRoutes(to: console)
         ConsoleEditController(services: services).addRoutes(to: console)
     }
