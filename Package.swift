@@ -123,6 +123,7 @@ let package = Package(
             name: "RampartServerTests",
             dependencies: [
                 "RampartServer",
+                "RampartStreams",
                 "RampartTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]

@@ -6,8 +6,8 @@ import RampartCore
 /// The header carries facility 13 (log audit), severity notice (warning for a failure), the
 /// event's time, the action as MSGID; the structured data element `rampart@32473` carries the
 /// organisation, sequence number, event id, outcome and actor's kind and id (ids only: no
-/// personal data); the message is the event as JSON, as `GET /audit-events` shows it, after
-/// the UTF-8 byte-order mark RFC 5424 §6.4 asks for. 32473 is the private enterprise number
+/// personal data); the message is the event as JSON, as `GET /audit-events` shows it
+/// (`AuditEventJSON`), after the UTF-8 byte-order mark RFC 5424 §6.4 asks for. 32473 is the private enterprise number
 /// RFC 5612 sets aside for documentation; receivers key on the SD-ID as a whole.
 public struct SyslogRecord: Sendable {
     public static let structuredDataID = "rampart@32473"
@@ -21,36 +21,51 @@ public struct SyslogRecord: Sendable {
         self.hostname = printable.isEmpty ? "-" : String(String.UnicodeScalarView(printable.prefix(255)))
     }
 
-    /// The framed bytes of one event: what is written to the connection.
-    public func framed(_ event: AuditEvent, orgID: String, json: [UInt8]) -> [UInt8] {
-        let message = self.message(event, orgID: orgID, json: json)
-        return Array("\(message.count) ".utf8) + message
+    /// Appends the framed bytes of one event, `LENGTH SP MESSAGE`: what is written to the connection.
+    public func frame(_ event: AuditEvent, orgID: String, to out: inout [UInt8]) {
+        var message: [UInt8] = []
+        message.reserveCapacity(1024)
+        write(event, orgID: orgID, to: &message)
+        out += String(message.count).utf8
+        out.append(UInt8(ascii: " "))
+        out += message
     }
 
     /// The RFC 5424 message without its frame.
-    public func message(_ event: AuditEvent, orgID: String, json: [UInt8]) -> [UInt8] {
-        let severity = event.outcome == AuditOutcome.failure.rawValue ? 4 : 5
-        var parameters: [(String, String)] = [
-            ("org", orgID), ("seq", String(event.sequence)), ("id", event.id), ("outcome", event.outcome),
-            ("actorType", event.actor.type.rawValue),
-        ]
-        if let actorID = event.actor.id { parameters.append(("actorId", actorID)) }
-        let data = parameters.map { "\($0.0)=\"\(Self.escapeParameterValue($0.1))\"" }.joined(separator: " ")
-        let header = "<\(Self.facilityLogAudit * 8 + severity)>1 \(event.occurredAt.rfc3339) \(hostname) rampart - "
-            + "\(Self.messageID(event.action)) [\(Self.structuredDataID) \(data)] "
-        return Array(header.utf8) + [0xEF, 0xBB, 0xBF] + json
+    public func message(_ event: AuditEvent, orgID: String) -> [UInt8] {
+        var message: [UInt8] = []
+        write(event, orgID: orgID, to: &message)
+        return message
     }
 
-    /// PARAM-VALUE escaping (RFC 5424 §6.3.3): `"`, `\` and `]` get a backslash. Everything
-    /// else, line breaks included, is carried as it is: the frame's length delimits the record.
-    public static func escapeParameterValue(_ value: String) -> String {
-        var out = ""
-        out.reserveCapacity(value.utf8.count)
-        for character in value {
-            if character == "\"" || character == "\\" || character == "]" { out.append("\\") }
-            out.append(character)
+    private func write(_ event: AuditEvent, orgID: String, to out: inout [UInt8]) {
+        let severity = event.outcome == AuditOutcome.failure.rawValue ? 4 : 5
+        out += "<\(Self.facilityLogAudit * 8 + severity)>1 \(event.occurredAt.rfc3339) \(hostname) rampart - ".utf8
+        out += Self.messageID(event.action).utf8
+        out += " [\(Self.structuredDataID)".utf8
+        Self.parameter("org", orgID, to: &out)
+        Self.parameter("seq", String(event.sequence), to: &out)
+        Self.parameter("id", event.id, to: &out)
+        Self.parameter("outcome", event.outcome, to: &out)
+        Self.parameter("actorType", event.actor.type.rawValue, to: &out)
+        if let actorID = event.actor.id { Self.parameter("actorId", actorID, to: &out) }
+        out += "] ".utf8
+        out += [0xEF, 0xBB, 0xBF]
+        AuditEventJSON.write(event, to: &out)
+    }
+
+    /// ` NAME="VALUE"`, the value escaped as PARAM-VALUE (RFC 5424 §6.3.3): `"`, `\` and `]`
+    /// get a backslash. Everything else, line breaks included, is carried as it is: the
+    /// frame's length delimits the record.
+    static func parameter(_ name: String, _ value: String, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: " "))
+        out += name.utf8
+        out += "=\"".utf8
+        for byte in value.utf8 {
+            if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte == UInt8(ascii: "]") { out.append(UInt8(ascii: "\\")) }
+            out.append(byte)
         }
-        return out
+        out.append(UInt8(ascii: "\""))
     }
 
     /// MSGID: 1 to 32 printable US-ASCII characters; actions are already ASCII.

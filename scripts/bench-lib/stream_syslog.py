@@ -68,13 +68,16 @@ def main() -> None:
             time.sleep(0.05)
         raw = receiver.out / "raw.log"
         r = requests.post(f"{base}/api/v1/log-streams", headers={"Authorization": f"Bearer {token}"}, timeout=30,
-                          json={"name": "bench", "kind": "syslog", "endpoint": receiver.endpoint,
+                          json={"name": f"bench {time.time_ns()}", "kind": "syslog", "endpoint": receiver.endpoint,
                                 "caCertificate": receiver.ca_pem, "start": "beginning"})
         r.raise_for_status()
         # The stream's creation is an event too; rsyslog has them all when it has events + 1.
         rampart_seconds = wait_for_lines(raw, events + 1)
         records = raw.read_bytes().splitlines()
         sizes = sorted(len(line) for line in records)
+        # The next run's stream starts alone.
+        requests.delete(f"{base}/api/v1/log-streams/{r.json()['id']}", headers={"Authorization": f"Bearer {token}"},
+                        timeout=30).raise_for_status()
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -129,9 +129,8 @@ public final class LogStreamSender: Service, Sendable {
 
     private func send(_ events: [AuditEvent], orgID: String, to stream: LogStream) async throws {
         var framed: [UInt8] = []
-        for event in events {
-            framed += record.framed(event, orgID: orgID, json: try JSONBodyEncoder.encode(AuditEventView(event)))
-        }
+        framed.reserveCapacity(events.count * 1024)
+        for event in events { record.frame(event, orgID: orgID, to: &framed) }
         let bytes = framed
         let connection = try await connection(for: stream)
         try await Self.withTimeout(Self.sendTimeout) { try await connection.send(bytes) }

@@ -10,8 +10,9 @@ public enum LogStreamTestRecord {
                                outcome: AuditOutcome.success.rawValue, actor: actor,
                                targetsJSON: #"[{"type":"log_stream","id":"\#(stream.id)","name":null}]"#, requestID: nil,
                                detailsJSON: "{}", previousHash: "", hash: "")
-        let bytes = SyslogRecord(hostname: hostname).framed(event, orgID: orgID,
-                                                            json: try JSONBodyEncoder.encode(AuditEventView(event)))
+        var framed: [UInt8] = []
+        SyslogRecord(hostname: hostname).frame(event, orgID: orgID, to: &framed)
+        let bytes = framed
         do {
             let (host, port) = stream.hostAndPort
             let connection = try await LogStreamSender.withTimeout(LogStreamSender.sendTimeout) {
