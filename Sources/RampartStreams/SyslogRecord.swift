@@ -61,15 +61,24 @@ public struct SyslogRecord: Sendable {
         out.append(UInt8(ascii: " "))
         out += name.utf8
         out += "=\"".utf8
-        for byte in value.utf8 {
-            if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte == UInt8(ascii: "]") { out.append(UInt8(ascii: "\\")) }
-            out.append(byte)
+        var value = value
+        value.withUTF8 { bytes in
+            // Runs of bytes that need no escape (nearly all of them) are copied at once.
+            var start = 0
+            for (index, byte) in bytes.enumerated()
+            where byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte == UInt8(ascii: "]") {
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<index]))
+                out.append(UInt8(ascii: "\\"))
+                start = index
+            }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start...]))
         }
         out.append(UInt8(ascii: "\""))
     }
 
-    /// MSGID: 1 to 32 printable US-ASCII characters; actions are already ASCII.
+    /// MSGID: 1 to 32 printable US-ASCII characters. Actions already are, and are short.
     static func messageID(_ action: String) -> String {
+        if action.utf8.count <= 32, !action.isEmpty, action.utf8.allSatisfy({ $0 > 32 && $0 < 127 }) { return action }
         let printable = action.unicodeScalars.filter { $0.value > 32 && $0.value < 127 }
         return printable.isEmpty ? "-" : String(String.UnicodeScalarView(printable.prefix(32)))
     }

@@ -52,6 +52,14 @@ extension ConsolePageController {
         try await ConsoleForm.read(request, expectedCSRF: context.consoleSession?.csrfToken ?? "")
     }
 
+    /// The form of a change whose handler checks the values before its `write`: the caller's
+    /// permission comes first, so that whoever may not make the change gets 403, not a
+    /// verdict on what they typed.
+    func form(_ request: Request, _ context: RampartRequestContext, requiring permission: Permission) async throws -> ConsoleForm {
+        try context.requirePrincipal().require(permission)
+        return try await form(request, context)
+    }
+
     /// Runs a change as the signed-in person.
     func write<R: Sendable>(_ request: Request, _ context: RampartRequestContext, _ permission: Permission,
                             _ body: @Sendable (Tenant, AuditContext) async throws -> R) async throws -> R {

@@ -146,7 +146,7 @@ struct ConsolePoliciesController: ConsolePageController {
 
     @Sendable func save(_ request: Request, context: RampartRequestContext) async throws -> Response {
         let id = try AuthenticationPoliciesController.policyID(context)
-        let form = try await self.form(request, context)
+        let form = try await self.form(request, context, requiring: .manageAuthenticationPolicies)
         var (settingsForm, settings) = try await submittedSettings(form, context)
         guard let settings else { return try await refused(request, context, &settingsForm) }
         do {

@@ -60,7 +60,7 @@ struct ConsoleProductsController: ConsolePageController {
 
     @Sendable func grant(_ request: Request, context: RampartRequestContext) async throws -> Response {
         let id = try context.id()
-        let form = try await self.form(request, context)
+        let form = try await self.form(request, context, requiring: .manageDirectory)
         guard let groupID = Identifier.canonical(form["group_id"]) else {
             throw RampartError.invalidField("group_id", "must name a group")
         }
