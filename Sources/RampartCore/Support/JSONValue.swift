@@ -124,7 +124,7 @@ public enum JSONValue: Sendable, Equatable, Codable {
     }
 
     public static func parse(_ text: String) -> JSONValue? {
-        try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
+        try? decode(text)
     }
 
     public init(_ value: String?) { self = value.map { .string($0) } ?? .null }

@@ -39,7 +39,10 @@ enum SCIMHTTP {
             if MalformedFraming.matches(error) { throw .invalidSyntax(MalformedFraming.message) }
             throw SCIMError(status: 413, nil, "The body is larger than 1 MiB.")
         }
-        guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(buffer.readableBytesView)) else {
+        let decoded = buffer.withUnsafeReadableBytes { raw in
+            try? JSONValue.decode(UnsafeBufferPointer(start: raw.baseAddress?.assumingMemoryBound(to: UInt8.self), count: raw.count))
+        }
+        guard let value = decoded else {
             throw .invalidSyntax("The body is not valid JSON.")
         }
         return value
