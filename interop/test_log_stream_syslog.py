@@ -60,6 +60,12 @@ def all_events(server, token) -> list[dict]:
             return sorted(events, key=lambda e: e["sequence"])
 
 
+def connections_to(port: int) -> int:
+    """Established TCP connections whose far end is 127.0.0.1:PORT (from /proc/net/tcp)."""
+    lines = open("/proc/net/tcp").read().splitlines()[1:]
+    return sum(1 for line in lines if line.split()[2] == f"0100007F:{port:04X}" and line.split()[3] == "01")
+
+
 def received_for(rsyslog, org_id: str) -> list[dict]:
     return [r for r in map(parse, rsyslog.lines()) if r["sd"]["org"] == org_id]
 
@@ -248,6 +254,11 @@ def test_the_cli_manages_streams_from_another_directory(sqlite, server_factory, 
     wait_for_sequences(rsyslog, org_id, last, "a stream made by the CLI", timeout=60)
     paused = run_cli_json(rampart_bin, "log-stream", "pause", "--stream", created["id"], *store, "--json")
     assert paused["status"] == "paused"
+    # A paused stream keeps no connection open (the server looks within its 15-second discovery).
+    deadline = time.monotonic() + 30
+    while connections_to(rsyslog.port) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert connections_to(rsyslog.port) == 0, "the paused stream's connection stays open"
     listed = run_cli_json(rampart_bin, "log-stream", "list", *store, "--json")["data"]
     assert [s["name"] for s in listed] == ["Collector"] and listed[0]["status"] == "paused"
     refused = run_cli(rampart_bin, "log-stream", "update", "--stream", "Collector", "--endpoint", "no-port", *store, check=False)

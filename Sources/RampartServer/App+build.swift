@@ -99,8 +99,8 @@ func buildResponder(_ services: RampartServices) -> some HTTPResponder<RampartRe
     ConsoleController(services: services).addRoutes(to: router)
     let scimRate = services.configuration.scimRequestsPerSecond
     // The burst is at least one request: below 0.5 requests per second, twice the rate would refuse all.
-    let scimLimit = SCIMRateLimiter.Limit(requestsPerSecond: scimRate, burst: max(1, 2 * scimRate))
-    SCIMController(services: services, limiter: SCIMRateLimiter(scimLimit)).addRoutes(to: router)
+    let scimLimit = TokenBucketLimiter.Limit(requestsPerSecond: scimRate, burst: max(1, 2 * scimRate))
+    SCIMController(services: services, limiter: TokenBucketLimiter(scimLimit)).addRoutes(to: router)
     return HeadResponder(inner: APIRouter(routes, middlewares: [NoStoreMiddleware()] + shared + [APITokenAuthenticator()],
                                          fallback: router.buildResponder()))
 }

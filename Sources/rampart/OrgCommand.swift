@@ -37,7 +37,7 @@ struct Org: AsyncParsableCommand {
                         .create(name: name, slug: slug, region: region, adminEmail: adminEmail, adminName: nil)
                 }
                 let (base, origin) = store.publicURL(publicURL)
-                let link = "\(base.trimmingSuffix("/"))/console/setup?token=\(result.setupToken)"
+                let link = PublicLink.to("/console/setup?token=\(result.setupToken)", at: base)
                 let output = Output(organization: result.organization, adminUserId: result.admin.id,
                                     apiToken: result.apiToken, setupLink: link)
                 try emit(json: json, output) {
@@ -80,10 +80,6 @@ extension StoreOptions {
         }
         return ("http://localhost:8080", "assumed: no server has run on this data directory; pass --public-url")
     }
-}
-
-extension String {
-    func trimmingSuffix(_ suffix: String) -> String { hasSuffix(suffix) ? String(dropLast(suffix.count)) : self }
 }
 
 /// Finds an organisation by id or slug, or stops with a clear message.

@@ -118,14 +118,8 @@ struct PolicyCommand: AsyncParsableCommand {
         @OptionGroup var assignment: AssignmentOptions
 
         func run() async throws {
-            try await runReportingErrors {
-                let assignment = self.assignment
-                let done = try await tenant.write { tenant in
-                    let (policy, target, described) = try await assignment.resolve(in: tenant)
-                    try await tenant.assignPolicy(policy.id, to: target, override: assignment.override, by: .system)
-                    return AssignmentResult(policyId: policy.id, policyName: policy.name, target: described)
-                }
-                try tenant.output(done) { "Policy \(done.policyName) now applies to \(done.target.kind) \(done.target.name)." }
+            try await assignment.apply(in: tenant, saying: "now applies to") { tenant, policy, target, override in
+                try await tenant.assignPolicy(policy, to: target, override: override, by: .system)
             }
         }
     }
@@ -136,14 +130,8 @@ struct PolicyCommand: AsyncParsableCommand {
         @OptionGroup var assignment: AssignmentOptions
 
         func run() async throws {
-            try await runReportingErrors {
-                let assignment = self.assignment
-                let done = try await tenant.write { tenant in
-                    let (policy, target, described) = try await assignment.resolve(in: tenant)
-                    try await tenant.unassignPolicy(policy.id, from: target, override: assignment.override, by: .system)
-                    return AssignmentResult(policyId: policy.id, policyName: policy.name, target: described)
-                }
-                try tenant.output(done) { "Policy \(done.policyName) no longer applies to \(done.target.kind) \(done.target.name)." }
+            try await assignment.apply(in: tenant, saying: "no longer applies to") { tenant, policy, target, override in
+                try await tenant.unassignPolicy(policy, from: target, override: override, by: .system)
             }
         }
     }
@@ -202,6 +190,21 @@ struct PolicyCommand: AsyncParsableCommand {
 
         func validate() throws {
             guard (user == nil) != (group == nil) else { throw ValidationError("Name exactly one of --user and --group.") }
+        }
+
+        /// Resolves the policy and the target, makes the change in one transaction and prints
+        /// "Policy NAME <verb> KIND NAME." (or the JSON result).
+        func apply(in tenant: TenantOptions, saying verb: String,
+                   _ change: @escaping @Sendable (Tenant, String, PolicyAssignmentTarget, Bool) async throws -> Void) async throws {
+            try await runReportingErrors {
+                let options = self
+                let done = try await tenant.write { tenant in
+                    let (policy, target, described) = try await options.resolve(in: tenant)
+                    try await change(tenant, policy.id, target, options.override)
+                    return AssignmentResult(policyId: policy.id, policyName: policy.name, target: described)
+                }
+                try tenant.output(done) { "Policy \(done.policyName) \(verb) \(done.target.kind) \(done.target.name)." }
+            }
         }
 
         func resolve(in tenant: Tenant) async throws -> (AuthenticationPolicy, PolicyAssignmentTarget, AssignmentResult.Target) {

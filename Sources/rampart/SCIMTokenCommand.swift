@@ -35,14 +35,13 @@ struct SCIMTokenCommand: AsyncParsableCommand {
         func run() async throws {
             try await runReportingErrors {
                 let (token, secret) = try await tenant.write { try await $0.createSCIMToken(name: name, by: .system) }
-                var base = publicURL
-                while base.hasSuffix("/") { base.removeLast() }
-                let created = CreatedSCIMToken(scimToken: token, token: secret, baseURL: base + "/scim/v2")
+                let baseURL = PublicLink.to("/scim/v2", at: publicURL)
+                let created = CreatedSCIMToken(scimToken: token, token: secret, baseURL: baseURL)
                 try tenant.output(created) {
                     """
                     Created SCIM token \(token.name) (\(token.id)).
                     \(secret)
-                    SCIM base URL: \(base)/scim/v2
+                    SCIM base URL: \(baseURL)
                     This is the only time the secret is shown; Rampart keeps only its hash.
                     """
                 }

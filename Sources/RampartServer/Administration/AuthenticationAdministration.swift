@@ -55,8 +55,7 @@ extension Tenant {
     public func forcePasswordReset(of userID: String, publicURL: String, by audit: AuditContext) async throws -> PasswordResetBody {
         let (secret, ended) = try await forcePasswordReset(of: userID, by: audit)
         let slug = try await organization().slug
-        let base = publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL
-        return PasswordResetBody(token: secret, url: "\(base)/o/\(slug)/reset?token=\(secret)",
+        return PasswordResetBody(token: secret, url: PublicLink.to("/o/\(slug)/reset?token=\(secret)", at: publicURL),
                                  expiresAt: Timestamp.now().adding(seconds: Tenant.passwordResetLifetime),
                                  sessionsEnded: ended)
     }

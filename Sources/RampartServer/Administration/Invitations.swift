@@ -23,8 +23,7 @@ extension Tenant {
         let invitation = try await invite(userID, validForDays: days, by: audit)
         let user = try await requireUser(userID)
         let organization = try await organization()
-        let base = publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL
-        let url = "\(base)/console/setup?token=\(invitation.secret)"
+        let url = PublicLink.to("/console/setup?token=\(invitation.secret)", at: publicURL)
         if send {
             try await queueMail(to: user.email, subject: "You are invited to \(organization.name)", body: """
                 Hello \(user.displayName),

@@ -52,7 +52,9 @@ public final class LogStreamSender: Service, Sendable {
                     await discover()
                     discovered = .now
                 }
-                for (orgID, streamID) in await dueStreams() where claimDrain(streamID) {
+                let (due, active) = await dueStreams()
+                await closeConnections(except: active)
+                for (orgID, streamID) in due where claimDrain(streamID) {
                     group.addTask { await self.drain(orgID, streamID) }
                 }
                 try? await Task.sleep(for: Self.pollInterval)
@@ -75,16 +77,28 @@ public final class LogStreamSender: Service, Sendable {
         }
     }
 
-    private func dueStreams() async -> [(String, String)] {
+    /// The streams to send now (organisation, stream), and the ids of every active stream.
+    private func dueStreams() async -> (due: [(String, String)], active: Set<String>) {
         let now = Timestamp.now()
         var due: [(String, String)] = []
+        var active: Set<String> = []
         for orgID in services.logStreamWatch.organizations {
             guard let streams = try? await services.database.read(org: orgID, { try await $0.logStreams() }) else { continue }
-            for stream in streams where stream.status == .active && (stream.nextAttemptAt.map { $0 <= now } ?? true) {
-                due.append((orgID, stream.id))
+            for stream in streams where stream.status == .active {
+                active.insert(stream.id)
+                if stream.nextAttemptAt.map({ $0 <= now }) ?? true { due.append((orgID, stream.id)) }
             }
         }
-        return due
+        return (due, active)
+    }
+
+    /// A paused or deleted stream keeps no connection open.
+    private func closeConnections(except active: Set<String>) async {
+        let idle = state.withLockedValue { state in
+            let ids = state.connections.keys.filter { !active.contains($0) && !state.draining.contains($0) }
+            return ids.compactMap { state.connections.removeValue(forKey: $0)?.connection }
+        }
+        for connection in idle { await connection.close() }
     }
 
     private func claimDrain(_ streamID: String) -> Bool {

@@ -6,7 +6,7 @@ import RampartSCIM
 /// The SCIM 2.0 service provider under `/scim/v2` (RFC 7644): discovery, Users and Groups.
 struct SCIMController: Sendable {
     let services: RampartServices
-    let limiter: SCIMRateLimiter
+    let limiter: TokenBucketLimiter
 
     func addRoutes(to router: Router<RampartRequestContext>) {
         let call = SCIMCall(services: services, limiter: limiter)

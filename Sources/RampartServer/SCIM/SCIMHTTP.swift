@@ -71,9 +71,7 @@ enum SCIMHTTP {
 
     /// `location` base for resources: the public URL the administrator configured.
     static func base(_ services: RampartServices) -> String {
-        var url = services.configuration.publicURL
-        while url.hasSuffix("/") { url.removeLast() }
-        return url + prefix
+        PublicLink.to(prefix, at: services.configuration.publicURL)
     }
 
     /// Maps domain errors to SCIM's: conflicts are `uniqueness`, bad fields `invalidValue`.
@@ -100,7 +98,7 @@ enum SCIMHTTP {
 /// token checked inside it, and the outcome lands in the provisioning log.
 struct SCIMCall: Sendable {
     let services: RampartServices
-    let limiter: SCIMRateLimiter
+    let limiter: TokenBucketLimiter
 
     static let unauthorized = SCIMError(status: 401, nil, "Send a valid SCIM token as 'Authorization: Bearer <token>'.")
 

@@ -10,7 +10,7 @@ import RampartStorage
 struct ForgotPasswordController: Sendable {
     let services: RampartServices
     /// Requests from one address: enough for a person who mistyped, too few to mail-bomb.
-    let perAddress = SCIMRateLimiter(.init(requestsPerSecond: 1.0 / 60, burst: 5))
+    let perAddress = TokenBucketLimiter(.init(requestsPerSecond: 1.0 / 60, burst: 5))
     /// One link per account and minute: asking again quickly resends nothing.
     static let perAccountInterval: Double = 60
 
@@ -62,7 +62,7 @@ struct ForgotPasswordController: Sendable {
             return page(organization, email: email, sent: false,
                         error: "Too many reset requests from your address; try again in a few minutes.", status: .tooManyRequests)
         }
-        let link = services.configuration.publicURL.trimmingSuffix("/") + "/o/\(organization.slug)/reset?token="
+        let link = PublicLink.to("/o/\(organization.slug)/reset?token=", at: services.configuration.publicURL)
         let keys = services.keys
         let queued = try await services.database.write(org: organization.id) { tenant -> Bool in
             guard let user = try await tenant.user(email: email), user.status == .active,
@@ -93,8 +93,4 @@ struct ForgotPasswordController: Sendable {
         this message: your password stays as it is.
         """
     }
-}
-
-extension String {
-    func trimmingSuffix(_ suffix: String) -> String { hasSuffix(suffix) ? String(dropLast(suffix.count)) : self }
 }
