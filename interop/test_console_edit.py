@@ -35,7 +35,7 @@ def test_edit_user_group_and_product_in_the_browser(console, sqlite, rampart_bin
 
         # A user: the form shows today's values; an email already taken is refused beside it.
         driver.get(f"{server.base_url}/console/users/{user['id']}")
-        find(driver, By.ID, "edit", steps).click()
+        submit(driver, steps, "edit")
         assert find(driver, By.ID, "email", steps).get_attribute("value") == user["email"], steps.context()
         fill(driver, steps, email=admin, display_name="Ada Lovelace")
         submit(driver, steps, "save")
@@ -49,9 +49,9 @@ def test_edit_user_group_and_product_in_the_browser(console, sqlite, rampart_bin
 
         # A group, with a '+' in its new name; Cancel leaves it as it is.
         driver.get(f"{server.base_url}/console/groups/{group['id']}/edit")
-        find(driver, By.ID, "cancel", steps).click()
+        submit(driver, steps, "cancel")
         assert driver.current_url.endswith(f"/console/groups/{group['id']}"), steps.context()
-        find(driver, By.ID, "edit", steps).click()
+        submit(driver, steps, "edit")
         fill(driver, steps, name=f"Staff + Friends {tag}", description="Everyone who works here")
         submit(driver, steps, "save")
         assert find(driver, By.ID, "notice", steps).text == "Changes saved.", steps.context()

@@ -54,9 +54,9 @@ def test_add_test_pause_and_delete_a_stream(console, sqlite, rampart_bin, tmp_pa
         assert "paused" not in find(driver, By.ID, "health", steps).text, steps.context()
 
         # Deleting asks first; Cancel keeps the stream.
-        find(driver, By.ID, "delete", steps).click()
+        submit(driver, steps, "delete")
         assert "Delete the log stream SIEM collector?" in find(driver, By.TAG_NAME, "h1", steps).text, steps.context()
-        find(driver, By.ID, "confirm", steps).click()
+        submit(driver, steps, "confirm")
         assert "Deleted." in find(driver, By.ID, "notice", steps).text, steps.context()
         assert run_cli_json(rampart_bin, "log-stream", "list", "--org", slug, *sqlite.args, "--json")["data"] == []
     except Exception:
