@@ -158,12 +158,17 @@ public final class LogStreamSender: Service, Sendable {
             if open.settings == settings, open.connection.isActive { return open.connection }
             await forget(stream.id)
         }
-        let (host, port) = stream.hostAndPort
-        let connection = try await Self.withTimeout(Self.sendTimeout) {
-            try await TLSConnection.connect(host: host, port: port, trustedCertificates: stream.caCertificate)
-        }
+        let connection = try await Self.connect(to: stream)
         state.withLockedValue { $0.connections[stream.id] = (settings, connection) }
         return connection
+    }
+
+    /// A new TLS connection to the stream's receiver, given up after `sendTimeout`.
+    static func connect(to stream: LogStream) async throws -> TLSConnection {
+        let (host, port) = stream.hostAndPort
+        return try await withTimeout(sendTimeout) {
+            try await TLSConnection.connect(host: host, port: port, trustedCertificates: stream.caCertificate)
+        }
     }
 
     private func forget(_ streamID: String) async {

@@ -14,10 +14,7 @@ public enum LogStreamTestRecord {
         SyslogRecord(hostname: hostname).frame(event, orgID: orgID, to: &framed)
         let bytes = framed
         do {
-            let (host, port) = stream.hostAndPort
-            let connection = try await LogStreamSender.withTimeout(LogStreamSender.sendTimeout) {
-                try await TLSConnection.connect(host: host, port: port, trustedCertificates: stream.caCertificate)
-            }
+            let connection = try await LogStreamSender.connect(to: stream)
             do {
                 try await LogStreamSender.withTimeout(LogStreamSender.sendTimeout) { try await connection.send(bytes) }
                 await connection.close()
