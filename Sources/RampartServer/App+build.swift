@@ -101,6 +101,9 @@ func buildResponder(_ services: RampartServices) -> some HTTPResponder<RampartRe
     // The burst is at least one request: below 0.5 requests per second, twice the rate would refuse all.
     let scimLimit = TokenBucketLimiter.Limit(requestsPerSecond: scimRate, burst: max(1, 2 * scimRate))
     SCIMController(services: services, limiter: TokenBucketLimiter(scimLimit)).addRoutes(to: router)
+    AuthorizeController(services: services).addRoutes(to: router)
+    TokenController(services: services, keyring: services.oidcKeyring).addRoutes(to: router)
+    DiscoveryController(services: services, keyring: services.oidcKeyring).addRoutes(to: router)
     return HeadResponder(inner: APIRouter(routes, middlewares: [NoStoreMiddleware()] + shared + [APITokenAuthenticator()],
                                          fallback: router.buildResponder()))
 }
@@ -116,6 +119,7 @@ func apiControllers(_ services: RampartServices) -> [any APIController] {
         SCIMTokensController(services: services),
         AuditEventsController(services: services),
         LogStreamsController(services: services),
+        OAuthClientsController(services: services),
         PolicySimulationController(services: services),
         AuthenticationPoliciesController(services: services),
         UserAuthenticationController(services: services),

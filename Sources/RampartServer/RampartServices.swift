@@ -12,6 +12,7 @@ public struct RampartServices: Sendable {
     let tokenUsage: TokenUsageRecorder
     let mailWakeups = MailWakeups()
     let logStreamWatch = LogStreamWatch()
+    let oidcKeyring: OIDCKeyring
     public let logger: Logger
 
     public init(configuration: AppConfiguration, database: Database, keys: KeyService, logger: Logger,
@@ -22,6 +23,7 @@ public struct RampartServices: Sendable {
         self.organizations = OrganizationRepository(database: database)
         self.passwords = passwords
         self.tokenUsage = TokenUsageRecorder()
+        self.oidcKeyring = OIDCKeyring(database: database, keys: keys)
         self.logger = logger
     }
 }

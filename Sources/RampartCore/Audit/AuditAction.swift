@@ -70,6 +70,18 @@ public struct AuditAction: RawRepresentable, Hashable, Sendable, CustomStringCon
     public static let logStreamUpdated = AuditAction(rawValue: "log_stream.updated")
     public static let logStreamDeleted = AuditAction(rawValue: "log_stream.deleted")
 
+    // The OpenID Connect provider (issue 15).
+    public static let oauthClientCreated = AuditAction(rawValue: "oauth_client.created")
+    public static let oauthClientUpdated = AuditAction(rawValue: "oauth_client.updated")
+    public static let oauthClientDeleted = AuditAction(rawValue: "oauth_client.deleted")
+    public static let oauthClientSecretRotated = AuditAction(rawValue: "oauth_client.secret_rotated")
+    public static let oauthSigningKeyRotated = AuditAction(rawValue: "oauth.signing_key_rotated")
+    public static let oauthAuthorized = AuditAction(rawValue: "oauth.authorized")
+    public static let oauthAuthorizationDenied = AuditAction(rawValue: "oauth.authorization_denied")
+    public static let oauthTokensIssued = AuditAction(rawValue: "oauth.tokens_issued")
+    public static let oauthGrantRevoked = AuditAction(rawValue: "oauth.grant_revoked")
+    public static let oauthReplayDetected = AuditAction(rawValue: "oauth.replay_detected")
+
     public static let catalogue: [AuditAction] = [
         .organizationCreated, .userCreated, .userUpdated, .userDeleted, .userDeactivated, .userReactivated,
         .roleAssigned, .roleRevoked, .groupCreated, .groupUpdated, .groupDeleted, .groupMemberAdded,
@@ -83,5 +95,8 @@ public struct AuditAction: RawRepresentable, Hashable, Sendable, CustomStringCon
         .scimUserDeactivated, .scimUserReactivated, .scimUserDeleted, .scimGroupCreated, .scimGroupUpdated,
         .scimGroupMembersChanged, .scimGroupDeleted, .passwordResetRequested, .userInvited,
         .logStreamCreated, .logStreamUpdated, .logStreamDeleted,
+        .oauthClientCreated, .oauthClientUpdated, .oauthClientDeleted, .oauthClientSecretRotated,
+        .oauthSigningKeyRotated, .oauthAuthorized, .oauthAuthorizationDenied, .oauthTokensIssued,
+        .oauthGrantRevoked, .oauthReplayDetected,
     ]
 }

@@ -7,6 +7,7 @@ extension AuditActor {
         case .user: "user \(name ?? id ?? "unknown")"
         case .apiToken: "API token ‘\(name ?? id ?? "unknown")’"
         case .scimToken: "SCIM token ‘\(name ?? id ?? "unknown")’"
+        case .oauthClient: "OAuth client ‘\(name ?? id ?? "unknown")’"
         case .system: name == AuditActor.system.name ? "system (CLI)" : "system"
         }
     }
@@ -19,6 +20,7 @@ extension AuditTarget {
         switch type {
         case "api_token": return "API token ‘\(shown)’"
         case "scim_token": return "SCIM token ‘\(shown)’"
+        case "oauth_client": return "OAuth client ‘\(shown)’"
         default: return "\(type) \(shown)"
         }
     }

@@ -1,7 +1,9 @@
 /// Who did something. Personal data (the name) stays inside the event so that later
 /// sealing per subject can shred it without breaking the chain.
 public struct AuditActor: Codable, Sendable, Equatable {
-    public enum Kind: String, Codable, Sendable { case user, apiToken = "api_token", scimToken = "scim_token", system }
+    public enum Kind: String, Codable, Sendable {
+        case user, apiToken = "api_token", scimToken = "scim_token", oauthClient = "oauth_client", system
+    }
     public var type: Kind
     public var id: String?
     public var name: String?
@@ -27,6 +29,7 @@ public struct AuditTarget: Codable, Sendable, Equatable {
     public static func token(_ t: APIToken) -> AuditTarget { AuditTarget(type: "api_token", id: t.id, name: t.name) }
     public static func scimToken(_ t: SCIMToken) -> AuditTarget { AuditTarget(type: "scim_token", id: t.id, name: t.name) }
     public static func logStream(_ s: LogStream) -> AuditTarget { AuditTarget(type: "log_stream", id: s.id, name: s.name) }
+    public static func oauthClient(_ c: OAuthClient) -> AuditTarget { AuditTarget(type: "oauth_client", id: c.id, name: c.name) }
     public static func organization(_ o: Organization) -> AuditTarget {
         AuditTarget(type: "organization", id: o.id, name: o.slug)
     }

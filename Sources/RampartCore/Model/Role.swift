@@ -42,4 +42,7 @@ public enum Permission: String, CaseIterable, Sendable {
     case manageAuthenticationPolicies
     /// Log streams to SIEMs: where the audit log goes. Read with `readAuditLog`.
     case manageLogStreams
+    /// Products' OAuth clients and the provider's signing keys: a redirect URI decides where
+    /// people's sign-ins go, so org-admins alone set them. Read with `readDirectory`.
+    case manageOAuthClients
 }

@@ -12,6 +12,9 @@ public struct SecretToken: Sendable {
         case session = "rms"
         case setupLink = "rmu"
         case scimToken = "rsc"
+        case clientSecret = "rcs"
+        case authorizationCode = "rac"
+        case refreshToken = "rrt"
     }
 
     public let kind: Kind
@@ -59,9 +62,16 @@ public struct SecretToken: Sendable {
 }
 
 extension Data {
+    /// Base64url without padding (RFC 4648 section 5), as credentials and JOSE write it.
     public var base64URLEncoded: String {
         base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")
+    }
+
+    public init?(base64URLEncoded text: String) {
+        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
+        self.init(base64Encoded: base64)
     }
 }
 

@@ -38,8 +38,13 @@ struct CrossSiteRequestGuard: RouterMiddleware {
     }
 
     static func guarded(_ path: String) -> Bool {
-        path == "/console" || path.hasPrefix("/console/") || path.hasPrefix("/o/") || path == "/signin"
+        if path.hasPrefix("/o/"), backChannelSuffixes.contains(where: path.hasSuffix) { return false }
+        return path == "/console" || path.hasPrefix("/console/") || path.hasPrefix("/o/") || path == "/signin"
     }
+
+    /// The OAuth endpoints products call from their servers, or from a browser app on
+    /// another origin: they carry client credentials or tokens, never a session cookie.
+    static let backChannelSuffixes = ["/oauth/token", "/oauth/revoke", "/oauth/introspect", "/oauth/userinfo"]
 
     func isSameOrigin(_ request: Request) -> Bool {
         if let site = request.headers[.secFetchSite]?.lowercased() {

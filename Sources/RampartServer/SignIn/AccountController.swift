@@ -211,16 +211,17 @@ struct AccountController: Sendable {
         }
         let signedIn = try await SignInService(services: services).upgrade(
             orgID: visitor.orgID, visitor.secret, user: user, client: SignInClient(request, context),
-            event: .sessionElevated, details: AuditDetails(["reason": .string("mfa_enrolled")]))
-        var response = recoveryCodesPage(visitor, codes: codes.map(\.code))
+            event: .sessionElevated, details: AuditDetails(["reason": .string("mfa_enrolled")]), amr: ["pwd", "otp", "mfa"])
+        var response = recoveryCodesPage(visitor, codes: codes.map(\.code), request: request)
         response.headers.append(HTTPField(name: .setCookie, value: SignInController(services: services).sessionCookie(signedIn)))
         return response
     }
 
-    private func recoveryCodesPage(_ visitor: Visitor, codes: [String]) -> Response {
-        ConsoleRenderer.page("recovery-codes", [
-            "title": "Your recovery codes", "codes": codes, "continue": SessionResolver.landing(for: visitor.user, slug: visitor.slug),
-        ])
+    /// After the codes, the person goes on to the product that asked for the second factor, if one did.
+    private func recoveryCodesPage(_ visitor: Visitor, codes: [String], request: Request) -> Response {
+        let next = SignInContinuation.target(in: request, slug: visitor.slug)
+            ?? SessionResolver.landing(for: visitor.user, slug: visitor.slug)
+        return ConsoleRenderer.page("recovery-codes", ["title": "Your recovery codes", "codes": codes, "continue": next])
     }
 
     /// New codes; the old ones stop working.
@@ -233,7 +234,7 @@ struct AccountController: Sendable {
         try await services.database.write(org: visitor.orgID) { tenant in
             try await tenant.replaceRecoveryCodes(for: user, hashes: codes.map(\.hash), by: audit)
         }
-        return recoveryCodesPage(visitor, codes: codes.map(\.code))
+        return recoveryCodesPage(visitor, codes: codes.map(\.code), request: request)
     }
 
     // MARK: - Sessions

@@ -130,15 +130,19 @@ struct SignInController: Sendable {
             return signInPage(organization: fixed, typed: typed, email: email, error: Self.message(denial), status: .forbidden)
         case .signedIn(let signedIn):
             let slug = organization.slug
-            let location = switch signedIn.next {
-            case .done: SessionResolver.landing(for: signedIn.user, slug: slug)
-            case .secondFactor: "/o/\(slug)/signin/mfa"
-            case .enrol: "/o/\(slug)/account/mfa/enrol"
+            var extra: [String] = []
+            let location: String
+            switch signedIn.next {
+            case .done:
+                (location, extra) = SignInContinuation.landing(request, slug: slug, otherwise: SessionResolver.landing(for: signedIn.user, slug: slug),
+                                                               secure: secure)
+            case .secondFactor: location = "/o/\(slug)/signin/mfa"
+            case .enrol: location = "/o/\(slug)/account/mfa/enrol"
             }
             return ConsoleRenderer.redirect(location, cookies: [
                 sessionCookie(signedIn),
                 ConsoleCookie.clear(ConsoleCookie.signinCSRF, secure: secure),
-            ])
+            ] + extra)
         }
     }
 
@@ -180,8 +184,10 @@ struct SignInController: Sendable {
             return secondFactorPage(organization, csrf: secret.hash, error: Self.lockoutMessage(until),
                                     status: .tooManyRequests, retryAfter: Self.seconds(until: until))
         case .signedIn(let signedIn):
-            return ConsoleRenderer.redirect(SessionResolver.landing(for: signedIn.user, slug: organization.slug),
-                                            cookies: [sessionCookie(signedIn)])
+            let (location, extra) = SignInContinuation.landing(
+                request, slug: organization.slug, otherwise: SessionResolver.landing(for: signedIn.user, slug: organization.slug),
+                secure: secure)
+            return ConsoleRenderer.redirect(location, cookies: [sessionCookie(signedIn)] + extra)
         }
     }
 

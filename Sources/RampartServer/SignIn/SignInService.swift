@@ -159,7 +159,8 @@ struct SignInService: Sendable {
             }
             return .refused(reason: reason)
         }
-        return .signedIn(try await upgrade(orgID: orgID, secret, user: user, client: client, details: details))
+        return .signedIn(try await upgrade(orgID: orgID, secret, user: user, client: client, details: details,
+                                           amr: recovery ? ["pwd", "mfa"] : ["pwd", "otp", "mfa"]))
     }
 
     /// Why a code was refused, for the audit log only (the person sees one message for all).
@@ -182,15 +183,16 @@ struct SignInService: Sendable {
     }
 
     /// Replaces a session by a new one with the person's full policy lifetime: after the second
-    /// factor, a required enrolment, or another privilege change.
+    /// factor, a required enrolment, or another privilege change. `amr` says how the new
+    /// session was proven (RFC 8176), for the tokens products receive.
     func upgrade(orgID: String, _ secret: SecretToken, user: User, client: SignInClient,
-                 event: AuditAction = .signinSucceeded, details: AuditDetails) async throws -> SignedIn {
+                 event: AuditAction = .signinSucceeded, details: AuditDetails, amr: [String]) async throws -> SignedIn {
         let audit = client.audit(user, email: user.email)
         return try await services.database.write(org: orgID) { tenant in
             try await tenant.endUserSession(secret)
             try await tenant.clearSignInFailures(.account, Self.accountKey(user.email))
             try await tenant.appendAudit([audit.record(event, [.user(user)], details: details)])
-            return try await Self.startFullSession(tenant, user: user, client: client)
+            return try await Self.startFullSession(tenant, user: user, client: client, amr: amr)
         }
     }
 
@@ -200,12 +202,13 @@ struct SignInService: Sendable {
     }
 
     /// A session with the lifetime and idle timeout of the person's effective policy.
-    private static func startFullSession(_ tenant: Tenant, user: User, client: SignInClient) async throws -> SignedIn {
+    private static func startFullSession(_ tenant: Tenant, user: User, client: SignInClient,
+                                         amr: [String] = ["pwd"]) async throws -> SignedIn {
         let policy = try await tenant.effectivePolicy(for: user.id)
         try await tenant.touchLastActive(user.id)
         let started = try await tenant.startUserSession(
             for: user.id, mfaCompleted: true, lifetimeSeconds: policy.settings.sessionLifetimeSeconds,
-            idleTimeoutSeconds: policy.settings.idleTimeoutSeconds, ip: client.ip, userAgent: client.userAgent)
+            idleTimeoutSeconds: policy.settings.idleTimeoutSeconds, ip: client.ip, userAgent: client.userAgent, amr: amr)
         return SignedIn(secret: started.secret, user: user, session: started.session, next: .done)
     }
 

@@ -104,6 +104,7 @@ extension Tenant {
     /// sessions and reset links end and the API tokens they created are revoked, in the caller's transaction.
     func endAccess(of userID: String) async throws {
         try await endAllUserSessions(of: userID)
+        try await endOAuthGrants(of: userID)
         try await sql.raw("DELETE FROM password_reset_tokens WHERE org_id = \(bind: orgID) AND user_id = \(bind: userID)").run()
         try await sql.raw("""
             UPDATE api_tokens SET revoked_at = \(bind: clock().microseconds)
@@ -121,6 +122,7 @@ extension Tenant {
     /// Everything that belongs to one person goes with them; the audit log keeps what they did.
     func removeUserRows(of userID: String) async throws {
         try await endAccess(of: userID)
+        try await sql.raw("DELETE FROM oauth_grants WHERE org_id = \(bind: orgID) AND user_id = \(bind: userID)").run()
         for table in ["group_members", "role_assignments", "user_passwords", "setup_links", "scim_users",
                       "auth_factors", "recovery_codes", "mfa_grace"] {
             try await sql.raw(SQLQueryString("DELETE FROM \(ident: table) WHERE org_id = ") + "\(bind: orgID)"

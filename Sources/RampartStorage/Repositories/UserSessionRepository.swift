@@ -15,6 +15,8 @@ public struct UserSession: Sendable, Equatable {
     public let userAgent: String?
     /// The CSRF token of this session's forms.
     public let csrfToken: String
+    /// How the person proved who they are (RFC 8176: `pwd`, `otp`, `mfa`), for the tokens of products.
+    public let amr: [String]
 }
 
 /// Server-side sessions for every person, with an absolute lifetime and an idle timeout
@@ -22,21 +24,21 @@ public struct UserSession: Sendable, Equatable {
 extension Tenant {
     /// Starts a session and returns its secret (shown once, as the cookie) with the session.
     public func startUserSession(for userID: String, mfaCompleted: Bool, lifetimeSeconds: Int, idleTimeoutSeconds: Int,
-                                 ip: String?, userAgent: String?) async throws -> (secret: String, session: UserSession) {
+                                 ip: String?, userAgent: String?, amr: [String] = ["pwd"]) async throws -> (secret: String, session: UserSession) {
         let secret = SecretToken.generate(.session, orgID: orgID)
         let now = clock()
         let session = UserSession(id: Identifier.make(), userID: userID, mfaCompleted: mfaCompleted, createdAt: now,
                                   expiresAt: now.adding(seconds: Double(lifetimeSeconds)),
                                   idleTimeoutSeconds: Int64(idleTimeoutSeconds), lastSeenAt: now,
                                   ip: ip, userAgent: userAgent.map { String($0.prefix(512)) },
-                                  csrfToken: SecretToken.generate(.session, orgID: orgID).hash)
+                                  csrfToken: SecretToken.generate(.session, orgID: orgID).hash, amr: amr)
         try await sql.raw("""
             INSERT INTO user_sessions (org_id, token_hash, id, user_id, mfa_completed, created_at, expires_at,
-                                       idle_timeout_seconds, last_seen_at, ip, user_agent, csrf_token)
+                                       idle_timeout_seconds, last_seen_at, ip, user_agent, csrf_token, amr)
             VALUES (\(bind: orgID), \(bind: secret.hash), \(bind: session.id), \(bind: userID),
                     \(bind: Int64(mfaCompleted ? 1 : 0)), \(bind: now.microseconds), \(bind: session.expiresAt.microseconds),
                     \(bind: session.idleTimeoutSeconds), \(bind: now.microseconds), \(bind: session.ip), \(bind: session.userAgent),
-                    \(bind: session.csrfToken))
+                    \(bind: session.csrfToken), \(bind: amr.joined(separator: " ")))
             """).run()
         return (secret.text, session)
     }
@@ -46,7 +48,7 @@ extension Tenant {
     public func findLiveUserSession(_ secret: SecretToken, at now: Timestamp = .now()) async throws -> UserSession? {
         guard let row = try await sql.raw("""
             SELECT s.id, s.user_id, s.mfa_completed, s.created_at, s.expires_at, s.idle_timeout_seconds, s.last_seen_at,
-                   s.ip, s.user_agent, s.csrf_token, u.status
+                   s.ip, s.user_agent, s.csrf_token, s.amr, u.status
             FROM user_sessions s JOIN users u ON u.org_id = s.org_id AND u.id = s.user_id
             WHERE s.org_id = \(bind: orgID) AND s.token_hash = \(bind: secret.hash)
             """).first() else { return nil }
@@ -81,7 +83,7 @@ extension Tenant {
     public func userSessions(of userID: String) async throws -> [UserSession] {
         try await sql.raw("""
             SELECT id, user_id, mfa_completed, created_at, expires_at, idle_timeout_seconds, last_seen_at, ip, user_agent,
-                   csrf_token
+                   csrf_token, amr
             FROM user_sessions WHERE org_id = \(bind: orgID) AND user_id = \(bind: userID) ORDER BY id
             """).all().map(Self.userSession)
     }
@@ -109,6 +111,7 @@ extension Tenant {
                     createdAt: try row.timestamp("created_at"), expiresAt: try row.timestamp("expires_at"),
                     idleTimeoutSeconds: try row.int("idle_timeout_seconds"), lastSeenAt: try row.timestamp("last_seen_at"),
                     ip: try row.optionalString("ip"), userAgent: try row.optionalString("user_agent"),
-                    csrfToken: try row.string("csrf_token"))
+                    csrfToken: try row.string("csrf_token"),
+                    amr: (try row.optionalString("amr") ?? "pwd").split(separator: " ").map(String.init))
     }
 }

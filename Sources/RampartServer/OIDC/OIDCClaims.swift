@@ -1,0 +1,71 @@
+import Foundation
+import JWTKit
+import RampartCore
+
+/// An access token as a JWT (RFC 9068): products check it with the JWKS alone; userinfo and
+/// introspection also check that its grant is still live.
+struct AccessTokenClaims: JWTPayload, Equatable {
+    let iss: String
+    let sub: String
+    let aud: String
+    let exp: Int64
+    let iat: Int64
+    let jti: String
+    let clientID: String
+    let scope: String
+    let authTime: Int64?
+    let acr: String?
+    let amr: [String]?
+    let orgID: String
+    /// The grant behind a person's token; nil for a client's own (`client_credentials`).
+    let grantID: String?
+
+    enum CodingKeys: String, CodingKey {
+        case iss, sub, aud, exp, iat, jti, scope, acr, amr
+        case clientID = "client_id", authTime = "auth_time", orgID = "org_id", grantID = "grant_id"
+    }
+
+    static let type = "at+jwt"
+
+    func verify(using _: some JWTAlgorithm) throws {
+        guard Int64(Date().timeIntervalSince1970) < exp else { throw JWTError.claimVerificationFailure(failedClaim: nil, reason: "expired") }
+    }
+
+    var scopes: [String] { scope.split(separator: " ").map(String.init) }
+}
+
+/// The ID token of OpenID Connect Core section 2, with the person's claims the scopes allow.
+struct IDTokenClaims: JWTPayload {
+    let iss: String
+    let sub: String
+    let aud: String
+    let exp: Int64
+    let iat: Int64
+    let authTime: Int64
+    let nonce: String?
+    let acr: String
+    let amr: [String]
+    let azp: String
+    let orgID: String
+    let email: String?
+    let emailVerified: Bool?
+    let name: String?
+    let groups: [String]?
+
+    enum CodingKeys: String, CodingKey {
+        case iss, sub, aud, exp, iat, nonce, acr, amr, azp, email, name, groups
+        case authTime = "auth_time", orgID = "org_id", emailVerified = "email_verified"
+    }
+
+    func verify(using _: some JWTAlgorithm) throws {
+        guard Int64(Date().timeIntervalSince1970) < exp else { throw JWTError.claimVerificationFailure(failedClaim: nil, reason: "expired") }
+    }
+}
+
+/// Authentication context classes: whether a second factor was part of the sign-in.
+enum AuthenticationContext {
+    static let password = "urn:rampart:acr:pwd"
+    static let multiFactor = "urn:rampart:acr:mfa"
+
+    static func acr(for amr: [String]) -> String { amr.contains("mfa") ? multiFactor : password }
+}

@@ -1,0 +1,246 @@
+import Foundation
+import RampartCore
+import SQLKit
+
+/// One authorization of one client by one person: what its tokens may do and how the person
+/// proved who they were. Its refresh tokens are a family; revoking the grant ends them all.
+public struct OAuthGrant: Sendable, Equatable {
+    public let id: String
+    public let clientID: String
+    public let userID: String
+    public let scope: [String]
+    public let authTime: Timestamp
+    /// RFC 8176 authentication method references: `pwd`, `otp`, `mfa`.
+    public let amr: [String]
+    public let createdAt: Timestamp
+    public let lastUsedAt: Timestamp
+    public let revokedAt: Timestamp?
+}
+
+/// What `/authorize` hands to `/token`, bound to one client, redirect URI and PKCE challenge.
+public struct AuthorizationCodeRequest: Sendable {
+    public let clientID: String
+    public let userID: String
+    public let redirectURI: String
+    public let scope: [String]
+    public let nonce: String?
+    public let codeChallenge: String
+    public let authTime: Timestamp
+    public let amr: [String]
+
+    public init(clientID: String, userID: String, redirectURI: String, scope: [String], nonce: String?,
+                codeChallenge: String, authTime: Timestamp, amr: [String]) {
+        self.clientID = clientID; self.userID = userID; self.redirectURI = redirectURI; self.scope = scope
+        self.nonce = nonce; self.codeChallenge = codeChallenge; self.authTime = authTime; self.amr = amr
+    }
+}
+
+public enum CodeRedemption: Sendable {
+    /// Unknown, expired, or another client's: `invalid_grant`, and nothing else happens.
+    case invalid
+    /// Used before: whatever the first use produced is revoked (RFC 6749 section 4.1.2).
+    case replayed
+    case redeemed(AuthorizationCodeRequest)
+}
+
+public enum RefreshOutcome: Sendable {
+    case invalid
+    /// A rotated-out token came back: someone holds a copy, so the whole family dies.
+    case replayed
+    case rotated(OAuthGrant, refreshToken: String)
+}
+
+extension Tenant {
+    /// Codes live a minute: long enough for a redirect and a back-channel call, short enough
+    /// that a leaked one is seldom worth anything (and it is single use and PKCE-bound anyway).
+    public static let authorizationCodeLifetimeSeconds: Double = 60
+    public static let refreshTokenLifetimeSeconds: Double = 30 * 86_400
+
+    /// Issues a code for a person who passed `/authorize`, audited as their sign-in to the product.
+    public func issueAuthorizationCode(_ request: AuthorizationCodeRequest, client: OAuthClient, user: User,
+                                       by context: AuditContext) async throws -> String {
+        let code = SecretToken.generate(.authorizationCode, orgID: orgID)
+        let now = clock()
+        try await sql.raw("""
+            INSERT INTO oauth_codes (org_id, code_hash, client_id, user_id, redirect_uri, scope, nonce, code_challenge,
+                                     auth_time, amr, expires_at)
+            VALUES (\(bind: orgID), \(bind: code.hash), \(bind: client.id), \(bind: user.id), \(bind: request.redirectURI),
+                    \(bind: request.scope.joined(separator: " ")), \(bind: request.nonce), \(bind: request.codeChallenge),
+                    \(bind: request.authTime.microseconds), \(bind: request.amr.joined(separator: " ")),
+                    \(bind: now.adding(seconds: Self.authorizationCodeLifetimeSeconds).microseconds))
+            """).run()
+        try await appendAudit([context.record(.oauthAuthorized, [.user(user), .oauthClient(client)],
+                                              details: AuditDetails(["scope": .string(request.scope.joined(separator: " "))]),
+                                              at: now)])
+        return code.text
+    }
+
+    /// Uses a code once. The first use marks it (a conditional update, so two racing
+    /// redemptions cannot both win); a second use revokes the grant the first one started.
+    public func redeemAuthorizationCode(_ code: SecretToken, clientID: String, by context: AuditContext) async throws -> CodeRedemption {
+        let now = clock()
+        guard code.orgID == orgID, let found = try await row("""
+            SELECT client_id, user_id, redirect_uri, scope, nonce, code_challenge, auth_time, amr, expires_at, used_at, grant_id
+            FROM oauth_codes WHERE org_id = ?1 AND code_hash = ?2
+            """, [orgID, code.hash], { row in
+                (request: AuthorizationCodeRequest(
+                    clientID: try row.text(0), userID: try row.text(1), redirectURI: try row.text(2),
+                    scope: Self.words(try row.text(3)), nonce: try row.optionalText(4), codeChallenge: try row.text(5),
+                    authTime: try row.timestamp(6), amr: Self.words(try row.text(7))),
+                 expiresAt: try row.timestamp(8), used: try row.optionalInteger(9) != nil, grantID: try row.optionalText(10))
+            }), found.request.clientID == clientID
+        else { return .invalid }
+        if found.used {
+            if let grantID = found.grantID { try await revokeOAuthGrant(grantID, reason: "code_replayed", by: context) }
+            try await appendAudit([context.record(.oauthReplayDetected, [], details: AuditDetails([
+                "credential": .string("authorization_code"), "grantId": found.grantID.map(JSONValue.string) ?? .null,
+            ]), outcome: .failure, at: now)])
+            return .replayed
+        }
+        guard now < found.expiresAt else { return .invalid }
+        let marked = try await sql.raw("""
+            UPDATE oauth_codes SET used_at = \(bind: now.microseconds)
+            WHERE org_id = \(bind: orgID) AND code_hash = \(bind: code.hash) AND used_at IS NULL RETURNING code_hash
+            """).first()
+        guard marked != nil else { return .replayed }
+        return .redeemed(found.request)
+    }
+
+    /// Starts the grant a redeemed code leads to; the refresh token (when `offline_access` was
+    /// granted) is returned once, stored as a hash.
+    public func startOAuthGrant(_ request: AuthorizationCodeRequest, code: SecretToken, client: OAuthClient,
+                                by context: AuditContext) async throws -> (OAuthGrant, refreshToken: String?) {
+        let now = clock()
+        let grant = OAuthGrant(id: Identifier.make(), clientID: client.id, userID: request.userID, scope: request.scope,
+                               authTime: request.authTime, amr: request.amr, createdAt: now, lastUsedAt: now, revokedAt: nil)
+        try await sql.raw("""
+            INSERT INTO oauth_grants (org_id, id, client_id, user_id, scope, auth_time, amr, created_at, last_used_at)
+            VALUES (\(bind: orgID), \(bind: grant.id), \(bind: client.id), \(bind: grant.userID),
+                    \(bind: grant.scope.joined(separator: " ")), \(bind: grant.authTime.microseconds),
+                    \(bind: grant.amr.joined(separator: " ")), \(bind: now.microseconds), \(bind: now.microseconds))
+            """).run()
+        try await sql.raw("""
+            UPDATE oauth_codes SET grant_id = \(bind: grant.id) WHERE org_id = \(bind: orgID) AND code_hash = \(bind: code.hash)
+            """).run()
+        let refresh = grant.scope.contains("offline_access") ? try await insertRefreshToken(grantID: grant.id, at: now) : nil
+        try await appendAudit([context.record(.oauthTokensIssued, [AuditTarget(type: "user", id: grant.userID, name: nil),
+                                                                   .oauthClient(client)],
+                                              details: AuditDetails(["grantType": .string("authorization_code"),
+                                                                     "grantId": .string(grant.id),
+                                                                     "refreshToken": .bool(refresh != nil)]), at: now)])
+        return (grant, refresh)
+    }
+
+    /// Trades a refresh token for a new one of the same family. A token already traded is a
+    /// copy in someone else's hands: the family is revoked and the event audited.
+    public func rotateRefreshToken(_ token: SecretToken, clientID: String, by context: AuditContext) async throws -> RefreshOutcome {
+        let now = clock()
+        guard token.orgID == orgID, let found = try await row("""
+            SELECT t.grant_id, t.expires_at, t.used_at, g.client_id, g.revoked_at, u.status
+            FROM oauth_refresh_tokens t JOIN oauth_grants g ON g.org_id = t.org_id AND g.id = t.grant_id
+            JOIN users u ON u.org_id = g.org_id AND u.id = g.user_id
+            WHERE t.org_id = ?1 AND t.token_hash = ?2
+            """, [orgID, token.hash], { row in
+                (grantID: try row.text(0), expiresAt: try row.timestamp(1), used: try row.optionalInteger(2) != nil,
+                 clientID: try row.text(3), revoked: try row.optionalInteger(4) != nil, userActive: try row.text(5) == "active")
+            }), found.clientID == clientID
+        else { return .invalid }
+        if found.used {
+            if !found.revoked { try await revokeOAuthGrant(found.grantID, reason: "refresh_token_replayed", by: context) }
+            try await appendAudit([context.record(.oauthReplayDetected, [], details: AuditDetails([
+                "credential": .string("refresh_token"), "grantId": .string(found.grantID),
+            ]), outcome: .failure, at: now)])
+            return .replayed
+        }
+        guard !found.revoked, found.userActive, now < found.expiresAt else { return .invalid }
+        let marked = try await sql.raw("""
+            UPDATE oauth_refresh_tokens SET used_at = \(bind: now.microseconds)
+            WHERE org_id = \(bind: orgID) AND token_hash = \(bind: token.hash) AND used_at IS NULL RETURNING token_hash
+            """).first()
+        guard marked != nil, let grant = try await oauthGrant(found.grantID) else { return .replayed }
+        try await sql.raw("""
+            UPDATE oauth_grants SET last_used_at = \(bind: now.microseconds) WHERE org_id = \(bind: orgID) AND id = \(bind: grant.id)
+            """).run()
+        return .rotated(grant, refreshToken: try await insertRefreshToken(grantID: grant.id, at: now))
+    }
+
+    private func insertRefreshToken(grantID: String, at now: Timestamp) async throws -> String {
+        let token = SecretToken.generate(.refreshToken, orgID: orgID)
+        try await sql.raw("""
+            INSERT INTO oauth_refresh_tokens (org_id, token_hash, grant_id, created_at, expires_at)
+            VALUES (\(bind: orgID), \(bind: token.hash), \(bind: grantID), \(bind: now.microseconds),
+                    \(bind: now.adding(seconds: Self.refreshTokenLifetimeSeconds).microseconds))
+            """).run()
+        return token.text
+    }
+
+    public func oauthGrant(_ id: String) async throws -> OAuthGrant? {
+        try await row("SELECT \(Self.grantColumns) FROM oauth_grants WHERE org_id = ?1 AND id = ?2", [orgID, id], Self.decodeGrant)
+    }
+
+    /// The grant behind a refresh token, whoever presents it (for revocation and introspection).
+    public func oauthGrant(refreshToken token: SecretToken) async throws -> (OAuthGrant, expiresAt: Timestamp, used: Bool)? {
+        guard token.orgID == orgID, let found = try await row("""
+            SELECT grant_id, expires_at, used_at FROM oauth_refresh_tokens WHERE org_id = ?1 AND token_hash = ?2
+            """, [orgID, token.hash], { (try $0.text(0), try $0.timestamp(1), try $0.optionalInteger(2) != nil) }),
+            let grant = try await oauthGrant(found.0)
+        else { return nil }
+        return (grant, found.1, found.2)
+    }
+
+    /// Whether the person already granted this client every scope asked, in a grant not
+    /// revoked: a third-party client's consent page is then skipped.
+    public func hasConsented(user userID: String, client clientID: String, to scope: [String]) async throws -> Bool {
+        let granted = try await rows("""
+            SELECT scope FROM oauth_grants WHERE org_id = ?1 AND user_id = ?2 AND client_id = ?3 AND revoked_at IS NULL
+            """, [orgID, userID, clientID], { Set(Self.words(try $0.text(0))) })
+        return granted.contains { $0.isSuperset(of: scope) }
+    }
+
+    /// Whether tokens of this grant may still be honoured: not revoked, and its person still active.
+    public func oauthGrantIsLive(_ id: String) async throws -> Bool {
+        try await row("""
+            SELECT g.id FROM oauth_grants g JOIN users u ON u.org_id = g.org_id AND u.id = g.user_id
+            WHERE g.org_id = ?1 AND g.id = ?2 AND g.revoked_at IS NULL AND u.status = 'active'
+            """, [orgID, id], { try $0.text(0) }) != nil
+    }
+
+    /// Ends a grant and every refresh token of it; access tokens of it are refused from then on
+    /// by userinfo and introspection. Revoking twice changes nothing and writes nothing.
+    public func revokeOAuthGrant(_ id: String, reason: String, by context: AuditContext) async throws {
+        let now = clock()
+        guard let revoked = try await row("""
+            UPDATE oauth_grants SET revoked_at = CAST(?3 AS BIGINT), revoked_reason = ?4
+            WHERE org_id = ?1 AND id = ?2 AND revoked_at IS NULL RETURNING client_id, user_id
+            """, [orgID, id, String(now.microseconds), reason], { (try $0.text(0), try $0.text(1)) })
+        else { return }
+        try await sql.raw("DELETE FROM oauth_refresh_tokens WHERE org_id = \(bind: orgID) AND grant_id = \(bind: id)").run()
+        try await appendAudit([context.record(.oauthGrantRevoked, [
+            AuditTarget(type: "user", id: revoked.1, name: nil), AuditTarget(type: "oauth_client", id: revoked.0, name: nil),
+        ], details: AuditDetails(["grantId": .string(id), "reason": .string(reason)]), at: now)])
+    }
+
+    /// Every grant of a person ends with their access (deactivation, deletion): products'
+    /// refresh tokens stop working in the same transaction.
+    func endOAuthGrants(of userID: String) async throws {
+        try await sql.raw("""
+            DELETE FROM oauth_refresh_tokens WHERE org_id = \(bind: orgID) AND grant_id IN
+                (SELECT id FROM oauth_grants WHERE org_id = \(bind: orgID) AND user_id = \(bind: userID))
+            """).run()
+        try await sql.raw("""
+            UPDATE oauth_grants SET revoked_at = \(bind: clock().microseconds), revoked_reason = 'access_ended'
+            WHERE org_id = \(bind: orgID) AND user_id = \(bind: userID) AND revoked_at IS NULL
+            """).run()
+        try await sql.raw("DELETE FROM oauth_codes WHERE org_id = \(bind: orgID) AND user_id = \(bind: userID)").run()
+    }
+
+    static let grantColumns = "id, client_id, user_id, scope, auth_time, amr, created_at, last_used_at, revoked_at"
+
+    static func decodeGrant(_ row: any ColumnReader) throws -> OAuthGrant {
+        OAuthGrant(id: try row.text(0), clientID: try row.text(1), userID: try row.text(2), scope: words(try row.text(3)),
+                   authTime: try row.timestamp(4), amr: words(try row.text(5)), createdAt: try row.timestamp(6),
+                   lastUsedAt: try row.timestamp(7), revokedAt: try row.optionalTimestamp(8))
+    }
+
+    static func words(_ text: String) -> [String] { text.split(separator: " ").map(String.init) }
+}
