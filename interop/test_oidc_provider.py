@@ -351,3 +351,39 @@ def test_a_third_party_client_asks_for_consent_once(rampart_bin, server_factory,
     url, _ = session.create_authorization_url(provider.endpoint("authorize"), code_verifier=secrets.token_urlsafe(48))
     second = browser.get(url, allow_redirects=False, timeout=10)
     assert second.status_code == 303 and "code" in query_of(second.headers["Location"]), "consent is remembered"
+
+
+def test_the_cli_registers_rotates_and_removes_a_client_the_server_honours(rampart_bin, server_factory, sqlite):
+    from conftest import run_cli, run_cli_json
+    server = server_factory(sqlite)
+    provider = make_provider(rampart_bin, sqlite, server)
+    org = ["--org", provider.slug, *sqlite.args]
+    product = provider.api("GET", f"/products/{provider.product_id}").json()["name"]
+    created = run_cli_json(rampart_bin, "oauth-client", "create", *org, "--product", product, "--name", "Reports API",
+                           "--redirect-uri", REDIRECT_URI, "--scope", "reports:read", "--public-url", server.base_url, "--json")
+    assert created["issuer"] == provider.issuer and created["clientSecret"].startswith("rcs_")
+    assert created["scopes"] == ["openid", "reports:read"]
+    shown = run_cli(rampart_bin, "oauth-client", "show", *org, "--client", "reports api", "--public-url", server.base_url).stdout
+    assert created["clientId"] in shown and f"{provider.issuer}/.well-known/openid-configuration" in shown
+    assert "rcs_" not in shown, "the secret is shown once only"
+
+    def service_token(secret: str) -> requests.Response:
+        return requests.post(provider.endpoint("token"), auth=(created["clientId"], secret),
+                             data={"grant_type": "client_credentials"}, timeout=10)
+
+    assert service_token(created["clientSecret"]).status_code == 200
+    rotated = run_cli_json(rampart_bin, "oauth-client", "rotate-secret", *org, "--client", created["clientId"], "--json")
+    assert service_token(rotated["clientSecret"]).status_code == 200
+    assert service_token(created["clientSecret"]).status_code == 200, "the previous secret works during the overlap"
+    cut = run_cli_json(rampart_bin, "oauth-client", "rotate-secret", *org, "--client", created["clientId"],
+                       "--overlap-seconds", "0", "--json")
+    assert service_token(rotated["clientSecret"]).status_code == 401
+    assert service_token(cut["clientSecret"]).status_code == 200
+
+    bad = run_cli(rampart_bin, "oauth-client", "create", *org, "--product", product, "--redirect-uri",
+                  "http://wiki.example.test/cb", check=False)
+    assert bad.returncode != 0 and "https" in bad.stderr, bad.stderr
+    run_cli(rampart_bin, "oauth-client", "delete", *org, "--client", created["clientId"])
+    assert service_token(cut["clientSecret"]).status_code == 401
+    listed = run_cli(rampart_bin, "oauth-client", "list", *org).stdout
+    assert "Reports API" not in listed and provider.client["name"] in listed

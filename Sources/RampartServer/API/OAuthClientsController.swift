@@ -126,12 +126,12 @@ struct OAuthClientsController: APIController {
 
 /// A client as the API shows it: its settings, and what its product needs to be configured
 /// with (the issuer and the discovery document's address). `clientSecret` only when it is new.
-struct OAuthClientBody: Encodable, Sendable {
-    let client: OAuthClient
-    let issuer: String
-    var secret: String?
+public struct OAuthClientBody: Encodable, Sendable {
+    public let client: OAuthClient
+    public let issuer: String
+    public var secret: String?
 
-    init(_ client: OAuthClient, issuer: String, secret: String? = nil) {
+    public init(_ client: OAuthClient, issuer: String, secret: String? = nil) {
         self.client = client; self.issuer = issuer; self.secret = secret
     }
 
@@ -140,7 +140,7 @@ struct OAuthClientBody: Encodable, Sendable {
         case scopes, createdAt, previousSecretExpiresAt, issuer, discoveryUrl, clientSecret
     }
 
-    func encode(to encoder: any Encoder) throws {
+    public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(client.id, forKey: .id)
         try c.encode(client.id, forKey: .clientId)

@@ -219,8 +219,8 @@ struct AuthorizeController: Sendable {
 }
 
 /// The issuer of an organisation's OpenID Connect provider: exactly `{public URL}/o/{slug}`.
-enum OIDCIssuer {
-    static func url(slug: String, publicURL: String) -> String { PublicLink.to("/o/\(slug)", at: publicURL) }
+public enum OIDCIssuer {
+    public static func url(slug: String, publicURL: String) -> String { PublicLink.to("/o/\(slug)", at: publicURL) }
 }
 
 extension Optional {
