@@ -4,6 +4,7 @@ registered as an OAuth client, and a browser-like session that signs in through 
 
 from __future__ import annotations
 
+import html
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -19,6 +20,17 @@ REDIRECT_URI = "https://wiki.example.test/oauth/callback"
 
 def csrf(html: str) -> str:
     return re.search(r'name="csrf" value="([^"]*)"', html).group(1)
+
+
+def onward(answer: requests.Response) -> str:
+    """Where an answer sends the browser: a redirect's Location, or the address of a page that
+    moves on by itself (after a form, Rampart answers with such a page, not a redirect)."""
+    if answer.status_code in (302, 303):
+        return answer.headers["Location"]
+    assert answer.status_code == 200, answer.text[-1500:]
+    match = re.search(r'id="continue" href="([^"]*)"', answer.text)
+    assert match, answer.text[-1500:]
+    return html.unescape(match.group(1))
 
 
 def query_of(location: str) -> dict[str, str]:
@@ -82,9 +94,7 @@ class Provider:
         returns the answer that leaves Rampart (a redirect to the product, or a page)."""
         answer = browser.get(url, allow_redirects=False, timeout=15)
         if answer.status_code == 303 and answer.headers["Location"] == f"/o/{self.slug}/signin":
-            signed_in = self.sign_in(browser)
-            assert signed_in.status_code == 303, signed_in.text
-            next_url = signed_in.headers["Location"]
+            next_url = onward(self.sign_in(browser))
             assert next_url.startswith(f"/o/{self.slug}/oauth/authorize?"), next_url
             answer = browser.get(self.server.base_url + next_url, allow_redirects=False, timeout=15)
         return answer

@@ -18,7 +18,7 @@ from authlib.integrations.requests_client import OAuth2Session
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
-from oidc_setup import REDIRECT_URI, make_provider, query_of
+from oidc_setup import REDIRECT_URI, make_provider, onward, query_of
 
 
 def discovery(provider) -> dict:
@@ -343,10 +343,10 @@ def test_a_third_party_client_asks_for_consent_once(rampart_bin, server_factory,
     hidden = re.search(r'name="request" value="([^"]*)"', page.text).group(1).replace("&amp;", "&")
     denied = browser.post(provider.endpoint("authorize"), data={"csrf": csrf(page.text), "request": hidden, "decision": "deny"},
                           allow_redirects=False, timeout=10)
-    assert query_of(denied.headers["Location"])["error"] == "access_denied"
+    assert query_of(onward(denied))["error"] == "access_denied"
     allowed = browser.post(provider.endpoint("authorize"), data={"csrf": csrf(page.text), "request": hidden, "decision": "allow"},
                            allow_redirects=False, timeout=10)
-    location = allowed.headers["Location"]
+    location = onward(allowed)
     session.fetch_token(provider.endpoint("token"), authorization_response=location, code_verifier=verifier)
     url, _ = session.create_authorization_url(provider.endpoint("authorize"), code_verifier=secrets.token_urlsafe(48))
     second = browser.get(url, allow_redirects=False, timeout=10)

@@ -115,7 +115,8 @@ struct AuthorizeController: Sendable {
                 return consentPage(authorization, organization: organization, csrf: signedIn.csrfToken, parameters: parameters)
             case false?:
                 try await recordDenial(organization.id, audit, user: user, client: authorization.client, reason: "consent_refused")
-                return back("access_denied", "The person did not allow access.")
+                return SignInContinuation.onward(to: authorization.redirect(
+                    [("error", "access_denied"), ("error_description", "The person did not allow access.")], issuer: issuer))
             case true?: break
             }
         }
@@ -126,8 +127,10 @@ struct AuthorizeController: Sendable {
                                          codeChallenge: authorization.codeChallenge, authTime: session.createdAt, amr: session.amr),
                 client: authorization.client, user: user, by: audit)
         }
-        return ConsoleRenderer.redirect(authorization.redirect([("code", code)], issuer: issuer),
-                                        cookies: SignInContinuation.target(in: request, slug: slug) == nil ? [] : [SignInContinuation.clear(secure: secure)])
+        let cookies = SignInContinuation.target(in: request, slug: slug) == nil ? [] : [SignInContinuation.clear(secure: secure)]
+        let target = authorization.redirect([("code", code)], issuer: issuer)
+        // After the consent form, a redirect to the product would break the page's form-action policy.
+        return decision == nil ? ConsoleRenderer.redirect(target, cookies: cookies) : SignInContinuation.onward(to: target, cookies: cookies)
     }
 
     private func recordDenial(_ orgID: String, _ audit: AuditContext, user: User, client: OAuthClient, reason: String) async throws {
@@ -186,9 +189,7 @@ struct AuthorizeController: Sendable {
         request.headers[.secFetchSite]?.lowercased() == "cross-site"
     }
 
-    static func bounce(_ request: Request) -> Response {
-        ConsoleRenderer.page("continue", ["title": "Continue", "target": request.uri.description])
-    }
+    static func bounce(_ request: Request) -> Response { SignInContinuation.onward(to: request.uri.description) }
 
     static func errorRedirect(_ refusal: AuthorizationRequest.Refusal, parameters: [String: String], redirectURI: String,
                               issuer: String) -> String {

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import RampartCore
 
@@ -29,10 +30,19 @@ enum SignInContinuation {
 
     static func authorizePath(slug: String) -> String { "/o/\(slug)/oauth/authorize" }
 
-    /// Where a person lands after signing in: the product's authorize request that sent them,
-    /// or their own landing page. The cookies clear the continuation once it is used.
-    static func landing(_ request: Request, slug: String, otherwise: String, secure: Bool) -> (String, [String]) {
-        guard let target = target(in: request, slug: slug) else { return (otherwise, []) }
-        return (target, [clear(secure: secure)])
+    /// Where a person goes after signing in: back to the product's authorize request that
+    /// sent them, or to their own landing page. Back to a product is a page that moves on by
+    /// itself rather than a redirect: the console's `form-action 'self'` policy also covers
+    /// the redirects after a form is sent, and the authorize request ends at the product.
+    static func afterSignIn(_ request: Request, slug: String, otherwise: String, cookies: [String], secure: Bool) -> Response {
+        guard let target = target(in: request, slug: slug) else { return ConsoleRenderer.redirect(otherwise, cookies: cookies) }
+        return onward(to: target, cookies: cookies + [clear(secure: secure)])
+    }
+
+    /// A page that takes the browser on to `target` at once (a meta refresh, with a link).
+    static func onward(to target: String, cookies: [String] = []) -> Response {
+        var response = ConsoleRenderer.page("continue", ["title": "Continue", "target": target])
+        for cookie in cookies { response.headers.append(HTTPField(name: .setCookie, value: cookie)) }
+        return response
     }
 }

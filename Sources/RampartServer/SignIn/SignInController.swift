@@ -130,19 +130,14 @@ struct SignInController: Sendable {
             return signInPage(organization: fixed, typed: typed, email: email, error: Self.message(denial), status: .forbidden)
         case .signedIn(let signedIn):
             let slug = organization.slug
-            var extra: [String] = []
-            let location: String
+            let cookies = [sessionCookie(signedIn), ConsoleCookie.clear(ConsoleCookie.signinCSRF, secure: secure)]
             switch signedIn.next {
             case .done:
-                (location, extra) = SignInContinuation.landing(request, slug: slug, otherwise: SessionResolver.landing(for: signedIn.user, slug: slug),
-                                                               secure: secure)
-            case .secondFactor: location = "/o/\(slug)/signin/mfa"
-            case .enrol: location = "/o/\(slug)/account/mfa/enrol"
+                return SignInContinuation.afterSignIn(request, slug: slug, otherwise: SessionResolver.landing(for: signedIn.user, slug: slug),
+                                                      cookies: cookies, secure: secure)
+            case .secondFactor: return ConsoleRenderer.redirect("/o/\(slug)/signin/mfa", cookies: cookies)
+            case .enrol: return ConsoleRenderer.redirect("/o/\(slug)/account/mfa/enrol", cookies: cookies)
             }
-            return ConsoleRenderer.redirect(location, cookies: [
-                sessionCookie(signedIn),
-                ConsoleCookie.clear(ConsoleCookie.signinCSRF, secure: secure),
-            ] + extra)
         }
     }
 
@@ -184,10 +179,9 @@ struct SignInController: Sendable {
             return secondFactorPage(organization, csrf: secret.hash, error: Self.lockoutMessage(until),
                                     status: .tooManyRequests, retryAfter: Self.seconds(until: until))
         case .signedIn(let signedIn):
-            let (location, extra) = SignInContinuation.landing(
+            return SignInContinuation.afterSignIn(
                 request, slug: organization.slug, otherwise: SessionResolver.landing(for: signedIn.user, slug: organization.slug),
-                secure: secure)
-            return ConsoleRenderer.redirect(location, cookies: [sessionCookie(signedIn)] + extra)
+                cookies: [sessionCookie(signedIn)], secure: secure)
         }
     }
 
