@@ -27,6 +27,10 @@ struct DemoSeederTests {
             #expect(products.count == 5)
             let tokens = try await api.object(.get, "/api-tokens?limit=200", expect: .ok)["data"] as? [[String: Any]] ?? []
             #expect(tokens.count == 2)
+            let clients = try await api.object(.get, "/oauth-clients", expect: .ok)["data"] as? [[String: Any]] ?? []
+            #expect(clients.count == 1 && clients.first?["clientId"] as? String == credentials.wikiClientID)
+            #expect(credentials.wikiClientSecret?.hasPrefix("rcs_") == true)
+            #expect(credentials.banner(publicURL: "http://localhost:8080").contains("--issuer http://localhost:8080/o/acme"))
 
             // A few days of history, in the log a real change would write, and intact.
             let org = try #require(try await services.organizations.find(idOrSlug: DemoSeeder.slug))

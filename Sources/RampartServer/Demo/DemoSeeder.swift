@@ -17,9 +17,12 @@ struct DemoSeeder: Sendable {
         let adminEmail: String
         let adminPassword: String
         let apiToken: String
+        /// The Wiki's OAuth client (absent in a demo seeded before the provider existed).
+        var wikiClientID: String?
+        var wikiClientSecret: String?
 
         func banner(publicURL: String) -> String {
-            """
+            var text = """
 
             Rampart demo is ready.
               Console:       \(publicURL)/console
@@ -30,6 +33,16 @@ struct DemoSeeder: Sendable {
               Try:           curl -H 'Authorization: Bearer \(apiToken)' \(publicURL)/api/v1/users?limit=5
 
             """
+            if let wikiClientID, let wikiClientSecret {
+                text += """
+                  Sign in to the Wiki through Rampart (the admin is in Engineering, which has the Wiki):
+                    .venv/bin/python examples/oidc_sample_app.py --issuer \(OIDCIssuer.url(slug: organization, publicURL: publicURL)) \\
+                      --client-id \(wikiClientID) --client-secret \(wikiClientSecret)
+                    then open http://127.0.0.1:8090/
+
+                """
+            }
+            return text
         }
     }
 
@@ -52,13 +65,13 @@ struct DemoSeeder: Sendable {
                                                    adminName: "Avery Admin", clock: clock.next)
         let password = SecretToken.generate(.setupLink, orgID: created.organization.id).text.suffix(20).description
         let hash = try await services.passwords.hash(password)
-        try await services.database.write(org: created.organization.id) { tenant in
+        let wiki = try await services.database.write(org: created.organization.id) { tenant in
             let tenant = tenant.with(clock: clock.next)
             try await tenant.setPasswordHash(hash, for: created.admin.id)
-            try await Self.populate(tenant, admin: created.admin, clock: clock)
+            return try await Self.populate(tenant, admin: created.admin, clock: clock)
         }
         let credentials = Credentials(organization: Self.slug, adminEmail: Self.adminEmail, adminPassword: password,
-                                      apiToken: created.apiToken)
+                                      apiToken: created.apiToken, wikiClientID: wiki.client.id, wikiClientSecret: wiki.secret)
         let data = try JSONEncoder().encode(credentials)
         guard FileManager.default.createFile(atPath: credentialsPath, contents: data, attributes: [.posixPermissions: 0o600])
         else { throw RampartError(.configuration, "Could not write \(credentialsPath); check that the data directory is writable.") }
@@ -73,7 +86,12 @@ struct DemoSeeder: Sendable {
                                     "Wilson", "Matsumoto", "van Rossum", "Borg", "Stroustrup", "Goldwasser", "Lamport",
                                     "Diffie", "Conway", "Cerf"]
 
-    private static func populate(_ tenant: Tenant, admin: User, clock: ReplayClock) async throws {
+    /// The Wiki's redirect URI is the sample app's (`examples/oidc_sample_app.py`) on its default port.
+    static let sampleAppRedirectURI = "http://127.0.0.1:8090/callback"
+
+    private static func populate(_ tenant: Tenant, admin: User, clock: ReplayClock) async throws
+        -> (client: OAuthClient, secret: String?)
+    {
         let adminActor = AuditContext(actor: AuditActor(type: .user, id: admin.id, name: admin.email, ip: "203.0.113.10",
                                                         userAgent: "Mozilla/5.0 (X11; Linux x86_64)"))
         var users: [User] = []
@@ -102,10 +120,16 @@ struct DemoSeeder: Sendable {
             ("Chat", .chat, "https://chat.acme.test", [0, 1, 2, 3, 4]),
             ("Code", .sourceControl, "https://code.acme.test", [0, 4]),
         ]
+        var wiki: Product?
         for (name, kind, url, access) in products {
             let product = try await tenant.createProduct(name: name, kind: kind, url: url, by: adminActor)
             for index in access { try await tenant.grantProductAccess(product.id, to: created[index].id, by: adminActor) }
+            if kind == .wiki { wiki = product }
         }
+        try await tenant.addMember(admin.id, to: created[0].id, by: adminActor)
+        let client = try await tenant.createOAuthClient(
+            productID: wiki!.id, name: "Wiki", type: .confidential, authMethod: nil, firstParty: true,
+            redirectURIs: [sampleAppRedirectURI], postLogoutRedirectURIs: [], scopes: nil, by: adminActor)
         try await tenant.assignRole(.userAdmin, to: users[1].id, by: adminActor)
         try await tenant.assignRole(.auditor, to: users[4].id, by: adminActor)
         _ = try await tenant.createAPIToken(name: "HR sync", role: .userAdmin, expiresAt: nil, by: adminActor)
@@ -128,6 +152,7 @@ struct DemoSeeder: Sendable {
         _ = try await tenant.updateUser(users[7].id, email: nil, displayName: "\(users[7].displayName) (on leave)",
                                         by: adminActor)
         _ = try await tenant.setUserStatus(users[12].id, .deactivated, by: adminActor)
+        return client
     }
 }
 
