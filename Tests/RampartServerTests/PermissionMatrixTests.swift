@@ -46,7 +46,7 @@ struct PermissionMatrixTests {
     }
 
     /// A valid body for each route that takes one, so that a refusal can only be the role's.
-    static func body(_ method: String, _ path: String) -> String? {
+    static func body(_ method: String, _ path: String, fixture: Fixture) -> String? {
         let unique = UUID().uuidString.prefix(8)
         switch "\(method) \(path)" {
         case "POST /users": return #"{"email":"new-\#(unique)@example.com","displayName":"New"}"#
@@ -65,6 +65,10 @@ struct PermissionMatrixTests {
         case "POST /users/{id}/invitation": return #"{"expiresInDays":3}"#
         case "POST /log-streams": return #"{"name":"stream \#(unique)","kind":"syslog","endpoint":"127.0.0.1:1"}"#
         case "PATCH /log-streams/{id}": return #"{"status":"paused"}"#
+        case "POST /oauth-clients":
+            return #"{"name":"client \#(unique)","productId":"\#(fixture.ids["/products/{id}"]!)","redirectUris":["https://wiki.example.com/cb"]}"#
+        case "PATCH /oauth-clients/{id}": return #"{"name":"client \#(unique)"}"#
+        case "POST /oauth-clients/{id}/secret": return #"{"overlapSeconds":0}"#
         default: return nil
         }
     }
@@ -92,12 +96,15 @@ struct PermissionMatrixTests {
                 let policy = try await tenant.createAuthenticationPolicy(name: "Strict", settings: .standard, by: .system)
                 let stream = try await tenant.createLogStream(name: "SIEM", kind: .syslog, endpoint: "127.0.0.1:1", caCertificate: nil,
                                                               start: .now, by: .system)
+                let client = try await tenant.createOAuthClient(
+                    productID: product.id, name: "Wiki client", type: .confidential, authMethod: nil, firstParty: true,
+                    redirectURIs: ["https://wiki.example.com/cb"], postLogoutRedirectURIs: [], scopes: nil, by: .system).0
                 let session = try await tenant.startUserSession(for: target.id, mfaCompleted: true, lifetimeSeconds: 3600,
                                                                 idleTimeoutSeconds: 600, ip: nil, userAgent: nil).session
                 return Fixture(tokens: tokens, ids: [
                     "/users/{id}": target.id, "/groups/{id}": group.id, "/products/{id}": product.id,
                     "/api-tokens/{id}": spare.id, "/scim-tokens/{id}": scim.id, "/authentication-policies/{id}": policy.id,
-                    "/log-streams/{id}": stream.id,
+                    "/log-streams/{id}": stream.id, "/oauth-clients/{id}": client.id,
                     "{userId}": target.id, "{groupId}": group.id, "{sessionId}": session.id, "{role}": Role.auditor.rawValue,
                 ])
             }
@@ -144,7 +151,7 @@ struct PermissionMatrixTests {
                             permitted = permitted && RoleAuthority.mayChange(account: target.map { [$0] } ?? [], actor: [caller])
                         }
                         let response = try await API(client: client, token: fixture.tokens[caller]!)
-                            .call(HTTPRequest.Method(method)!, uri, json: Self.body(method, path))
+                            .call(HTTPRequest.Method(method)!, uri, json: Self.body(method, path, fixture: fixture))
                         let who = "\(caller.rawValue) on \(key) (target \(target?.rawValue ?? "without roles"))"
                         // The fixture's stream points at a closed port: its test record is refused (502).
                         let receiverRefused = key == "POST /log-streams/{id}/test" && response.status == .badGateway

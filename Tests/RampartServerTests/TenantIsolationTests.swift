@@ -17,6 +17,7 @@ struct TenantIsolationTests {
         let product: String
         let token: String
         let stream: String
+        let oauthClient: String
     }
 
     static func seed(_ api: API) async throws -> Resources {
@@ -33,8 +34,11 @@ struct TenantIsolationTests {
                                          expect: .created)
         let stream = try await api.object(.post, "/log-streams", json: #"{"name":"A SIEM","kind":"syslog","endpoint":"127.0.0.1:1"}"#,
                                           expect: .created)["id"] as! String
+        let oauthClient = try await api.object(
+            .post, "/oauth-clients", json: #"{"name":"Vault","productId":"\#(product)","redirectUris":["https://vault.a.example/cb"]}"#,
+            expect: .created)["id"] as! String
         return Resources(user: user, group: group, product: product,
-                         token: (token["token"] as! [String: Any])["id"] as! String, stream: stream)
+                         token: (token["token"] as! [String: Any])["id"] as! String, stream: stream, oauthClient: oauthClient)
     }
 
     static func path(_ template: String, _ r: Resources) -> String {
@@ -44,6 +48,7 @@ struct TenantIsolationTests {
         else if template.hasPrefix("/products") { first = r.product }
         else if template.hasPrefix("/api-tokens") { first = r.token }
         else if template.hasPrefix("/log-streams") { first = r.stream }
+        else if template.hasPrefix("/oauth-clients") { first = r.oauthClient }
         else { first = r.user }
         path = path.replacingOccurrences(of: "{id}", with: first)
         path = path.replacingOccurrences(of: "{userId}", with: r.user)
@@ -53,7 +58,8 @@ struct TenantIsolationTests {
         return path
     }
 
-    static func body(_ method: String, _ template: String) -> String? {
+    /// `ownProduct` is a product of the calling organisation, for a client it registers.
+    static func body(_ method: String, _ template: String, ownProduct: String) -> String? {
         switch (method, template) {
         case ("PATCH", "/users/{id}"): return #"{"displayName":"Taken over"}"#
         case ("PATCH", "/groups/{id}"): return #"{"name":"Taken over"}"#
@@ -71,6 +77,10 @@ struct TenantIsolationTests {
         case ("POST", "/users/{id}/invitation"): return "{}"
         case ("POST", "/log-streams"): return #"{"name":"B SIEM","kind":"syslog","endpoint":"127.0.0.1:1"}"#
         case ("PATCH", "/log-streams/{id}"): return #"{"endpoint":"evil.example:6514"}"#
+        case ("POST", "/oauth-clients"):
+            return #"{"name":"B client","productId":"\#(ownProduct)","redirectUris":["https://evil.example/cb"]}"#
+        case ("PATCH", "/oauth-clients/{id}"): return #"{"redirectUris":["https://evil.example/cb"]}"#
+        case ("POST", "/oauth-clients/{id}/secret"): return #"{"overlapSeconds":0}"#
         default: return nil
         }
     }
@@ -80,7 +90,8 @@ struct TenantIsolationTests {
         var parts: [String] = []
         for path in ["/organization", "/users/\(r.user)", "/users/\(r.user)/roles", "/groups/\(r.group)",
                      "/groups/\(r.group)/members", "/products/\(r.product)", "/products/\(r.product)/access",
-                     "/api-tokens/\(r.token)", "/users?limit=200", "/audit-events?limit=200"] {
+                     "/api-tokens/\(r.token)", "/oauth-clients/\(r.oauthClient)", "/users?limit=200",
+                     "/audit-events?limit=200"] {
             let response = try await api.call(.get, path)
             #expect(response.status == .ok, "\(path)")
             parts.append(response.text)
@@ -98,7 +109,10 @@ struct TenantIsolationTests {
             let resources = try await Self.seed(apiA)
             let before = try await Self.snapshot(apiA, resources)
             let aIDs = [a.organization.id, resources.user, resources.group, resources.product, resources.token, resources.stream,
-                        a.admin.id]
+                        resources.oauthClient, a.admin.id]
+            let bOwnProduct = try await apiB.object(.post, "/products",
+                                                    json: #"{"name":"B own","kind":"wiki","url":"https://own.b.example"}"#,
+                                                    expect: .created)["id"] as! String
 
             let services = RampartServices(configuration: AppConfiguration(dataDirectory: store.dataDirectory,
                                                                            database: store.configuration),
@@ -108,7 +122,8 @@ struct TenantIsolationTests {
             var checked = 0
             for (method, template) in operations {
                 let path = Self.path(template, resources)
-                let response = try await apiB.call(HTTPRequest.Method(method)!, path, json: Self.body(method, template))
+                let response = try await apiB.call(HTTPRequest.Method(method)!, path,
+                                                   json: Self.body(method, template, ownProduct: bOwnProduct))
                 if template.contains("{") {
                     #expect(response.status == .notFound, "\(method) \(template) answered \(response.status)")
                     #expect(response.errorCode == "not_found", "\(method) \(template)")
@@ -127,6 +142,9 @@ struct TenantIsolationTests {
                                                  json: #"{"name":"B wiki","kind":"wiki","url":"https://w.b.example"}"#,
                                                  expect: .created)["id"] as! String
             #expect(try await apiB.call(.put, "/products/\(bProduct)/access/\(resources.group)").status == .notFound)
+            // B cannot register a client for A's product.
+            let hijack = #"{"name":"Hijack","productId":"\#(resources.product)","redirectUris":["https://evil.example/cb"]}"#
+            #expect(try await apiB.call(.post, "/oauth-clients", json: hijack).status == .notFound)
 
             let after = try await Self.snapshot(apiA, resources)
             #expect(after == before, "organisation A changed")
