@@ -387,3 +387,98 @@ def test_the_cli_registers_rotates_and_removes_a_client_the_server_honours(rampa
     assert service_token(cut["clientSecret"]).status_code == 401
     listed = run_cli(rampart_bin, "oauth-client", "list", *org).stdout
     assert "Reports API" not in listed and provider.client["name"] in listed
+
+
+def test_grants_are_listed_and_revocable_by_admins_and_by_the_person(rampart_bin, server_factory, sqlite):
+    from oidc_setup import csrf
+    server = server_factory(sqlite)
+    provider = make_provider(rampart_bin, sqlite, server)
+    browser = requests.Session()
+    first, _, _ = code_flow(provider, client_session(provider), browser=browser)
+    second, _, _ = code_flow(provider, client_session(provider), browser=browser)
+    listed = provider.api("GET", "/oauth-grants", params={"userId": provider.user_id}).json()["data"]
+    assert len(listed) == 2 and {g["clientName"] for g in listed} == {provider.client["name"]}, listed
+    assert listed[0]["amr"] == ["pwd"] and "offline_access" in listed[0]["scopes"]
+    assert provider.api("GET", "/oauth-grants", params={"userId": "not-an-id"}).status_code == 400
+
+    # An admin revokes one: its refresh token dies, the other grant lives on.
+    assert provider.api("DELETE", f"/oauth-grants/{listed[0]['id']}").status_code == 204
+    assert provider.api("DELETE", f"/oauth-grants/{listed[0]['id']}").status_code == 404
+    auth = (provider.client["clientId"], provider.client["clientSecret"])
+
+    def refresh(token):
+        return requests.post(provider.endpoint("token"), auth=auth, timeout=10,
+                             data={"grant_type": "refresh_token", "refresh_token": token})
+
+    assert refresh(second["refresh_token"]).json()["error"] == "invalid_grant", "the newest grant was revoked"
+    still = refresh(first["refresh_token"])
+    assert still.status_code == 200, still.text
+
+    # The person removes the last one from My account.
+    account = browser.get(f"{server.base_url}/o/{provider.slug}/account", timeout=10)
+    assert provider.client["name"] in account.text and 'id="apps"' in account.text
+    remaining = provider.api("GET", "/oauth-grants", params={"userId": provider.user_id}).json()["data"]
+    assert len(remaining) == 1
+    removed = browser.post(f"{server.base_url}/o/{provider.slug}/account/apps/{remaining[0]['id']}/revoke",
+                           data={"csrf": csrf(account.text)}, allow_redirects=False, timeout=10)
+    assert removed.status_code == 303 and removed.headers["Location"].endswith("?done=app")
+    assert refresh(still.json()["refresh_token"]).json()["error"] == "invalid_grant"
+    assert 'id="no-apps"' in browser.get(f"{server.base_url}/o/{provider.slug}/account", timeout=10).text
+    reasons = {e["details"]["reason"] for e in provider.api("GET", "/audit-events",
+                                                             params={"action": "oauth.grant_revoked"}).json()["data"]}
+    assert {"revoked_by_admin", "revoked_by_user"} <= reasons, reasons
+
+
+def test_taking_away_product_access_ends_refresh_and_userinfo_at_once(rampart_bin, server_factory, sqlite):
+    server = server_factory(sqlite)
+    provider = make_provider(rampart_bin, sqlite, server)
+    session = client_session(provider)
+    token, _, _ = code_flow(provider, session)
+    assert session.get(provider.endpoint("userinfo")).status_code == 200
+    assert provider.api("DELETE", f"/groups/{provider.group_id}/members/{provider.user_id}").status_code == 204
+    assert session.get(provider.endpoint("userinfo")).status_code == 401
+    refused = requests.post(provider.endpoint("token"), auth=(provider.client["clientId"], provider.client["clientSecret"]),
+                            data={"grant_type": "refresh_token", "refresh_token": token["refresh_token"]}, timeout=10)
+    assert refused.json()["error"] == "invalid_grant"
+    assert provider.api("GET", "/oauth-grants", params={"userId": provider.user_id}).json()["data"] == []
+
+
+def test_rp_initiated_logout_ends_the_session_and_returns_only_to_a_registered_address(rampart_bin, server_factory, sqlite):
+    from oidc_setup import csrf
+    server = server_factory(sqlite)
+    provider = make_provider(rampart_bin, sqlite, server)
+    after = "https://wiki.example.test/signed-out"
+    client = provider.add_client(postLogoutRedirectUris=[after])
+    config = discovery(provider)
+    assert config["end_session_endpoint"] == provider.endpoint("logout")
+    browser = requests.Session()
+    token, _, _ = code_flow(provider, client_session(provider, client), browser=browser)
+    account = f"{server.base_url}/o/{provider.slug}/account"
+
+    unregistered = browser.get(provider.endpoint("logout"), allow_redirects=False, timeout=10,
+                               params={"id_token_hint": token["id_token"], "post_logout_redirect_uri": "https://evil.example/"})
+    assert unregistered.status_code == 400 and "Location" not in unregistered.headers
+    assert browser.get(account, allow_redirects=False, timeout=10).status_code == 200, "still signed in"
+
+    # Without a hint, another site's link cannot sign anyone out: the person confirms.
+    asked = browser.get(provider.endpoint("logout"), params={"client_id": client["clientId"]}, timeout=10)
+    assert asked.status_code == 200 and 'id="sign-out"' in asked.text
+    assert browser.get(account, allow_redirects=False, timeout=10).status_code == 200, "nothing ended before the answer"
+
+    done = browser.get(provider.endpoint("logout"), allow_redirects=False, timeout=10, params={
+        "id_token_hint": token["id_token"], "post_logout_redirect_uri": after, "state": "bye"})
+    assert done.status_code == 303 and done.headers["Location"] == after + "?state=bye", done.headers
+    assert browser.get(account, allow_redirects=False, timeout=10).headers["Location"] == f"/o/{provider.slug}/signin"
+    events = provider.api("GET", "/audit-events", params={"action": "auth.signout"}).json()["data"]
+    assert events and events[0]["details"]["initiatedBy"] == f"oauth_client:{client['clientId']}"
+
+    # Signed in again, the confirmation page signs out on its answer.
+    code_flow(provider, client_session(provider, client), browser=browser)
+    asked = browser.get(provider.endpoint("logout"), params={"client_id": client["clientId"],
+                                                             "post_logout_redirect_uri": after}, timeout=10)
+    import re
+    hidden = re.search(r'name="request" value="([^"]*)"', asked.text).group(1).replace("&amp;", "&")
+    confirmed = browser.post(provider.endpoint("logout"), data={"csrf": csrf(asked.text), "request": hidden},
+                             allow_redirects=False, timeout=10)
+    assert onward(confirmed) == after
+    assert browser.get(account, allow_redirects=False, timeout=10).status_code == 303

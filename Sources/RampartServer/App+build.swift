@@ -104,6 +104,7 @@ func buildResponder(_ services: RampartServices) -> some HTTPResponder<RampartRe
     AuthorizeController(services: services).addRoutes(to: router)
     TokenController(services: services, keyring: services.oidcKeyring).addRoutes(to: router)
     DiscoveryController(services: services, keyring: services.oidcKeyring).addRoutes(to: router)
+    LogoutController(services: services, keyring: services.oidcKeyring).addRoutes(to: router)
     return HeadResponder(inner: APIRouter(routes, middlewares: [NoStoreMiddleware()] + shared + [APITokenAuthenticator()],
                                          fallback: router.buildResponder()))
 }
@@ -120,6 +121,7 @@ func apiControllers(_ services: RampartServices) -> [any APIController] {
         AuditEventsController(services: services),
         LogStreamsController(services: services),
         OAuthClientsController(services: services),
+        OAuthGrantsController(services: services),
         PolicySimulationController(services: services),
         AuthenticationPoliciesController(services: services),
         UserAuthenticationController(services: services),

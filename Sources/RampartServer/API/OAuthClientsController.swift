@@ -45,6 +45,7 @@ struct OAuthClientsController: APIController {
     struct RotateRequest: StrictBody {
         let overlapSeconds: Int?
         static let fields: Set<String> = ["overlapSeconds"]
+        static let mayBeEmpty = true
     }
 
     /// A day by default: long enough to roll the new secret out to every node of a product.

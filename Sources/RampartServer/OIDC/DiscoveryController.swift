@@ -25,6 +25,7 @@ struct DiscoveryController: Sendable {
         let jwks_uri: String
         let revocation_endpoint: String
         let introspection_endpoint: String
+        let end_session_endpoint: String
         let response_types_supported = ["code"]
         let response_modes_supported = ["query"]
         let grant_types_supported = ["authorization_code", "refresh_token", "client_credentials"]
@@ -51,7 +52,8 @@ struct DiscoveryController: Sendable {
         var response = try JSON.response(Configuration(
             issuer: issuer, authorization_endpoint: issuer + "/oauth/authorize", token_endpoint: issuer + "/oauth/token",
             userinfo_endpoint: issuer + "/oauth/userinfo", jwks_uri: issuer + "/oauth/jwks",
-            revocation_endpoint: issuer + "/oauth/revoke", introspection_endpoint: issuer + "/oauth/introspect"))
+            revocation_endpoint: issuer + "/oauth/revoke", introspection_endpoint: issuer + "/oauth/introspect",
+            end_session_endpoint: issuer + "/oauth/logout"))
         response.headers[.cacheControl] = "public, max-age=300"
         return response
     }

@@ -20,6 +20,7 @@ struct AccountController: Sendable {
         router.post("/o/:slug/account/recovery-codes", use: regenerateRecoveryCodes)
         router.post("/o/:slug/account/sessions/:id/end", use: endSession)
         router.post("/o/:slug/account/sessions/end-others", use: endOtherSessions)
+        router.post("/o/:slug/account/apps/:id/revoke", use: revokeApp)
     }
 
     /// The signed-in person of this organisation. A session still waiting for its second factor
@@ -67,6 +68,7 @@ struct AccountController: Sendable {
         "password": "Your password is changed. Your other sessions have ended.",
         "session": "The session has ended.",
         "others": "Every other session has ended.",
+        "app": "The application no longer has access to your account.",
     ]
 
     private func redirect(_ request: Request, _ context: RampartRequestContext, allowPending: Bool = false) async throws -> Response {
@@ -78,10 +80,10 @@ struct AccountController: Sendable {
 
     private func page(_ visitor: Visitor, notice: String?, error: String?, status: HTTPResponse.Status = .ok) async throws -> Response {
         let user = visitor.user
-        let (factors, codesLeft, sessions, products, policy) = try await services.database.read(org: visitor.orgID) { tenant in
+        let (factors, codesLeft, sessions, products, policy, apps) = try await services.database.read(org: visitor.orgID) { tenant in
             (try await tenant.factors(of: user.id), try await tenant.unusedRecoveryCodeCount(of: user.id),
              try await tenant.userSessions(of: user.id), try await tenant.productsAvailable(to: user.id),
-             try await tenant.effectivePolicy(for: user.id))
+             try await tenant.effectivePolicy(for: user.id), try await tenant.connectedApps(of: user.id))
         }
         let totp = factors.first { $0.kind == .totp && $0.state == .active }
         return ConsoleRenderer.page("account", [
@@ -98,6 +100,11 @@ struct AccountController: Sendable {
             },
             "products": products.map { ["name": $0.name, "url": $0.url, "kind": $0.kind.rawValue] },
             "hasProducts": !products.isEmpty,
+            "apps": apps.map { app in
+                ["id": app.grant.id, "name": app.clientName, "scopes": app.grant.scope.joined(separator: " "),
+                 "since": ConsolePage.time(app.grant.createdAt), "lastUsed": ConsolePage.time(app.grant.lastUsedAt)]
+            },
+            "hasApps": !apps.isEmpty,
         ], status: status)
     }
 
@@ -255,6 +262,19 @@ struct AccountController: Sendable {
             return ConsoleRenderer.redirect("/o/\(visitor.slug)/signin", cookies: [ConsoleCookie.clear(ConsoleCookie.session, secure: secure)])
         }
         return ConsoleRenderer.redirect("/o/\(visitor.slug)/account?done=session")
+    }
+
+    /// Takes back an application's access: the grant and its refresh tokens end now.
+    @Sendable func revokeApp(_ request: Request, context: RampartRequestContext) async throws -> Response {
+        guard case .visitor(let visitor) = try await visitor(request, context) else { return try await redirect(request, context) }
+        _ = try await form(request, visitor)
+        let id = context.parameters.get("id") ?? ""
+        let (user, audit) = (visitor.user, audit(visitor, request, context))
+        let revoked = try await services.database.write(org: visitor.orgID) { tenant in
+            try await tenant.revokeLiveOAuthGrant(id, ofUser: user.id, reason: "revoked_by_user", by: audit)
+        }
+        guard revoked else { return try await page(visitor, notice: nil, error: "That application had no access any more.", status: .notFound) }
+        return ConsoleRenderer.redirect("/o/\(visitor.slug)/account?done=app")
     }
 
     /// "Sign out everywhere else": every session but this one ends.

@@ -136,13 +136,15 @@ extension Tenant {
     public func rotateRefreshToken(_ token: SecretToken, clientID: String, by context: AuditContext) async throws -> RefreshOutcome {
         let now = clock()
         guard token.orgID == orgID, let found = try await row("""
-            SELECT t.grant_id, t.expires_at, t.used_at, g.client_id, g.revoked_at, u.status
+            SELECT t.grant_id, t.expires_at, t.used_at, g.client_id, g.revoked_at, u.status,
+                   CASE WHEN \(Self.grantHasProductAccess) THEN 1 ELSE 0 END AS access
             FROM oauth_refresh_tokens t JOIN oauth_grants g ON g.org_id = t.org_id AND g.id = t.grant_id
             JOIN users u ON u.org_id = g.org_id AND u.id = g.user_id
             WHERE t.org_id = ?1 AND t.token_hash = ?2
             """, [orgID, token.hash], { row in
                 (grantID: try row.text(0), expiresAt: try row.timestamp(1), used: try row.optionalInteger(2) != nil,
-                 clientID: try row.text(3), revoked: try row.optionalInteger(4) != nil, userActive: try row.text(5) == "active")
+                 clientID: try row.text(3), revoked: try row.optionalInteger(4) != nil, userActive: try row.text(5) == "active",
+                 access: try row.integer(6) != 0)
             }), found.clientID == clientID
         else { return .invalid }
         if found.used {
@@ -153,6 +155,10 @@ extension Tenant {
             return .replayed
         }
         guard !found.revoked, found.userActive, now < found.expiresAt else { return .invalid }
+        guard found.access else {
+            try await revokeOAuthGrant(found.grantID, reason: "product_access_removed", by: context)
+            return .invalid
+        }
         let marked = try await sql.raw("""
             UPDATE oauth_refresh_tokens SET used_at = \(bind: now.microseconds)
             WHERE org_id = \(bind: orgID) AND token_hash = \(bind: token.hash) AND used_at IS NULL RETURNING token_hash
@@ -188,6 +194,30 @@ extension Tenant {
         return (grant, found.1, found.2)
     }
 
+    /// The live grants (not revoked), newest first: the register of which person signed into
+    /// which product with which scopes, and when the product last used it.
+    public func oauthGrants(userID: String? = nil, clientID: String? = nil) async throws -> [OAuthGrant] {
+        var query = SQLQueryString("SELECT " + Self.grantColumns + " FROM oauth_grants WHERE org_id = ") + "\(bind: orgID)"
+            + " AND revoked_at IS NULL"
+        if let userID { query = query + " AND user_id = " + "\(bind: userID)" }
+        if let clientID { query = query + " AND client_id = " + "\(bind: clientID)" }
+        return try await rows(query + " ORDER BY created_at DESC, id DESC", Self.decodeGrant)
+    }
+
+    /// A person's live grants with their clients' names, for My account's "Connected applications".
+    public func connectedApps(of userID: String) async throws -> [(grant: OAuthGrant, clientName: String)] {
+        let names = Dictionary(uniqueKeysWithValues: try await oauthClients().map { ($0.id, $0.name) })
+        return try await oauthGrants(userID: userID).map { ($0, names[$0.clientID] ?? "a removed application") }
+    }
+
+    /// Revokes one live grant of the organisation; false when there is no such live grant.
+    public func revokeLiveOAuthGrant(_ id: String, ofUser userID: String? = nil, reason: String, by context: AuditContext) async throws -> Bool {
+        guard let id = Identifier.canonical(id), let grant = try await oauthGrant(id), grant.revokedAt == nil,
+              userID == nil || grant.userID == userID else { return false }
+        try await revokeOAuthGrant(grant.id, reason: reason, by: context)
+        return true
+    }
+
     /// Whether the person already granted this client every scope asked, in a grant not
     /// revoked: a third-party client's consent page is then skipped.
     public func hasConsented(user userID: String, client clientID: String, to scope: [String]) async throws -> Bool {
@@ -202,8 +232,17 @@ extension Tenant {
         try await row("""
             SELECT g.id FROM oauth_grants g JOIN users u ON u.org_id = g.org_id AND u.id = g.user_id
             WHERE g.org_id = ?1 AND g.id = ?2 AND g.revoked_at IS NULL AND u.status = 'active'
+            AND \(Self.grantHasProductAccess)
             """, [orgID, id], { try $0.text(0) }) != nil
     }
+
+    /// Whether the grant's person still reaches the client's product through a group: access
+    /// taken away (a group left, a group's access removed) ends what the grant gives at once.
+    static let grantHasProductAccess = """
+        EXISTS (SELECT 1 FROM oauth_clients c JOIN product_access a ON a.org_id = c.org_id AND a.product_id = c.product_id
+                JOIN group_members m ON m.org_id = a.org_id AND m.group_id = a.group_id
+                WHERE c.org_id = g.org_id AND c.id = g.client_id AND m.user_id = g.user_id)
+        """
 
     /// Ends a grant and every refresh token of it; access tokens of it are refused from then on
     /// by userinfo and introspection. Revoking twice changes nothing and writes nothing.
