@@ -101,10 +101,16 @@ struct PermissionMatrixTests {
                     redirectURIs: ["https://wiki.example.com/cb"], postLogoutRedirectURIs: [], scopes: nil, by: .system).0
                 let session = try await tenant.startUserSession(for: target.id, mfaCompleted: true, lifetimeSeconds: 3600,
                                                                 idleTimeoutSeconds: 600, ip: nil, userAgent: nil).session
+                let codeRequest = AuthorizationCodeRequest(
+                    clientID: client.id, userID: target.id, redirectURI: "https://wiki.example.com/cb", scope: ["openid"],
+                    nonce: nil, codeChallenge: String(repeating: "a", count: 43), authTime: .now(), amr: ["pwd"])
+                let code = try await tenant.issueAuthorizationCode(codeRequest, client: client, user: target, by: .system)
+                let grant = try await tenant.startOAuthGrant(codeRequest, code: SecretToken(parsing: code, as: .authorizationCode)!,
+                                                             client: client, by: .system).0
                 return Fixture(tokens: tokens, ids: [
                     "/users/{id}": target.id, "/groups/{id}": group.id, "/products/{id}": product.id,
                     "/api-tokens/{id}": spare.id, "/scim-tokens/{id}": scim.id, "/authentication-policies/{id}": policy.id,
-                    "/log-streams/{id}": stream.id, "/oauth-clients/{id}": client.id,
+                    "/log-streams/{id}": stream.id, "/oauth-clients/{id}": client.id, "/oauth-grants/{id}": grant.id,
                     "{userId}": target.id, "{groupId}": group.id, "{sessionId}": session.id, "{role}": Role.auditor.rawValue,
                 ])
             }

@@ -23,6 +23,9 @@ struct OAuthStorageTests {
         return try await store.database.write(org: org) { tenant in
             let product = try await tenant.createProduct(name: "Wiki", kind: .wiki, url: "https://wiki.example.test", by: .system)
             let user = try await tenant.createUser(email: "pat@example.test", displayName: "Pat", by: .system)
+            let group = try await tenant.createGroup(name: "Readers", description: nil, by: .system)
+            try await tenant.addMember(user.id, to: group.id, by: .system)
+            try await tenant.grantProductAccess(product.id, to: group.id, by: .system)
             let (client, secret) = try await tenant.createOAuthClient(
                 productID: product.id, name: "Wiki", type: .confidential, authMethod: nil, firstParty: true,
                 redirectURIs: ["https://wiki.example.test/cb"], postLogoutRedirectURIs: [], scopes: nil, by: .system)
@@ -138,6 +141,13 @@ struct OAuthStorageTests {
                                                         client: f.client, by: .system)
             }
             #expect(try await store.database.read(org: f.org) { try await $0.oauthGrantIsLive(live.id) })
+            // Another organisation neither sees nor ends it.
+            let other = try await Self.fixture(store)
+            #expect(try await store.database.read(org: other.org) { try await $0.oauthGrants() }.isEmpty)
+            #expect(try await store.database.write(org: other.org) {
+                try await $0.revokeLiveOAuthGrant(live.id, reason: "test", by: .system)
+            } == false)
+            #expect(try await store.database.read(org: f.org) { try await $0.oauthGrants().map(\.id) } == [live.id])
             _ = try await store.database.write(org: f.org) { try await $0.setUserStatus(f.user.id, .deactivated, by: .system) }
             #expect(try await store.database.read(org: f.org) { try await $0.oauthGrantIsLive(live.id) } == false)
             guard case .invalid = try await rotate(token!) else { Issue.record("a deactivated person's token must die"); return }
