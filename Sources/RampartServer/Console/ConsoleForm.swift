@@ -32,14 +32,7 @@ struct ConsoleForm: Sendable {
 
     static func parse(_ body: String) -> [String: String] {
         var fields: [String: String] = [:]
-        for pair in body.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            func decode(_ s: Substring) -> String {
-                String(s).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
-            }
-            guard let name = parts.first else { continue }
-            fields[decode(name)] = parts.count > 1 ? decode(parts[1]) : ""
-        }
+        for (name, value) in FormURLEncoding.pairs(body) { fields[name ?? ""] = value ?? "" }
         return fields
     }
 }

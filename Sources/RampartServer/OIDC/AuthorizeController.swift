@@ -206,14 +206,12 @@ struct AuthorizeController: Sendable {
     /// Query or form parameters; a repeated parameter is refused (RFC 6749 section 3.1).
     static func parameters(_ query: String) throws -> [String: String] {
         var result: [String: String] = [:]
-        for pair in query.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            func decode(_ s: Substring) -> String { String(s).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? "" }
-            let name = decode(parts[0])
+        for (name, value) in FormURLEncoding.pairs(query) {
+            let name = name ?? ""
             guard result[name] == nil else {
                 throw RampartError(.invalidParameter, "The parameter \(name.prefix(40)) is repeated; send it once.")
             }
-            result[name] = parts.count > 1 ? decode(parts[1]) : ""
+            result[name] = value ?? ""
         }
         return result
     }

@@ -39,8 +39,8 @@ struct ClientAuthentication: Sendable {
               header.lowercased().hasPrefix("basic "),
               let data = Data(base64Encoded: String(header.dropFirst(6)).trimmingCharacters(in: .whitespaces)),
               let text = String(data: data, encoding: .utf8), let colon = text.firstIndex(of: ":"),
-              let id = String(text[..<colon]).removingPercentEncoding,
-              let secret = String(text[text.index(after: colon)...]).removingPercentEncoding
+              let id = FormURLEncoding.decode(text[..<colon]),
+              let secret = FormURLEncoding.decode(text[text.index(after: colon)...])
         else { return nil }
         return (id, secret)
     }

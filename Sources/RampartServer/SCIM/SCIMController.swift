@@ -35,11 +35,9 @@ struct SCIMController: Sendable {
 extension Request {
     var scimParameters: [String: String] {
         var out: [String: String] = [:]
-        for pair in (uri.query ?? "").split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            func decode(_ s: Substring) -> String? { s.replacingOccurrences(of: "+", with: " ").removingPercentEncoding }
-            guard let key = decode(parts[0]) else { continue }
-            out[key] = parts.count > 1 ? decode(parts[1]) ?? "" : ""
+        for (name, value) in FormURLEncoding.pairs(uri.query ?? "") {
+            guard let name else { continue }
+            out[name] = value ?? ""
         }
         return out
     }

@@ -199,11 +199,15 @@ extension Tenant {
         String(decoding: try! JSONEncoder().encode(values), as: UTF8.self)
     }
 
+    /// Read on every token request: the project's JSON reader, not `JSONDecoder`'s type guessing.
     static func jsonList(_ text: String) throws -> [String] {
-        guard let values = try? JSONDecoder().decode([String].self, from: Data(text.utf8)) else {
+        guard case .array(let items)? = try? JSONValue.decode(text) else {
             throw RampartError(.integrity, "A stored list is not a JSON array of strings.")
         }
-        return values
+        return try items.map { item in
+            guard case .string(let value) = item else { throw RampartError(.integrity, "A stored list holds a non-string.") }
+            return value
+        }
     }
 }
 
