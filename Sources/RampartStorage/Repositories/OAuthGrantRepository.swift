@@ -132,41 +132,46 @@ extension Tenant {
     }
 
     /// Trades a refresh token for a new one of the same family. A token already traded is a
-    /// copy in someone else's hands: the family is revoked and the event audited.
+    /// copy in someone else's hands: the family is revoked and the event audited. One read
+    /// finds the token, its grant, the person's status and their access to the product.
     public func rotateRefreshToken(_ token: SecretToken, clientID: String, by context: AuditContext) async throws -> RefreshOutcome {
         let now = clock()
         guard token.orgID == orgID, let found = try await row("""
-            SELECT t.grant_id, t.expires_at, t.used_at, g.client_id, g.revoked_at, u.status,
-                   CASE WHEN \(Self.grantHasProductAccess) THEN 1 ELSE 0 END AS access
+            SELECT g.id, g.client_id, g.user_id, g.scope, g.auth_time, g.amr, g.created_at, g.last_used_at, g.revoked_at,
+                   t.expires_at, t.used_at, u.status, CASE WHEN \(Self.grantHasProductAccess) THEN 1 ELSE 0 END AS access
             FROM oauth_refresh_tokens t JOIN oauth_grants g ON g.org_id = t.org_id AND g.id = t.grant_id
             JOIN users u ON u.org_id = g.org_id AND u.id = g.user_id
             WHERE t.org_id = ?1 AND t.token_hash = ?2
             """, [orgID, token.hash], { row in
-                (grantID: try row.text(0), expiresAt: try row.timestamp(1), used: try row.optionalInteger(2) != nil,
-                 clientID: try row.text(3), revoked: try row.optionalInteger(4) != nil, userActive: try row.text(5) == "active",
-                 access: try row.integer(6) != 0)
-            }), found.clientID == clientID
+                (grant: try Self.decodeGrant(row), expiresAt: try row.timestamp(9), used: try row.optionalInteger(10) != nil,
+                 userActive: try row.text(11) == "active", access: try row.integer(12) != 0)
+            }), found.grant.clientID == clientID
         else { return .invalid }
+        let grant = found.grant
         if found.used {
-            if !found.revoked { try await revokeOAuthGrant(found.grantID, reason: "refresh_token_replayed", by: context) }
+            if grant.revokedAt == nil { try await revokeOAuthGrant(grant.id, reason: "refresh_token_replayed", by: context) }
             try await appendAudit([context.record(.oauthReplayDetected, [], details: AuditDetails([
-                "credential": .string("refresh_token"), "grantId": .string(found.grantID),
+                "credential": .string("refresh_token"), "grantId": .string(grant.id),
             ]), outcome: .failure, at: now)])
             return .replayed
         }
-        guard !found.revoked, found.userActive, now < found.expiresAt else { return .invalid }
+        guard grant.revokedAt == nil, found.userActive, now < found.expiresAt else { return .invalid }
         guard found.access else {
-            try await revokeOAuthGrant(found.grantID, reason: "product_access_removed", by: context)
+            try await revokeOAuthGrant(grant.id, reason: "product_access_removed", by: context)
             return .invalid
         }
-        let marked = try await sql.raw("""
-            UPDATE oauth_refresh_tokens SET used_at = \(bind: now.microseconds)
-            WHERE org_id = \(bind: orgID) AND token_hash = \(bind: token.hash) AND used_at IS NULL RETURNING token_hash
-            """).first()
-        guard marked != nil, let grant = try await oauthGrant(found.grantID) else { return .replayed }
-        try await sql.raw("""
-            UPDATE oauth_grants SET last_used_at = \(bind: now.microseconds) WHERE org_id = \(bind: orgID) AND id = \(bind: grant.id)
-            """).run()
+        guard try await row("""
+            UPDATE oauth_refresh_tokens SET used_at = CAST(?3 AS BIGINT)
+            WHERE org_id = ?1 AND token_hash = ?2 AND used_at IS NULL RETURNING token_hash
+            """, [orgID, token.hash, String(now.microseconds)], { try $0.text(0) }) != nil
+        else { return .replayed }
+        // "Last used" is for people reading the register: a minute's precision is enough, and
+        // a product refreshing often does not turn every refresh into two writes.
+        if grant.lastUsedAt.adding(seconds: 60) < now {
+            try await sql.raw("""
+                UPDATE oauth_grants SET last_used_at = \(bind: now.microseconds) WHERE org_id = \(bind: orgID) AND id = \(bind: grant.id)
+                """).run()
+        }
         return .rotated(grant, refreshToken: try await insertRefreshToken(grantID: grant.id, at: now))
     }
 
