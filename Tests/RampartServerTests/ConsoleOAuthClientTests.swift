@@ -182,4 +182,60 @@ struct ConsoleOAuthClientTests {
             #expect(rotate.status == .conflict)
         }
     }
+
+    @Test(arguments: Backend.all)
+    func anotherOrganisationSeesNothingAndAnAuditorOnlyReads(backend: Backend) async throws {
+        try await withApp(backend) { client, store in
+            let orgA = try await store.createOrganization()
+            let orgB = try await store.createOrganization(adminEmail: "admin-b@example.com")
+            let browser = ConsoleBrowser(client: client)
+            let sessionB = try await ConsoleTests.setUpAdmin(browser, orgB)
+            let clientA = try await store.database.write(org: orgA.organization.id) { tenant in
+                let product = try await tenant.createProduct(name: "Wiki", kind: .wiki, url: "https://wiki.example.com", by: .system)
+                return try await tenant.createOAuthClient(
+                    productID: product.id, name: "Wiki of A", type: .confidential, authMethod: nil, firstParty: true,
+                    redirectURIs: ["https://wiki.example.com/callback"], postLogoutRedirectURIs: [], scopes: nil, by: .system).0
+            }
+
+            // B's admin: A's client is not in B's list, and its pages and forms answer 404.
+            let listB = try await browser.get("/console/oauth-clients", cookie: sessionB)
+            #expect(listB.status == .ok && !listB.text.contains(clientA.id) && !listB.text.contains("Wiki of A"))
+            let csrf = try #require(ConsoleBrowser.csrf(in: listB))
+            for path in ["", "/edit", "/secret", "/delete"] {
+                let page = try await browser.get("/console/oauth-clients/\(clientA.id)\(path)", cookie: sessionB)
+                #expect(page.status == .notFound, "GET \(path): \(page.status)")
+            }
+            let eventsA = try await auditCount(store, orgA.organization.id)
+            for path in ["/edit", "/secret", "/delete"] {
+                let answer = try await browser.post("/console/oauth-clients/\(clientA.id)\(path)",
+                                                    form: ["csrf": csrf, "name": "Taken over", "redirect_uris": "https://evil.example.com/cb"],
+                                                    cookie: sessionB)
+                #expect(answer.status == .notFound, "POST \(path): \(answer.status)")
+            }
+            #expect(try await auditCount(store, orgA.organization.id) == eventsA)
+            #expect(try await store.database.read(org: orgA.organization.id) { try await $0.requireOAuthClient(clientA.id) } == clientA)
+
+            // An auditor of A reads the list and the client's page, without a control to change them.
+            _ = try await ConsoleTests.setUpAdmin(browser, orgA)
+            try await store.database.write(org: orgA.organization.id) { tenant in
+                let successor = try await tenant.createUser(email: "next@example.com", displayName: "Next", by: .system)
+                try await tenant.assignRole(.orgAdmin, to: successor.id, by: .system)
+                try await tenant.assignRole(.auditor, to: orgA.admin.id, by: .system)
+                try await tenant.revokeRole(.orgAdmin, from: orgA.admin.id, by: .system)
+            }
+            let signedIn = try await SignInTests.signIn(browser, slug: orgA.organization.slug, email: "admin@example.com",
+                                                        password: "correct horse battery")
+            let auditor = try #require(ConsoleBrowser.cookie("rampart_session", in: signedIn))
+            let list = try await browser.get("/console/oauth-clients", cookie: auditor)
+            #expect(list.status == .ok && list.text.contains("Wiki of A"))
+            #expect(!list.text.contains("create-client") && !list.text.contains("rotate-signing-key"))
+            let page = try await browser.get("/console/oauth-clients/\(clientA.id)", cookie: auditor)
+            #expect(page.status == .ok && page.text.contains("https://wiki.example.com/callback"))
+            #expect(!page.text.contains("rotate-secret") && !page.text.contains(#"id="delete""#) && !page.text.contains(#"id="edit""#))
+            for path in ["/console/oauth-clients/\(clientA.id)/edit", "/console/oauth-clients/\(clientA.id)/secret",
+                         "/console/oauth-clients/\(clientA.id)/delete", "/console/oauth-signing-key/rotate"] {
+                #expect(try await browser.get(path, cookie: auditor).status == .forbidden, "GET \(path)")
+            }
+        }
+    }
 }
