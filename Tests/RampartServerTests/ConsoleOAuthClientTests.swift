@@ -37,6 +37,7 @@ struct ConsoleOAuthClientTests {
             let list = try await browser.get("/console/oauth-clients?product=\(product.id)", cookie: session)
             #expect(list.status == .ok)
             #expect(list.text.contains("No OAuth clients yet."))
+            #expect(productPage.text.contains("Not registered as an OAuth client."))
             #expect(list.text.contains(#"<option value="\#(product.id)" selected>Reports</option>"#), "the product is chosen")
             #expect(list.text.contains("/o/\(org.organization.slug)/.well-known/openid-configuration"))
             let csrf = try #require(ConsoleBrowser.csrf(in: list))
@@ -88,6 +89,9 @@ struct ConsoleOAuthClientTests {
             #expect(page.text.contains("reports:read") && page.text.contains("https://reports.example.com/second"))
             let listed = try await browser.get("/console/oauth-clients", cookie: session)
             #expect(listed.text.contains(stored.id) && listed.text.contains("Reports app"))
+            let productAfter = try await browser.get("/console/products/\(product.id)", cookie: session)
+            #expect(productAfter.text.contains(#"<a href="/console/oauth-clients/\#(stored.id)">Reports app</a>"#),
+                    "the product's page lists its client")
 
             // Editing: a fragment in a redirect URI is refused beside it; then the change is saved.
             let edit = try await browser.get("/console/oauth-clients/\(stored.id)/edit", cookie: session)
