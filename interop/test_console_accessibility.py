@@ -49,6 +49,8 @@ def test_no_serious_accessibility_violation_on_any_console_page(console, sqlite,
                            "--url", "https://wiki.example.test", *store, "--json")
     run_cli(rampart_bin, "product", "grant", "--product", "Wiki", "--group", "Staff", *store)
     stream = run_cli_json(rampart_bin, "log-stream", "create", "--name", "SIEM", "--endpoint", "127.0.0.1:1", *store, "--json")
+    client = run_cli_json(rampart_bin, "oauth-client", "create", "--product", "Wiki",
+                          "--redirect-uri", "https://wiki.example.test/callback", *store, "--json")
 
     driver = make_driver()
     driver.set_window_size(width, 900)
@@ -64,6 +66,8 @@ def test_no_serious_accessibility_violation_on_any_console_page(console, sqlite,
             "/console/policies", "/console/policies/default", f"/o/{org['organization']['slug']}/account",
             f"/console/users/{user['id']}/edit", f"/console/groups/{group['id']}/edit",
             "/console/log-streams", f"/console/log-streams/{stream['id']}",
+            "/console/oauth-clients", f"/console/oauth-clients/{client['clientId']}",
+            f"/console/oauth-clients/{client['clientId']}/edit", f"/console/oauth-clients/{client['clientId']}/secret",
         ]
         for path in pages:
             driver.get(server.base_url + path)

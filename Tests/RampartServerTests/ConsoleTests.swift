@@ -192,8 +192,11 @@ struct ConsoleTests {
                                                               start: .now, by: .system)
                 let token = try await tenant.createAPIToken(name: "bot", role: .auditor, expiresAt: nil, by: .system).0
                 let scim = try await tenant.createSCIMToken(name: "idp", by: .system).0
+                let client = try await tenant.createOAuthClient(
+                    productID: product.id, name: "Wiki client", type: .confidential, authMethod: nil, firstParty: true,
+                    redirectURIs: ["https://wiki.example.com/callback"], postLogoutRedirectURIs: [], scopes: nil, by: .system).0
                 return ["{user}": user.id, "{group}": group.id, "{product}": product.id, "{policy}": policy.id,
-                        "{stream}": stream.id, "{token}": token.id, "{scim}": scim.id]
+                        "{stream}": stream.id, "{token}": token.id, "{scim}": scim.id, "{client}": client.id]
             }
             let eventsBefore = try await auditCount(store, org.organization.id)
             let forms = [
@@ -206,13 +209,17 @@ struct ConsoleTests {
                 "scim/settings", "policies", "policies/{policy}", "policies/{policy}/assignments",
                 "policies/{policy}/assignments/group/{group}/remove", "policies/{policy}/delete",
                 "log-streams", "log-streams/{stream}/status", "log-streams/{stream}/test", "log-streams/{stream}/delete",
+                "oauth-clients", "oauth-clients/{client}/edit", "oauth-clients/{client}/secret", "oauth-clients/{client}/delete",
+                "oauth-signing-key/rotate",
             ]
             for template in forms {
                 let path = ids.reduce("/console/" + template) { $0.replacingOccurrences(of: $1.key, with: $1.value) }
                 let answer = try await browser.post(path, form: ["csrf": csrf, "name": "X", "email": "x@example.com",
                                                                  "display_name": "X", "url": "https://x.example.com",
                                                                  "endpoint": "siem:514", "status": "paused", "role": "auditor",
-                                                                 "kind": "wiki", "delete_mode": "deactivate"], cookie: session)
+                                                                 "kind": "wiki", "delete_mode": "deactivate",
+                                                                 "product_id": ids["{product}"]!, "type": "confidential",
+                                                                 "redirect_uris": "https://x.example.com/cb"], cookie: session)
                 #expect(answer.status == .forbidden, "an auditor posting \(template): \(answer.status)")
             }
             #expect(try await auditCount(store, org.organization.id) == eventsBefore, "the auditor's posts wrote nothing")

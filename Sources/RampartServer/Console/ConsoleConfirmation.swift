@@ -41,6 +41,7 @@ enum ConsoleNotice: String {
     case sessionsEnded = "sessions-ended"
     case mfaReset = "mfa-reset"
     case logStreamCreated = "log-stream-created"
+    case signingKeyRotated = "signing-key-rotated"
 
     var text: String {
         switch self {
@@ -62,6 +63,7 @@ enum ConsoleNotice: String {
         case .sessionEnded: "Session ended: they are signed out on that device."
         case .sessionsEnded: "Sessions ended: they are signed out everywhere."
         case .logStreamCreated: "Log stream added. It sends within a few seconds; send a test record to check the receiver now."
+        case .signingKeyRotated: "Signing key rotated: new tokens are signed with the new key; the previous key stays in the JWKS for a day."
         case .mfaReset: "MFA reset: their factors and recovery codes were removed; they enrol again at their next sign-in."
         }
     }

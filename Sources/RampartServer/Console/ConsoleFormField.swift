@@ -10,6 +10,8 @@ struct ConsoleFormField {
     let apiName: String
     var type = "text"
     var required = false
+    /// A textarea, for a list typed one item a line.
+    var multiline = false
 
     /// The partial's values: `fields` as typed, and the error beside its field or as `formError`.
     static func values(_ fields: [ConsoleFormField], typed: [String: String], error: RampartError? = nil) -> [String: Any] {
@@ -17,7 +19,7 @@ struct ConsoleFormField {
         let rows = fields.map { field -> [String: Any] in
             let message = owner?.name == field.name ? error?.message : nil
             return ["name": field.name, "label": field.label, "type": field.type, "required": field.required,
-                    "value": typed[field.name] ?? "", "error": message ?? "", "hasError": message != nil]
+                    "multiline": field.multiline, "value": typed[field.name] ?? "", "error": message ?? "", "hasError": message != nil]
         }
         let formError = owner == nil ? error?.message : nil
         return ["fields": rows, "formError": formError ?? "", "hasFormError": formError != nil]

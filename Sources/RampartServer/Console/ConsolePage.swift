@@ -20,6 +20,7 @@ struct ConsolePage {
             "canReadAudit": principal?.can(.readAuditLog) ?? false,
             "canReadPolicies": principal?.can(.readAuthenticationPolicies) ?? false,
             "canManagePolicies": principal?.can(.manageAuthenticationPolicies) ?? false,
+            "canManageOAuthClients": principal?.can(.manageOAuthClients) ?? false,
             "nav_\(active)": true,
         ]
         for (key, value) in extra { values[key] = value }
@@ -72,6 +73,7 @@ struct ConsolePage {
         case "user": return "/console/users/\(id)"
         case "group": return "/console/groups/\(id)"
         case "product": return "/console/products/\(id)"
+        case "oauth_client": return "/console/oauth-clients/\(id)"
         default: return nil
         }
     }

@@ -47,14 +47,17 @@ struct ConsoleProductsController: ConsolePageController {
 
     @Sendable func show(_ request: Request, context: RampartRequestContext) async throws -> Response {
         let id = try context.id()
-        let (product, access, groups) = try await read(context, .readDirectory) { tenant in
+        let (product, access, groups, clients) = try await read(context, .readDirectory) { tenant in
             let product = try await tenant.requireProduct(id)
-            return (product, try await tenant.productAccess(product.id), try await tenant.groups(page: PageRequest(limit: 200)).items)
+            return (product, try await tenant.productAccess(product.id), try await tenant.groups(page: PageRequest(limit: 200)).items,
+                    try await tenant.oauthClients().filter { $0.productID == product.id })
         }
         let granted = Set(access.map(\.id))
         return ConsoleRenderer.page("product", ConsolePage.values(context, title: product.name, active: "products", extra: [
             "product": ConsolePage.product(product), "access": access.map(ConsolePage.group), "hasAccess": !access.isEmpty,
             "grantable": groups.filter { !granted.contains($0.id) }.map(ConsolePage.group),
+            "oauthClients": clients.map { ConsoleOAuthClientsController.values($0, productName: product.name) },
+            "hasOAuthClients": !clients.isEmpty,
         ].merging(ConsoleNotice.values(request)) { $1 }))
     }
 
