@@ -39,7 +39,7 @@ struct SCIMProvisionBenchmark {
         configuration.connectionPool = .init(idleTimeout: .seconds(60),
                                              concurrentHTTP1ConnectionsPerHostSoftLimit: options.connections)
         configuration.timeout = .init(connect: .seconds(10), read: .seconds(120))
-        // One event-loop thread is plenty for the client and leaves the other core to the server.
+        // One event-loop thread serves all the connections: fewer threads to wake than one per core.
         let loops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let http = HTTPClient(eventLoopGroup: loops, configuration: configuration)
         do {
