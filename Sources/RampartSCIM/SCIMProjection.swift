@@ -15,7 +15,7 @@ public struct SCIMProjection: Sendable {
     private static func list(_ text: String?) throws(SCIMError) -> [String] {
         guard let text, !text.isEmpty else { return [] }
         guard text.utf8.count <= 4096 else { throw .invalidValue("The attribute list is too long.") }
-        return text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        return text.split(separator: ",").map { $0.trimming(.whitespaces) }.filter { !$0.isEmpty }
     }
 
     public var isIdentity: Bool { attributes.isEmpty && excludedAttributes.isEmpty }

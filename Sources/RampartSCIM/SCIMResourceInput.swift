@@ -21,7 +21,7 @@ public struct SCIMUserInput: Sendable, Equatable {
         guard case .string(let rawUserName)? = SCIMJSON.lookup(object, "userName") else {
             throw .invalidValue("'userName' is required and must be a string.")
         }
-        let userName = rawUserName.trimmingCharacters(in: .whitespaces)
+        let userName = rawUserName.trimming(.whitespaces)
         try SCIMResourceCheck.text(userName, "userName", max: 256, required: true)
         let externalId = try SCIMResourceCheck.externalId(object)
         var active = true
@@ -49,7 +49,7 @@ public struct SCIMUserInput: Sendable, Equatable {
 
     static func displayName(_ attributes: [String: JSONValue], userName: String) -> String {
         func clean(_ s: String?) -> String? {
-            guard let t = s?.trimmingCharacters(in: .whitespacesAndNewlines), !t.isEmpty else { return nil }
+            guard let t = s?.trimming(.whitespacesAndNewlines), !t.isEmpty else { return nil }
             return String(t.unicodeScalars.filter { $0.properties.generalCategory != .control }.prefix(200))
         }
         if case .string(let s)? = attributes["displayName"], let name = clean(s) { return name }
@@ -88,7 +88,7 @@ public struct SCIMGroupInput: Sendable, Equatable {
         guard case .string(let raw)? = SCIMJSON.lookup(object, "displayName") else {
             throw .invalidValue("'displayName' is required and must be a string.")
         }
-        let displayName = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        let displayName = raw.trimming(.whitespacesAndNewlines)
         try SCIMResourceCheck.text(displayName, "displayName", max: 200, required: true)
         return SCIMGroupInput(displayName: displayName, externalId: try SCIMResourceCheck.externalId(object),
                               memberIDs: try memberIDs(SCIMJSON.lookup(object, "members")),

@@ -64,7 +64,7 @@ public enum LogStreamStart: Sendable, Equatable {
 extension Validate {
     /// `host:port` (an IPv6 host in brackets), port 1–65535, no scheme or path.
     public static func endpoint(_ raw: String, field: String = "endpoint") throws -> String {
-        let value = raw.trimmingCharacters(in: .whitespaces)
+        let value = raw.trimming(.whitespaces)
         guard let colon = value.lastIndex(of: ":"), let port = Int(value[value.index(after: colon)...]),
               (1...65535).contains(port) else {
             throw RampartError.invalidField(field, "must be host:port, for example siem.example.com:6514")

@@ -30,7 +30,7 @@ enum SCIMHTTP {
 
     /// The body as JSON, after checking its media type and size.
     static func body(_ request: Request) async throws(SCIMError) -> JSONValue {
-        let type = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
+        let type = request.headers[.contentType]?.split(separator: ";").first?.trimming(.whitespaces).lowercased()
         guard type == "application/scim+json" || type == "application/json" else {
             throw SCIMError(status: 415, nil, "Send the body as application/scim+json.")
         }

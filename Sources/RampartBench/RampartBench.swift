@@ -4,22 +4,44 @@ import RampartAuthn
 import RampartCore
 import RampartStorage
 
-/// Storage-level benchmarks, run by `scripts/bench` in release mode. Prints one JSON object
-/// per result line so the script can tabulate them.
+/// Benchmarks run by `scripts/bench` in release mode: storage-level ones in-process, and the
+/// SCIM load generator against a running server. Prints one JSON object per result line so
+/// the script can tabulate them.
 ///
 ///   rampart-bench audit-append --data-dir DIR [--database postgres://…] [--events N] [--batch B]
+///   rampart-bench scim-provision --url http://HOST:PORT/scim/v2 [--users N] [--groups G] [--big-group B]
+///                                [--connections C] [--lookups L] [--server-pid PID]   (token in RAMPART_SCIM_TOKEN)
 @main
 struct RampartBench {
     static func main() async throws {
         var arguments = Array(CommandLine.arguments.dropFirst())
         guard let name = arguments.first else {
-            FileHandle.standardError.write(Data("usage: rampart-bench audit-append --data-dir DIR [--database postgres://…] [--events N] [--batch B]\n".utf8))
+            FileHandle.standardError.write(Data("usage: rampart-bench audit-append|totp-verify|session-lookup|scim-provision [options]\n".utf8))
             exit(2)
         }
         arguments.removeFirst()
         func option(_ flag: String) -> String? {
             guard let i = arguments.firstIndex(of: flag), i + 1 < arguments.count else { return nil }
             return arguments[i + 1]
+        }
+        if name == "scim-provision" {
+            // A client of a running server: no store of its own to open.
+            guard let url = option("--url"), let token = ProcessInfo.processInfo.environment["RAMPART_SCIM_TOKEN"] else {
+                FileHandle.standardError.write(Data("scim-provision needs --url and the token in RAMPART_SCIM_TOKEN\n".utf8))
+                exit(2)
+            }
+            let options = SCIMProvisionBenchmark.Options(
+                baseURL: url, token: token, users: Int(option("--users") ?? "") ?? 100_000,
+                groups: Int(option("--groups") ?? "") ?? 1000, bigGroup: Int(option("--big-group") ?? "") ?? 10_000,
+                connections: Int(option("--connections") ?? "") ?? 8, lookups: Int(option("--lookups") ?? "") ?? 1000,
+                serverPID: option("--server-pid").flatMap { Int32($0) })
+            do {
+                try await SCIMProvisionBenchmark(options: options).run()
+            } catch {
+                FileHandle.standardError.write(Data("scim-provision failed: \(error)\n".utf8))
+                exit(1)
+            }
+            return
         }
         var logger = Logger(label: "bench")
         logger.logLevel = .error
