@@ -25,12 +25,9 @@ struct AuthorizeController: Sendable {
     /// The consent page's answer: the original request comes back in a hidden field, under the
     /// session's own form token, and is checked again from the start.
     @Sendable func consent(_ request: Request, context: RampartRequestContext) async throws -> Response {
-        guard let (_, signedIn) = try await SessionResolver(services: services).resolve(request) else {
-            throw RampartError(.forbidden, "Your session ended; go back to the application and sign in again.")
-        }
-        let form = try await ConsoleForm.read(request, expectedCSRF: signedIn.csrfToken)
-        return try await handle(request, context, parameters: try Self.parameters(form["request"]),
-                                decision: form["decision"] == "allow")
+        let (form, parameters) = try await ConfirmedRequest.read(
+            request, services: services, ended: "Your session ended; go back to the application and sign in again.")
+        return try await handle(request, context, parameters: parameters, decision: form["decision"] == "allow")
     }
 
     private func handle(_ request: Request, _ context: RampartRequestContext, parameters: [String: String],
@@ -155,18 +152,15 @@ struct AuthorizeController: Sendable {
     }
 
     private static func authorizeTarget(_ slug: String, _ parameters: [String: String]) -> String {
-        AuthorizationRequest.append(parameters.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
-                                    to: SignInContinuation.authorizePath(slug: slug))
+        SignInContinuation.authorizePath(slug: slug) + "?" + ConfirmedRequest.encode(parameters)
     }
 
     private func consentPage(_ authorization: AuthorizationRequest, organization: Organization, csrf: String,
                              parameters: [String: String]) -> Response {
-        let query = parameters.sorted { $0.key < $1.key }
-            .map { "\(AuthorizationRequest.formEncoded($0.key))=\(AuthorizationRequest.formEncoded($0.value))" }
-            .joined(separator: "&")
-        return ConsoleRenderer.page("consent", [
+        ConsoleRenderer.page("consent", [
             "title": "Allow \(authorization.client.name)?", "clientName": authorization.client.name,
-            "organizationName": organization.name, "slug": organization.slug, "csrf": csrf, "request": query,
+            "organizationName": organization.name, "slug": organization.slug, "csrf": csrf,
+            "request": ConfirmedRequest.encode(parameters),
             "scopes": authorization.scope.map { ["description": Self.scopeDescription($0)] },
         ])
     }

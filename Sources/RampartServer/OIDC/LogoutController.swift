@@ -38,11 +38,8 @@ struct LogoutController: Sendable {
     }
 
     @Sendable func confirm(_ request: Request, context: RampartRequestContext) async throws -> Response {
-        guard let (_, signedIn) = try await SessionResolver(services: services).resolve(request) else {
-            throw RampartError(.forbidden, "Your session had already ended.")
-        }
-        let form = try await ConsoleForm.read(request, expectedCSRF: signedIn.csrfToken)
-        return try await handle(request, context, parameters: try AuthorizeController.parameters(form["request"]), confirmed: true)
+        let (_, parameters) = try await ConfirmedRequest.read(request, services: services, ended: "Your session had already ended.")
+        return try await handle(request, context, parameters: parameters, confirmed: true)
     }
 
     private func handle(_ request: Request, _ context: RampartRequestContext, parameters: [String: String],
@@ -80,12 +77,9 @@ struct LogoutController: Sendable {
         }
         let named = hint.map { $0.sub == signedIn.user.id } ?? false
         guard named || confirmed else {
-            let query = parameters.sorted { $0.key < $1.key }
-                .map { "\(AuthorizationRequest.formEncoded($0.key))=\(AuthorizationRequest.formEncoded($0.value))" }
-                .joined(separator: "&")
             return ConsoleRenderer.page("logout", [
                 "title": "Sign out?", "organizationName": organization.name, "slug": organization.slug,
-                "csrf": signedIn.csrfToken, "request": query, "clientName": client?.name ?? "",
+                "csrf": signedIn.csrfToken, "request": ConfirmedRequest.encode(parameters), "clientName": client?.name ?? "",
                 "hasClient": client != nil,
             ])
         }
