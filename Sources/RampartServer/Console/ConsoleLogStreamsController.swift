@@ -12,7 +12,9 @@ struct ConsoleLogStreamsController: ConsolePageController {
     static let fields = [ConsoleFormField(name: "name", label: "Name", apiName: "name", required: true),
                          ConsoleFormField(name: "endpoint", label: "Receiver (host:port)", apiName: "endpoint", required: true),
                          ConsoleFormField(name: "start", label: "Send from (now, beginning, or a time such as 2026-12-01T00:00:00Z)",
-                                          apiName: "start")]
+                                          apiName: "start"),
+                         ConsoleFormField(name: "ca_certificate", label: "CA certificates to trust (PEM; leave empty for the system's)",
+                                          apiName: "caCertificate", multiline: true)]
 
     func addRoutes(to group: RouterGroup<RampartRequestContext>) {
         group.get("log-streams", use: list)
@@ -31,12 +33,10 @@ struct ConsoleLogStreamsController: ConsolePageController {
     private func listPage(_ request: Request, _ context: RampartRequestContext, form: [String: String],
                           error: RampartError? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
         let (streams, head) = try await read(context, .readAuditLog) { (try await $0.logStreams(), try await $0.auditHead()) }
-        let caError = error?.field == "caCertificate" ? error : nil
         return ConsoleRenderer.page("log-streams", ConsolePage.values(context, title: "Log streams", active: "streams", extra: [
             "streams": streams.map { Self.values(LogStreamBody($0, head: head)) }, "hasStreams": !streams.isEmpty,
             "canManageStreams": context.principal?.can(.manageLogStreams) ?? false,
-            "caCertificate": form["ca_certificate"] ?? "", "caError": caError?.message ?? "", "hasCAError": caError != nil,
-        ].merging(ConsoleFormField.values(Self.fields, typed: form, error: caError == nil ? error : nil)) { $1 }
+        ].merging(ConsoleFormField.values(Self.fields, typed: form, error: error)) { $1 }
          .merging(ConsoleNotice.values(request)) { $1 }), status: status)
     }
 
