@@ -16,17 +16,22 @@ struct OAuthGrantsController: APIController {
     }
 
     @Sendable func list(_ request: Request, context: RampartRequestContext) async throws -> Response {
-        let userID = try request.query("userId")
-        let clientID = try request.query("clientId")
-        for (name, value) in [("userId", userID), ("clientId", clientID)] where value != nil && Identifier.canonical(value!) == nil {
-            throw RampartError(.invalidParameter, "Query parameter '\(name)' must be an id.")
-        }
+        let userID = try Self.id(request, "userId")
+        let clientID = try Self.id(request, "clientId")
         let (grants, clients) = try await read(context, .readDirectory) { tenant in
-            (try await tenant.oauthGrants(userID: userID.flatMap(Identifier.canonical), clientID: clientID.flatMap(Identifier.canonical)),
-             try await tenant.oauthClients())
+            (try await tenant.oauthGrants(userID: userID, clientID: clientID), try await tenant.oauthClients())
         }
         let names = Dictionary(uniqueKeysWithValues: clients.map { ($0.id, $0.name) })
         return try JSON.response(ListBody(data: grants.map { OAuthGrantBody($0, clientName: names[$0.clientID]) }))
+    }
+
+    /// An optional id filter; given, even empty, it must be an id.
+    private static func id(_ request: Request, _ name: String) throws -> String? {
+        guard let raw = request.uri.queryParameters.get(name) else { return nil }
+        guard let id = Identifier.canonical(String(raw)) else {
+            throw RampartError(.invalidParameter, "Query parameter '\(name)' must be an id.")
+        }
+        return id
     }
 
     @Sendable func revoke(_ request: Request, context: RampartRequestContext) async throws -> Response {
