@@ -90,7 +90,7 @@ struct LogStreamCommand: AsyncParsableCommand {
                 let (name, endpoint, kind) = (self.name, self.endpoint, self.kind)
                 let body = try await tenant.write { tenant in
                     let stream = try await tenant.createLogStream(name: name, kind: kind, endpoint: endpoint,
-                                                                  caCertificate: settings.caCertificate ?? nil,
+                                                                  caCertificate: settings.trust.pem,
                                                                   start: settings.start, by: .system)
                     return LogStreamBody(stream, head: try await tenant.auditHead())
                 }
@@ -117,7 +117,7 @@ struct LogStreamCommand: AsyncParsableCommand {
                 let (stream, name, endpoint) = (self.stream, self.name, self.endpoint)
                 let body = try await tenant.write { tenant in
                     let updated = try await tenant.updateLogStream(try await stream.id(in: tenant), name: name, endpoint: endpoint,
-                                                                   caCertificate: settings.caCertificate, status: nil, by: .system)
+                                                                   caCertificate: settings.trust, status: nil, by: .system)
                     return LogStreamBody(updated, head: try await tenant.auditHead())
                 }
                 try tenant.output(body) { "Updated log stream " + LogStreamCommand.describe(body) }
@@ -185,7 +185,7 @@ private func setStatus(_ status: LogStreamStatus, tenant: TenantOptions, stream:
     try await runReportingErrors {
         let body = try await tenant.write { tenant in
             let updated = try await tenant.updateLogStream(try await stream.id(in: tenant), name: nil, endpoint: nil,
-                                                           caCertificate: nil, status: status, by: .system)
+                                                           caCertificate: .unchanged, status: status, by: .system)
             return LogStreamBody(updated, head: try await tenant.auditHead())
         }
         try tenant.output(body) { (status == .paused ? "Paused " : "Resumed ") + LogStreamCommand.describe(body) }

@@ -31,11 +31,11 @@ struct LogStreamStorageTests {
             // A change that would change nothing writes nothing; a real one writes its event.
             let events = try await store.database.read(org: org) { try await $0.auditHead().sequence }
             _ = try await store.database.write(org: org) { tenant in
-                try await tenant.updateLogStream(fromNow.id, name: "Now", endpoint: nil, caCertificate: nil, status: .active, by: .system)
+                try await tenant.updateLogStream(fromNow.id, name: "Now", endpoint: nil, caCertificate: .unchanged, status: .active, by: .system)
             }
             #expect(try await store.database.read(org: org) { try await $0.auditHead().sequence } == events)
             let paused = try await store.database.write(org: org) { tenant in
-                try await tenant.updateLogStream(fromNow.id, name: nil, endpoint: nil, caCertificate: .some("PEM"), status: .paused,
+                try await tenant.updateLogStream(fromNow.id, name: nil, endpoint: nil, caCertificate: .pem("PEM"), status: .paused,
                                                  by: .system)
             }
             #expect(paused.status == .paused && paused.caCertificate == "PEM")
@@ -92,13 +92,13 @@ struct LogStreamStorageTests {
 
             // An expired lease passes to another node; a paused stream is leased by nobody.
             _ = try await store.database.write(org: org) { tenant in
-                try await tenant.updateLogStream(stream.id, name: nil, endpoint: "siem:6515", caCertificate: nil, status: nil, by: .system)
+                try await tenant.updateLogStream(stream.id, name: nil, endpoint: "siem:6515", caCertificate: .unchanged, status: nil, by: .system)
             }
             let expired = Timestamp.now().adding(seconds: -1)
             _ = try await store.database.write(org: org) { try await $0.leaseLogStream(stream.id, owner: "node-a", until: expired) }
             #expect(try await store.database.write(org: org) { try await $0.leaseLogStream(stream.id, owner: "node-b", until: until) } != nil)
             _ = try await store.database.write(org: org) { tenant in
-                try await tenant.updateLogStream(stream.id, name: nil, endpoint: nil, caCertificate: nil, status: .paused, by: .system)
+                try await tenant.updateLogStream(stream.id, name: nil, endpoint: nil, caCertificate: .unchanged, status: .paused, by: .system)
             }
             #expect(try await store.database.write(org: org) { try await $0.leaseLogStream(stream.id, owner: "node-b", until: until) } == nil)
         }

@@ -13,6 +13,26 @@ public enum LogStreamStatus: String, Codable, Sendable, CaseIterable {
     case paused
 }
 
+/// Which certificates a stream trusts for its receiver, as a change asks: leave it, go back to
+/// the system's roots, or trust these PEM CA certificates.
+public enum LogStreamTrust: Sendable, Equatable {
+    case unchanged
+    case systemRoots
+    case pem(String)
+
+    /// The stored value it leads to: nil for the system's roots; nil when it changes nothing.
+    public var change: String?? {
+        switch self {
+        case .unchanged: nil
+        case .systemRoots: .some(nil)
+        case .pem(let pem): .some(pem)
+        }
+    }
+
+    /// For a new stream, which has nothing to leave unchanged.
+    public var pem: String? { if case .pem(let pem) = self { pem } else { nil } }
+}
+
 /// A follower of one organisation's audit log: it sends every event after `cursor`, in order,
 /// and moves the cursor only past what the receiver took (at-least-once).
 public struct LogStream: Codable, Sendable, Equatable {

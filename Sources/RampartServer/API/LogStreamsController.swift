@@ -47,7 +47,7 @@ struct LogStreamsController: APIController {
         let settings = try LogStreamSettings(caCertificate: body.caCertificate, start: body.start)
         let (stream, head) = try await write(request, context, .manageLogStreams) { tenant, audit in
             let stream = try await tenant.createLogStream(name: body.name, kind: body.kind, endpoint: body.endpoint,
-                                                          caCertificate: settings.caCertificate ?? nil, start: settings.start, by: audit)
+                                                          caCertificate: settings.trust.pem, start: settings.start, by: audit)
             return (stream, try await tenant.auditHead())
         }
         services.logStreamWatch.watch(try context.requireCredential().orgID)
@@ -68,7 +68,7 @@ struct LogStreamsController: APIController {
         let settings = try LogStreamSettings(caCertificate: body.caCertificate, start: nil)
         let (stream, head) = try await write(request, context, .manageLogStreams) { tenant, audit in
             let stream = try await tenant.updateLogStream(id, name: body.name, endpoint: body.endpoint,
-                                                          caCertificate: settings.caCertificate, status: body.status, by: audit)
+                                                          caCertificate: settings.trust, status: body.status, by: audit)
             return (stream, try await tenant.auditHead())
         }
         services.logStreamWatch.watch(try context.requireCredential().orgID)
@@ -96,17 +96,16 @@ struct LogStreamsController: APIController {
 /// The settings of a stream as a client sends them: an empty `caCertificate` means the
 /// system's roots again; PEM text is checked to hold certificates before it is stored.
 public struct LogStreamSettings: Sendable {
-    /// nil: not given; .some(nil): back to the system's roots.
-    public let caCertificate: String??
+    public let trust: LogStreamTrust
     public let start: LogStreamStart
 
     public init(caCertificate raw: String?, start: String?) throws {
         switch raw {
-        case nil: caCertificate = nil
-        case let pem? where pem.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty: caCertificate = .some(nil)
+        case nil: trust = .unchanged
+        case let pem? where pem.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty: trust = .systemRoots
         case let pem?:
             _ = try TLSConnection.trustedCertificates(pem)
-            caCertificate = .some(pem)
+            trust = .pem(pem)
         }
         self.start = try start.map { try LogStreamStart(parsing: $0) } ?? .now
     }

@@ -47,7 +47,7 @@ struct ConsoleLogStreamsController: ConsolePageController {
             let settings = try LogStreamSettings(caCertificate: form["ca_certificate"], start: start.isEmpty ? nil : start)
             let stream = try await write(request, context, .manageLogStreams) {
                 try await $0.createLogStream(name: form["name"], kind: .syslog, endpoint: form["endpoint"],
-                                             caCertificate: settings.caCertificate ?? nil, start: settings.start, by: $1)
+                                             caCertificate: settings.trust.pem, start: settings.start, by: $1)
             }
             services.logStreamWatch.watch(try context.requirePrincipal().orgID)
             return ConsoleRenderer.redirect(ConsoleNotice.logStreamCreated.after("/console/log-streams/\(stream.id)"))
@@ -93,7 +93,7 @@ struct ConsoleLogStreamsController: ConsolePageController {
             throw RampartError.invalidField("status", "must be active or paused")
         }
         _ = try await write(request, context, .manageLogStreams) {
-            try await $0.updateLogStream(id, name: nil, endpoint: nil, caCertificate: nil, status: status, by: $1)
+            try await $0.updateLogStream(id, name: nil, endpoint: nil, caCertificate: .unchanged, status: status, by: $1)
         }
         services.logStreamWatch.watch(try context.requirePrincipal().orgID)
         return ConsoleRenderer.redirect(ConsoleNotice.updated.after("/console/log-streams/\(id)"))

@@ -49,7 +49,7 @@ extension Tenant {
 
     /// Changes what was given; a new endpoint or CA takes effect at the next connection.
     public func updateLogStream(_ id: String, name rawName: String?, endpoint rawEndpoint: String?,
-                                caCertificate: String??, status: LogStreamStatus?, by context: AuditContext) async throws -> LogStream {
+                                caCertificate trust: LogStreamTrust, status: LogStreamStatus?, by context: AuditContext) async throws -> LogStream {
         var stream = try await requireLogStream(id)
         var details = AuditDetails()
         if let rawName {
@@ -63,7 +63,7 @@ extension Tenant {
             details.change("endpoint", from: .string(stream.endpoint), to: .string(endpoint))
             stream.endpoint = endpoint
         }
-        if let caCertificate, caCertificate != stream.caCertificate {
+        if let caCertificate = trust.change, caCertificate != stream.caCertificate {
             details.change("caCertificate", from: .string(Self.trustLabel(stream.caCertificate)),
                            to: .string(Self.trustLabel(caCertificate)))
             stream.caCertificate = caCertificate
