@@ -155,7 +155,7 @@ struct OAuthClientCommand: AsyncParsableCommand {
             abstract: "Give a confidential client a new secret, printed once; the old one keeps working for the overlap.")
         @OptionGroup var tenant: TenantOptions
         @OptionGroup var client: ClientOption
-        @Option(help: "Seconds the previous secret keeps working (0 ends it now, after a leak).") var overlapSeconds = 86_400
+        @Option(help: "Seconds the previous secret keeps working (0 ends it now, after a leak).") var overlapSeconds = OAuthClientRules.defaultSecretOverlapSeconds
         @OptionGroup var issuer: IssuerOption
 
         func run() async throws {

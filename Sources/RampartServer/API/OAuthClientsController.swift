@@ -48,9 +48,6 @@ struct OAuthClientsController: APIController {
         static let mayBeEmpty = true
     }
 
-    /// A day by default: long enough to roll the new secret out to every node of a product.
-    static let defaultOverlapSeconds = 86_400
-
     private var issuerBase: (Organization) -> String {
         { OIDCIssuer.url(slug: $0.slug, publicURL: services.configuration.publicURL) }
     }
@@ -106,7 +103,7 @@ struct OAuthClientsController: APIController {
         let body = try await Body.decode(RotateRequest.self, from: request)
         let (client, secret, organization) = try await write(request, context, .manageOAuthClients) { tenant, audit in
             let (client, secret) = try await tenant.rotateOAuthClientSecret(
-                id, overlapSeconds: body.overlapSeconds ?? Self.defaultOverlapSeconds, by: audit)
+                id, overlapSeconds: body.overlapSeconds ?? OAuthClientRules.defaultSecretOverlapSeconds, by: audit)
             return (client, secret, try await tenant.organization())
         }
         var response = try JSON.response(OAuthClientBody(client, issuer: issuerBase(organization), secret: secret))

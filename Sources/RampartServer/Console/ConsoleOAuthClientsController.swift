@@ -158,7 +158,7 @@ struct ConsoleOAuthClientsController: ConsolePageController {
         let id = try context.id()
         _ = try await form(request, context, requiring: .manageOAuthClients)
         let (_, secret) = try await write(request, context, .manageOAuthClients) {
-            try await $0.rotateOAuthClientSecret(id, overlapSeconds: OAuthClientsController.defaultOverlapSeconds, by: $1)
+            try await $0.rotateOAuthClientSecret(id, overlapSeconds: OAuthClientRules.defaultSecretOverlapSeconds, by: $1)
         }
         return try await clientPage(request, context, id: id, secret: secret, created: false)
     }

@@ -214,6 +214,9 @@ extension Tenant {
 /// The rules a client's settings follow, for every surface that sets them.
 public enum OAuthClientRules {
     public static let maximumRedirectURIs = 20
+    /// How long a rotated-out secret keeps working unless the admin says otherwise: a day,
+    /// long enough to roll the new secret out to every node of a product.
+    public static let defaultSecretOverlapSeconds = 86_400
 
     /// A confidential client defaults to HTTP Basic; a public client can only be `none`, and a
     /// confidential one never `none`.
