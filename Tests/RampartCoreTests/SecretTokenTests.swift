@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import RampartCore
 import Testing
@@ -98,5 +99,24 @@ struct SecretTokenTests {
         #expect(!constantTimeEquals("abc", "abd"))
         #expect(!constantTimeEquals("abc", "abcd"))
         #expect(constantTimeEquals("", ""))
+    }
+
+    /// RFC 4648 section 10's vectors, and bytes whose standard encoding holds `+` and `/`.
+    @Test func base64URLMatchesRFC4648() throws {
+        let vectors = ["": "", "f": "Zg", "fo": "Zm8", "foo": "Zm9v", "foob": "Zm9vYg", "fooba": "Zm9vYmE", "foobar": "Zm9vYmFy"]
+        for (plain, encoded) in vectors {
+            #expect(Data(plain.utf8).base64URLEncoded == encoded)
+            #expect(Data(base64URLEncoded: encoded) == Data(plain.utf8))
+        }
+        let awkward = Data([0xfb, 0xff, 0xbf, 0xfe])  // standard: "+/+//g=="
+        #expect(awkward.base64URLEncoded == "-_-__g")
+        #expect(Data(base64URLEncoded: "-_-__g") == awkward)
+        #expect(Data(base64URLEncoded: "not base64!") == nil)
+    }
+
+    @Test func digestHexIsLowercaseAndWhole() {
+        let digest = SHA256.hash(data: Data("abc".utf8))
+        #expect(digest.hexString == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(digest.hexString == Array(digest).hexString)
     }
 }

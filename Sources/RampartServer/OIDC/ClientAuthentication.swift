@@ -37,7 +37,7 @@ struct ClientAuthentication: Sendable {
     static func basicCredentials(_ request: Request) -> (id: String, secret: String)? {
         guard let header = request.headers[.authorization], header.count <= 4096,
               header.lowercased().hasPrefix("basic "),
-              let data = Data(base64Encoded: String(header.dropFirst(6)).trimmingCharacters(in: .whitespaces)),
+              let data = Data(base64Encoded: String(header.dropFirst(6)).trimming(.whitespaces)),
               let text = String(data: data, encoding: .utf8), let colon = text.firstIndex(of: ":"),
               let id = FormURLEncoding.decode(text[..<colon]),
               let secret = FormURLEncoding.decode(text[text.index(after: colon)...])
