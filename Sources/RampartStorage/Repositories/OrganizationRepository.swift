@@ -1,9 +1,16 @@
+import NIOConcurrencyHelpers
 import RampartCore
 import SQLKit
 
 /// Organisations are the one table that belongs to no tenant: they are how a tenant is found.
 public struct OrganizationRepository: Sendable {
     let database: Database
+    /// Organisations found so far, by id and by slug. An organisation's row never changes
+    /// once created (nothing updates or deletes it), so what was found stays true; every
+    /// issuer endpoint looks its organisation up by slug, and on PostgreSQL that was a round
+    /// trip of its own per token request.
+    private let found = NIOLockedValueBox<[String: Organization]>([:])
+    private static let foundLimit = 10_000
     public init(database: Database) { self.database = database }
 
     public func all() async throws -> [Organization] {
@@ -14,10 +21,18 @@ public struct OrganizationRepository: Sendable {
 
     public func find(idOrSlug: String) async throws -> Organization? {
         let key = Identifier.canonical(idOrSlug) ?? idOrSlug.lowercased()
-        return try await database.global { sql in
+        if let known = found.withLockedValue({ $0[key] }) { return known }
+        let organization = try await database.global { sql in
             try await sql.raw("SELECT * FROM organizations WHERE id = \(bind: key) OR slug = \(bind: key)")
                 .first().map(Self.decode)
         }
+        if let organization {
+            found.withLockedValue { found in
+                if found.count >= Self.foundLimit { found.removeAll() }
+                found[key] = organization
+            }
+        }
+        return organization
     }
 
     static func decode(_ row: any SQLRow) throws -> Organization {
