@@ -169,6 +169,28 @@ struct UserRepositoryTests {
         }
     }
 
+    /// The `groups` claim: the person's own groups by name, sorted, and no one else's.
+    @Test(arguments: Backend.all)
+    func groupNamesAreThePersonsOwnInOrder(_ backend: Backend) async throws {
+        try await TestStore.with(backend) { store async throws in
+            let created = try await store.createOrganization()
+            let org = created.organization.id
+            let by = acting(as: created.admin)
+            try await store.database.write(org: org) { t async throws in
+                let kim = try await t.createUser(email: "kim@example.com", displayName: "Kim", by: by)
+                let lee = try await t.createUser(email: "lee@example.com", displayName: "Lee", by: by)
+                for name in ["Sales", "Engineering", "Admins"] {
+                    let group = try await t.createGroup(name: name, description: nil, by: by)
+                    if name != "Sales" { try await t.addMember(kim.id, to: group.id, by: by) }
+                    try await t.addMember(lee.id, to: group.id, by: by)
+                }
+                #expect(try await t.groupNames(ofUser: kim.id) == ["Admins", "Engineering"])
+                #expect(try await t.groupNames(ofUser: lee.id) == ["Admins", "Engineering", "Sales"])
+                #expect(try await t.groupNames(ofUser: created.admin.id).isEmpty)
+            }
+        }
+    }
+
     @Test(arguments: Backend.all)
     func paginationVisitsEveryUserExactlyOnce(_ backend: Backend) async throws {
         try await TestStore.with(backend) { store async throws in

@@ -99,7 +99,7 @@ struct DiscoveryController: Sendable {
         }
         let found = try await services.database.read(org: organization.id) { tenant -> (User, [String])? in
             guard try await tenant.oauthGrantIsLive(grantID), let user = try await tenant.user(claims.sub) else { return nil }
-            return (user, try await tenant.groupsOf(user: user.id).map(\.name))
+            return (user, try await tenant.groupNames(ofUser: user.id))
         }
         guard let (user, groups) = found else { return refused("The access token was revoked or the person's access ended.") }
         var info = UserInfo(sub: user.id, org_id: organization.id)

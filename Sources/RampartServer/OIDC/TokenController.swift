@@ -102,7 +102,7 @@ struct TokenController: Sendable {
                     return .refused(.invalidGrant("The person's account is no longer active."))
                 }
                 let (grant, refresh) = try await tenant.startOAuthGrant(request, code: code, client: client, by: call.audit)
-                let person = TokenIssuer.Person(user: user, groups: try await tenant.groupsOf(user: user.id).map(\.name))
+                let person = TokenIssuer.Person(user: user, groups: try await tenant.groupNames(ofUser: user.id))
                 return .granted(grant, person, request, refreshToken: refresh)
             }
         }
@@ -142,7 +142,7 @@ struct TokenController: Sendable {
                 guard let user = try await tenant.user(grant.userID) else {
                     return .refused(.invalidGrant("The person's account no longer exists."))
                 }
-                let person = TokenIssuer.Person(user: user, groups: try await tenant.groupsOf(user: user.id).map(\.name))
+                let person = TokenIssuer.Person(user: user, groups: try await tenant.groupNames(ofUser: user.id))
                 return .rotated(grant, person, refreshToken: refresh)
             }
         }

@@ -109,6 +109,15 @@ extension Tenant {
             + " AND user_id = " + "\(bind: userID)" + ") ORDER BY g.name").all().map(Self.decodeGroup)
     }
 
+    /// The names of a person's groups, for the `groups` claim of the tokens they are issued:
+    /// without `groupsOf`'s member count, which read every member of each group on every token.
+    public func groupNames(ofUser userID: String) async throws -> [String] {
+        try await rows("""
+            SELECT g.name FROM group_members m JOIN user_groups g ON g.org_id = m.org_id AND g.id = m.group_id
+            WHERE m.org_id = ?1 AND m.user_id = ?2 ORDER BY g.name
+            """, [orgID, userID], { try $0.text(0) })
+    }
+
     public func addMember(_ userID: String, to groupID: String, by context: AuditContext) async throws {
         let group = try await requireGroup(groupID)
         let user = try await requireUser(userID)
