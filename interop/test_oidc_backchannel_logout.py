@@ -24,7 +24,7 @@ import requests
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
-from conftest import find_free_port
+from conftest import create_org, find_free_port, run_cli, run_cli_json, unique
 from oidc_setup import csrf, make_provider, onward
 from test_oidc_provider import client_session, code_flow
 
@@ -305,3 +305,32 @@ def test_bad_back_channel_uris_are_refused_and_change_nothing(uri, rampart_bin, 
     assert provider.api("GET", f"/oauth-clients/{client_id}").json()["backchannelLogoutUri"] == "https://wiki.example.test/bc"
     removed = provider.api("PATCH", f"/oauth-clients/{client_id}", json={"backchannelLogoutUri": ""})
     assert removed.status_code == 200 and removed.json()["backchannelLogoutUri"] is None, removed.text
+
+
+def test_the_cli_sets_shows_and_removes_the_back_channel_uri(rampart_bin, sqlite):
+    org = create_org(rampart_bin, sqlite.args, unique("CLI Logout"), f"admin-{unique('a')}@cli.example.test")
+    slug = org["organization"]["slug"]
+    scope = ["--org", slug, *sqlite.args]
+    run_cli(rampart_bin, "product", "create", "--name", "Wiki", "--kind", "wiki", "--url", "https://wiki.example.test", *scope)
+    created = run_cli_json(rampart_bin, "oauth-client", "create", "--product", "Wiki",
+                           "--redirect-uri", "https://wiki.example.test/cb",
+                           "--backchannel-logout-uri", "https://wiki.example.test/logout",
+                           "--backchannel-logout-session-required", *scope, "--json")
+    assert created["backchannelLogoutUri"] == "https://wiki.example.test/logout"
+    assert created["backchannelLogoutSessionRequired"] is True
+    shown = run_cli(rampart_bin, "oauth-client", "show", "--client", created["clientId"], *scope).stdout
+    assert "back-channel logout URI: https://wiki.example.test/logout (needs sid)" in shown
+
+    refused = run_cli(rampart_bin, "oauth-client", "update", "--client", created["clientId"],
+                      "--backchannel-logout-uri", "http://wiki.example.test/logout", *scope, check=False)
+    assert refused.returncode != 0 and "backchannelLogoutUri" in refused.stderr + refused.stdout
+    unchanged = run_cli_json(rampart_bin, "oauth-client", "show", "--client", created["clientId"], *scope, "--json")
+    assert unchanged["backchannelLogoutUri"] == "https://wiki.example.test/logout"
+
+    updated = run_cli_json(rampart_bin, "oauth-client", "update", "--client", created["clientId"],
+                           "--backchannel-logout-session-required", "no", *scope, "--json")
+    assert updated["backchannelLogoutUri"] == "https://wiki.example.test/logout"
+    assert updated["backchannelLogoutSessionRequired"] is False
+    removed = run_cli_json(rampart_bin, "oauth-client", "update", "--client", created["clientId"],
+                           "--backchannel-logout-uri", "", *scope, "--json")
+    assert removed["backchannelLogoutUri"] is None
