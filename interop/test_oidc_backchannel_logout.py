@@ -234,6 +234,30 @@ def test_signing_out_everywhere_else_and_signing_out_end_the_app_sessions(rampar
     assert "back-channel logout: 1 session(s) ended" in app.stop()
 
 
+def test_rp_initiated_logout_and_an_admin_ending_sessions_tell_the_app(rampart_bin, server_factory, sqlite, sample_apps):
+    provider = make_provider(rampart_bin, sqlite, server_factory(sqlite))
+    app = sample_apps(provider)
+    browser = requests.Session()
+    app.sign_in(provider, browser)
+    # Another product of the organisation (without a back-channel URI) signs the person out
+    # through RP-initiated logout: the sample app, signed into from the same session, is told.
+    token, _, _ = code_flow(provider, client_session(provider), browser)
+    out = browser.get(provider.endpoint("logout"), params={"id_token_hint": token["id_token"]}, allow_redirects=False,
+                      timeout=10)
+    assert out.status_code == 200 and "Signed out" in out.text, out.text[-500:]
+    app.wait_signed_out(browser)
+
+    # An admin ends every session of the person through the API.
+    again = requests.Session()
+    app.sign_in(provider, again)
+    ended = provider.api("DELETE", f"/users/{provider.user_id}/sessions")
+    assert ended.status_code == 200 and ended.json()["ended"] >= 1, ended.text
+    app.wait_signed_out(again)
+    delivered = [e for e in audit(provider, "oauth.backchannel_logout_delivered")
+                 if any(t["id"] == app.client["clientId"] for t in e["targets"])]
+    assert len(delivered) == 2, delivered
+
+
 def test_a_failing_product_is_retried_then_given_up_while_others_get_theirs(rampart_bin, server_factory, sqlite, receivers,
                                                                             sample_apps):
     provider = make_provider(rampart_bin, sqlite, server_factory(sqlite))

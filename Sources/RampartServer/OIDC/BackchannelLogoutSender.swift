@@ -26,6 +26,7 @@ final class BackchannelLogoutSender: Service, Sendable {
     static let requestTimeout: TimeAmount = .seconds(10)
     static let leaseSeconds = 60.0
     static let maxAttempts = 6
+    static let batchSize = 20
 
     init(services: RampartServices) { self.services = services }
 
@@ -60,14 +61,16 @@ final class BackchannelLogoutSender: Service, Sendable {
         guard try await database.read(org: orgID, { try await $0.hasDueLogoutDeliveries() }) else { return false }
         let owner = self.owner
         let until = Timestamp.now().adding(seconds: Self.leaseSeconds)
-        let batch = try await database.write(org: orgID) { try await $0.claimLogoutDeliveries(owner: owner, until: until) }
+        let batch = try await database.write(org: orgID) {
+            try await $0.claimLogoutDeliveries(owner: owner, until: until, limit: Self.batchSize)
+        }
         let issuer = OIDCIssuer.url(slug: organization.slug, publicURL: services.configuration.publicURL)
         await withTaskGroup(of: Void.self) { group in
             for delivery in batch {
                 group.addTask { await self.attempt(delivery, orgID: orgID, issuer: issuer, client: client) }
             }
         }
-        return batch.count == 20
+        return batch.count == Self.batchSize
     }
 
     private func attempt(_ delivery: LogoutDelivery, orgID: String, issuer: String, client: HTTPClient) async {

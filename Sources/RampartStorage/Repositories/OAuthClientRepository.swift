@@ -47,9 +47,10 @@ extension Tenant {
                     \(bind: Self.jsonList(client.redirectURIs)), \(bind: Self.jsonList(client.postLogoutRedirectURIs)),
                     \(bind: Self.jsonList(client.scopes)), \(bind: secret?.hash), \(bind: client.createdAt.microseconds))
             """).run()
-        var backchannel = AuditDetails()
+        // The creation event states the URI itself (below), not a change from nothing.
+        var unreported = AuditDetails()
         try await setOAuthBackchannelLogout(client.id, uri: backchannelLogoutURI, sessionRequired: backchannelLogoutSessionRequired,
-                                            details: &backchannel)
+                                            details: &unreported)
         var details = AuditDetails(["type": .string(type.rawValue), "authMethod": .string(method.rawValue),
                                     "firstParty": .bool(firstParty),
                                     "redirectUris": .array(client.redirectURIs.map(JSONValue.string)),
