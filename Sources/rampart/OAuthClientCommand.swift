@@ -19,6 +19,9 @@ struct OAuthClientCommand: AsyncParsableCommand {
                      "  issuer: \(body.issuer)",
                      "  discovery: \(body.issuer)/.well-known/openid-configuration"]
         if !c.postLogoutRedirectURIs.isEmpty { lines.append("  post-logout redirect URIs: \(c.postLogoutRedirectURIs.joined(separator: " "))") }
+        if let logout = body.backchannelLogout {
+            lines.append("  back-channel logout URI: \(logout.uri)\(logout.sessionRequired ? " (needs sid)" : "")")
+        }
         if let until = c.previousSecretExpiresAt { lines.append("  previous secret works until: \(until.rfc3339)") }
         if let secret = body.secret {
             lines += ["  client secret: \(secret)", "This is the only time the secret is shown; Rampart keeps only its hash."]
@@ -74,10 +77,11 @@ struct OAuthClientCommand: AsyncParsableCommand {
         func run() async throws {
             try await runReportingErrors {
                 let client = self.client
-                let (found, slug) = try await tenant.read { tenant in
-                    (try await tenant.requireOAuthClient(try await client.id(in: tenant)), try await tenant.organization().slug)
+                let (found, slug, logout) = try await tenant.read { tenant in
+                    let found = try await tenant.requireOAuthClient(try await client.id(in: tenant))
+                    return (found, try await tenant.organization().slug, try await tenant.oauthBackchannelLogout(of: found.id))
                 }
-                let body = issuer.body(found, slug: slug)
+                let body = issuer.body(found, slug: slug).with(logout)
                 try tenant.output(body) { OAuthClientCommand.describe(body) }
             }
         }
@@ -98,21 +102,26 @@ struct OAuthClientCommand: AsyncParsableCommand {
         @Option(help: "client_secret_basic (default for confidential), client_secret_post or none.")
         var tokenEndpointAuthMethod: OAuthClientAuthMethod?
         @Flag(help: "A third party's application: people are asked to consent.") var thirdParty = false
+        @Option(help: "Where Rampart POSTs a logout token when a person's session ends (back-channel logout).")
+        var backchannelLogoutUri: String?
+        @Flag(help: "The product needs the sid claim in logout tokens.") var backchannelLogoutSessionRequired = false
         @OptionGroup var issuer: IssuerOption
 
         func run() async throws {
             try await runReportingErrors {
                 let command = self
-                let (client, secret, slug) = try await tenant.write { tenant in
+                let (client, secret, slug, logout) = try await tenant.write { tenant in
                     let product = try await tenant.findProduct(command.product)
                     let (client, secret) = try await tenant.createOAuthClient(
                         productID: product.id, name: command.name ?? product.name, type: command.type,
                         authMethod: command.tokenEndpointAuthMethod, firstParty: !command.thirdParty,
                         redirectURIs: command.redirectURIs, postLogoutRedirectURIs: command.postLogoutRedirectURIs,
-                        scopes: command.scopes.isEmpty ? nil : command.scopes, by: .system)
-                    return (client, secret, try await tenant.organization().slug)
+                        scopes: command.scopes.isEmpty ? nil : command.scopes,
+                        backchannelLogoutURI: command.backchannelLogoutUri,
+                        backchannelLogoutSessionRequired: command.backchannelLogoutSessionRequired, by: .system)
+                    return (client, secret, try await tenant.organization().slug, try await tenant.oauthBackchannelLogout(of: client.id))
                 }
-                let body = issuer.body(client, slug: slug, secret: secret)
+                let body = issuer.body(client, slug: slug, secret: secret).with(logout)
                 try tenant.output(body) { "Created OAuth client " + OAuthClientCommand.describe(body) }
             }
         }
@@ -129,20 +138,26 @@ struct OAuthClientCommand: AsyncParsableCommand {
         var postLogoutRedirectURIs: [String] = []
         @Option(name: .customLong("scope"), help: "The allowed scopes (repeat); replaces the list.") var scopes: [String] = []
         @Option(help: "yes: people are asked to consent (a third party's application); no: they are not.") var consent: YesNo?
+        @Option(help: "Where Rampart POSTs logout tokens (back-channel logout); an empty value removes it.")
+        var backchannelLogoutUri: String?
+        @Option(help: "yes: the product needs the sid claim in logout tokens; no: it does not.")
+        var backchannelLogoutSessionRequired: YesNo?
         @OptionGroup var issuer: IssuerOption
 
         func run() async throws {
             try await runReportingErrors {
                 let command = self
-                let changes = OAuthClientChanges(
+                var changes = OAuthClientChanges(
                     name: name, firstParty: consent.map { $0 == .no }, redirectURIs: redirectURIs.isEmpty ? nil : redirectURIs,
                     postLogoutRedirectURIs: postLogoutRedirectURIs.isEmpty ? nil : postLogoutRedirectURIs,
                     scopes: scopes.isEmpty ? nil : scopes)
-                let (client, slug) = try await tenant.write { tenant in
-                    (try await tenant.updateOAuthClient(try await command.client.id(in: tenant), changes, by: .system),
-                     try await tenant.organization().slug)
+                changes.backchannelLogoutURI = backchannelLogoutUri
+                changes.backchannelLogoutSessionRequired = backchannelLogoutSessionRequired.map { $0 == .yes }
+                let (client, slug, logout) = try await tenant.write { [changes] tenant in
+                    let client = try await tenant.updateOAuthClient(try await command.client.id(in: tenant), changes, by: .system)
+                    return (client, try await tenant.organization().slug, try await tenant.oauthBackchannelLogout(of: client.id))
                 }
-                let body = issuer.body(client, slug: slug)
+                let body = issuer.body(client, slug: slug).with(logout)
                 try tenant.output(body) { "Updated OAuth client " + OAuthClientCommand.describe(body) }
             }
         }

@@ -81,6 +81,8 @@ public struct AuditAction: RawRepresentable, Hashable, Sendable, CustomStringCon
     public static let oauthTokensIssued = AuditAction(rawValue: "oauth.tokens_issued")
     public static let oauthGrantRevoked = AuditAction(rawValue: "oauth.grant_revoked")
     public static let oauthReplayDetected = AuditAction(rawValue: "oauth.replay_detected")
+    public static let oauthBackchannelLogoutDelivered = AuditAction(rawValue: "oauth.backchannel_logout_delivered")
+    public static let oauthBackchannelLogoutFailed = AuditAction(rawValue: "oauth.backchannel_logout_failed")
 
     public static let catalogue: [AuditAction] = [
         .organizationCreated, .userCreated, .userUpdated, .userDeleted, .userDeactivated, .userReactivated,
@@ -98,5 +100,6 @@ public struct AuditAction: RawRepresentable, Hashable, Sendable, CustomStringCon
         .oauthClientCreated, .oauthClientUpdated, .oauthClientDeleted, .oauthClientSecretRotated,
         .oauthSigningKeyRotated, .oauthAuthorized, .oauthAuthorizationDenied, .oauthTokensIssued,
         .oauthGrantRevoked, .oauthReplayDetected,
+        .oauthBackchannelLogoutDelivered, .oauthBackchannelLogoutFailed,
     ]
 }

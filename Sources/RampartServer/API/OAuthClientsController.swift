@@ -28,8 +28,11 @@ struct OAuthClientsController: APIController {
         let redirectUris: [String]
         let postLogoutRedirectUris: [String]?
         let scopes: [String]?
+        let backchannelLogoutUri: String?
+        let backchannelLogoutSessionRequired: Bool?
         static let fields: Set<String> = ["name", "productId", "type", "tokenEndpointAuthMethod", "firstParty", "redirectUris",
-                                          "postLogoutRedirectUris", "scopes"]
+                                          "postLogoutRedirectUris", "scopes",
+                                          "backchannelLogoutUri", "backchannelLogoutSessionRequired"]
         static let required: Set<String> = ["name", "productId", "redirectUris"]
     }
 
@@ -39,7 +42,10 @@ struct OAuthClientsController: APIController {
         let redirectUris: [String]?
         let postLogoutRedirectUris: [String]?
         let scopes: [String]?
-        static let fields: Set<String> = ["name", "firstParty", "redirectUris", "postLogoutRedirectUris", "scopes"]
+        let backchannelLogoutUri: String?
+        let backchannelLogoutSessionRequired: Bool?
+        static let fields: Set<String> = ["name", "firstParty", "redirectUris", "postLogoutRedirectUris", "scopes",
+                                          "backchannelLogoutUri", "backchannelLogoutSessionRequired"]
     }
 
     struct RotateRequest: StrictBody {
@@ -53,20 +59,27 @@ struct OAuthClientsController: APIController {
     }
 
     @Sendable func list(_ request: Request, context: RampartRequestContext) async throws -> Response {
-        let (clients, organization) = try await read(context, .readDirectory) { (try await $0.oauthClients(), try await $0.organization()) }
-        return try JSON.response(ListBody(data: clients.map { OAuthClientBody($0, issuer: issuerBase(organization)) }))
+        let (clients, organization, logouts) = try await read(context, .readDirectory) {
+            (try await $0.oauthClients(), try await $0.organization(), try await $0.oauthBackchannelLogouts())
+        }
+        return try JSON.response(ListBody(data: clients.map {
+            OAuthClientBody($0, issuer: issuerBase(organization)).with(logouts[$0.id])
+        }))
     }
 
     @Sendable func create(_ request: Request, context: RampartRequestContext) async throws -> Response {
         let body = try await Body.decode(CreateRequest.self, from: request)
-        let (client, secret, organization) = try await write(request, context, .manageOAuthClients) { tenant, audit in
+        let (client, secret, organization, logout) = try await write(request, context, .manageOAuthClients) { tenant, audit in
             let (client, secret) = try await tenant.createOAuthClient(
                 productID: body.productId, name: body.name, type: body.type ?? .confidential, authMethod: body.tokenEndpointAuthMethod,
                 firstParty: body.firstParty ?? true, redirectURIs: body.redirectUris,
-                postLogoutRedirectURIs: body.postLogoutRedirectUris ?? [], scopes: body.scopes, by: audit)
-            return (client, secret, try await tenant.organization())
+                postLogoutRedirectURIs: body.postLogoutRedirectUris ?? [], scopes: body.scopes,
+                backchannelLogoutURI: body.backchannelLogoutUri, backchannelLogoutSessionRequired: body.backchannelLogoutSessionRequired,
+                by: audit)
+            return (client, secret, try await tenant.organization(), try await tenant.oauthBackchannelLogout(of: client.id))
         }
-        var response = try JSON.response(OAuthClientBody(client, issuer: issuerBase(organization), secret: secret), status: .created)
+        var response = try JSON.response(OAuthClientBody(client, issuer: issuerBase(organization), secret: secret).with(logout),
+                                         status: .created)
         response.headers[.location] = "/api/v1/oauth-clients/\(client.id)"
         response.headers[.cacheControl] = "no-store"
         return response
@@ -74,21 +87,24 @@ struct OAuthClientsController: APIController {
 
     @Sendable func show(_ request: Request, context: RampartRequestContext) async throws -> Response {
         let id = try context.id()
-        let (client, organization) = try await read(context, .readDirectory) {
-            (try await $0.requireOAuthClient(id), try await $0.organization())
+        let (client, organization, logout) = try await read(context, .readDirectory) {
+            (try await $0.requireOAuthClient(id), try await $0.organization(), try await $0.oauthBackchannelLogout(of: id))
         }
-        return try JSON.response(OAuthClientBody(client, issuer: issuerBase(organization)))
+        return try JSON.response(OAuthClientBody(client, issuer: issuerBase(organization)).with(logout))
     }
 
     @Sendable func update(_ request: Request, context: RampartRequestContext) async throws -> Response {
         let id = try context.id()
         let body = try await Body.decode(UpdateRequest.self, from: request)
-        let changes = OAuthClientChanges(name: body.name, firstParty: body.firstParty, redirectURIs: body.redirectUris,
+        var changes = OAuthClientChanges(name: body.name, firstParty: body.firstParty, redirectURIs: body.redirectUris,
                                          postLogoutRedirectURIs: body.postLogoutRedirectUris, scopes: body.scopes)
-        let (client, organization) = try await write(request, context, .manageOAuthClients) { tenant, audit in
-            (try await tenant.updateOAuthClient(id, changes, by: audit), try await tenant.organization())
+        changes.backchannelLogoutURI = body.backchannelLogoutUri
+        changes.backchannelLogoutSessionRequired = body.backchannelLogoutSessionRequired
+        let (client, organization, logout) = try await write(request, context, .manageOAuthClients) { [changes] tenant, audit in
+            let client = try await tenant.updateOAuthClient(id, changes, by: audit)
+            return (client, try await tenant.organization(), try await tenant.oauthBackchannelLogout(of: client.id))
         }
-        return try JSON.response(OAuthClientBody(client, issuer: issuerBase(organization)))
+        return try JSON.response(OAuthClientBody(client, issuer: issuerBase(organization)).with(logout))
     }
 
     @Sendable func delete(_ request: Request, context: RampartRequestContext) async throws -> Response {
@@ -101,12 +117,12 @@ struct OAuthClientsController: APIController {
     @Sendable func rotateSecret(_ request: Request, context: RampartRequestContext) async throws -> Response {
         let id = try context.id()
         let body = try await Body.decode(RotateRequest.self, from: request)
-        let (client, secret, organization) = try await write(request, context, .manageOAuthClients) { tenant, audit in
+        let (client, secret, organization, logout) = try await write(request, context, .manageOAuthClients) { tenant, audit in
             let (client, secret) = try await tenant.rotateOAuthClientSecret(
                 id, overlapSeconds: body.overlapSeconds ?? OAuthClientRules.defaultSecretOverlapSeconds, by: audit)
-            return (client, secret, try await tenant.organization())
+            return (client, secret, try await tenant.organization(), try await tenant.oauthBackchannelLogout(of: client.id))
         }
-        var response = try JSON.response(OAuthClientBody(client, issuer: issuerBase(organization), secret: secret))
+        var response = try JSON.response(OAuthClientBody(client, issuer: issuerBase(organization), secret: secret).with(logout))
         response.headers[.cacheControl] = "no-store"
         return response
     }
@@ -128,6 +144,8 @@ public struct OAuthClientBody: Encodable, Sendable {
     public let client: OAuthClient
     public let issuer: String
     public var secret: String?
+    /// Where the product hears of ended sessions, if it asked to.
+    public var backchannelLogout: OAuthBackchannelLogout?
 
     public init(_ client: OAuthClient, issuer: String, secret: String? = nil) {
         self.client = client; self.issuer = issuer; self.secret = secret
@@ -136,6 +154,13 @@ public struct OAuthClientBody: Encodable, Sendable {
     enum CodingKeys: String, CodingKey {
         case id, clientId, productId, name, type, tokenEndpointAuthMethod, firstParty, redirectUris, postLogoutRedirectUris
         case scopes, createdAt, previousSecretExpiresAt, issuer, discoveryUrl, clientSecret
+        case backchannelLogoutUri, backchannelLogoutSessionRequired
+    }
+
+    public func with(_ logout: OAuthBackchannelLogout?) -> OAuthClientBody {
+        var body = self
+        body.backchannelLogout = logout
+        return body
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -155,5 +180,7 @@ public struct OAuthClientBody: Encodable, Sendable {
         try c.encode(issuer, forKey: .issuer)
         try c.encode(issuer + "/.well-known/openid-configuration", forKey: .discoveryUrl)
         try c.encodeIfPresent(secret, forKey: .clientSecret)
+        try c.encode(backchannelLogout?.uri, forKey: .backchannelLogoutUri)
+        try c.encode(backchannelLogout?.sessionRequired ?? false, forKey: .backchannelLogoutSessionRequired)
     }
 }

@@ -17,6 +17,8 @@ struct ConsoleOAuthClientsController: ConsolePageController {
         ConsoleFormField(name: "post_logout_redirect_uris", label: "Post-logout redirect URIs (one a line; optional)",
                          apiName: "postLogoutRedirectUris", multiline: true),
         ConsoleFormField(name: "scopes", label: "Scopes (separated by spaces; openid is always included)", apiName: "scopes"),
+        ConsoleFormField(name: "backchannel_logout_uri", label: "Back-channel logout URI (optional; told when a person's session ends)",
+                         apiName: "backchannelLogoutUri"),
     ]
 
     func addRoutes(to group: RouterGroup<RampartRequestContext>) {
@@ -55,6 +57,7 @@ struct ConsoleOAuthClientsController: ConsolePageController {
             "clients": clients.map { Self.values($0, productName: names[$0.productID]) }, "hasClients": !clients.isEmpty,
             "products": productOptions, "hasProducts": !products.isEmpty, "types": types,
             "thirdPartyChecked": form["third_party"] != nil, "issuer": issuer, "discoveryUrl": Self.discovery(issuer),
+            "sessionRequiredChecked": form["backchannel_logout_session_required"] != nil,
         ].merging(ConsoleFormField.values(Self.fields, typed: form, error: error)) { $1 }
          .merging(ConsoleNotice.values(request)) { $1 }), status: status)
     }
@@ -73,7 +76,8 @@ struct ConsoleOAuthClientsController: ConsolePageController {
                 try await $0.createOAuthClient(productID: productID, name: input.name ?? "", type: type, authMethod: nil,
                                                firstParty: input.firstParty ?? true, redirectURIs: input.redirectURIs ?? [],
                                                postLogoutRedirectURIs: input.postLogoutRedirectURIs ?? [],
-                                               scopes: input.scopes, by: $1)
+                                               scopes: input.scopes, backchannelLogoutURI: input.backchannelLogoutURI,
+                                               backchannelLogoutSessionRequired: input.backchannelLogoutSessionRequired, by: $1)
             }
             return try await clientPage(request, context, id: client.id, secret: secret, created: true, status: .created)
         } catch let error as RampartError where isFormError(error) {
@@ -87,10 +91,14 @@ struct ConsoleOAuthClientsController: ConsolePageController {
         func lines(_ text: String) -> [String] {
             text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         }
-        return OAuthClientChanges(name: form["name"], firstParty: form.fields["third_party"] == nil,
+        var changes = OAuthClientChanges(name: form["name"], firstParty: form.fields["third_party"] == nil,
                                   redirectURIs: lines(form["redirect_uris"]),
                                   postLogoutRedirectURIs: lines(form["post_logout_redirect_uris"]),
                                   scopes: form["scopes"].split(whereSeparator: \.isWhitespace).map(String.init))
+        // An empty field removes the back-channel logout URI, as an emptied field does everywhere in the console.
+        changes.backchannelLogoutURI = form["backchannel_logout_uri"].trimmingCharacters(in: .whitespaces)
+        changes.backchannelLogoutSessionRequired = form.fields["backchannel_logout_session_required"] != nil
+        return changes
     }
 
     // MARK: - One client
@@ -102,24 +110,30 @@ struct ConsoleOAuthClientsController: ConsolePageController {
     /// The client's page; right after it was registered or its secret rotated, with the secret.
     private func clientPage(_ request: Request, _ context: RampartRequestContext, id: String, secret: String?, created: Bool,
                             status: HTTPResponse.Status = .ok) async throws -> Response {
-        let (client, product, organization) = try await read(context, .readDirectory) { tenant in
+        let (client, product, organization, logout) = try await read(context, .readDirectory) { tenant in
             let client = try await tenant.requireOAuthClient(id)
-            return (client, try await tenant.product(client.productID), try await tenant.organization())
+            return (client, try await tenant.product(client.productID), try await tenant.organization(),
+                    try await tenant.oauthBackchannelLogout(of: client.id))
         }
         let issuer = OIDCIssuer.url(slug: organization.slug, publicURL: services.configuration.publicURL)
         return ConsoleRenderer.page("oauth-client", ConsolePage.values(context, title: client.name, active: "oauth", extra: [
             "client": Self.values(client, productName: product?.name), "issuer": issuer, "discoveryUrl": Self.discovery(issuer),
             "tokenUrl": issuer + "/oauth/token", "secret": secret ?? "", "hasSecret": secret != nil, "created": created,
+            "backchannelLogoutUri": logout?.uri ?? "", "backchannelLogoutSessionRequired": logout?.sessionRequired ?? false,
         ].merging(ConsoleNotice.values(request)) { $1 }), status: status)
     }
 
     @Sendable func editForm(_ request: Request, context: RampartRequestContext) async throws -> Response {
         let id = try context.id()
-        let client = try await read(context, .manageOAuthClients) { try await $0.requireOAuthClient(id) }
+        let (client, logout) = try await read(context, .manageOAuthClients) {
+            (try await $0.requireOAuthClient(id), try await $0.oauthBackchannelLogout(of: id))
+        }
         var typed = ["name": client.name, "redirect_uris": client.redirectURIs.joined(separator: "\n"),
                      "post_logout_redirect_uris": client.postLogoutRedirectURIs.joined(separator: "\n"),
                      "scopes": client.scopes.joined(separator: " ")]
         if !client.firstParty { typed["third_party"] = "on" }
+        typed["backchannel_logout_uri"] = logout?.uri ?? ""
+        if logout?.sessionRequired == true { typed["backchannel_logout_session_required"] = "on" }
         return editPage(context, client: client, form: typed)
     }
 
@@ -127,6 +141,7 @@ struct ConsoleOAuthClientsController: ConsolePageController {
                           error: RampartError? = nil, status: HTTPResponse.Status = .ok) -> Response {
         ConsoleRenderer.page("oauth-client-edit", ConsolePage.values(context, title: "Edit \(client.name)", active: "oauth", extra: [
             "id": client.id, "name": client.name, "thirdPartyChecked": form["third_party"] != nil,
+            "sessionRequiredChecked": form["backchannel_logout_session_required"] != nil,
         ].merging(ConsoleFormField.values(Self.fields, typed: form, error: error)) { $1 }), status: status)
     }
 

@@ -30,7 +30,7 @@ struct ConsoleSignInController: Sendable {
            let secret = SecretToken(parsing: cookie, as: .session), let principal = context.principal {
             let audit = principal.auditContext(context, request: request)
             try await services.database.write(org: secret.orgID) { tenant in
-                try await tenant.endUserSession(secret)
+                try await tenant.signOutUserSession(secret)
                 if let user = session?.user { try await tenant.appendAudit([audit.record(.signout, [.user(user)])]) }
             }
             if let organization = try await services.organizations.find(idOrSlug: secret.orgID) {

@@ -71,6 +71,7 @@ struct AuthorizeController: Sendable {
         }
         let user = signedIn.user
         let session = signedIn.session
+        let sid = resolved.map { OIDCSessionID.of(sessionHash: $0.secret.hash) }
         let nowSeconds = Timestamp.now().microseconds / 1_000_000
         let signedInAt = session.createdAt.microseconds / 1_000_000
         let tooOld = authorization.maxAge.map { nowSeconds - signedInAt > Int64($0) } ?? false
@@ -121,7 +122,8 @@ struct AuthorizeController: Sendable {
             try await tenant.issueAuthorizationCode(
                 AuthorizationCodeRequest(clientID: clientID, userID: user.id, redirectURI: authorization.redirectURI,
                                          scope: authorization.scope, nonce: authorization.nonce,
-                                         codeChallenge: authorization.codeChallenge, authTime: session.createdAt, amr: session.amr),
+                                         codeChallenge: authorization.codeChallenge, authTime: session.createdAt, amr: session.amr,
+                                         sid: sid),
                 client: authorization.client, user: user, by: audit)
         }
         let cookies = SignInContinuation.target(in: request, slug: slug) == nil ? [] : [SignInContinuation.clear(secure: secure)]

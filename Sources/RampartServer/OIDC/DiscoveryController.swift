@@ -37,13 +37,15 @@ struct DiscoveryController: Sendable {
         let code_challenge_methods_supported = ["S256"]
         let scopes_supported = OAuthClient.knownScopes
         let claims_supported = ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp", "org_id",
-                                "email", "name", "groups"]
+                                "email", "name", "groups", "sid"]
         let acr_values_supported = [AuthenticationContext.password, AuthenticationContext.multiFactor]
         let prompt_values_supported = ["none", "login", "consent"]
         let authorization_response_iss_parameter_supported = true
         let request_parameter_supported = false
         let request_uri_parameter_supported = false
         let claims_parameter_supported = false
+        let backchannel_logout_supported = true
+        let backchannel_logout_session_supported = true
     }
 
     @Sendable func discovery(_ request: Request, context: RampartRequestContext) async throws -> Response {

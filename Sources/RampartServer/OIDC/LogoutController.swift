@@ -85,7 +85,7 @@ struct LogoutController: Sendable {
         }
         let audit = SignInClient(request, context).audit(signedIn.user, email: signedIn.user.email)
         try await services.database.write(org: organization.id) { tenant in
-            try await tenant.endUserSession(secret)
+            try await tenant.signOutUserSession(secret)
             try await tenant.appendAudit([audit.record(.signout, [.user(signedIn.user)], details: AuditDetails([
                 "initiatedBy": .string(client.map { "oauth_client:\($0.id)" } ?? "unknown_application"),
             ]))])

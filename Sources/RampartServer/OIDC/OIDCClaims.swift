@@ -51,9 +51,11 @@ struct IDTokenClaims: JWTPayload {
     let emailVerified: Bool?
     let name: String?
     let groups: [String]?
+    /// The Rampart session it came from (Back-Channel Logout 1.0 section 2.1).
+    var sid: String? = nil
 
     enum CodingKeys: String, CodingKey {
-        case iss, sub, aud, exp, iat, nonce, acr, amr, azp, email, name, groups
+        case iss, sub, aud, exp, iat, nonce, acr, amr, azp, email, name, groups, sid
         case authTime = "auth_time", orgID = "org_id", emailVerified = "email_verified"
     }
 
@@ -68,4 +70,30 @@ enum AuthenticationContext {
     static let multiFactor = "urn:rampart:acr:mfa"
 
     static func acr(for amr: [String]) -> String { amr.contains("mfa") ? multiFactor : password }
+}
+
+/// A logout token (OpenID Connect Back-Channel Logout 1.0 section 2.4): it says which
+/// person's session ended, never carries a `nonce`, and lives two minutes.
+struct LogoutTokenClaims: JWTPayload {
+    let iss: String
+    let aud: String
+    let iat: Int64
+    let exp: Int64
+    let jti: String
+    let sub: String
+    let sid: String?
+    let events: [String: [String: String]]
+
+    static let type = "logout+jwt"
+    static let event = "http://schemas.openid.net/event/backchannel-logout"
+    static let lifetimeSeconds: Int64 = 120
+
+    init(iss: String, aud: String, jti: String, sub: String, sid: String?, now: Int64) {
+        self.iss = iss; self.aud = aud; self.iat = now; self.exp = now + Self.lifetimeSeconds; self.jti = jti
+        self.sub = sub; self.sid = sid; self.events = [Self.event: [:]]
+    }
+
+    func verify(using _: some JWTAlgorithm) throws {
+        guard Int64(Date().timeIntervalSince1970) < exp else { throw JWTError.claimVerificationFailure(failedClaim: nil, reason: "expired") }
+    }
 }

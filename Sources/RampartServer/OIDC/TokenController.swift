@@ -111,7 +111,7 @@ struct TokenController: Sendable {
         case .granted(let grant, let person, let request, let refresh):
             return try await call.issuer.forPerson(person, client: client, grantID: grant.id, scope: grant.scope,
                                                    authTime: grant.authTime, amr: grant.amr, nonce: request.nonce,
-                                                   refreshToken: refresh)
+                                                   refreshToken: refresh, sid: grant.sid)
         }
     }
 
@@ -151,7 +151,8 @@ struct TokenController: Sendable {
         case .rotated(let grant, let person, let refresh):
             let scope = try Self.narrowed(call.form["scope"], within: grant.scope)
             return try await call.issuer.forPerson(person, client: client, grantID: grant.id, scope: scope,
-                                                   authTime: grant.authTime, amr: grant.amr, nonce: nil, refreshToken: refresh)
+                                                   authTime: grant.authTime, amr: grant.amr, nonce: nil, refreshToken: refresh,
+                                                   sid: grant.sid)
         }
     }
 

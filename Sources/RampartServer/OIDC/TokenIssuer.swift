@@ -28,7 +28,7 @@ struct TokenIssuer: Sendable {
     }
 
     func forPerson(_ person: Person, client: OAuthClient, grantID: String, scope: [String], authTime: Timestamp, amr: [String],
-                   nonce: String?, refreshToken: String?) async throws -> Issued {
+                   nonce: String?, refreshToken: String?, sid: String? = nil) async throws -> Issued {
         let now = Int64(Date().timeIntervalSince1970)
         let acr = AuthenticationContext.acr(for: amr)
         let access = AccessTokenClaims(
@@ -37,12 +37,13 @@ struct TokenIssuer: Sendable {
             authTime: authTime.microseconds / 1_000_000, acr: acr, amr: amr, orgID: orgID, grantID: grantID)
         var idToken: String?
         if scope.contains("openid") {
-            let claims = IDTokenClaims(
+            var claims = IDTokenClaims(
                 iss: issuer, sub: person.user.id, aud: client.id, exp: now + Self.idTokenLifetimeSeconds, iat: now,
                 authTime: authTime.microseconds / 1_000_000, nonce: nonce, acr: acr, amr: amr, azp: client.id, orgID: orgID,
                 email: scope.contains("email") ? person.user.email : nil, emailVerified: nil,
                 name: scope.contains("profile") ? person.user.displayName : nil,
                 groups: scope.contains("groups") ? person.groups : nil)
+            claims.sid = sid
             idToken = try await keyring.sign(claims, orgID: orgID, type: "JWT")
         }
         return Issued(access_token: try await keyring.sign(access, orgID: orgID, type: AccessTokenClaims.type),

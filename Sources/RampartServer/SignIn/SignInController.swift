@@ -201,7 +201,7 @@ struct SignInController: Sendable {
             _ = try await ConsoleForm.read(request, expectedCSRF: signedIn.csrfToken)
             let audit = SignInClient(request, context).audit(signedIn.user, email: signedIn.user.email)
             try await services.database.write(org: secret.orgID) { tenant in
-                try await tenant.endUserSession(secret)
+                try await tenant.signOutUserSession(secret)
                 try await tenant.appendAudit([audit.record(.signout, [.user(signedIn.user)])])
             }
         }

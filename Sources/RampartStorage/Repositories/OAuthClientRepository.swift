@@ -9,6 +9,9 @@ public struct OAuthClientChanges: Sendable {
     public var redirectURIs: [String]?
     public var postLogoutRedirectURIs: [String]?
     public var scopes: [String]?
+    /// Back-channel logout: an empty URI removes it; nil leaves it (and the flag) as it is.
+    public var backchannelLogoutURI: String?
+    public var backchannelLogoutSessionRequired: Bool?
 
     public init(name: String? = nil, firstParty: Bool? = nil, redirectURIs: [String]? = nil,
                 postLogoutRedirectURIs: [String]? = nil, scopes: [String]? = nil) {
@@ -23,6 +26,7 @@ extension Tenant {
     public func createOAuthClient(productID: String, name rawName: String, type: OAuthClientType,
                                   authMethod: OAuthClientAuthMethod?, firstParty: Bool, redirectURIs: [String],
                                   postLogoutRedirectURIs: [String], scopes: [String]?,
+                                  backchannelLogoutURI: String? = nil, backchannelLogoutSessionRequired: Bool? = nil,
                                   by context: AuditContext) async throws -> (OAuthClient, secret: String?) {
         let product = try await requireProduct(productID)
         let name = try Validate.name(rawName, field: "name")
@@ -43,10 +47,15 @@ extension Tenant {
                     \(bind: Self.jsonList(client.redirectURIs)), \(bind: Self.jsonList(client.postLogoutRedirectURIs)),
                     \(bind: Self.jsonList(client.scopes)), \(bind: secret?.hash), \(bind: client.createdAt.microseconds))
             """).run()
-        let details = AuditDetails(["type": .string(type.rawValue), "authMethod": .string(method.rawValue),
+        // The creation event states the URI itself (below), not a change from nothing.
+        var unreported = AuditDetails()
+        try await setOAuthBackchannelLogout(client.id, uri: backchannelLogoutURI, sessionRequired: backchannelLogoutSessionRequired,
+                                            details: &unreported)
+        var details = AuditDetails(["type": .string(type.rawValue), "authMethod": .string(method.rawValue),
                                     "firstParty": .bool(firstParty),
                                     "redirectUris": .array(client.redirectURIs.map(JSONValue.string)),
                                     "scopes": .array(client.scopes.map(JSONValue.string))])
+        if let uri = try await oauthBackchannelLogout(of: client.id)?.uri { details["backchannelLogoutUri"] = .string(uri) }
         try await appendAudit([context.record(.oauthClientCreated, [.oauthClient(client), .product(product)],
                                               details: details, at: client.createdAt)])
         return (client, secret?.text)
@@ -99,6 +108,10 @@ extension Tenant {
             details.change("scopes", from: .array(client.scopes.map(JSONValue.string)), to: .array(scopes.map(JSONValue.string)))
             client.scopes = scopes
         }
+        if changes.backchannelLogoutURI != nil || changes.backchannelLogoutSessionRequired != nil {
+            try await setOAuthBackchannelLogout(client.id, uri: changes.backchannelLogoutURI,
+                                                sessionRequired: changes.backchannelLogoutSessionRequired, details: &details)
+        }
         guard details.hasChanges else { return client }
         try await sql.raw("""
             UPDATE oauth_clients SET name = \(bind: client.name), name_key = \(bind: client.name.lowercased()),
@@ -128,6 +141,7 @@ extension Tenant {
             try await sql.raw(SQLQueryString("DELETE FROM \(ident: table) WHERE org_id = ") + "\(bind: orgID)"
                 + " AND client_id = " + "\(bind: clientID)").run()
         }
+        try await removeOAuthBackchannelLogoutRows(clientID)
         try await sql.raw("DELETE FROM oauth_clients WHERE org_id = \(bind: orgID) AND id = \(bind: clientID)").run()
     }
 

@@ -15,6 +15,8 @@ public struct OAuthGrant: Sendable, Equatable {
     public let createdAt: Timestamp
     public let lastUsedAt: Timestamp
     public let revokedAt: Timestamp?
+    /// The `sid` of the Rampart session that authorized it (nil for grants made before sids).
+    public var sid: String? = nil
 }
 
 /// What `/authorize` hands to `/token`, bound to one client, redirect URI and PKCE challenge.
@@ -27,11 +29,14 @@ public struct AuthorizationCodeRequest: Sendable {
     public let codeChallenge: String
     public let authTime: Timestamp
     public let amr: [String]
+    /// The `sid` of the session that passed `/authorize`, carried into the grant and the ID token.
+    public let sid: String?
 
     public init(clientID: String, userID: String, redirectURI: String, scope: [String], nonce: String?,
-                codeChallenge: String, authTime: Timestamp, amr: [String]) {
+                codeChallenge: String, authTime: Timestamp, amr: [String], sid: String? = nil) {
         self.clientID = clientID; self.userID = userID; self.redirectURI = redirectURI; self.scope = scope
         self.nonce = nonce; self.codeChallenge = codeChallenge; self.authTime = authTime; self.amr = amr
+        self.sid = sid
     }
 }
 
@@ -63,11 +68,11 @@ extension Tenant {
         let now = clock()
         try await sql.raw("""
             INSERT INTO oauth_codes (org_id, code_hash, client_id, user_id, redirect_uri, scope, nonce, code_challenge,
-                                     auth_time, amr, expires_at)
+                                     auth_time, amr, expires_at, sid)
             VALUES (\(bind: orgID), \(bind: code.hash), \(bind: client.id), \(bind: user.id), \(bind: request.redirectURI),
                     \(bind: request.scope.joined(separator: " ")), \(bind: request.nonce), \(bind: request.codeChallenge),
                     \(bind: request.authTime.microseconds), \(bind: request.amr.joined(separator: " ")),
-                    \(bind: now.adding(seconds: Self.authorizationCodeLifetimeSeconds).microseconds))
+                    \(bind: now.adding(seconds: Self.authorizationCodeLifetimeSeconds).microseconds), \(bind: request.sid))
             """).run()
         try await appendAudit([context.record(.oauthAuthorized, [.user(user), .oauthClient(client)],
                                               details: AuditDetails(["scope": .string(request.scope.joined(separator: " "))]),
@@ -80,13 +85,14 @@ extension Tenant {
     public func redeemAuthorizationCode(_ code: SecretToken, clientID: String, by context: AuditContext) async throws -> CodeRedemption {
         let now = clock()
         guard code.orgID == orgID, let found = try await row("""
-            SELECT client_id, user_id, redirect_uri, scope, nonce, code_challenge, auth_time, amr, expires_at, used_at, grant_id
+            SELECT client_id, user_id, redirect_uri, scope, nonce, code_challenge, auth_time, amr, expires_at, used_at, grant_id,
+                   sid
             FROM oauth_codes WHERE org_id = ?1 AND code_hash = ?2
             """, [orgID, code.hash], { row in
                 (request: AuthorizationCodeRequest(
                     clientID: try row.text(0), userID: try row.text(1), redirectURI: try row.text(2),
                     scope: Self.words(try row.text(3)), nonce: try row.optionalText(4), codeChallenge: try row.text(5),
-                    authTime: try row.timestamp(6), amr: Self.words(try row.text(7))),
+                    authTime: try row.timestamp(6), amr: Self.words(try row.text(7)), sid: try row.optionalText(11)),
                  expiresAt: try row.timestamp(8), used: try row.optionalInteger(9) != nil, grantID: try row.optionalText(10))
             }), found.request.clientID == clientID
         else { return .invalid }
@@ -112,12 +118,14 @@ extension Tenant {
                                 by context: AuditContext) async throws -> (OAuthGrant, refreshToken: String?) {
         let now = clock()
         let grant = OAuthGrant(id: Identifier.make(), clientID: client.id, userID: request.userID, scope: request.scope,
-                               authTime: request.authTime, amr: request.amr, createdAt: now, lastUsedAt: now, revokedAt: nil)
+                               authTime: request.authTime, amr: request.amr, createdAt: now, lastUsedAt: now, revokedAt: nil,
+                               sid: request.sid)
         try await sql.raw("""
-            INSERT INTO oauth_grants (org_id, id, client_id, user_id, scope, auth_time, amr, created_at, last_used_at)
+            INSERT INTO oauth_grants (org_id, id, client_id, user_id, scope, auth_time, amr, created_at, last_used_at, sid)
             VALUES (\(bind: orgID), \(bind: grant.id), \(bind: client.id), \(bind: grant.userID),
                     \(bind: grant.scope.joined(separator: " ")), \(bind: grant.authTime.microseconds),
-                    \(bind: grant.amr.joined(separator: " ")), \(bind: now.microseconds), \(bind: now.microseconds))
+                    \(bind: grant.amr.joined(separator: " ")), \(bind: now.microseconds), \(bind: now.microseconds),
+                    \(bind: grant.sid))
             """).run()
         try await sql.raw("""
             UPDATE oauth_codes SET grant_id = \(bind: grant.id) WHERE org_id = \(bind: orgID) AND code_hash = \(bind: code.hash)
@@ -138,12 +146,13 @@ extension Tenant {
         let now = clock()
         guard token.orgID == orgID, let found = try await row("""
             SELECT g.id, g.client_id, g.user_id, g.scope, g.auth_time, g.amr, g.created_at, g.last_used_at, g.revoked_at,
-                   t.expires_at, t.used_at, u.status, CASE WHEN \(Self.grantHasProductAccess) THEN 1 ELSE 0 END AS access
+                   t.expires_at, t.used_at, u.status, CASE WHEN \(Self.grantHasProductAccess) THEN 1 ELSE 0 END AS access,
+                   g.sid
             FROM oauth_refresh_tokens t JOIN oauth_grants g ON g.org_id = t.org_id AND g.id = t.grant_id
             JOIN users u ON u.org_id = g.org_id AND u.id = g.user_id
             WHERE t.org_id = ?1 AND t.token_hash = ?2
             """, [orgID, token.hash], { row in
-                (grant: try Self.decodeGrant(row), expiresAt: try row.timestamp(9), used: try row.optionalInteger(10) != nil,
+                (grant: try Self.decodeGrant(row, sid: try row.optionalText(13)), expiresAt: try row.timestamp(9), used: try row.optionalInteger(10) != nil,
                  userActive: try row.text(11) == "active", access: try row.integer(12) != 0)
             }), found.grant.clientID == clientID
         else { return .invalid }
@@ -284,6 +293,12 @@ extension Tenant {
         OAuthGrant(id: try row.text(0), clientID: try row.text(1), userID: try row.text(2), scope: words(try row.text(3)),
                    authTime: try row.timestamp(4), amr: words(try row.text(5)), createdAt: try row.timestamp(6),
                    lastUsedAt: try row.timestamp(7), revokedAt: try row.optionalTimestamp(8))
+    }
+
+    static func decodeGrant(_ row: any ColumnReader, sid: String?) throws -> OAuthGrant {
+        var grant = try decodeGrant(row)
+        grant.sid = sid
+        return grant
     }
 
     static func words(_ text: String) -> [String] { text.split(separator: " ").map(String.init) }

@@ -88,22 +88,38 @@ extension Tenant {
             """).all().map(Self.userSession)
     }
 
-    /// Ends one session of a user; false when there is no such session.
+    /// Ends one session of a user; false when there is no such session. The products it
+    /// signed into are told (back-channel logout), from this transaction's outbox.
     public func endUserSession(_ id: String, of userID: String) async throws -> Bool {
-        try await sql.raw("""
+        guard let ended = try await sql.raw("""
             DELETE FROM user_sessions WHERE org_id = \(bind: orgID) AND user_id = \(bind: userID) AND id = \(bind: id)
-            RETURNING id
-            """).first() != nil
+            RETURNING token_hash
+            """).first() else { return false }
+        try await queueBackchannelLogouts(userID: userID, endedSessionHashes: [try ended.string("token_hash")], everywhere: false)
+        return true
+    }
+
+    /// A person signs out of the session of a presented secret (unlike `endUserSession(_:)`,
+    /// which also ends a session that is replaced by a new one): the products it signed into
+    /// are told.
+    public func signOutUserSession(_ secret: SecretToken) async throws {
+        guard let ended = try await sql.raw("""
+            DELETE FROM user_sessions WHERE org_id = \(bind: orgID) AND token_hash = \(bind: secret.hash) RETURNING user_id
+            """).first() else { return }
+        try await queueBackchannelLogouts(userID: try ended.string("user_id"), endedSessionHashes: [secret.hash], everywhere: false)
     }
 
     /// Ends every session of a user ("sign out everywhere", deactivation, password reset),
-    /// except `keeping`, the session that asked for it, if any.
+    /// except `keeping`, the session that asked for it, if any. Products are told through
+    /// back-channel logout, queued in this transaction.
     @discardableResult
     public func endAllUserSessions(of userID: String, keeping: String? = nil) async throws -> Int {
-        try await sql.raw("""
+        let ended = try await sql.raw("""
             DELETE FROM user_sessions WHERE org_id = \(bind: orgID) AND user_id = \(bind: userID)
-            AND id <> \(bind: keeping ?? "") RETURNING id
-            """).all().count
+            AND id <> \(bind: keeping ?? "") RETURNING token_hash
+            """).all().map { try $0.string("token_hash") }
+        try await queueBackchannelLogouts(userID: userID, endedSessionHashes: ended, everywhere: true)
+        return ended.count
     }
 
     private static func userSession(_ row: any SQLRow) throws -> UserSession {
