@@ -40,6 +40,11 @@ struct BackchannelLogoutStorageTests {
         _ = try await store.database.write(org: f.org) { [changes] in try await $0.updateOAuthClient(f.client.id, changes, by: .system) }
     }
 
+    /// The clock of this test's node, a day ahead. On PostgreSQL every test shares one database,
+    /// and the logout sender of any test's running server claims whatever is due there: what this
+    /// test queues and claims with this clock is not due yet for them.
+    static let ahead: @Sendable () -> Timestamp = { Timestamp.now().adding(seconds: 86_400) }
+
     static func pending(_ store: TestStore, _ org: String) async throws -> [String] {
         try await store.database.read(org: org) { try await $0.pendingLogoutDeliveries().map(\.clientID) }
     }
@@ -101,10 +106,10 @@ struct BackchannelLogoutStorageTests {
             let second = try await Self.signIn(store, f, client: f.client)
 
             // Signing out of one session tells the product that session signed into, about that session only.
-            try await store.database.write(org: f.org) { try await $0.signOutUserSession(first.secret) }
+            try await store.database.write(org: f.org) { try await $0.with(clock: Self.ahead).signOutUserSession(first.secret) }
             let owner = "node-a"
             let claimed = try await store.database.write(org: f.org) {
-                try await $0.claimLogoutDeliveries(owner: owner, until: Timestamp.now().adding(seconds: 60))
+                try await $0.with(clock: Self.ahead).claimLogoutDeliveries(owner: owner, until: Self.ahead().adding(seconds: 60))
             }
             #expect(claimed.map(\.clientID) == [f.client.id] && claimed.map(\.sid) == [first.sid])
             #expect(claimed.first?.subject == f.user.id && claimed.first?.uri == "https://wiki.example.test/backchannel")
@@ -116,16 +121,16 @@ struct BackchannelLogoutStorageTests {
             // Deactivation ends the rest, in its own transaction; another organisation sees nothing.
             let other = try await OAuthStorageTests.fixture(store)
             try await Self.withLogoutURI(store, other)
-            _ = try await store.database.write(org: f.org) { try await $0.setUserStatus(f.user.id, .deactivated, by: .system) }
+            _ = try await store.database.write(org: f.org) { try await $0.with(clock: Self.ahead).setUserStatus(f.user.id, .deactivated, by: .system) }
             let after = try await store.database.read(org: f.org) { try await $0.pendingLogoutDeliveries() }
             #expect(after.map(\.clientID) == [f.client.id], "one for the live grant of the remaining session; none for the client without a URI")
             let sids = try await store.database.write(org: f.org) {
-                try await $0.claimLogoutDeliveries(owner: owner, until: Timestamp.now().adding(seconds: 60)).map(\.sid)
+                try await $0.with(clock: Self.ahead).claimLogoutDeliveries(owner: owner, until: Self.ahead().adding(seconds: 60)).map(\.sid)
             }
             #expect(sids == [second.sid])
             #expect(try await Self.pending(store, other.org).isEmpty)
             #expect(try await store.database.write(org: other.org) {
-                try await $0.claimLogoutDeliveries(owner: "node-x", until: Timestamp.now().adding(seconds: 60))
+                try await $0.with(clock: Self.ahead).claimLogoutDeliveries(owner: "node-x", until: Self.ahead().adding(seconds: 60))
             }.isEmpty)
         }
     }
@@ -136,17 +141,17 @@ struct BackchannelLogoutStorageTests {
             let f = try await OAuthStorageTests.fixture(store)
             try await Self.withLogoutURI(store, f)
             for _ in 0..<24 { _ = try await Self.signIn(store, f, client: f.client) }
-            _ = try await store.database.write(org: f.org) { try await $0.endAllUserSessions(of: f.user.id) }
+            _ = try await store.database.write(org: f.org) { try await $0.with(clock: Self.ahead).endAllUserSessions(of: f.user.id) }
             #expect(try await Self.pending(store, f.org).count == 24)
 
-            let until = Timestamp.now().adding(seconds: 60)
+            let until = Self.ahead().adding(seconds: 60)
             let taken = try await withThrowingTaskGroup(of: [String].self) { group in
                 for node in 0..<4 {
                     group.addTask {
                         var mine: [String] = []
                         while true {
                             let batch = try await store.database.write(org: f.org) {
-                                try await $0.claimLogoutDeliveries(owner: "node-\(node)", until: until, limit: 3)
+                                try await $0.with(clock: Self.ahead).claimLogoutDeliveries(owner: "node-\(node)", until: until, limit: 3)
                             }
                             if batch.isEmpty { return mine }
                             mine += batch.map(\.id)
@@ -166,29 +171,29 @@ struct BackchannelLogoutStorageTests {
             let f = try await OAuthStorageTests.fixture(store)
             try await Self.withLogoutURI(store, f)
             let session = try await Self.signIn(store, f, client: f.client)
-            try await store.database.write(org: f.org) { try await $0.signOutUserSession(session.secret) }
+            try await store.database.write(org: f.org) { try await $0.with(clock: Self.ahead).signOutUserSession(session.secret) }
             let claim = { (owner: String) in
                 try await store.database.write(org: f.org) {
-                    try await $0.claimLogoutDeliveries(owner: owner, until: Timestamp.now().adding(seconds: 60))
+                    try await $0.with(clock: Self.ahead).claimLogoutDeliveries(owner: owner, until: Self.ahead().adding(seconds: 60))
                 }
             }
             let first = try #require(try await claim("node-a").first)
             #expect(try await claim("node-b").isEmpty, "a leased delivery is nobody else's")
             try await store.database.write(org: f.org) {
-                try await $0.logoutDeliveryFailed(first, owner: "node-b", error: "HTTP 500", maxAttempts: 2, retryAt: .now())
+                try await $0.logoutDeliveryFailed(first, owner: "node-b", error: "HTTP 500", maxAttempts: 2, retryAt: Self.ahead())
             }
             #expect(try await store.database.read(org: f.org) { try await $0.pendingLogoutDeliveries() }.first?.attempts == 0,
                     "a node without the lease records nothing")
             try await store.database.write(org: f.org) {
                 try await $0.logoutDeliveryFailed(first, owner: "node-a", error: "HTTP 500", maxAttempts: 2,
-                                                  retryAt: Timestamp.now().adding(seconds: -1))
+                                                  retryAt: Self.ahead().adding(seconds: -1))
             }
             let pending = try await store.database.read(org: f.org) { try await $0.pendingLogoutDeliveries() }
             #expect(pending.first?.attempts == 1 && pending.first?.lastError == "HTTP 500")
             let again = try #require(try await claim("node-b").first, "due again after its wait, for any node")
             #expect(again.id == first.id && again.attempts == 1)
             try await store.database.write(org: f.org) {
-                try await $0.logoutDeliveryFailed(again, owner: "node-b", error: "HTTP 500", maxAttempts: 2, retryAt: .now())
+                try await $0.logoutDeliveryFailed(again, owner: "node-b", error: "HTTP 500", maxAttempts: 2, retryAt: Self.ahead())
             }
             #expect(try await Self.pending(store, f.org).isEmpty, "given up after the last attempt")
             let events = try await store.database.read(org: f.org) { try await $0.auditEvents(after: 0, limit: 200) }
