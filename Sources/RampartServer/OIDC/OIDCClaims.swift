@@ -2,9 +2,21 @@ import Foundation
 import JWTKit
 import RampartCore
 
+/// The claims of a token Rampart signs: valid until `exp`, and its signature, type and key are
+/// checked before jwt-kit calls `verify` (`OIDCKeyring.verify`).
+protocol ExpiringClaims: JWTPayload {
+    var exp: Int64 { get }
+}
+
+extension ExpiringClaims {
+    func verify(using _: some JWTAlgorithm) throws {
+        guard Int64(Date().timeIntervalSince1970) < exp else { throw JWTError.claimVerificationFailure(failedClaim: nil, reason: "expired") }
+    }
+}
+
 /// An access token as a JWT (RFC 9068): products check it with the JWKS alone; userinfo and
 /// introspection also check that its grant is still live.
-struct AccessTokenClaims: JWTPayload, Equatable {
+struct AccessTokenClaims: ExpiringClaims, Equatable {
     let iss: String
     let sub: String
     let aud: String
@@ -27,15 +39,11 @@ struct AccessTokenClaims: JWTPayload, Equatable {
 
     static let type = "at+jwt"
 
-    func verify(using _: some JWTAlgorithm) throws {
-        guard Int64(Date().timeIntervalSince1970) < exp else { throw JWTError.claimVerificationFailure(failedClaim: nil, reason: "expired") }
-    }
-
     var scopes: [String] { scope.split(separator: " ").map(String.init) }
 }
 
 /// The ID token of OpenID Connect Core section 2, with the person's claims the scopes allow.
-struct IDTokenClaims: JWTPayload {
+struct IDTokenClaims: ExpiringClaims {
     let iss: String
     let sub: String
     let aud: String
@@ -58,10 +66,6 @@ struct IDTokenClaims: JWTPayload {
         case iss, sub, aud, exp, iat, nonce, acr, amr, azp, email, name, groups, sid
         case authTime = "auth_time", orgID = "org_id", emailVerified = "email_verified"
     }
-
-    func verify(using _: some JWTAlgorithm) throws {
-        guard Int64(Date().timeIntervalSince1970) < exp else { throw JWTError.claimVerificationFailure(failedClaim: nil, reason: "expired") }
-    }
 }
 
 /// Authentication context classes: whether a second factor was part of the sign-in.
@@ -74,7 +78,7 @@ enum AuthenticationContext {
 
 /// A logout token (OpenID Connect Back-Channel Logout 1.0 section 2.4): it says which
 /// person's session ended, never carries a `nonce`, and lives two minutes.
-struct LogoutTokenClaims: JWTPayload {
+struct LogoutTokenClaims: ExpiringClaims {
     let iss: String
     let aud: String
     let iat: Int64
@@ -91,9 +95,5 @@ struct LogoutTokenClaims: JWTPayload {
     init(iss: String, aud: String, jti: String, sub: String, sid: String?, now: Int64) {
         self.iss = iss; self.aud = aud; self.iat = now; self.exp = now + Self.lifetimeSeconds; self.jti = jti
         self.sub = sub; self.sid = sid; self.events = [Self.event: [:]]
-    }
-
-    func verify(using _: some JWTAlgorithm) throws {
-        guard Int64(Date().timeIntervalSince1970) < exp else { throw JWTError.claimVerificationFailure(failedClaim: nil, reason: "expired") }
     }
 }
