@@ -27,3 +27,13 @@ public struct RampartServices: Sendable {
         self.logger = logger
     }
 }
+
+extension RampartServices {
+    /// The organisation an `/o/{slug}/…` address names, by its slug alone: an id in its place
+    /// names nothing, so that each organisation has one sign-in address and one issuer.
+    func organization(at context: RampartRequestContext) async throws -> Organization? {
+        guard let slug = context.parameters.get("slug")?.lowercased(), !slug.isEmpty,
+              let organization = try await organizations.find(idOrSlug: slug), organization.slug == slug else { return nil }
+        return organization
+    }
+}

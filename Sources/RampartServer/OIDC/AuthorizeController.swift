@@ -32,8 +32,7 @@ struct AuthorizeController: Sendable {
 
     private func handle(_ request: Request, _ context: RampartRequestContext, parameters: [String: String],
                         decision: Bool?) async throws -> Response {
-        guard let slug = context.parameters.get("slug"),
-              let organization = try await services.organizations.find(idOrSlug: slug.lowercased()) else {
+        guard let organization = try await services.organization(at: context) else {
             return Self.errorPage("Unknown organization", "No organization signs in at this address.", status: .notFound)
         }
         let client = try await parameters["client_id"].asyncFlatMap { id in

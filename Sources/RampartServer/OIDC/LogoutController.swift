@@ -44,8 +44,7 @@ struct LogoutController: Sendable {
 
     private func handle(_ request: Request, _ context: RampartRequestContext, parameters: [String: String],
                         confirmed: Bool) async throws -> Response {
-        guard let slug = context.parameters.get("slug"),
-              let organization = try await services.organizations.find(idOrSlug: slug.lowercased()) else {
+        guard let organization = try await services.organization(at: context) else {
             return AuthorizeController.errorPage("Unknown organization", "No organization signs in at this address.", status: .notFound)
         }
         let issuer = OIDCIssuer.url(slug: organization.slug, publicURL: services.configuration.publicURL)

@@ -37,16 +37,15 @@ struct AccountController: Sendable {
     private enum Access { case visitor(Visitor), redirect(Response) }
 
     private func visitor(_ request: Request, _ context: RampartRequestContext, allowPending: Bool = false) async throws -> Access {
-        let slug = (context.parameters.get("slug") ?? "").lowercased()
-        guard let organization = try await services.organizations.find(idOrSlug: slug), organization.slug == slug else {
+        guard let organization = try await services.organization(at: context) else {
             return .redirect(ConsoleRenderer.redirect("/signin"))
         }
         let resolver = SessionResolver(services: services)
         guard let (secret, signedIn) = try await resolver.resolve(request), secret.orgID == organization.id else {
-            return .redirect(ConsoleRenderer.redirect("/o/\(slug)/signin"))
+            return .redirect(ConsoleRenderer.redirect("/o/\(organization.slug)/signin"))
         }
         if !signedIn.session.mfaCompleted && !allowPending {
-            return .redirect(ConsoleRenderer.redirect(try await resolver.pendingStep(signedIn, orgID: organization.id, slug: slug)))
+            return .redirect(ConsoleRenderer.redirect(try await resolver.pendingStep(signedIn, orgID: organization.id, slug: organization.slug)))
         }
         return .visitor(Visitor(organization: organization, secret: secret, user: signedIn.user, session: signedIn.session))
     }

@@ -22,10 +22,7 @@ struct ForgotPasswordController: Sendable {
     private var secure: Bool { services.configuration.secureCookies }
 
     private func organization(_ context: RampartRequestContext) async throws -> Organization {
-        guard let slug = context.parameters.get("slug"),
-              let organization = try await services.organizations.find(idOrSlug: slug.lowercased()),
-              organization.slug == slug.lowercased()
-        else { throw RampartError.notFound("Organization") }
+        guard let organization = try await services.organization(at: context) else { throw RampartError.notFound("Organization") }
         return organization
     }
 

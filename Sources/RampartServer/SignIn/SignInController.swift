@@ -70,7 +70,7 @@ struct SignInController: Sendable {
     }
 
     @Sendable func showSignIn(_ request: Request, context: RampartRequestContext) async throws -> Response {
-        guard let organization = try await organization(context) else { return unknownOrganization() }
+        guard let organization = try await services.organization(at: context) else { return unknownOrganization() }
         let email = request.uri.queryParameters.get("email").map { String($0.prefix(320)) } ?? ""
         let notice = request.uri.queryParameters.get("reset") == "done"
             ? "Your password is changed and every session ended. Sign in with the new password." : nil
@@ -106,7 +106,7 @@ struct SignInController: Sendable {
     }
 
     @Sendable func signIn(_ request: Request, context: RampartRequestContext) async throws -> Response {
-        guard let organization = try await organization(context) else {
+        guard let organization = try await services.organization(at: context) else {
             UnknownOrganizationSignIns.record(sourceIP: context.remoteAddress?.ipAddress, logger: context.logger)
             return unknownOrganization()
         }
@@ -144,7 +144,7 @@ struct SignInController: Sendable {
     // MARK: - Second factor
 
     @Sendable func showSecondFactor(_ request: Request, context: RampartRequestContext) async throws -> Response {
-        guard let organization = try await organization(context) else { return unknownOrganization() }
+        guard let organization = try await services.organization(at: context) else { return unknownOrganization() }
         guard let (secret, _) = try await pending(request, organization) else {
             return ConsoleRenderer.redirect("/o/\(organization.slug)/signin")
         }
@@ -162,7 +162,7 @@ struct SignInController: Sendable {
     }
 
     @Sendable func secondFactor(_ request: Request, context: RampartRequestContext) async throws -> Response {
-        guard let organization = try await organization(context) else { return unknownOrganization() }
+        guard let organization = try await services.organization(at: context) else { return unknownOrganization() }
         guard let (secret, _) = try await pending(request, organization) else {
             return ConsoleRenderer.redirect("/o/\(organization.slug)/signin")
         }
@@ -221,11 +221,6 @@ struct SignInController: Sendable {
     func sessionCookie(_ signedIn: SignedIn) -> String {
         let lifetime = Int(signedIn.session.expiresAt.microseconds - signedIn.session.createdAt.microseconds) / 1_000_000
         return ConsoleCookie.make(ConsoleCookie.session, signedIn.secret, secure: secure, maxAge: lifetime)
-    }
-
-    private func organization(_ context: RampartRequestContext) async throws -> Organization? {
-        guard let slug = context.parameters.get("slug"), !slug.isEmpty else { return nil }
-        return try await services.organizations.find(idOrSlug: slug.lowercased())
     }
 
     private func unknownOrganization() -> Response {
