@@ -20,6 +20,8 @@ struct OAuthClientCommand: AsyncParsableCommand {
                      "  discovery: \(body.issuer)/.well-known/openid-configuration"]
         if !c.postLogoutRedirectURIs.isEmpty { lines.append("  post-logout redirect URIs: \(c.postLogoutRedirectURIs.joined(separator: " "))") }
         if let until = c.previousSecretExpiresAt { lines.append("  previous secret works until: \(until.rfc3339)") }
+        lines.append("  token signing algorithm: \(c.idTokenSigningAlg.rawValue)")
+        if let jwks = c.jwks { lines.append("  registered keys: \(jwks.keys.map { $0.kid ?? $0.kty }.joined(separator: " "))") }
         if let secret = body.secret {
             lines += ["  client secret: \(secret)", "This is the only time the secret is shown; Rampart keeps only its hash."]
         }
@@ -35,6 +37,24 @@ struct OAuthClientCommand: AsyncParsableCommand {
                 throw RampartError(.notFound, "No OAuth client '\(client)'; `rampart oauth-client list` shows them.")
             }
             return found.id
+        }
+    }
+
+    /// `--jwks-file` and `--id-token-signing-alg`, for create and update.
+    struct KeyOptions: ParsableArguments {
+        @Option(name: .customLong("jwks-file"),
+                help: "A JSON file with the client's public JWKS (RSA or EC P-256 keys), for --auth-method private_key_jwt.")
+        var jwksFile: String?
+        @Option(name: .customLong("id-token-signing-alg"), help: "ES256 (default) or RS256: how its ID and access tokens are signed.")
+        var idTokenSigningAlg: OAuthTokenSigningAlgorithm?
+
+        func jwks() throws -> OAuthClientJWKS? {
+            guard let jwksFile else { return nil }
+            guard let data = FileManager.default.contents(atPath: jwksFile), data.count <= 64 * 1024,
+                  let value = JSONValue.parse(String(decoding: data, as: UTF8.self)) else {
+                throw RampartError.invalidField("jwks", "must be a readable JSON file of at most 64 KiB (\(jwksFile))")
+            }
+            return try OAuthClientJWKS.parse(value, field: "jwks")
         }
     }
 
@@ -95,21 +115,25 @@ struct OAuthClientCommand: AsyncParsableCommand {
         @Option(name: .customLong("scope"), help: "A scope the client may ask for (repeat; default: openid profile email groups offline_access).")
         var scopes: [String] = []
         @Option(help: "confidential (a server holds a secret) or public (a browser or mobile app).") var type: OAuthClientType = .confidential
-        @Option(help: "client_secret_basic (default for confidential), client_secret_post or none.")
+        @Option(name: [.customLong("token-endpoint-auth-method"), .customLong("auth-method")],
+                help: "client_secret_basic (default for confidential), client_secret_post, private_key_jwt (with --jwks-file) or none.")
         var tokenEndpointAuthMethod: OAuthClientAuthMethod?
         @Flag(help: "A third party's application: people are asked to consent.") var thirdParty = false
+        @OptionGroup var keys: KeyOptions
         @OptionGroup var issuer: IssuerOption
 
         func run() async throws {
             try await runReportingErrors {
                 let command = self
+                let jwks = try keys.jwks()
                 let (client, secret, slug) = try await tenant.write { tenant in
                     let product = try await tenant.findProduct(command.product)
                     let (client, secret) = try await tenant.createOAuthClient(
                         productID: product.id, name: command.name ?? product.name, type: command.type,
                         authMethod: command.tokenEndpointAuthMethod, firstParty: !command.thirdParty,
                         redirectURIs: command.redirectURIs, postLogoutRedirectURIs: command.postLogoutRedirectURIs,
-                        scopes: command.scopes.isEmpty ? nil : command.scopes, by: .system)
+                        scopes: command.scopes.isEmpty ? nil : command.scopes, jwks: jwks,
+                        idTokenSigningAlg: command.keys.idTokenSigningAlg, by: .system)
                     return (client, secret, try await tenant.organization().slug)
                 }
                 let body = issuer.body(client, slug: slug, secret: secret)
@@ -129,17 +153,25 @@ struct OAuthClientCommand: AsyncParsableCommand {
         var postLogoutRedirectURIs: [String] = []
         @Option(name: .customLong("scope"), help: "The allowed scopes (repeat); replaces the list.") var scopes: [String] = []
         @Option(help: "yes: people are asked to consent (a third party's application); no: they are not.") var consent: YesNo?
+        @Option(name: .customLong("auth-method"),
+                help: "A confidential client's method: private_key_jwt (with --jwks-file; its secret ends) or a secret method.")
+        var authMethod: OAuthClientAuthMethod?
+        @OptionGroup var keys: KeyOptions
         @OptionGroup var issuer: IssuerOption
 
         func run() async throws {
             try await runReportingErrors {
                 let command = self
-                let changes = OAuthClientChanges(
+                var changes = OAuthClientChanges(
                     name: name, firstParty: consent.map { $0 == .no }, redirectURIs: redirectURIs.isEmpty ? nil : redirectURIs,
                     postLogoutRedirectURIs: postLogoutRedirectURIs.isEmpty ? nil : postLogoutRedirectURIs,
                     scopes: scopes.isEmpty ? nil : scopes)
+                changes.authMethod = authMethod
+                changes.jwks = try keys.jwks()
+                changes.idTokenSigningAlg = keys.idTokenSigningAlg
+                let requested = changes
                 let (client, slug) = try await tenant.write { tenant in
-                    (try await tenant.updateOAuthClient(try await command.client.id(in: tenant), changes, by: .system),
+                    (try await tenant.updateOAuthClient(try await command.client.id(in: tenant), requested, by: .system),
                      try await tenant.organization().slug)
                 }
                 let body = issuer.body(client, slug: slug)
@@ -208,3 +240,4 @@ struct OAuthClientCommand: AsyncParsableCommand {
 
 extension OAuthClientType: ExpressibleByArgument {}
 extension OAuthClientAuthMethod: ExpressibleByArgument {}
+extension OAuthTokenSigningAlgorithm: ExpressibleByArgument {}

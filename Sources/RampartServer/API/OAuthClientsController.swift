@@ -28,8 +28,10 @@ struct OAuthClientsController: APIController {
         let redirectUris: [String]
         let postLogoutRedirectUris: [String]?
         let scopes: [String]?
+        let jwks: JSONValue?
+        let idTokenSigningAlg: OAuthTokenSigningAlgorithm?
         static let fields: Set<String> = ["name", "productId", "type", "tokenEndpointAuthMethod", "firstParty", "redirectUris",
-                                          "postLogoutRedirectUris", "scopes"]
+                                          "postLogoutRedirectUris", "scopes", "jwks", "idTokenSigningAlg"]
         static let required: Set<String> = ["name", "productId", "redirectUris"]
     }
 
@@ -39,7 +41,11 @@ struct OAuthClientsController: APIController {
         let redirectUris: [String]?
         let postLogoutRedirectUris: [String]?
         let scopes: [String]?
-        static let fields: Set<String> = ["name", "firstParty", "redirectUris", "postLogoutRedirectUris", "scopes"]
+        let tokenEndpointAuthMethod: OAuthClientAuthMethod?
+        let jwks: JSONValue?
+        let idTokenSigningAlg: OAuthTokenSigningAlgorithm?
+        static let fields: Set<String> = ["name", "firstParty", "redirectUris", "postLogoutRedirectUris", "scopes",
+                                          "tokenEndpointAuthMethod", "jwks", "idTokenSigningAlg"]
     }
 
     struct RotateRequest: StrictBody {
@@ -59,11 +65,13 @@ struct OAuthClientsController: APIController {
 
     @Sendable func create(_ request: Request, context: RampartRequestContext) async throws -> Response {
         let body = try await Body.decode(CreateRequest.self, from: request)
+        let jwks = try body.jwks.map { value throws(RampartError) in try OAuthClientJWKS.parse(value, field: "jwks") }
         let (client, secret, organization) = try await write(request, context, .manageOAuthClients) { tenant, audit in
             let (client, secret) = try await tenant.createOAuthClient(
                 productID: body.productId, name: body.name, type: body.type ?? .confidential, authMethod: body.tokenEndpointAuthMethod,
                 firstParty: body.firstParty ?? true, redirectURIs: body.redirectUris,
-                postLogoutRedirectURIs: body.postLogoutRedirectUris ?? [], scopes: body.scopes, by: audit)
+                postLogoutRedirectURIs: body.postLogoutRedirectUris ?? [], scopes: body.scopes,
+                jwks: jwks, idTokenSigningAlg: body.idTokenSigningAlg, by: audit)
             return (client, secret, try await tenant.organization())
         }
         var response = try JSON.response(OAuthClientBody(client, issuer: issuerBase(organization), secret: secret), status: .created)
@@ -83,10 +91,14 @@ struct OAuthClientsController: APIController {
     @Sendable func update(_ request: Request, context: RampartRequestContext) async throws -> Response {
         let id = try context.id()
         let body = try await Body.decode(UpdateRequest.self, from: request)
-        let changes = OAuthClientChanges(name: body.name, firstParty: body.firstParty, redirectURIs: body.redirectUris,
+        var changes = OAuthClientChanges(name: body.name, firstParty: body.firstParty, redirectURIs: body.redirectUris,
                                          postLogoutRedirectURIs: body.postLogoutRedirectUris, scopes: body.scopes)
+        changes.authMethod = body.tokenEndpointAuthMethod
+        changes.jwks = try body.jwks.map { value throws(RampartError) in try OAuthClientJWKS.parse(value, field: "jwks") }
+        changes.idTokenSigningAlg = body.idTokenSigningAlg
+        let requested = changes
         let (client, organization) = try await write(request, context, .manageOAuthClients) { tenant, audit in
-            (try await tenant.updateOAuthClient(id, changes, by: audit), try await tenant.organization())
+            (try await tenant.updateOAuthClient(id, requested, by: audit), try await tenant.organization())
         }
         return try JSON.response(OAuthClientBody(client, issuer: issuerBase(organization)))
     }
@@ -136,6 +148,7 @@ public struct OAuthClientBody: Encodable, Sendable {
     enum CodingKeys: String, CodingKey {
         case id, clientId, productId, name, type, tokenEndpointAuthMethod, firstParty, redirectUris, postLogoutRedirectUris
         case scopes, createdAt, previousSecretExpiresAt, issuer, discoveryUrl, clientSecret
+        case jwks, idTokenSigningAlg
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -155,5 +168,7 @@ public struct OAuthClientBody: Encodable, Sendable {
         try c.encode(issuer, forKey: .issuer)
         try c.encode(issuer + "/.well-known/openid-configuration", forKey: .discoveryUrl)
         try c.encodeIfPresent(secret, forKey: .clientSecret)
+        try c.encode(client.jwks, forKey: .jwks)
+        try c.encode(client.idTokenSigningAlg, forKey: .idTokenSigningAlg)
     }
 }
