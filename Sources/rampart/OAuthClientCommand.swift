@@ -23,6 +23,8 @@ struct OAuthClientCommand: AsyncParsableCommand {
             lines.append("  back-channel logout URI: \(logout.uri)\(logout.sessionRequired ? " (needs sid)" : "")")
         }
         if let until = c.previousSecretExpiresAt { lines.append("  previous secret works until: \(until.rfc3339)") }
+        lines.append("  token signing algorithm: \(c.idTokenSigningAlg.rawValue)")
+        if let jwks = c.jwks { lines.append("  registered keys: \(jwks.keys.map { $0.kid ?? $0.kty }.joined(separator: " "))") }
         if let secret = body.secret {
             lines += ["  client secret: \(secret)", "This is the only time the secret is shown; Rampart keeps only its hash."]
         }
@@ -38,6 +40,24 @@ struct OAuthClientCommand: AsyncParsableCommand {
                 throw RampartError(.notFound, "No OAuth client '\(client)'; `rampart oauth-client list` shows them.")
             }
             return found.id
+        }
+    }
+
+    /// `--jwks-file` and `--id-token-signing-alg`, for create and update.
+    struct KeyOptions: ParsableArguments {
+        @Option(name: .customLong("jwks-file"),
+                help: "A JSON file with the client's public JWKS (RSA or EC P-256 keys), for --auth-method private_key_jwt.")
+        var jwksFile: String?
+        @Option(name: .customLong("id-token-signing-alg"), help: "ES256 (default) or RS256: how its ID and access tokens are signed.")
+        var idTokenSigningAlg: OAuthTokenSigningAlgorithm?
+
+        func jwks() throws -> OAuthClientJWKS? {
+            guard let jwksFile else { return nil }
+            guard let data = FileManager.default.contents(atPath: jwksFile), data.count <= 64 * 1024,
+                  let value = JSONValue.parse(String(decoding: data, as: UTF8.self)) else {
+                throw RampartError.invalidField("jwks", "must be a readable JSON file of at most 64 KiB (\(jwksFile))")
+            }
+            return try OAuthClientJWKS.parse(value, field: "jwks")
         }
     }
 
@@ -99,17 +119,20 @@ struct OAuthClientCommand: AsyncParsableCommand {
         @Option(name: .customLong("scope"), help: "A scope the client may ask for (repeat; default: openid profile email groups offline_access).")
         var scopes: [String] = []
         @Option(help: "confidential (a server holds a secret) or public (a browser or mobile app).") var type: OAuthClientType = .confidential
-        @Option(help: "client_secret_basic (default for confidential), client_secret_post or none.")
+        @Option(name: [.customLong("token-endpoint-auth-method"), .customLong("auth-method")],
+                help: "client_secret_basic (default for confidential), client_secret_post, private_key_jwt (with --jwks-file) or none.")
         var tokenEndpointAuthMethod: OAuthClientAuthMethod?
         @Flag(help: "A third party's application: people are asked to consent.") var thirdParty = false
         @Option(help: "Where Rampart POSTs a logout token when a person's session ends (back-channel logout).")
         var backchannelLogoutUri: String?
         @Flag(help: "The product needs the sid claim in logout tokens.") var backchannelLogoutSessionRequired = false
+        @OptionGroup var keys: KeyOptions
         @OptionGroup var issuer: IssuerOption
 
         func run() async throws {
             try await runReportingErrors {
                 let command = self
+                let jwks = try keys.jwks()
                 let (client, secret, slug, logout) = try await tenant.write { tenant in
                     let product = try await tenant.findProduct(command.product)
                     let (client, secret) = try await tenant.createOAuthClient(
@@ -118,7 +141,8 @@ struct OAuthClientCommand: AsyncParsableCommand {
                         redirectURIs: command.redirectURIs, postLogoutRedirectURIs: command.postLogoutRedirectURIs,
                         scopes: command.scopes.isEmpty ? nil : command.scopes,
                         backchannelLogoutURI: command.backchannelLogoutUri,
-                        backchannelLogoutSessionRequired: command.backchannelLogoutSessionRequired, by: .system)
+                        backchannelLogoutSessionRequired: command.backchannelLogoutSessionRequired, jwks: jwks,
+                        idTokenSigningAlg: command.keys.idTokenSigningAlg, by: .system)
                     return (client, secret, try await tenant.organization().slug, try await tenant.oauthBackchannelLogout(of: client.id))
                 }
                 let body = issuer.body(client, slug: slug, secret: secret).with(logout)
@@ -142,6 +166,10 @@ struct OAuthClientCommand: AsyncParsableCommand {
         var backchannelLogoutUri: String?
         @Option(help: "yes: the product needs the sid claim in logout tokens; no: it does not.")
         var backchannelLogoutSessionRequired: YesNo?
+        @Option(name: .customLong("auth-method"),
+                help: "A confidential client's method: private_key_jwt (with --jwks-file; its secret ends) or a secret method.")
+        var authMethod: OAuthClientAuthMethod?
+        @OptionGroup var keys: KeyOptions
         @OptionGroup var issuer: IssuerOption
 
         func run() async throws {
@@ -153,6 +181,9 @@ struct OAuthClientCommand: AsyncParsableCommand {
                     scopes: scopes.isEmpty ? nil : scopes)
                 changes.backchannelLogoutURI = backchannelLogoutUri
                 changes.backchannelLogoutSessionRequired = backchannelLogoutSessionRequired.map { $0 == .yes }
+                changes.authMethod = authMethod
+                changes.jwks = try keys.jwks()
+                changes.idTokenSigningAlg = keys.idTokenSigningAlg
                 let (client, slug, logout) = try await tenant.write { [changes] tenant in
                     let client = try await tenant.updateOAuthClient(try await command.client.id(in: tenant), changes, by: .system)
                     return (client, try await tenant.organization().slug, try await tenant.oauthBackchannelLogout(of: client.id))
@@ -223,3 +254,4 @@ struct OAuthClientCommand: AsyncParsableCommand {
 
 extension OAuthClientType: ExpressibleByArgument {}
 extension OAuthClientAuthMethod: ExpressibleByArgument {}
+extension OAuthTokenSigningAlgorithm: ExpressibleByArgument {}

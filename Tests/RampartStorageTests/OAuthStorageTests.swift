@@ -154,6 +154,13 @@ struct OAuthStorageTests {
         }
     }
 
+    static func material(_ key: OAuthSigningKey) -> Data {
+        switch key.privateKey {
+        case .es256(let privateKey): privateKey.rawRepresentation
+        case .rs256(let privateKey): privateKey.derRepresentation
+        }
+    }
+
     @Test(arguments: Backend.all)
     func signingKeysAreSealedPerOrganisationAndRotateWithOverlap(_ backend: Backend) async throws {
         try await TestStore.with(backend) { store in
@@ -164,11 +171,16 @@ struct OAuthStorageTests {
                 try await tenant.ensureOAuthSigningKey(keys: keys)
                 return try await tenant.oauthSigningKeys(keys: keys)
             }
-            #expect(first.count == 1 && first[0].retiredAt == nil, "a second call makes no second key")
+            #expect(first.map(\.algorithm) == ["ES256", "RS256"] && first.allSatisfy { $0.retiredAt == nil },
+                    "one key of each algorithm; a second call makes no second pair")
             let rotated = try await store.database.write(org: f.org) { try await $0.rotateOAuthSigningKey(keys: keys, by: .system) }
             let after = try await store.database.read(org: f.org) { try await $0.oauthSigningKeys(keys: keys) }
-            #expect(after.map(\.kid) == [rotated.kid, first[0].kid] && after[1].retiredAt != nil)
-            #expect(after[1].privateKey.rawRepresentation == first[0].privateKey.rawRepresentation)
+            #expect(after.map(\.algorithm) == ["ES256", "RS256", "ES256", "RS256"], "both algorithms rotate together")
+            #expect(after[0].kid == rotated.kid && Array(after[2...].map(\.kid)) == first.map(\.kid))
+            #expect(after[0...1].allSatisfy { $0.retiredAt == nil } && after[2...].allSatisfy { $0.retiredAt != nil })
+            #expect(Self.material(after[2]) == Self.material(first[0]) && Self.material(after[3]) == Self.material(first[1]),
+                    "the retired keys unseal to what they were")
+            if case .rs256(let rsa) = after[1].privateKey { #expect(rsa.keySizeInBits == 2048) } else { Issue.record("not RSA") }
             let other = try await Self.fixture(store)
             #expect(try await store.database.read(org: other.org) { try await $0.oauthSigningKeys(keys: keys) }.isEmpty)
         }

@@ -5,6 +5,8 @@ public enum OAuthClientAuthMethod: String, Codable, Sendable, CaseIterable {
     case clientSecretBasic = "client_secret_basic"
     case clientSecretPost = "client_secret_post"
     case none
+    /// A JWT signed with one of the client's registered keys (RFC 7523); such a client has no secret.
+    case privateKeyJWT = "private_key_jwt"
 }
 
 public enum OAuthClientType: String, Codable, Sendable, CaseIterable {
@@ -31,6 +33,10 @@ public struct OAuthClient: Codable, Sendable, Equatable {
     /// Until when the secret before the last rotation still works (an overlap, so a product's
     /// nodes can move to the new one without an outage).
     public var previousSecretExpiresAt: Timestamp?
+    /// The public keys a `private_key_jwt` client signs its assertions with; nil for any other method.
+    public var jwks: OAuthClientJWKS? = nil
+    /// The algorithm of the ID tokens and access tokens issued to this client.
+    public var idTokenSigningAlg: OAuthTokenSigningAlgorithm = .es256
 
     public init(id: String, productID: String, name: String, type: OAuthClientType, authMethod: OAuthClientAuthMethod,
                 firstParty: Bool, redirectURIs: [String], postLogoutRedirectURIs: [String], scopes: [String],

@@ -30,9 +30,11 @@ struct OAuthClientsController: APIController {
         let scopes: [String]?
         let backchannelLogoutUri: String?
         let backchannelLogoutSessionRequired: Bool?
+        let jwks: JSONValue?
+        let idTokenSigningAlg: OAuthTokenSigningAlgorithm?
         static let fields: Set<String> = ["name", "productId", "type", "tokenEndpointAuthMethod", "firstParty", "redirectUris",
                                           "postLogoutRedirectUris", "scopes",
-                                          "backchannelLogoutUri", "backchannelLogoutSessionRequired"]
+                                          "backchannelLogoutUri", "backchannelLogoutSessionRequired", "jwks", "idTokenSigningAlg"]
         static let required: Set<String> = ["name", "productId", "redirectUris"]
     }
 
@@ -44,8 +46,12 @@ struct OAuthClientsController: APIController {
         let scopes: [String]?
         let backchannelLogoutUri: String?
         let backchannelLogoutSessionRequired: Bool?
+        let tokenEndpointAuthMethod: OAuthClientAuthMethod?
+        let jwks: JSONValue?
+        let idTokenSigningAlg: OAuthTokenSigningAlgorithm?
         static let fields: Set<String> = ["name", "firstParty", "redirectUris", "postLogoutRedirectUris", "scopes",
-                                          "backchannelLogoutUri", "backchannelLogoutSessionRequired"]
+                                          "backchannelLogoutUri", "backchannelLogoutSessionRequired",
+                                          "tokenEndpointAuthMethod", "jwks", "idTokenSigningAlg"]
     }
 
     struct RotateRequest: StrictBody {
@@ -69,13 +75,14 @@ struct OAuthClientsController: APIController {
 
     @Sendable func create(_ request: Request, context: RampartRequestContext) async throws -> Response {
         let body = try await Body.decode(CreateRequest.self, from: request)
+        let jwks = try body.jwks.map { value throws(RampartError) in try OAuthClientJWKS.parse(value, field: "jwks") }
         let (client, secret, organization, logout) = try await write(request, context, .manageOAuthClients) { tenant, audit in
             let (client, secret) = try await tenant.createOAuthClient(
                 productID: body.productId, name: body.name, type: body.type ?? .confidential, authMethod: body.tokenEndpointAuthMethod,
                 firstParty: body.firstParty ?? true, redirectURIs: body.redirectUris,
                 postLogoutRedirectURIs: body.postLogoutRedirectUris ?? [], scopes: body.scopes,
                 backchannelLogoutURI: body.backchannelLogoutUri, backchannelLogoutSessionRequired: body.backchannelLogoutSessionRequired,
-                by: audit)
+                jwks: jwks, idTokenSigningAlg: body.idTokenSigningAlg, by: audit)
             return (client, secret, try await tenant.organization(), try await tenant.oauthBackchannelLogout(of: client.id))
         }
         var response = try JSON.response(OAuthClientBody(client, issuer: issuerBase(organization), secret: secret).with(logout),
@@ -100,6 +107,9 @@ struct OAuthClientsController: APIController {
                                          postLogoutRedirectURIs: body.postLogoutRedirectUris, scopes: body.scopes)
         changes.backchannelLogoutURI = body.backchannelLogoutUri
         changes.backchannelLogoutSessionRequired = body.backchannelLogoutSessionRequired
+        changes.authMethod = body.tokenEndpointAuthMethod
+        changes.jwks = try body.jwks.map { value throws(RampartError) in try OAuthClientJWKS.parse(value, field: "jwks") }
+        changes.idTokenSigningAlg = body.idTokenSigningAlg
         let (client, organization, logout) = try await write(request, context, .manageOAuthClients) { [changes] tenant, audit in
             let client = try await tenant.updateOAuthClient(id, changes, by: audit)
             return (client, try await tenant.organization(), try await tenant.oauthBackchannelLogout(of: client.id))
@@ -155,6 +165,7 @@ public struct OAuthClientBody: Encodable, Sendable {
         case id, clientId, productId, name, type, tokenEndpointAuthMethod, firstParty, redirectUris, postLogoutRedirectUris
         case scopes, createdAt, previousSecretExpiresAt, issuer, discoveryUrl, clientSecret
         case backchannelLogoutUri, backchannelLogoutSessionRequired
+        case jwks, idTokenSigningAlg
     }
 
     public func with(_ logout: OAuthBackchannelLogout?) -> OAuthClientBody {
@@ -182,5 +193,7 @@ public struct OAuthClientBody: Encodable, Sendable {
         try c.encodeIfPresent(secret, forKey: .clientSecret)
         try c.encode(backchannelLogout?.uri, forKey: .backchannelLogoutUri)
         try c.encode(backchannelLogout?.sessionRequired ?? false, forKey: .backchannelLogoutSessionRequired)
+        try c.encode(client.jwks, forKey: .jwks)
+        try c.encode(client.idTokenSigningAlg, forKey: .idTokenSigningAlg)
     }
 }

@@ -19,6 +19,9 @@ struct ConsoleOAuthClientsController: ConsolePageController {
         ConsoleFormField(name: "scopes", label: "Scopes (separated by spaces; openid is always included)", apiName: "scopes"),
         ConsoleFormField(name: "backchannel_logout_uri", label: "Back-channel logout URI (optional; told when a person's session ends)",
                          apiName: "backchannelLogoutUri"),
+        ConsoleFormField(name: "jwks", label: "Public JWKS for private_key_jwt (optional, confidential clients: a client with keys "
+                         + "signs its token requests with them and has no secret; RSA or EC P-256 public keys only)",
+                         apiName: "jwks", multiline: true),
     ]
 
     func addRoutes(to group: RouterGroup<RampartRequestContext>) {
@@ -58,6 +61,7 @@ struct ConsoleOAuthClientsController: ConsolePageController {
             "products": productOptions, "hasProducts": !products.isEmpty, "types": types,
             "thirdPartyChecked": form["third_party"] != nil, "issuer": issuer, "discoveryUrl": Self.discovery(issuer),
             "sessionRequiredChecked": form["backchannel_logout_session_required"] != nil,
+            "signingAlgorithms": Self.signingAlgorithms(selected: form["id_token_signing_alg"]),
         ].merging(ConsoleFormField.values(Self.fields, typed: form, error: error)) { $1 }
          .merging(ConsoleNotice.values(request)) { $1 }), status: status)
     }
@@ -71,13 +75,14 @@ struct ConsoleOAuthClientsController: ConsolePageController {
             guard let type = OAuthClientType(rawValue: form["type"]) else {
                 throw RampartError.invalidField("type", "must be confidential or public")
             }
-            let input = Self.settings(form)
+            let input = try Self.keySettings(form, into: Self.settings(form))
             let (client, secret) = try await write(request, context, .manageOAuthClients) {
-                try await $0.createOAuthClient(productID: productID, name: input.name ?? "", type: type, authMethod: nil,
+                try await $0.createOAuthClient(productID: productID, name: input.name ?? "", type: type, authMethod: input.authMethod,
                                                firstParty: input.firstParty ?? true, redirectURIs: input.redirectURIs ?? [],
                                                postLogoutRedirectURIs: input.postLogoutRedirectURIs ?? [],
                                                scopes: input.scopes, backchannelLogoutURI: input.backchannelLogoutURI,
-                                               backchannelLogoutSessionRequired: input.backchannelLogoutSessionRequired, by: $1)
+                                               backchannelLogoutSessionRequired: input.backchannelLogoutSessionRequired,
+                                               jwks: input.jwks, idTokenSigningAlg: input.idTokenSigningAlg, by: $1)
             }
             return try await clientPage(request, context, id: client.id, secret: secret, created: true, status: .created)
         } catch let error as RampartError where isFormError(error) {
@@ -99,6 +104,31 @@ struct ConsoleOAuthClientsController: ConsolePageController {
         changes.backchannelLogoutURI = form["backchannel_logout_uri"].trimmingCharacters(in: .whitespaces)
         changes.backchannelLogoutSessionRequired = form.fields["backchannel_logout_session_required"] != nil
         return changes
+    }
+
+    /// The key settings of the forms: keys pasted in make the client `private_key_jwt`;
+    /// emptying them on a `private_key_jwt` client turns it back to a secret (rotated next).
+    static func keySettings(_ form: ConsoleForm, into changes: OAuthClientChanges, current: OAuthClient? = nil) throws
+        -> OAuthClientChanges
+    {
+        var changes = changes
+        let text = form["jwks"].trimmingCharacters(in: .whitespacesAndNewlines)
+        if text.isEmpty {
+            if current?.authMethod == .privateKeyJWT { changes.authMethod = .clientSecretBasic }
+        } else {
+            guard let value = JSONValue.parse(text) else {
+                throw RampartError.invalidField("jwks", "must be a JSON Web Key Set (a JSON object with a \"keys\" array)")
+            }
+            changes.jwks = try OAuthClientJWKS.parse(value, field: "jwks")
+            changes.authMethod = .privateKeyJWT
+        }
+        changes.idTokenSigningAlg = OAuthTokenSigningAlgorithm(rawValue: form["id_token_signing_alg"])
+        return changes
+    }
+
+    /// The choices of the token signing algorithm select.
+    static func signingAlgorithms(selected: String?) -> [[String: Any]] {
+        OAuthTokenSigningAlgorithm.allCases.map { ["value": $0.rawValue, "selected": $0.rawValue == (selected ?? "ES256")] }
     }
 
     // MARK: - One client
@@ -131,6 +161,8 @@ struct ConsoleOAuthClientsController: ConsolePageController {
         var typed = ["name": client.name, "redirect_uris": client.redirectURIs.joined(separator: "\n"),
                      "post_logout_redirect_uris": client.postLogoutRedirectURIs.joined(separator: "\n"),
                      "scopes": client.scopes.joined(separator: " ")]
+        typed["jwks"] = client.jwks?.json ?? ""
+        typed["id_token_signing_alg"] = client.idTokenSigningAlg.rawValue
         if !client.firstParty { typed["third_party"] = "on" }
         typed["backchannel_logout_uri"] = logout?.uri ?? ""
         if logout?.sessionRequired == true { typed["backchannel_logout_session_required"] = "on" }
@@ -142,15 +174,18 @@ struct ConsoleOAuthClientsController: ConsolePageController {
         ConsoleRenderer.page("oauth-client-edit", ConsolePage.values(context, title: "Edit \(client.name)", active: "oauth", extra: [
             "id": client.id, "name": client.name, "thirdPartyChecked": form["third_party"] != nil,
             "sessionRequiredChecked": form["backchannel_logout_session_required"] != nil,
+            "signingAlgorithms": Self.signingAlgorithms(selected: form["id_token_signing_alg"]),
         ].merging(ConsoleFormField.values(Self.fields, typed: form, error: error)) { $1 }), status: status)
     }
 
     @Sendable func edit(_ request: Request, context: RampartRequestContext) async throws -> Response {
         let id = try context.id()
         let form = try await self.form(request, context, requiring: .manageOAuthClients)
-        let changes = Self.settings(form)
         do {
-            _ = try await write(request, context, .manageOAuthClients) { try await $0.updateOAuthClient(id, changes, by: $1) }
+            _ = try await write(request, context, .manageOAuthClients) { tenant, audit in
+                let changes = try Self.keySettings(form, into: Self.settings(form), current: try await tenant.requireOAuthClient(id))
+                return try await tenant.updateOAuthClient(id, changes, by: audit)
+            }
             return ConsoleRenderer.redirect(ConsoleNotice.updated.after("/console/oauth-clients/\(id)"))
         } catch let error as RampartError where isFormError(error) {
             let client = try await read(context, .manageOAuthClients) { try await $0.requireOAuthClient(id) }
@@ -230,6 +265,8 @@ struct ConsoleOAuthClientsController: ConsolePageController {
          "redirectUris": client.redirectURIs, "postLogoutRedirectUris": client.postLogoutRedirectURIs,
          "hasPostLogoutRedirectUris": !client.postLogoutRedirectURIs.isEmpty, "scopes": client.scopes.joined(separator: " "),
          "createdAt": ConsolePage.time(client.createdAt),
-         "previousSecretExpiresAt": client.previousSecretExpiresAt.map { ConsolePage.time($0) } ?? "no previous secret"]
+         "previousSecretExpiresAt": client.previousSecretExpiresAt.map { ConsolePage.time($0) } ?? "no previous secret",
+         "usesSecret": client.type == .confidential && client.authMethod != .privateKeyJWT,
+         "idTokenSigningAlg": client.idTokenSigningAlg.rawValue, "keyCount": client.jwks?.keys.count ?? 0]
     }
 }

@@ -4,11 +4,15 @@ import RampartCore
 import RampartStorage
 
 /// Who is calling the token, revocation or introspection endpoint: a client by its secret
-/// (HTTP Basic or the form, whichever it registered), or a public client by its id alone.
+/// (HTTP Basic or the form, whichever it registered), by a JWT signed with its registered
+/// key (`private_key_jwt`), or a public client by its id alone.
 struct ClientAuthentication: Sendable {
     let services: RampartServices
 
-    func authenticate(_ request: Request, form: [String: String], orgID: String) async throws -> OAuthClient {
+    func authenticate(_ request: Request, form: [String: String], orgID: String, issuer: String) async throws -> OAuthClient {
+        if form["client_assertion"] != nil || form["client_assertion_type"] != nil {
+            return try await assertion(request, form: form, orgID: orgID, issuer: issuer)
+        }
         let basic = Self.basicCredentials(request)
         if request.headers[.authorization] != nil && basic == nil {
             throw OAuthError.invalidClient(basic: true)
@@ -31,6 +35,19 @@ struct ClientAuthentication: Sendable {
         }
         guard let accepted else { throw OAuthError.invalidClient(basic: basic != nil) }
         return accepted
+    }
+
+    private func assertion(_ request: Request, form: [String: String], orgID: String, issuer: String) async throws -> OAuthClient {
+        guard request.headers[.authorization] == nil, form["client_secret"] == nil else {
+            throw OAuthError.invalidRequest("Authenticate one way only: a client assertion or a client secret.")
+        }
+        guard form["client_assertion_type"] == ClientAssertion.type, let token = form["client_assertion"], !token.isEmpty else {
+            throw OAuthError.invalidRequest("client_assertion_type must be \(ClientAssertion.type), with a client_assertion.")
+        }
+        let audiences: Set<String> = [issuer, issuer + "/oauth/token"]
+        guard let client = try await ClientAssertion(services: services, orgID: orgID, audiences: audiences)
+            .authenticate(token, formClientID: form["client_id"]) else { throw OAuthError.invalidClientAssertion }
+        return client
     }
 
     /// `Basic base64(urlencode(id):urlencode(secret))`, as RFC 6749 section 2.3.1 says.

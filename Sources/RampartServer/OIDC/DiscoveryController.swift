@@ -30,10 +30,13 @@ struct DiscoveryController: Sendable {
         let response_modes_supported = ["query"]
         let grant_types_supported = ["authorization_code", "refresh_token", "client_credentials"]
         let subject_types_supported = ["public"]
-        let id_token_signing_alg_values_supported = ["ES256"]
-        let token_endpoint_auth_methods_supported = ["client_secret_basic", "client_secret_post", "none"]
-        let revocation_endpoint_auth_methods_supported = ["client_secret_basic", "client_secret_post", "none"]
-        let introspection_endpoint_auth_methods_supported = ["client_secret_basic", "client_secret_post"]
+        let id_token_signing_alg_values_supported = OAuthTokenSigningAlgorithm.allCases.map(\.rawValue)
+        let token_endpoint_auth_methods_supported = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]
+        let token_endpoint_auth_signing_alg_values_supported = OAuthClientJWKS.assertionAlgorithms
+        let revocation_endpoint_auth_methods_supported = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]
+        let revocation_endpoint_auth_signing_alg_values_supported = OAuthClientJWKS.assertionAlgorithms
+        let introspection_endpoint_auth_methods_supported = ["client_secret_basic", "client_secret_post", "private_key_jwt"]
+        let introspection_endpoint_auth_signing_alg_values_supported = OAuthClientJWKS.assertionAlgorithms
         let code_challenge_methods_supported = ["S256"]
         let scopes_supported = OAuthClient.knownScopes
         let claims_supported = ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp", "org_id",

@@ -17,6 +17,11 @@ struct OAuthError: Error, Sendable {
                    status: .unauthorized, challenge: basic ? "Basic realm=\"rampart\"" : nil)
     }
 
+    /// The same answer for every way a client assertion can fail, so it reveals nothing.
+    static let invalidClientAssertion = OAuthError(
+        error: "invalid_client", description: "Client authentication failed: the client assertion is not valid for this client.",
+        status: .unauthorized, challenge: nil)
+
     static func invalidGrant(_ description: String) -> OAuthError { OAuthError(error: "invalid_grant", description: description) }
     static func invalidRequest(_ description: String) -> OAuthError { OAuthError(error: "invalid_request", description: description) }
 

@@ -1,4 +1,5 @@
 import Crypto
+import CryptoExtras
 import Foundation
 import JWTKit
 import NIOConcurrencyHelpers
@@ -12,21 +13,25 @@ import RampartStorage
 final class OIDCKeyring: Sendable {
     struct Keys: Sendable {
         let collection: JWTKeyCollection
-        let signingKid: String
-        let kids: Set<String>
+        /// The key that signs, for each algorithm.
+        let signingKids: [String: String]
+        /// The algorithm of every published key: a token must name its key's own algorithm.
+        let kids: [String: String]
         let jwks: [JWKBody]
         let loadedAt: Date
     }
 
-    /// A public key as RFC 7517 and RFC 7518 section 6.2 write it.
+    /// A public key as RFC 7517 and RFC 7518 sections 6.2 (EC) and 6.3 (RSA) write it.
     struct JWKBody: Encodable, Sendable {
-        let kty = "EC"
-        let crv = "P-256"
+        let kty: String
+        var crv: String?
         let use = "sig"
         let alg: String
         let kid: String
-        let x: String
-        let y: String
+        var x: String?
+        var y: String?
+        var n: String?
+        var e: String?
     }
 
     static let refreshSeconds: TimeInterval = 60
@@ -52,7 +57,8 @@ final class OIDCKeyring: Sendable {
     func load(orgID: String) async throws -> Keys {
         let keyService = self.keyService
         var stored = try await database.read(org: orgID) { try await $0.oauthSigningKeys(keys: keyService) }
-        if !stored.contains(where: { $0.retiredAt == nil }) {
+        let live = Set(stored.filter { $0.retiredAt == nil }.map(\.algorithm))
+        if !Tenant.signingAlgorithms.allSatisfy(live.contains) {
             stored = try await database.write(org: orgID) { tenant in
                 try await tenant.ensureOAuthSigningKey(keys: keyService)
                 return try await tenant.oauthSigningKeys(keys: keyService)
@@ -61,49 +67,68 @@ final class OIDCKeyring: Sendable {
         let collection = JWTKeyCollection()
         var jwks: [JWKBody] = []
         for key in stored {
-            await collection.add(ecdsa: try ES256PrivateKey(backing: key.privateKey), kid: JWKIdentifier(string: key.kid))
-            let point = key.privateKey.publicKey.x963Representation  // 0x04 || X || Y
-            jwks.append(JWKBody(alg: key.algorithm, kid: key.kid, x: Data(point[1..<33]).base64URLEncoded,
-                                y: Data(point[33..<65]).base64URLEncoded))
+            let kid = JWKIdentifier(string: key.kid)
+            switch key.privateKey {
+            case .es256(let privateKey):
+                await collection.add(ecdsa: try ES256PrivateKey(backing: privateKey), kid: kid)
+                let point = privateKey.publicKey.x963Representation  // 0x04 || X || Y
+                jwks.append(JWKBody(kty: "EC", crv: "P-256", alg: "ES256", kid: key.kid, x: Data(point[1..<33]).base64URLEncoded,
+                                    y: Data(point[33..<65]).base64URLEncoded))
+            case .rs256(let privateKey):
+                await collection.add(rsa: try Insecure.RSA.PrivateKey(backing: privateKey), digestAlgorithm: .sha256, kid: kid)
+                let primitives = try privateKey.publicKey.getKeyPrimitives()
+                jwks.append(JWKBody(kty: "RSA", alg: "RS256", kid: key.kid, n: primitives.modulus.base64URLEncoded,
+                                    e: primitives.publicExponent.base64URLEncoded))
+            }
         }
-        guard let signing = stored.first(where: { $0.retiredAt == nil }) else {
+        var signingKids: [String: String] = [:]
+        for key in stored where key.retiredAt == nil && signingKids[key.algorithm] == nil { signingKids[key.algorithm] = key.kid }
+        guard Tenant.signingAlgorithms.allSatisfy({ signingKids[$0] != nil }) else {
             throw RampartError(.integrity, "The organisation has no live token signing key.")
         }
-        let keys = Keys(collection: collection, signingKid: signing.kid, kids: Set(stored.map(\.kid)), jwks: jwks, loadedAt: Date())
+        let kids = Dictionary(stored.map { ($0.kid, $0.algorithm) }, uniquingKeysWith: { first, _ in first })
+        let keys = Keys(collection: collection, signingKids: signingKids, kids: kids, jwks: jwks, loadedAt: Date())
         cache.withLockedValue { $0[orgID] = keys }
         return keys
     }
 
-    func sign(_ payload: some JWTPayload, orgID: String, type: String) async throws -> String {
+    func sign(_ payload: some JWTPayload, orgID: String, type: String, algorithm: OAuthTokenSigningAlgorithm = .es256) async throws
+        -> String
+    {
         let keys = try await keys(orgID: orgID)
+        guard let kid = keys.signingKids[algorithm.rawValue] else {
+            throw RampartError(.integrity, "The organisation has no live \(algorithm.rawValue) signing key.")
+        }
         var header = JWTHeader()
         header.typ = type
-        header.alg = "ES256"
-        return try await keys.collection.sign(payload, kid: JWKIdentifier(string: keys.signingKid), header: header)
+        header.alg = algorithm.rawValue
+        return try await keys.collection.sign(payload, kid: JWKIdentifier(string: kid), header: header)
     }
 
-    /// The payload of a token this organisation signed, or nil for anything else: another
-    /// algorithm (`none`, HS256 made with the public key), an unknown key id, a wrong `typ`,
-    /// a bad signature, or an expired token. The header is checked before jwt-kit sees the
-    /// token, because jwt-kit falls back to its default key for a kid it does not know.
+    /// The payload of a token this organisation signed, or nil for anything else: an
+    /// algorithm other than its key's (`none`, HS256 made with the public key, RS256 named
+    /// with the EC key's kid), an unknown key id, a wrong `typ`, a bad signature, or an
+    /// expired token. The header is checked before jwt-kit sees the token, because jwt-kit
+    /// falls back to its default key for a kid it does not know and uses a kid's key
+    /// whatever algorithm the header names.
     func verify<Payload: JWTPayload>(_ token: String, orgID: String, type: String, as _: Payload.Type) async throws -> Payload? {
-        guard let header = Self.header(of: token), header.alg == "ES256", header.typ?.lowercased() == type,
-              let kid = header.kid else { return nil }
+        guard let header = Self.header(of: token), let alg = header.alg, Tenant.signingAlgorithms.contains(alg),
+              header.typ?.lowercased() == type, let kid = header.kid else { return nil }
         var keys = try await keys(orgID: orgID)
-        if !keys.kids.contains(kid), Date().timeIntervalSince(keys.loadedAt) > 5 {
+        if keys.kids[kid] == nil, Date().timeIntervalSince(keys.loadedAt) > 5 {
             keys = try await load(orgID: orgID)
         }
-        guard keys.kids.contains(kid) else { return nil }
+        guard keys.kids[kid] == alg else { return nil }
         return try? await keys.collection.verify(token, as: Payload.self)
     }
 
-    private struct Header: Decodable {
+    struct Header: Decodable {
         let alg: String?
         let kid: String?
         let typ: String?
     }
 
-    private static func header(of token: String) -> Header? {
+    static func header(of token: String) -> Header? {
         guard token.utf8.count <= 16_384, let dot = token.firstIndex(of: "."),
               let data = Data(base64URLEncoded: String(token[..<dot])) else { return nil }
         return try? JSONDecoder().decode(Header.self, from: data)

@@ -37,9 +37,10 @@ struct TokenController: Sendable {
         do { form = try AuthorizeController.parameters(String(buffer: try await Self.body(request))) } catch let error as RampartError {
             throw OAuthError.invalidRequest(error.message)
         }
-        let client = try await ClientAuthentication(services: services).authenticate(request, form: form, orgID: organization.id)
-        let issuer = TokenIssuer(keyring: keyring, issuer: OIDCIssuer.url(slug: organization.slug, publicURL: services.configuration.publicURL),
-                                 orgID: organization.id)
+        let issuerURL = OIDCIssuer.url(slug: organization.slug, publicURL: services.configuration.publicURL)
+        let client = try await ClientAuthentication(services: services)
+            .authenticate(request, form: form, orgID: organization.id, issuer: issuerURL)
+        let issuer = TokenIssuer(keyring: keyring, issuer: issuerURL, orgID: organization.id)
         let actor = AuditActor(type: .oauthClient, id: client.id, name: client.name, ip: context.remoteAddress?.ipAddress,
                                userAgent: request.headers[.userAgent].map { String($0.prefix(256)) })
         return Call(organization: organization, form: form, client: client, issuer: issuer,

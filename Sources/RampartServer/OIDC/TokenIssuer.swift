@@ -44,9 +44,10 @@ struct TokenIssuer: Sendable {
                 name: scope.contains("profile") ? person.user.displayName : nil,
                 groups: scope.contains("groups") ? person.groups : nil)
             claims.sid = sid
-            idToken = try await keyring.sign(claims, orgID: orgID, type: "JWT")
+            idToken = try await keyring.sign(claims, orgID: orgID, type: "JWT", algorithm: client.idTokenSigningAlg)
         }
-        return Issued(access_token: try await keyring.sign(access, orgID: orgID, type: AccessTokenClaims.type),
+        return Issued(access_token: try await keyring.sign(access, orgID: orgID, type: AccessTokenClaims.type,
+                                                           algorithm: client.idTokenSigningAlg),
                       expires_in: Self.accessTokenLifetimeSeconds, scope: scope.joined(separator: " "),
                       id_token: idToken, refresh_token: refreshToken)
     }
@@ -58,7 +59,8 @@ struct TokenIssuer: Sendable {
             iss: issuer, sub: client.id, aud: client.id, exp: now + Self.accessTokenLifetimeSeconds, iat: now,
             jti: Identifier.make(), clientID: client.id, scope: scope.joined(separator: " "), authTime: nil, acr: nil,
             amr: nil, orgID: orgID, grantID: nil)
-        return Issued(access_token: try await keyring.sign(access, orgID: orgID, type: AccessTokenClaims.type),
+        return Issued(access_token: try await keyring.sign(access, orgID: orgID, type: AccessTokenClaims.type,
+                                                           algorithm: client.idTokenSigningAlg),
                       expires_in: Self.accessTokenLifetimeSeconds, scope: scope.joined(separator: " "), id_token: nil,
                       refresh_token: nil)
     }

@@ -12,6 +12,11 @@ public struct OAuthClientChanges: Sendable {
     /// Back-channel logout: an empty URI removes it; nil leaves it (and the flag) as it is.
     public var backchannelLogoutURI: String?
     public var backchannelLogoutSessionRequired: Bool?
+    /// Between the confidential methods only; moving to `private_key_jwt` ends the secret,
+    /// moving away from it drops the keys (a secret then comes from a rotation).
+    public var authMethod: OAuthClientAuthMethod?
+    public var jwks: OAuthClientJWKS?
+    public var idTokenSigningAlg: OAuthTokenSigningAlgorithm?
 
     public init(name: String? = nil, firstParty: Bool? = nil, redirectURIs: [String]? = nil,
                 postLogoutRedirectURIs: [String]? = nil, scopes: [String]? = nil) {
@@ -27,18 +32,22 @@ extension Tenant {
                                   authMethod: OAuthClientAuthMethod?, firstParty: Bool, redirectURIs: [String],
                                   postLogoutRedirectURIs: [String], scopes: [String]?,
                                   backchannelLogoutURI: String? = nil, backchannelLogoutSessionRequired: Bool? = nil,
+                                  jwks: OAuthClientJWKS? = nil, idTokenSigningAlg: OAuthTokenSigningAlgorithm? = nil,
                                   by context: AuditContext) async throws -> (OAuthClient, secret: String?) {
         let product = try await requireProduct(productID)
         let name = try Validate.name(rawName, field: "name")
         let method = try OAuthClientRules.authMethod(authMethod, for: type)
-        let client = OAuthClient(
+        try OAuthClientRules.keys(jwks, for: method)
+        var client = OAuthClient(
             id: Identifier.make(), productID: product.id, name: name, type: type, authMethod: method, firstParty: firstParty,
             redirectURIs: try OAuthClientRules.redirectURIs(redirectURIs, field: "redirectUris", required: true),
             postLogoutRedirectURIs: try OAuthClientRules.redirectURIs(postLogoutRedirectURIs, field: "postLogoutRedirectUris",
                                                                       required: false),
             scopes: try OAuthClientRules.scopes(scopes), createdAt: clock(), previousSecretExpiresAt: nil)
+        client.jwks = jwks
+        client.idTokenSigningAlg = idTokenSigningAlg ?? .es256
         try await ensureOAuthClientNameFree(name)
-        let secret = type == .confidential ? SecretToken.generate(.clientSecret, orgID: orgID) : nil
+        let secret = type == .confidential && method != .privateKeyJWT ? SecretToken.generate(.clientSecret, orgID: orgID) : nil
         try await sql.raw("""
             INSERT INTO oauth_clients (org_id, id, product_id, name, name_key, client_type, auth_method, first_party,
                                        redirect_uris, post_logout_redirect_uris, scopes, secret_hash, created_at)
@@ -47,6 +56,7 @@ extension Tenant {
                     \(bind: Self.jsonList(client.redirectURIs)), \(bind: Self.jsonList(client.postLogoutRedirectURIs)),
                     \(bind: Self.jsonList(client.scopes)), \(bind: secret?.hash), \(bind: client.createdAt.microseconds))
             """).run()
+        try await storeOAuthClientKeys(client, endingSecret: false)
         // The creation event states the URI itself (below), not a change from nothing.
         var unreported = AuditDetails()
         try await setOAuthBackchannelLogout(client.id, uri: backchannelLogoutURI, sessionRequired: backchannelLogoutSessionRequired,
@@ -54,7 +64,9 @@ extension Tenant {
         var details = AuditDetails(["type": .string(type.rawValue), "authMethod": .string(method.rawValue),
                                     "firstParty": .bool(firstParty),
                                     "redirectUris": .array(client.redirectURIs.map(JSONValue.string)),
-                                    "scopes": .array(client.scopes.map(JSONValue.string))])
+                                    "scopes": .array(client.scopes.map(JSONValue.string)),
+                                    "idTokenSigningAlg": .string(client.idTokenSigningAlg.rawValue),
+                                    "jwks": Self.auditKeys(client.jwks)])
         if let uri = try await oauthBackchannelLogout(of: client.id)?.uri { details["backchannelLogoutUri"] = .string(uri) }
         try await appendAudit([context.record(.oauthClientCreated, [.oauthClient(client), .product(product)],
                                               details: details, at: client.createdAt)])
@@ -112,6 +124,7 @@ extension Tenant {
             try await setOAuthBackchannelLogout(client.id, uri: changes.backchannelLogoutURI,
                                                 sessionRequired: changes.backchannelLogoutSessionRequired, details: &details)
         }
+        let endingSecret = try changeKeys(of: &client, changes, details: &details)
         guard details.hasChanges else { return client }
         try await sql.raw("""
             UPDATE oauth_clients SET name = \(bind: client.name), name_key = \(bind: client.name.lowercased()),
@@ -120,6 +133,7 @@ extension Tenant {
             scopes = \(bind: Self.jsonList(client.scopes))
             WHERE org_id = \(bind: orgID) AND id = \(bind: client.id)
             """).run()
+        try await storeOAuthClientKeys(client, endingSecret: endingSecret)
         try await appendAudit([context.record(.oauthClientUpdated, [.oauthClient(client)], details: details)])
         return client
     }
@@ -153,6 +167,9 @@ extension Tenant {
         var client = try await requireOAuthClient(id)
         guard client.type == .confidential else {
             throw RampartError(.conflict, "A public client has no secret to rotate; it proves itself with PKCE alone.")
+        }
+        guard client.authMethod != .privateKeyJWT else {
+            throw RampartError(.conflict, "A private_key_jwt client has no secret to rotate; change the keys in its jwks instead.")
         }
         guard (0...30 * 86_400).contains(overlapSeconds) else {
             throw RampartError.invalidField("overlapSeconds", "must be between 0 and 2592000 (30 days)")
@@ -195,7 +212,7 @@ extension Tenant {
 
     static let oauthClientColumns = """
         id, product_id, name, client_type, auth_method, first_party, redirect_uris, post_logout_redirect_uris, scopes,
-        created_at, previous_secret_expires_at
+        created_at, previous_secret_expires_at, jwks, id_token_signing_alg
         """
 
     static func decodeOAuthClient(_ row: any ColumnReader) throws -> OAuthClient {
@@ -203,10 +220,12 @@ extension Tenant {
               let method = OAuthClientAuthMethod(rawValue: try row.text(4)) else {
             throw RampartError(.integrity, "An OAuth client row holds an unknown type or method.")
         }
-        return OAuthClient(id: try row.text(0), productID: try row.text(1), name: try row.text(2), type: type,
-                           authMethod: method, firstParty: try row.integer(5) != 0, redirectURIs: try jsonList(row.text(6)),
-                           postLogoutRedirectURIs: try jsonList(row.text(7)), scopes: try jsonList(row.text(8)),
-                           createdAt: try row.timestamp(9), previousSecretExpiresAt: try row.optionalTimestamp(10))
+        var client = OAuthClient(id: try row.text(0), productID: try row.text(1), name: try row.text(2), type: type,
+                                 authMethod: method, firstParty: try row.integer(5) != 0, redirectURIs: try jsonList(row.text(6)),
+                                 postLogoutRedirectURIs: try jsonList(row.text(7)), scopes: try jsonList(row.text(8)),
+                                 createdAt: try row.timestamp(9), previousSecretExpiresAt: try row.optionalTimestamp(10))
+        try decodeOAuthClientKeys(row, into: &client, from: 11)
+        return client
     }
 
     static func jsonList(_ values: [String]) -> String {
@@ -240,7 +259,8 @@ public enum OAuthClientRules {
         case (.public, _?): throw .invalidField("tokenEndpointAuthMethod", "must be none for a public client")
         case (.confidential, nil): return .clientSecretBasic
         case (.confidential, .none?):
-            throw .invalidField("tokenEndpointAuthMethod", "must be client_secret_basic or client_secret_post for a confidential client")
+            throw .invalidField("tokenEndpointAuthMethod",
+                                "must be client_secret_basic, client_secret_post or private_key_jwt for a confidential client")
         case (.confidential, let method?): return method
         }
     }
@@ -260,6 +280,14 @@ public enum OAuthClientRules {
             if !uris.contains(url.description) { uris.append(url.description) }
         }
         return uris
+    }
+
+    /// A `private_key_jwt` client needs its keys; no other client has any.
+    static func keys(_ jwks: OAuthClientJWKS?, for method: OAuthClientAuthMethod) throws(RampartError) {
+        if method == .privateKeyJWT && jwks == nil { throw .invalidField("jwks", "is required for a private_key_jwt client") }
+        if method != .privateKeyJWT && jwks != nil {
+            throw .invalidField("jwks", "is only for a client whose tokenEndpointAuthMethod is private_key_jwt")
+        }
     }
 
     /// `openid` plus what is asked; scope names are RFC 6749 scope tokens without spaces.

@@ -1,15 +1,23 @@
 import Crypto
+import CryptoExtras
 import Foundation
 import RampartCore
 import SQLKit
 
 /// A token signing key of the organisation's OpenID Connect provider. The private key is
-/// sealed with the organisation's data key; the newest unretired key signs, and retired
-/// keys stay published for verification until the tokens they signed have expired.
+/// sealed with the organisation's data key; the newest unretired key of each algorithm
+/// signs, and retired keys stay published for verification until the tokens they signed
+/// have expired. Each organisation has an ES256 key and an RSA-2048 key (RS256, for the
+/// clients that ask for it); they are made and rotated together.
 public struct OAuthSigningKey: Sendable {
+    public enum PrivateKey: Sendable {
+        case es256(P256.Signing.PrivateKey)
+        case rs256(_RSA.Signing.PrivateKey)
+    }
+
     public let kid: String
     public let algorithm: String
-    public let privateKey: P256.Signing.PrivateKey
+    public let privateKey: PrivateKey
     public let createdAt: Timestamp
     public let retiredAt: Timestamp?
 }
@@ -24,52 +32,72 @@ extension Tenant {
         let stored = try await sql.raw("""
             SELECT kid, algorithm, sealed_private_key, created_at, retired_at FROM oauth_signing_keys
             WHERE org_id = \(bind: orgID) AND (retired_at IS NULL OR retired_at > \(bind: now.adding(seconds: -Self.retiredSigningKeyPublishedSeconds).microseconds))
-            ORDER BY created_at DESC, kid DESC
+            ORDER BY created_at DESC, algorithm, kid DESC
             """).all()
         var found: [OAuthSigningKey] = []
         for row in stored {
             let kid = try row.string("kid")
             let raw = try await keys.open(try row.string("sealed_private_key"), in: self, table: "oauth_signing_keys",
                                           row: kid, column: "sealed_private_key")
-            found.append(OAuthSigningKey(kid: kid, algorithm: try row.string("algorithm"),
-                                         privateKey: try P256.Signing.PrivateKey(rawRepresentation: raw),
+            let algorithm = try row.string("algorithm")
+            let privateKey: OAuthSigningKey.PrivateKey = algorithm == "RS256"
+                ? .rs256(try _RSA.Signing.PrivateKey(derRepresentation: raw))
+                : .es256(try P256.Signing.PrivateKey(rawRepresentation: raw))
+            found.append(OAuthSigningKey(kid: kid, algorithm: algorithm, privateKey: privateKey,
                                          createdAt: try row.timestamp("created_at"), retiredAt: try row.optionalTimestamp("retired_at")))
         }
         return found
     }
 
-    /// The organisation's first signing key, made when a token is first signed. Two nodes
-    /// racing here both add one; the newer signs and both are published, which is harmless.
+    /// The algorithms every organisation has a live key for.
+    public static let signingAlgorithms = ["ES256", "RS256"]
+
+    /// The organisation's first signing keys, made when a token is first signed (and the RSA
+    /// key of an organisation whose ES256 key predates it). Two nodes racing here both add
+    /// one; the newer signs and both are published, which is harmless.
     public func ensureOAuthSigningKey(keys: KeyService) async throws {
-        let live = try await sql.raw("""
-            SELECT kid FROM oauth_signing_keys WHERE org_id = \(bind: orgID) AND retired_at IS NULL
-            """).first()
-        if live == nil { _ = try await insertSigningKey(keys: keys, at: clock()) }
+        let live = Set(try await sql.raw("""
+            SELECT algorithm FROM oauth_signing_keys WHERE org_id = \(bind: orgID) AND retired_at IS NULL
+            """).all().map { try $0.string("algorithm") })
+        let now = clock()
+        for algorithm in Self.signingAlgorithms where !live.contains(algorithm) {
+            _ = try await insertSigningKey(algorithm, keys: keys, at: now)
+        }
     }
 
-    /// A new signing key takes over at once; the one before is retired but stays published.
+    /// New signing keys (one of each algorithm) take over at once; the ones before are
+    /// retired but stay published. Returns the new ES256 key; the RS256 one is in the event.
     public func rotateOAuthSigningKey(keys: KeyService, by context: AuditContext) async throws -> OAuthSigningKey {
         let now = clock()
         let retired = try await sql.raw("""
             UPDATE oauth_signing_keys SET retired_at = \(bind: now.microseconds)
             WHERE org_id = \(bind: orgID) AND retired_at IS NULL RETURNING kid
             """).all().map { try $0.string("kid") }
-        let key = try await insertSigningKey(keys: keys, at: now)
+        let key = try await insertSigningKey("ES256", keys: keys, at: now)
+        let rsaKey = try await insertSigningKey("RS256", keys: keys, at: now)
         try await appendAudit([context.record(.oauthSigningKeyRotated, [], details: AuditDetails([
             "kid": .string(key.kid), "retiredKids": .array(retired.map(JSONValue.string)),
+            "rsaKid": .string(rsaKey.kid),
         ]), at: now)])
         return key
     }
 
-    private func insertSigningKey(keys: KeyService, at now: Timestamp) async throws -> OAuthSigningKey {
-        let privateKey = P256.Signing.PrivateKey()
+    private func insertSigningKey(_ algorithm: String, keys: KeyService, at now: Timestamp) async throws -> OAuthSigningKey {
+        let privateKey: OAuthSigningKey.PrivateKey
+        let raw: Data
+        if algorithm == "RS256" {
+            let rsa = try _RSA.Signing.PrivateKey(keySize: .bits2048)
+            (privateKey, raw) = (.rs256(rsa), rsa.derRepresentation)
+        } else {
+            let ec = P256.Signing.PrivateKey()
+            (privateKey, raw) = (.es256(ec), ec.rawRepresentation)
+        }
         let kid = Identifier.make()
-        let sealed = try await keys.seal(privateKey.rawRepresentation, in: self, table: "oauth_signing_keys", row: kid,
-                                         column: "sealed_private_key")
+        let sealed = try await keys.seal(raw, in: self, table: "oauth_signing_keys", row: kid, column: "sealed_private_key")
         try await sql.raw("""
             INSERT INTO oauth_signing_keys (org_id, kid, algorithm, sealed_private_key, created_at)
-            VALUES (\(bind: orgID), \(bind: kid), 'ES256', \(bind: sealed), \(bind: now.microseconds))
+            VALUES (\(bind: orgID), \(bind: kid), \(bind: algorithm), \(bind: sealed), \(bind: now.microseconds))
             """).run()
-        return OAuthSigningKey(kid: kid, algorithm: "ES256", privateKey: privateKey, createdAt: now, retiredAt: nil)
+        return OAuthSigningKey(kid: kid, algorithm: algorithm, privateKey: privateKey, createdAt: now, retiredAt: nil)
     }
 }
