@@ -55,7 +55,8 @@ def key_client(provider, *keys, **extra) -> dict:
 
 def key_session(provider, client: dict, key, alg: str = "RS256", scope: str = "openid email") -> OAuth2Session:
     session = OAuth2Session(client["clientId"], key, scope=scope, redirect_uri=REDIRECT_URI, code_challenge_method="S256",
-                            token_endpoint_auth_method="private_key_jwt")
+                            token_endpoint_auth_method="private_key_jwt",
+                            revocation_endpoint_auth_method="private_key_jwt")
     session.register_client_auth_method(PrivateKeyJWT(provider.endpoint("token"), alg=alg))
     return session
 
@@ -125,7 +126,7 @@ def test_authlib_private_key_jwt_runs_client_credentials_and_the_code_flow(backe
     assert ec_session.revoke_token(provider.endpoint("revoke"), token=ec_token["access_token"]).status_code == 200
     assert ec_session.introspect_token(provider.endpoint("introspect"), token=ec_token["access_token"]).json() == {"active": False}
 
-    rotate = provider.api("POST", f"/oauth-clients/{client['clientId']}/secret")
+    rotate = provider.api("POST", f"/oauth-clients/{client['clientId']}/secret", json={})
     assert rotate.status_code == 409 and "private_key_jwt" in rotate.json()["error"]["message"], rotate.text
     events = provider.api("GET", "/audit-events", params={"action": "oauth_client.created"}).json()["data"]
     created = [e for e in events if any(t.get("id") == client["clientId"] for t in e["targets"])]

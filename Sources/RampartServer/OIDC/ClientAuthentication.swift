@@ -44,7 +44,12 @@ struct ClientAuthentication: Sendable {
         guard form["client_assertion_type"] == ClientAssertion.type, let token = form["client_assertion"], !token.isEmpty else {
             throw OAuthError.invalidRequest("client_assertion_type must be \(ClientAssertion.type), with a client_assertion.")
         }
-        let audiences: Set<String> = [issuer, issuer + "/oauth/token"]
+        // The issuer, the token endpoint, or the endpoint being called: clients such as authlib
+        // name the revocation or introspection URL they post to (RFC 7523 section 3 allows it).
+        var audiences: Set<String> = [issuer, issuer + "/oauth/token"]
+        if let endpoint = request.uri.path.split(separator: "/").last, ["revoke", "introspect"].contains(endpoint) {
+            audiences.insert(issuer + "/oauth/" + endpoint)
+        }
         guard let client = try await ClientAssertion(services: services, orgID: orgID, audiences: audiences)
             .authenticate(token, formClientID: form["client_id"]) else { throw OAuthError.invalidClientAssertion }
         return client
