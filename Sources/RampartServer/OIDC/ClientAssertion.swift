@@ -19,7 +19,7 @@ struct ClientAssertion: Sendable {
 
     let services: RampartServices
     let orgID: String
-    /// The audiences the assertion may name: the issuer or the token endpoint.
+    /// The audiences the assertion may name: the issuer, the token endpoint, or the endpoint called.
     let audiences: Set<String>
 
     struct Claims: JWTPayload {
