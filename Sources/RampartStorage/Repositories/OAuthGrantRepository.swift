@@ -16,7 +16,7 @@ public struct OAuthGrant: Sendable, Equatable {
     public let lastUsedAt: Timestamp
     public let revokedAt: Timestamp?
     /// The `sid` of the Rampart session that authorized it (nil for grants made before sids).
-    public var sid: String? = nil
+    public let sid: String?
 }
 
 /// What `/authorize` hands to `/token`, bound to one client, redirect URI and PKCE challenge.
@@ -145,15 +145,14 @@ extension Tenant {
     public func rotateRefreshToken(_ token: SecretToken, clientID: String, by context: AuditContext) async throws -> RefreshOutcome {
         let now = clock()
         guard token.orgID == orgID, let found = try await row("""
-            SELECT g.id, g.client_id, g.user_id, g.scope, g.auth_time, g.amr, g.created_at, g.last_used_at, g.revoked_at,
-                   t.expires_at, t.used_at, u.status, CASE WHEN \(Self.grantHasProductAccess) THEN 1 ELSE 0 END AS access,
-                   g.sid
+            SELECT g.id, g.client_id, g.user_id, g.scope, g.auth_time, g.amr, g.created_at, g.last_used_at, g.revoked_at, g.sid,
+                   t.expires_at, t.used_at, u.status, CASE WHEN \(Self.grantHasProductAccess) THEN 1 ELSE 0 END AS access
             FROM oauth_refresh_tokens t JOIN oauth_grants g ON g.org_id = t.org_id AND g.id = t.grant_id
             JOIN users u ON u.org_id = g.org_id AND u.id = g.user_id
             WHERE t.org_id = ?1 AND t.token_hash = ?2
             """, [orgID, token.hash], { row in
-                (grant: try Self.decodeGrant(row, sid: try row.optionalText(13)), expiresAt: try row.timestamp(9), used: try row.optionalInteger(10) != nil,
-                 userActive: try row.text(11) == "active", access: try row.integer(12) != 0)
+                (grant: try Self.decodeGrant(row), expiresAt: try row.timestamp(10), used: try row.optionalInteger(11) != nil,
+                 userActive: try row.text(12) == "active", access: try row.integer(13) != 0)
             }), found.grant.clientID == clientID
         else { return .invalid }
         let grant = found.grant
@@ -287,18 +286,12 @@ extension Tenant {
         try await sql.raw("DELETE FROM oauth_codes WHERE org_id = \(bind: orgID) AND user_id = \(bind: userID)").run()
     }
 
-    static let grantColumns = "id, client_id, user_id, scope, auth_time, amr, created_at, last_used_at, revoked_at"
+    static let grantColumns = "id, client_id, user_id, scope, auth_time, amr, created_at, last_used_at, revoked_at, sid"
 
     static func decodeGrant(_ row: any ColumnReader) throws -> OAuthGrant {
         OAuthGrant(id: try row.text(0), clientID: try row.text(1), userID: try row.text(2), scope: words(try row.text(3)),
                    authTime: try row.timestamp(4), amr: words(try row.text(5)), createdAt: try row.timestamp(6),
-                   lastUsedAt: try row.timestamp(7), revokedAt: try row.optionalTimestamp(8))
-    }
-
-    static func decodeGrant(_ row: any ColumnReader, sid: String?) throws -> OAuthGrant {
-        var grant = try decodeGrant(row)
-        grant.sid = sid
-        return grant
+                   lastUsedAt: try row.timestamp(7), revokedAt: try row.optionalTimestamp(8), sid: try row.optionalText(9))
     }
 
     static func words(_ text: String) -> [String] { text.split(separator: " ").map(String.init) }
