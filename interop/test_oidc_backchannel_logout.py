@@ -19,6 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs
 
+import pyotp
 import pytest
 import requests
 from joserfc import jwt
@@ -231,6 +232,31 @@ def test_signing_out_everywhere_else_and_signing_out_end_the_app_sessions(rampar
     delivered = [e for e in audit(provider, "oauth.backchannel_logout_delivered")
                  if any(t["id"] == app.client["clientId"] for t in e["targets"])]
     assert len(delivered) == 2, delivered
+    assert "back-channel logout: 1 session(s) ended" in app.stop()
+
+
+def test_a_step_up_keeps_the_sign_in_the_app_knows(rampart_bin, server_factory, sqlite, sample_apps):
+    """Enrolling TOTP replaces the session's secret (against fixation), but it is the same
+    sign-in to the app: signing out afterwards still names the sid the app was given."""
+    provider = make_provider(rampart_bin, sqlite, server_factory(sqlite))
+    app = sample_apps(provider)
+    browser = requests.Session()
+    app.sign_in(provider, browser)
+    base, slug = provider.server.base_url, provider.slug
+    cookie_before = browser.cookies.get_dict()
+
+    enrol = browser.get(f"{base}/o/{slug}/account/mfa/enrol", timeout=10)
+    secret = re.search(r'id="totp-secret"[^>]*>([^<]*)<', enrol.text).group(1).strip()
+    enrolled = browser.post(f"{base}/o/{slug}/account/mfa/enrol",
+                            data={"csrf": csrf(enrol.text), "code": pyotp.TOTP(secret).now()}, timeout=30)
+    assert enrolled.status_code == 200 and "recovery" in enrolled.text.lower(), enrolled.text[-800:]
+    assert browser.cookies.get_dict() != cookie_before, "the step-up gave the browser a new session secret"
+    assert app.signed_in(browser)
+
+    page = browser.get(f"{base}/o/{slug}/account", timeout=10)
+    out = browser.post(f"{base}/o/{slug}/signout", data={"csrf": csrf(page.text)}, allow_redirects=False, timeout=10)
+    assert out.status_code in (302, 303), out.text
+    app.wait_signed_out(browser)
     assert "back-channel logout: 1 session(s) ended" in app.stop()
 
 

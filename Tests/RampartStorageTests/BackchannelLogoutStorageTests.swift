@@ -135,6 +135,35 @@ struct BackchannelLogoutStorageTests {
         }
     }
 
+    /// A step-up ends the session and starts one with a new secret that carries the old sid:
+    /// ending the new one tells the product about the sign-in it knows.
+    @Test(arguments: Backend.all)
+    func aSessionThatReplacesAnotherKeepsItsSID(_ backend: Backend) async throws {
+        try await TestStore.with(backend) { store in
+            let f = try await OAuthStorageTests.fixture(store)
+            try await Self.withLogoutURI(store, f)
+            let first = try await Self.signIn(store, f, client: f.client)
+            let replacement = try await store.database.write(org: f.org) { tenant in
+                let carried = try await tenant.endUserSession(first.secret)
+                #expect(carried == first.sid)
+                return try await tenant.startUserSession(for: f.user.id, mfaCompleted: true, lifetimeSeconds: 3600,
+                                                         idleTimeoutSeconds: 600, ip: nil, userAgent: nil, sid: carried)
+            }
+            #expect(replacement.session.sid == first.sid)
+            let secret = try #require(SecretToken(parsing: replacement.secret, as: .session))
+            #expect(secret.hash != first.secret.hash)
+            let found = try await store.database.read(org: f.org) { try await $0.findLiveUserSession(secret) }
+            #expect(found?.sid == first.sid, "the sid is read back from the row")
+            #expect(try await Self.pending(store, f.org).isEmpty, "replacing a session tells no product")
+
+            try await store.database.write(org: f.org) { try await $0.with(clock: Self.ahead).signOutUserSession(secret) }
+            let claimed = try await store.database.write(org: f.org) {
+                try await $0.with(clock: Self.ahead).claimLogoutDeliveries(owner: "node-a", until: Self.ahead().adding(seconds: 60))
+            }
+            #expect(claimed.map(\.clientID) == [f.client.id] && claimed.map(\.sid) == [first.sid])
+        }
+    }
+
     @Test(arguments: Backend.all)
     func twoConcurrentClaimersNeverTakeTheSameDelivery(_ backend: Backend) async throws {
         try await TestStore.with(backend) { store in

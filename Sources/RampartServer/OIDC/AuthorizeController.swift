@@ -70,7 +70,7 @@ struct AuthorizeController: Sendable {
         }
         let user = signedIn.user
         let session = signedIn.session
-        let sid = resolved.map { OIDCSessionID.of(sessionHash: $0.secret.hash) }
+        let sid = session.sid
         let nowSeconds = Timestamp.now().microseconds / 1_000_000
         let signedInAt = session.createdAt.microseconds / 1_000_000
         let tooOld = authorization.maxAge.map { nowSeconds - signedInAt > Int64($0) } ?? false

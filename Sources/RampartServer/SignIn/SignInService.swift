@@ -189,10 +189,11 @@ struct SignInService: Sendable {
                  event: AuditAction = .signinSucceeded, details: AuditDetails, amr: [String]) async throws -> SignedIn {
         let audit = client.audit(user, email: user.email)
         return try await services.database.write(org: orgID) { tenant in
-            try await tenant.endUserSession(secret)
+            // The same sign-in goes on under a new secret: products it led to keep its sid.
+            let sid = try await tenant.endUserSession(secret)
             try await tenant.clearSignInFailures(.account, Self.accountKey(user.email))
             try await tenant.appendAudit([audit.record(event, [.user(user)], details: details)])
-            return try await Self.startFullSession(tenant, user: user, client: client, amr: amr)
+            return try await Self.startFullSession(tenant, user: user, client: client, amr: amr, sid: sid)
         }
     }
 
@@ -203,12 +204,12 @@ struct SignInService: Sendable {
 
     /// A session with the lifetime and idle timeout of the person's effective policy.
     private static func startFullSession(_ tenant: Tenant, user: User, client: SignInClient,
-                                         amr: [String] = ["pwd"]) async throws -> SignedIn {
+                                         amr: [String] = ["pwd"], sid: String? = nil) async throws -> SignedIn {
         let policy = try await tenant.effectivePolicy(for: user.id)
         try await tenant.touchLastActive(user.id)
         let started = try await tenant.startUserSession(
             for: user.id, mfaCompleted: true, lifetimeSeconds: policy.settings.sessionLifetimeSeconds,
-            idleTimeoutSeconds: policy.settings.idleTimeoutSeconds, ip: client.ip, userAgent: client.userAgent, amr: amr)
+            idleTimeoutSeconds: policy.settings.idleTimeoutSeconds, ip: client.ip, userAgent: client.userAgent, amr: amr, sid: sid)
         return SignedIn(secret: started.secret, user: user, session: started.session, next: .done)
     }
 

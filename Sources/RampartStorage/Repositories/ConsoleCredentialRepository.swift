@@ -88,7 +88,7 @@ extension Tenant {
         SELECT u.id, u.email, u.display_name, u.status, u.created_at, u.last_active_at,
                (SELECT \(roles) FROM role_assignments r WHERE r.org_id = u.org_id AND r.user_id = u.id) AS roles,
                s.id AS session_id, s.mfa_completed, s.created_at AS session_created_at, s.expires_at,
-               s.idle_timeout_seconds, s.last_seen_at, s.ip, s.user_agent, s.csrf_token, s.amr
+               s.idle_timeout_seconds, s.last_seen_at, s.ip, s.user_agent, s.csrf_token, s.amr, s.token_hash, s.sid
         FROM user_sessions s JOIN users u ON u.org_id = s.org_id AND u.id = s.user_id
         WHERE s.org_id = ?1 AND s.token_hash = ?2
         """
@@ -100,7 +100,8 @@ extension Tenant {
                                   createdAt: try row.timestamp(9), expiresAt: try row.timestamp(10),
                                   idleTimeoutSeconds: try row.integer(11), lastSeenAt: try row.timestamp(12),
                                   ip: try row.optionalText(13), userAgent: try row.optionalText(14), csrfToken: try row.text(15),
-                                  amr: (try row.optionalText(16) ?? "pwd").split(separator: " ").map(String.init))
+                                  amr: (try row.optionalText(16) ?? "pwd").split(separator: " ").map(String.init),
+                                  sid: OIDCSessionID.of(stored: try row.optionalText(18), sessionHash: try row.text(17)))
         return ConsoleSession(user: user, session: session)
     }
 }

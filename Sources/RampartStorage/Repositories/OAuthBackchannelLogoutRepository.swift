@@ -4,11 +4,17 @@ import RampartCore
 import SQLKit
 
 /// The `sid` claim of a Rampart sign-in session: a one-way function of the stored hash of the
-/// session's secret, so a product learns neither the secret nor the session's id (which admins
-/// use to end it), and Rampart needs no column to find the sid of a session it ends.
+/// secret the sign-in started with, so a product learns neither the secret nor the session's id
+/// (which admins use to end it). It is stored with the session, because a step-up replaces the
+/// secret while the sign-in, as products know it, goes on.
 public enum OIDCSessionID {
     public static func of(sessionHash: String) -> String {
         Data(SHA256.hash(data: Data(("rampart.oidc.sid\u{0}" + sessionHash).utf8))).base64URLEncoded
+    }
+
+    /// A session row's sid: sessions started before sids were stored keep the one derived from their secret.
+    static func of(stored: String?, sessionHash: String) -> String {
+        stored ?? of(sessionHash: sessionHash)
     }
 }
 
@@ -78,11 +84,11 @@ extension Tenant {
     /// also each client holding a live grant of the person that no remaining session covers and
     /// whose session was not reported ended before, so a product signed into from a session
     /// that has since expired still hears of it, once.
-    func queueBackchannelLogouts(userID: String, endedSessionHashes: [String], everywhere: Bool) async throws {
-        let ended = Set(endedSessionHashes.map(OIDCSessionID.of(sessionHash:)))
-        let remaining: Set<String> = everywhere ? Set(try await rows("""
-            SELECT token_hash FROM user_sessions WHERE org_id = ?1 AND user_id = ?2
-            """, [orgID, userID], { OIDCSessionID.of(sessionHash: try $0.text(0)) })) : []
+    func queueBackchannelLogouts(userID: String, endedSIDs: [String], everywhere: Bool) async throws {
+        let ended = Set(endedSIDs)
+        let remaining: Set<String> = everywhere ? Set(try await sql.raw("""
+            SELECT token_hash, sid FROM user_sessions WHERE org_id = \(bind: orgID) AND user_id = \(bind: userID)
+            """).all().map(Self.sid)) : []
         guard everywhere || !ended.isEmpty else { return }
         let candidates = try await rows("""
             SELECT g.id, g.client_id, g.sid, g.revoked_at, g.session_ended_at, b.session_required FROM oauth_grants g
