@@ -39,6 +39,9 @@ struct ConsoleClientKeysTests {
                 #expect(refused.status == .badRequest)
                 #expect(refused.text.contains(#"id="jwks-error""#))
             }
+            let forged = try await browser.post("/console/oauth-clients", form: form.merging(["id_token_signing_alg": "HS256"]) { $1 },
+                                                cookie: session)
+            #expect(forged.status == .badRequest && forged.text.contains("must be one of ES256, RS256"), "\(forged.text)")
             #expect(try await auditCount(store, orgID) == before, "a refused form writes nothing")
             #expect(try await store.database.read(org: orgID) { try await $0.oauthClients() }.isEmpty)
 

@@ -122,7 +122,15 @@ struct ConsoleOAuthClientsController: ConsolePageController {
             changes.jwks = try OAuthClientJWKS.parse(value, field: "jwks")
             changes.authMethod = .privateKeyJWT
         }
-        changes.idTokenSigningAlg = OAuthTokenSigningAlgorithm(rawValue: form["id_token_signing_alg"])
+        // The select offers only known algorithms; anything else was not sent by it.
+        let algorithm = form["id_token_signing_alg"]
+        if !algorithm.isEmpty {
+            guard let known = OAuthTokenSigningAlgorithm(rawValue: algorithm) else {
+                throw RampartError.invalidField("idTokenSigningAlg", "must be one of "
+                    + OAuthTokenSigningAlgorithm.allCases.map(\.rawValue).joined(separator: ", "))
+            }
+            changes.idTokenSigningAlg = known
+        }
         return changes
     }
 
