@@ -4,36 +4,13 @@ import RampartSCIM
 import RampartStorage
 
 /// `/scim/v2/Groups`. Membership changes take effect at once: product access follows groups.
-struct SCIMGroupsController: Sendable {
+struct SCIMGroupsController: SCIMResourceEndpoints {
     let services: RampartServices
     let call: SCIMCall
 
-    func addRoutes(to group: RouterGroup<RampartRequestContext>) {
-        group.get("Groups", use: list)
-        group.post("Groups/.search", use: search)
-        group.post("Groups", use: create)
-        group.get("Groups/{id}", use: show)
-        group.put("Groups/{id}", use: replace)
-        group.patch("Groups/{id}", use: patch)
-        group.delete("Groups/{id}", use: delete)
-    }
+    static let resourceType = SCIMResourceType.group
 
-    var base: String { SCIMHTTP.base(services) }
-
-    @Sendable func list(_ request: Request, context: RampartRequestContext) async throws -> Response {
-        await call.handle(request, context, resourceType: "Group", resourceID: nil, write: false) { tenant, _ in
-            (try await listing(tenant, try SCIMQuery(request.scimParameters)), nil)
-        }
-    }
-
-    /// POST `.search` (RFC 7644 §3.4.3): the query in a SearchRequest body.
-    @Sendable func search(_ request: Request, context: RampartRequestContext) async throws -> Response {
-        await call.handle(request, context, resourceType: "Group", resourceID: nil, write: false) { tenant, _ in
-            (try await listing(tenant, try SCIMQuery(searchRequest: try await SCIMHTTP.body(request))), nil)
-        }
-    }
-
-    private func listing(_ tenant: Tenant, _ query: SCIMQuery) async throws -> Response {
+    func listing(_ tenant: Tenant, _ query: SCIMQuery) async throws -> Response {
         let base = self.base
         // Members are read only when they will be returned or filtered on.
         let members = query.projection.wants("members") || query.filter.map(Self.mentionsMembers) == true
@@ -63,7 +40,7 @@ struct SCIMGroupsController: Sendable {
 
     @Sendable func create(_ request: Request, context: RampartRequestContext) async throws -> Response {
         let base = self.base
-        return await call.handle(request, context, resourceType: "Group", resourceID: nil, write: true) { tenant, audit in
+        return await call.handle(request, context, resourceType: typeName, resourceID: nil, write: true) { tenant, audit in
             let input = try SCIMGroupInput.parse(try await SCIMHTTP.body(request))
             let record = try await tenant.createSCIMGroup(displayName: input.displayName, externalId: input.externalId,
                                                           memberIDs: input.memberIDs, attributesJSON: input.attributesJSON, by: audit)
@@ -74,23 +51,10 @@ struct SCIMGroupsController: Sendable {
         }
     }
 
-    @Sendable func show(_ request: Request, context: RampartRequestContext) async throws -> Response {
-        let id = context.parameters.get("id") ?? ""
-        let base = self.base
-        return await call.handle(request, context, resourceType: "Group", resourceID: id, write: false) { tenant, _ in
-            let resource = try await current(tenant, id, base)
-            let etag = SCIMHTTP.etag(resource)
-            if SCIMHTTP.notModified(request, etag) { return (Response(status: .notModified, headers: [.eTag: etag]), nil) }
-            let projection = try SCIMProjection(attributes: request.scimParameters["attributes"],
-                                                excludedAttributes: request.scimParameters["excludedAttributes"])
-            return (SCIMHTTP.response(projection.apply(resource, .group), etag: etag), nil)
-        }
-    }
-
     @Sendable func replace(_ request: Request, context: RampartRequestContext) async throws -> Response {
         let id = context.parameters.get("id") ?? ""
         let base = self.base
-        return await call.handle(request, context, resourceType: "Group", resourceID: id, write: true) { tenant, audit in
+        return await call.handle(request, context, resourceType: typeName, resourceID: id, write: true) { tenant, audit in
             let body = try await SCIMHTTP.body(request)
             let existing = try await current(tenant, id, base)
             try SCIMHTTP.checkIfMatch(request, SCIMHTTP.etag(existing))
@@ -105,7 +69,7 @@ struct SCIMGroupsController: Sendable {
     @Sendable func patch(_ request: Request, context: RampartRequestContext) async throws -> Response {
         let id = context.parameters.get("id") ?? ""
         let base = self.base
-        return await call.handle(request, context, resourceType: "Group", resourceID: id, write: true) { tenant, audit in
+        return await call.handle(request, context, resourceType: typeName, resourceID: id, write: true) { tenant, audit in
             let patch = try SCIMPatchRequest.parse(try await SCIMHTTP.body(request))
             if request.headers[.ifMatch] == nil, let change = SCIMMemberChange(patch) {
                 // Members alone: applied as a difference, without reading or rewriting the whole group.
@@ -119,8 +83,7 @@ struct SCIMGroupsController: Sendable {
             }
             // `excludedAttributes=members` spares a large group's member list, read and written; the
             // ETag, which covers the members, is then left out rather than computed.
-            let projection = try SCIMProjection(attributes: request.scimParameters["attributes"],
-                                                excludedAttributes: request.scimParameters["excludedAttributes"])
+            let projection = try request.scimProjection
             guard projection.wants("members") else {
                 guard let record = try await tenant.scimGroup(id, members: false) else { throw SCIMError.notFound("Group not found.") }
                 return (SCIMHTTP.response(projection.apply(SCIMRenderer.group(record, base: base), .group)), nil)
@@ -133,7 +96,7 @@ struct SCIMGroupsController: Sendable {
     @Sendable func delete(_ request: Request, context: RampartRequestContext) async throws -> Response {
         let id = context.parameters.get("id") ?? ""
         let base = self.base
-        return await call.handle(request, context, resourceType: "Group", resourceID: id, write: true) { tenant, audit in
+        return await call.handle(request, context, resourceType: typeName, resourceID: id, write: true) { tenant, audit in
             if request.headers[.ifMatch] != nil {
                 try SCIMHTTP.checkIfMatch(request, SCIMHTTP.etag(try await current(tenant, id, base)))
             }
@@ -142,7 +105,7 @@ struct SCIMGroupsController: Sendable {
         }
     }
 
-    private func current(_ tenant: Tenant, _ id: String, _ base: String) async throws -> JSONValue {
+    func current(_ tenant: Tenant, _ id: String, _ base: String) async throws -> JSONValue {
         guard let record = try await tenant.scimGroup(id) else { throw SCIMError.notFound("Group \(id.prefix(64)) not found.") }
         return SCIMRenderer.group(record, base: base)
     }

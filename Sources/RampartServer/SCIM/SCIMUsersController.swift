@@ -4,36 +4,13 @@ import RampartSCIM
 import RampartStorage
 
 /// `/scim/v2/Users`.
-struct SCIMUsersController: Sendable {
+struct SCIMUsersController: SCIMResourceEndpoints {
     let services: RampartServices
     let call: SCIMCall
 
-    func addRoutes(to group: RouterGroup<RampartRequestContext>) {
-        group.get("Users", use: list)
-        group.post("Users/.search", use: search)
-        group.post("Users", use: create)
-        group.get("Users/{id}", use: show)
-        group.put("Users/{id}", use: replace)
-        group.patch("Users/{id}", use: patch)
-        group.delete("Users/{id}", use: delete)
-    }
+    static let resourceType = SCIMResourceType.user
 
-    var base: String { SCIMHTTP.base(services) }
-
-    @Sendable func list(_ request: Request, context: RampartRequestContext) async throws -> Response {
-        await call.handle(request, context, resourceType: "User", resourceID: nil, write: false) { tenant, _ in
-            (try await listing(tenant, try SCIMQuery(request.scimParameters)), nil)
-        }
-    }
-
-    /// POST `.search` (RFC 7644 §3.4.3): the query in a SearchRequest body.
-    @Sendable func search(_ request: Request, context: RampartRequestContext) async throws -> Response {
-        await call.handle(request, context, resourceType: "User", resourceID: nil, write: false) { tenant, _ in
-            (try await listing(tenant, try SCIMQuery(searchRequest: try await SCIMHTTP.body(request))), nil)
-        }
-    }
-
-    private func listing(_ tenant: Tenant, _ query: SCIMQuery) async throws -> Response {
+    func listing(_ tenant: Tenant, _ query: SCIMQuery) async throws -> Response {
         let base = self.base
         let records: [SCIMUserRecord]
         // The lookups identity providers make before every create are answered from an index.
@@ -54,7 +31,7 @@ struct SCIMUsersController: Sendable {
 
     @Sendable func create(_ request: Request, context: RampartRequestContext) async throws -> Response {
         let base = self.base
-        return await call.handle(request, context, resourceType: "User", resourceID: nil, write: true) { tenant, audit in
+        return await call.handle(request, context, resourceType: typeName, resourceID: nil, write: true) { tenant, audit in
             let input = try SCIMUserInput.parse(try await SCIMHTTP.body(request))
             let record = try await tenant.createSCIMUser(SCIMRenderer.fields(input), by: audit)
             let resource = SCIMRenderer.user(record, base: base)
@@ -64,23 +41,10 @@ struct SCIMUsersController: Sendable {
         }
     }
 
-    @Sendable func show(_ request: Request, context: RampartRequestContext) async throws -> Response {
-        let id = context.parameters.get("id") ?? ""
-        let base = self.base
-        return await call.handle(request, context, resourceType: "User", resourceID: id, write: false) { tenant, _ in
-            let resource = try await current(tenant, id, base)
-            let etag = SCIMHTTP.etag(resource)
-            if SCIMHTTP.notModified(request, etag) { return (Response(status: .notModified, headers: [.eTag: etag]), nil) }
-            let projection = try SCIMProjection(attributes: request.scimParameters["attributes"],
-                                                excludedAttributes: request.scimParameters["excludedAttributes"])
-            return (SCIMHTTP.response(projection.apply(resource, .user), etag: etag), nil)
-        }
-    }
-
     @Sendable func replace(_ request: Request, context: RampartRequestContext) async throws -> Response {
         let id = context.parameters.get("id") ?? ""
         let base = self.base
-        return await call.handle(request, context, resourceType: "User", resourceID: id, write: true) { tenant, audit in
+        return await call.handle(request, context, resourceType: typeName, resourceID: id, write: true) { tenant, audit in
             let body = try await SCIMHTTP.body(request)
             let existing = try await current(tenant, id, base)
             try SCIMHTTP.checkIfMatch(request, SCIMHTTP.etag(existing))
@@ -92,7 +56,7 @@ struct SCIMUsersController: Sendable {
     @Sendable func patch(_ request: Request, context: RampartRequestContext) async throws -> Response {
         let id = context.parameters.get("id") ?? ""
         let base = self.base
-        return await call.handle(request, context, resourceType: "User", resourceID: id, write: true) { tenant, audit in
+        return await call.handle(request, context, resourceType: typeName, resourceID: id, write: true) { tenant, audit in
             let patch = try SCIMPatchRequest.parse(try await SCIMHTTP.body(request))
             let existing = try await current(tenant, id, base)
             try SCIMHTTP.checkIfMatch(request, SCIMHTTP.etag(existing))
@@ -104,7 +68,7 @@ struct SCIMUsersController: Sendable {
     @Sendable func delete(_ request: Request, context: RampartRequestContext) async throws -> Response {
         let id = context.parameters.get("id") ?? ""
         let base = self.base
-        return await call.handle(request, context, resourceType: "User", resourceID: id, write: true) { tenant, audit in
+        return await call.handle(request, context, resourceType: typeName, resourceID: id, write: true) { tenant, audit in
             let existing = try await current(tenant, id, base)
             try SCIMHTTP.checkIfMatch(request, SCIMHTTP.etag(existing))
             try await tenant.deleteSCIMUser(id, by: audit)
@@ -112,7 +76,7 @@ struct SCIMUsersController: Sendable {
         }
     }
 
-    private func current(_ tenant: Tenant, _ id: String, _ base: String) async throws -> JSONValue {
+    func current(_ tenant: Tenant, _ id: String, _ base: String) async throws -> JSONValue {
         guard let record = try await tenant.scimUser(id) else { throw SCIMError.notFound("User \(id.prefix(64)) not found.") }
         return SCIMRenderer.user(record, base: base, groups: try await tenant.groupsOf(user: record.user.id))
     }
