@@ -61,6 +61,11 @@ struct Audit: AsyncParsableCommand {
             needs --org. Without it, someone who can write the database can cut the log's tail unnoticed.
             """, valueName: "seq:hash"))
         var expectHead: String?
+        @Option(help: ArgumentHelp("""
+            A checkpoint witness file (one signed checkpoint a line, as `serve --audit-witness` appends them): \
+            every checkpoint of the organisations checked must verify and still be in their logs.
+            """, valueName: "file"))
+        var checkpoints: String?
         @Flag(help: "Print JSON.") var json = false
 
         struct Result: Encodable {
@@ -89,9 +94,24 @@ struct Audit: AsyncParsableCommand {
             return ChainHead(sequence: sequence, hash: parts[1].lowercased())
         }
 
+        /// The checkpoints of a witness file; a line that is not one stops the check, naming it.
+        static func witnessed(_ path: String) throws -> [AuditCheckpoint] {
+            let text: String
+            do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+                throw RampartError(.invalidParameter, "Cannot read the checkpoint file \(path): check the path and its permissions.")
+            }
+            return try text.split(separator: "\n").enumerated().map { index, line in
+                guard let checkpoint = try? JSONDecoder().decode(AuditCheckpoint.self, from: Data(line.utf8)) else {
+                    throw RampartError(.invalidParameter, "Line \(index + 1) of \(path) is not a signed checkpoint.")
+                }
+                return checkpoint
+            }
+        }
+
         func run() async throws {
             var broken = false
             try await runReportingErrors {
+                let witnessed = try checkpoints.map(Self.witnessed) ?? []
                 let reports = try await store.withStore { database in
                     let orgs = if let org { [try await resolveOrganization(org, in: database)] } else {
                         try await OrganizationRepository(database: database).all()
@@ -100,7 +120,8 @@ struct Audit: AsyncParsableCommand {
                     for organization in orgs {
                         let progress = ProgressLine(subject: organization.slug, unit: "events checked")
                         reports.append(try await AuditVerifier(database: database)
-                            .verify(organization, expectedHead: expectHead.flatMap(Self.head), progress: progress.update))
+                            .verify(organization, savedHeads: expectHead.flatMap(Self.head).map { [$0] } ?? [],
+                                    checkpoints: witnessed.filter { $0.orgID == organization.id }, progress: progress.update))
                     }
                     return reports
                 }

@@ -91,12 +91,19 @@ public struct AuditChainVerifier: Sendable {
 
     private var expected = ChainHead.genesis
     public private(set) var count: Int64 = 0
-    /// A head saved outside the database earlier (`audit verify --expect-head SEQ:HASH`).
-    /// Whoever can write the database can cut the chain's tail and rewrite the head to match;
-    /// only a head kept elsewhere shows that event SEQ, with that hash, is gone.
-    private let witness: ChainHead?
+    /// Heads saved outside the database earlier (`audit verify --expect-head SEQ:HASH`, or the
+    /// checkpoints of a witness file), by sequence number. Whoever can write the database can
+    /// cut the chain's tail and rewrite the head to match; only a head kept elsewhere shows
+    /// that event SEQ, with that hash, is gone.
+    private let witnesses: [Int64: String]
+    private let lastWitness: Int64?
 
-    public init(witness: ChainHead? = nil) { self.witness = witness }
+    public init(witness: ChainHead? = nil) { self.init(witnesses: witness.map { [$0] } ?? []) }
+
+    public init(witnesses: [ChainHead]) {
+        self.witnesses = Dictionary(witnesses.map { ($0.sequence, $0.hash) }, uniquingKeysWith: { first, _ in first })
+        lastWitness = witnesses.map(\.sequence).max()
+    }
 
     public mutating func check(_ event: AuditEvent) throws(Break) {
         let next = expected.sequence + 1
@@ -111,7 +118,7 @@ public struct AuditChainVerifier: Sendable {
         guard constantTimeEquals(AuditChain.hash(of: event), event.hash) else {
             throw Break(sequence: next, reason: "content does not match its hash (edited)")
         }
-        if let witness, witness.sequence == event.sequence, !constantTimeEquals(witness.hash, event.hash) {
+        if let saved = witnesses[event.sequence], !constantTimeEquals(saved, event.hash) {
             throw Break(sequence: next, reason: "the event's hash differs from the head saved earlier (rewritten)")
         }
         expected = ChainHead(sequence: event.sequence, hash: event.hash)
@@ -127,9 +134,9 @@ public struct AuditChainVerifier: Sendable {
         if head.hash != expected.hash {
             throw Break(sequence: expected.sequence, reason: "the head's hash does not match the last event")
         }
-        if let witness, witness.sequence > expected.sequence {
+        if let lastWitness, lastWitness > expected.sequence {
             throw Break(sequence: expected.sequence + 1, reason: """
-                the log ends at \(expected.sequence) but a head saved earlier records \(witness.sequence): the tail was cut
+                the log ends at \(expected.sequence) but a head saved earlier records \(lastWitness): the tail was cut
                 """)
         }
     }

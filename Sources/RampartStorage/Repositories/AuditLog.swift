@@ -161,13 +161,23 @@ public struct AuditVerifier: Sendable {
     public init(database: Database) { self.database = database }
 
     /// `progress` hears, after each batch, how many events have been checked and how many the
-    /// head says there are.
-    /// `expectedHead` is a head saved outside the database on an earlier day: the chain must
-    /// still contain it (see `AuditChainVerifier`).
-    public func verify(_ organization: Organization, expectedHead: ChainHead? = nil,
+    /// head says there are. `savedHeads` are heads kept outside the database (`--expect-head`);
+    /// `checkpoints` are this organisation's signed checkpoints from a witness: each must carry
+    /// a valid signature by one of the organisation's checkpoint keys, and then counts as a
+    /// saved head. Every saved head must still be in the chain, with the same hash (see
+    /// `AuditChainVerifier`).
+    public func verify(_ organization: Organization, savedHeads: [ChainHead] = [], checkpoints: [AuditCheckpoint] = [],
                        progress: (@Sendable (_ checked: Int64, _ total: Int64) -> Void)? = nil) async throws -> Report {
         try await database.read(org: organization.id) { tenant in
-            var verifier = AuditChainVerifier(witness: expectedHead)
+            let publicKeys = checkpoints.isEmpty ? [:] : try await tenant.auditCheckpointPublicKeys()
+            for checkpoint in checkpoints where !checkpoint.signatureIsValid || publicKeys[checkpoint.keyID] != checkpoint.publicKey {
+                return Report(organization: organization, events: 0, failure: AuditChainVerifier.Break(
+                    sequence: checkpoint.sequence,
+                    reason: checkpoint.signatureIsValid
+                        ? "the checkpoint is signed by a key this organisation does not have (key \(checkpoint.keyID.prefix(40)))"
+                        : "the checkpoint's signature does not verify (the witness was altered)"))
+            }
+            var verifier = AuditChainVerifier(witnesses: savedHeads + checkpoints.map(\.head))
             var last: Int64 = 0
             let head = try await tenant.auditHead()
             do {

@@ -1,0 +1,77 @@
+import Crypto
+import Foundation
+import RampartCore
+import SQLKit
+
+/// Signed checkpoints of the organisation's audit log. Making one writes no audit event: the
+/// event would move the head it signs. The organisation's Ed25519 key is made when its first
+/// checkpoint is, like its first OAuth signing key, and writes no event either.
+extension Tenant {
+    /// Signs the current head unless it is already signed or empty; nil then. Two nodes
+    /// signing the same head store one checkpoint (the first), and both get it back.
+    public func signAuditCheckpoint(keys: KeyService) async throws -> AuditCheckpoint? {
+        let head = try await auditHead()
+        guard head.sequence > 0, try await latestAuditCheckpoint()?.sequence != head.sequence else { return nil }
+        let (keyID, key) = try await auditCheckpointKey(keys: keys)
+        let checkpoint = try AuditCheckpoint.sign(orgID: orgID, head: head, at: clock(), keyID: keyID, key: key)
+        try await sql.raw("""
+            INSERT INTO audit_checkpoints (org_id, seq, head_hash, signed_at, key_id, signature)
+            VALUES (\(bind: orgID), \(bind: checkpoint.sequence), \(bind: checkpoint.headHash),
+                    \(bind: checkpoint.signedAt.microseconds), \(bind: keyID), \(bind: checkpoint.signature))
+            ON CONFLICT (org_id, seq) DO NOTHING
+            """).run()
+        return try await auditCheckpoints(limit: 1).first
+    }
+
+    public func latestAuditCheckpoint() async throws -> AuditCheckpoint? {
+        try await auditCheckpoints(limit: 1).first
+    }
+
+    /// Newest first.
+    public func auditCheckpoints(limit: Int = 100, unwitnessedOnly: Bool = false) async throws -> [AuditCheckpoint] {
+        var query = SQLQueryString("""
+            SELECT c.seq, c.head_hash, c.signed_at, c.key_id, c.signature, k.public_key
+            FROM audit_checkpoints c JOIN audit_checkpoint_keys k ON k.org_id = c.org_id AND k.key_id = c.key_id
+            WHERE c.org_id = \(bind: orgID)
+            """)
+        if unwitnessedOnly { query = query + " AND c.witnessed_at IS NULL" }
+        return try await rows(query + " ORDER BY c.seq DESC LIMIT " + "\(bind: Int64(limit))") { row in
+            AuditCheckpoint(orgID: orgID, sequence: try row.integer(0), headHash: try row.text(1),
+                            signedAt: try row.timestamp(2), keyID: try row.text(3), publicKey: try row.text(5),
+                            signature: try row.text(4))
+        }
+    }
+
+    /// The public keys that signed this organisation's checkpoints, by key id.
+    public func auditCheckpointPublicKeys() async throws -> [String: String] {
+        Dictionary(uniqueKeysWithValues: try await rows("""
+            SELECT key_id, public_key FROM audit_checkpoint_keys WHERE org_id = ?1
+            """, [orgID], { (try $0.text(0), try $0.text(1)) }))
+    }
+
+    public func markAuditCheckpointWitnessed(_ sequence: Int64) async throws {
+        try await sql.raw("""
+            UPDATE audit_checkpoints SET witnessed_at = \(bind: clock().microseconds)
+            WHERE org_id = \(bind: orgID) AND seq = \(bind: sequence)
+            """).run()
+    }
+
+    private func auditCheckpointKey(keys: KeyService) async throws -> (String, Curve25519.Signing.PrivateKey) {
+        if let row = try await row("""
+            SELECT key_id, sealed_private_key FROM audit_checkpoint_keys WHERE org_id = ?1 ORDER BY created_at DESC LIMIT 1
+            """, [orgID], { (try $0.text(0), try $0.text(1)) }) {
+            let raw = try await keys.open(row.1, in: self, table: "audit_checkpoint_keys", row: row.0, column: "sealed_private_key")
+            return (row.0, try Curve25519.Signing.PrivateKey(rawRepresentation: raw))
+        }
+        let key = Curve25519.Signing.PrivateKey()
+        let keyID = Identifier.make()
+        let sealed = try await keys.seal(key.rawRepresentation, in: self, table: "audit_checkpoint_keys", row: keyID,
+                                         column: "sealed_private_key")
+        try await sql.raw("""
+            INSERT INTO audit_checkpoint_keys (org_id, key_id, public_key, sealed_private_key, created_at)
+            VALUES (\(bind: orgID), \(bind: keyID), \(bind: key.publicKey.rawRepresentation.base64URLEncoded), \(bind: sealed),
+                    \(bind: clock().microseconds))
+            """).run()
+        return (keyID, key)
+    }
+}
