@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import RampartCore
 import RampartStorage
 import RampartTestSupport
@@ -39,6 +40,29 @@ struct KeyFileSafetyTests {
             #expect(error?.message.contains("missing") == true)
             #expect(error?.message.contains(elsewhere + "/kek") == true, "says where it looked: \(error?.message ?? "")")
             #expect(!FileManager.default.fileExists(atPath: elsewhere + "/kek"), "no key file was written")
+        }
+    }
+
+    /// Processes started together on a new data directory (a server and a CLI, or parallel
+    /// tests on one database) all get the one key: none reads the file half written.
+    @Test func keyFileCreatedByManyAtOnceIsReadWholeByAll() throws {
+        for _ in 0..<20 {
+            let directory = try Self.scratch()
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let outcomes = Mutex<[String]>([])
+            DispatchQueue.concurrentPerform(iterations: 8) { _ in
+                let outcome: String
+                do {
+                    outcome = try KeyEncryptionKeySource.resolve(dataDirectory: directory, environment: [:]).load().current.id
+                } catch {
+                    outcome = "\(error)"
+                }
+                outcomes.withLock { $0.append(outcome) }
+            }
+            let seen = outcomes.withLock { $0 }
+            #expect(seen.count == 8 && Set(seen).count == 1, "one key for all, no error: \(Set(seen))")
+            let left = try FileManager.default.contentsOfDirectory(atPath: directory)
+            #expect(left == ["kek"], "no temporary files are left: \(left)")
         }
     }
 

@@ -144,12 +144,18 @@ public struct KeyEncryptionKeySource: Sendable {
         let directory = (path as NSString).deletingLastPathComponent
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
-        // Create with 0600 from the start: never a moment where the key is readable by others.
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        // Written whole under a name of its own, then linked into place: a process that finds
+        // the key file (a server and a CLI started together) never reads it half written, and
+        // of two creating it at once exactly one link succeeds. Created with 0600 from the
+        // start: never a moment where the key is readable by others.
+        let temporary = path + ".new-" + UUID().uuidString
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0o600)
         guard fd >= 0 else { throw RampartError(.configuration, "Cannot create the key file \(path).") }
-        defer { close(fd) }
+        defer { unlink(temporary) }
         let bytes = Array((kek.base64 + "\n").utf8)
-        guard Glibc.write(fd, bytes, bytes.count) == bytes.count, fsync(fd) == 0 else {
+        let written = Glibc.write(fd, bytes, bytes.count) == bytes.count && fsync(fd) == 0
+        close(fd)
+        guard written, link(temporary, path) == 0 else {
             throw RampartError(.configuration, "Cannot write the key file \(path).")
         }
     }
