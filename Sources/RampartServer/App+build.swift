@@ -24,6 +24,7 @@ public func buildApplication(_ configuration: AppConfiguration, logger: Logger,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "rampart"),
         services: [database] + metricsServer(services) + [LogStreamSender(services: services)]
             + [BackchannelLogoutSender(services: services)]
+            + [AuditCheckpointer(services: services, settings: configuration.auditCheckpoints)]
             + (configuration.mail.map { [MailDeliverer(services: services, settings: $0)] } ?? []),
         onServerRunning: { _ in
             if let text = banner.withLockedValue({ $0 }) { FileHandle.standardOutput.write(Data(text.utf8)) }

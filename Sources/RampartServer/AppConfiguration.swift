@@ -25,6 +25,8 @@ public struct AppConfiguration: Sendable {
     /// How mail is sent (`--sendmail-command`, `--mail-from`); nil sends none, and
     /// self-service password reset then says to ask an administrator.
     public var mail: MailSettings?
+    /// How often the audit log's head is signed, and where checkpoints are witnessed.
+    public var auditCheckpoints = AuditCheckpointer.Settings()
 
     public init(host: String = "127.0.0.1", port: Int = 8080, dataDirectory: String = "./rampart-data",
                 database: DatabaseConfiguration? = nil, publicURL: String? = nil, demo: Bool = false) {

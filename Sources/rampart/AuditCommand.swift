@@ -6,7 +6,7 @@ import RampartStorage
 
 struct Audit: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Read and verify the audit log.",
-                                                    subcommands: [Events.self, Verify.self])
+                                                    subcommands: [Events.self, Checkpoints.self, Verify.self])
 
     struct Events: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -46,6 +46,30 @@ struct Audit: AsyncParsableCommand {
                     let header = ["SEQ", "TIME", "ACTION", "OUTCOME", "ACTOR", "TARGETS", "DETAILS"]
                     let more = page.nextCursor.map { "\nMore: --cursor \($0)" } ?? ""
                     return table(rows.isEmpty ? [] : [header] + rows, empty: "No events match.") + more
+                }
+            }
+        }
+    }
+
+    struct Checkpoints: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List an organisation's signed audit checkpoints, newest first (`serve --audit-witness` keeps them outside).")
+        @OptionGroup var tenant: TenantOptions
+        @Option(help: "How many (\(PageRequest.limits.lowerBound) to \(PageRequest.limits.upperBound)).") var limit = 50
+
+        func validate() throws {
+            guard PageRequest.limits.contains(limit) else {
+                throw ValidationError("--limit must be between \(PageRequest.limits.lowerBound) and \(PageRequest.limits.upperBound).")
+            }
+        }
+
+        func run() async throws {
+            try await runReportingErrors {
+                let limit = limit
+                let checkpoints = try await tenant.read { try await $0.auditCheckpoints(limit: limit) }
+                try tenant.output(["data": checkpoints]) {
+                    let rows = checkpoints.map { [String($0.sequence), $0.signedAt.rfc3339, $0.headHash, $0.keyID] }
+                    return table(rows.isEmpty ? [] : [["SEQ", "SIGNED", "HEAD HASH", "KEY"]] + rows, empty: "No checkpoints yet.")
                 }
             }
         }

@@ -42,6 +42,12 @@ struct Serve: AsyncParsableCommand {
     var sendmailCommand: String?
     @Option(help: "The From: address of mail Rampart sends (default: $RAMPART_MAIL_FROM).")
     var mailFrom: String?
+    @Option(help: "Where signed audit checkpoints are appended outside the database: a file (one JSON line each) or an https URL (a JSON POST each) (default: $RAMPART_AUDIT_WITNESS); check them with `audit verify --checkpoints`.")
+    var auditWitness: String?
+    @Option(help: "Sign an organisation's audit head after this many new events (1…1000000).")
+    var auditCheckpointEvents: Int64 = 1000
+    @Option(help: "…or after this many seconds with any new event (1…86400).")
+    var auditCheckpointSeconds: Double = 300
 
     func validate() throws {
         guard (8 * argon2Parallelism...4_194_304).contains(argon2MemoryKib), (1...64).contains(argon2Iterations),
@@ -55,6 +61,9 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("--metrics-address must be host:port, e.g. 127.0.0.1:9090.")
         }
         if let problem = try connectionLimits().problems.first { throw ValidationError(problem + ".") }
+        guard (1...1_000_000).contains(auditCheckpointEvents), (1...86_400).contains(auditCheckpointSeconds) else {
+            throw ValidationError("--audit-checkpoint-events must be 1…1000000 and --audit-checkpoint-seconds 1…86400.")
+        }
     }
 
     /// The flags, else the environment, else `ConnectionLimits.standard`.
@@ -101,6 +110,13 @@ struct Serve: AsyncParsableCommand {
             } catch let error as RampartError {
                 throw ValidationError(error.message)
             }
+        }
+        do {
+            configuration.auditCheckpoints = AuditCheckpointer.Settings(
+                witness: try (auditWitness ?? StoreOptions.environment("RAMPART_AUDIT_WITNESS")).map(CheckpointWitness.parse),
+                everyEvents: auditCheckpointEvents, intervalSeconds: auditCheckpointSeconds)
+        } catch let error as RampartError {
+            throw ValidationError(error.message)
         }
         FileDescriptorLimit.raise()
         IOThreads.configure(ioThreads ?? IOThreads.default(for: configuration.database))

@@ -101,7 +101,7 @@ struct AuditTamperEvidenceTests {
             let keys = store.keys
             let checkpoint = try #require(try await store.database.write(org: org.id) { try await $0.signAuditCheckpoint(keys: keys) })
             #expect(checkpoint.sequence == 6 && checkpoint.orgID == org.id && checkpoint.signatureIsValid)
-            #expect(try await store.database.write(org: org.id) { try await $0.signAuditCheckpoint(keys: keys) } == nil,
+            #expect(try await store.database.write(org: org.id) { try await $0.signAuditCheckpoint(keys: keys) } == checkpoint,
                     "an unchanged head is not signed twice")
             let stored = try await store.database.read(org: org.id) { try await $0.auditCheckpoints() }
             #expect(stored == [checkpoint], "what is read back is what was signed")

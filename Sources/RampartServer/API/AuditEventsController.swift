@@ -6,7 +6,7 @@ struct AuditEventsController: APIController {
     let services: RampartServices
 
     var routes: [APIRoute] {
-        [APIRoute(.get, "/audit-events", list)]
+        [APIRoute(.get, "/audit-events", list), APIRoute(.get, "/audit-checkpoints", checkpoints)]
     }
 
     static func query(from request: Request) throws -> AuditQuery {
@@ -28,5 +28,11 @@ struct AuditEventsController: APIController {
         let query = try Self.query(from: request)
         let page = try await read(context, .readAuditLog) { try await $0.auditEvents(query) }
         return try JSON.response(PageBody(Page(items: page.items.map(AuditEventView.init), nextCursor: page.nextCursor)))
+    }
+
+    /// The signed checkpoints of the log, newest first: each can be checked on its own.
+    @Sendable func checkpoints(_ request: Request, context: RampartRequestContext) async throws -> Response {
+        let limit = try request.limit()
+        return try JSON.response(ListBody(data: try await read(context, .readAuditLog) { try await $0.auditCheckpoints(limit: limit) }))
     }
 }

@@ -23,7 +23,9 @@ struct ConsoleAuditController: ConsolePageController {
             error = invalid.message
             query = AuditQuery()
         }
-        let page = try await read(context, .readAuditLog) { try await $0.auditEvents(query) }
+        let (page, checkpoint) = try await read(context, .readAuditLog) {
+            (try await $0.auditEvents(query), try await $0.latestAuditCheckpoint())
+        }
         var next = ""
         if let cursor = page.nextCursor {
             var components = ["cursor=\(cursor)"]
@@ -32,9 +34,15 @@ struct ConsoleAuditController: ConsolePageController {
             }
             next = "/console/audit?" + components.joined(separator: "&")
         }
-        return ConsoleRenderer.page("audit", ConsolePage.values(context, title: "Audit log", active: "audit", extra: [
+        var values: [String: Any] = [
             "events": page.items.map(ConsolePage.event), "hasEvents": !page.items.isEmpty, "next": next,
             "hasNext": !next.isEmpty, "filters": filters, "error": error ?? "", "hasError": error != nil,
-        ]), status: error == nil ? .ok : .badRequest)
+        ]
+        if let checkpoint {
+            values["checkpoint"] = ["sequence": checkpoint.sequence, "signedAt": checkpoint.signedAt.rfc3339,
+                                    "headHash": checkpoint.headHash]
+        }
+        return ConsoleRenderer.page("audit", ConsolePage.values(context, title: "Audit log", active: "audit", extra: values),
+                                    status: error == nil ? .ok : .badRequest)
     }
 }

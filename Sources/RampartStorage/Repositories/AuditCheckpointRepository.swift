@@ -7,11 +7,13 @@ import SQLKit
 /// event would move the head it signs. The organisation's Ed25519 key is made when its first
 /// checkpoint is, like its first OAuth signing key, and writes no event either.
 extension Tenant {
-    /// Signs the current head unless it is already signed or empty; nil then. Two nodes
-    /// signing the same head store one checkpoint (the first), and both get it back.
+    /// The checkpoint of the current head, signed now unless it already was; nil while the
+    /// log is empty. Two nodes signing the same head store one checkpoint (the first), and
+    /// both get it back.
     public func signAuditCheckpoint(keys: KeyService) async throws -> AuditCheckpoint? {
         let head = try await auditHead()
-        guard head.sequence > 0, try await latestAuditCheckpoint()?.sequence != head.sequence else { return nil }
+        guard head.sequence > 0 else { return nil }
+        if let latest = try await latestAuditCheckpoint(), latest.sequence == head.sequence { return latest }
         let (keyID, key) = try await auditCheckpointKey(keys: keys)
         let checkpoint = try AuditCheckpoint.sign(orgID: orgID, head: head, at: clock(), keyID: keyID, key: key)
         try await sql.raw("""

@@ -1,0 +1,89 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import RampartCore
+import RampartStorage
+import ServiceLifecycle
+
+/// Signs each organisation's audit head once `every` events have been added since the last
+/// checkpoint, or once `interval` has passed with any new event, and hands every checkpoint
+/// to the witness (when one is configured) until it took it. A witness that is down delays
+/// only its own hand-over: checkpoints go on being signed and wait, marked unwitnessed.
+public final class AuditCheckpointer: Service, Sendable {
+    /// `serve --audit-witness`, `--audit-checkpoint-events` and `--audit-checkpoint-seconds`.
+    public struct Settings: Sendable, Equatable {
+        public var witness: CheckpointWitness?
+        public var everyEvents: Int64
+        public var intervalSeconds: Double
+
+        public init(witness: CheckpointWitness? = nil, everyEvents: Int64 = 1000, intervalSeconds: Double = 300) {
+            self.witness = witness; self.everyEvents = everyEvents; self.intervalSeconds = intervalSeconds
+        }
+    }
+
+    let services: RampartServices
+    let settings: Settings
+    /// How often heads are looked at: often enough for the interval, and at most every 10 s,
+    /// since each look reads every organisation's head.
+    let pollInterval: Duration
+
+    init(services: RampartServices, settings: Settings) {
+        self.services = services
+        self.settings = settings
+        pollInterval = .milliseconds(Int64(min(settings.intervalSeconds, 10) * 1000))
+    }
+
+    public func run() async throws {
+        let client = HTTPClient(eventLoopGroupProvider: .singleton,
+                                configuration: HTTPClient.Configuration(redirectConfiguration: .disallow,
+                                                                        timeout: .init(connect: .seconds(5))))
+        while !Task.isCancelled, !Task.isShuttingDownGracefully {
+            await sweep(client)
+            try? await Task.sleep(for: pollInterval)
+        }
+        try? await client.shutdown()
+    }
+
+    /// One organisation that fails (its keys do not open here, say) does not hold up the others.
+    private func sweep(_ client: HTTPClient) async {
+        let organizations: [Organization]
+        do { organizations = try await services.organizations.all() } catch {
+            services.logger.info("audit checkpoint sweep failed", metadata: ["error": .string("\(error)")])
+            return
+        }
+        for organization in organizations {
+            do {
+                try await checkpoint(organization.id)
+                if let witness = settings.witness { try await handOver(organization.id, to: witness, client: client) }
+            } catch {
+                services.logger.info("audit checkpoint failed",
+                                     metadata: ["org": .string(organization.id), "error": .string("\(error)")])
+            }
+        }
+    }
+
+    /// Reads first, so an organisation with nothing new costs no write.
+    private func checkpoint(_ orgID: String) async throws {
+        let (head, last) = try await services.database.read(org: orgID) { (try await $0.auditHead(), try await $0.latestAuditCheckpoint()) }
+        let added = head.sequence - (last?.sequence ?? 0)
+        let waited = last.map { $0.signedAt.adding(seconds: settings.intervalSeconds) <= .now() } ?? true
+        guard added >= settings.everyEvents || (added > 0 && waited) else { return }
+        let keys = services.keys
+        _ = try await services.database.write(org: orgID) { try await $0.signAuditCheckpoint(keys: keys) }
+    }
+
+    /// Oldest first, so the witness holds them in order; stops at the first refusal.
+    private func handOver(_ orgID: String, to witness: CheckpointWitness, client: HTTPClient) async throws {
+        let waiting = try await services.database.read(org: orgID) { try await $0.auditCheckpoints(unwitnessedOnly: true) }
+        for checkpoint in waiting.reversed() {
+            do {
+                try await witness.record(checkpoint, client: client)
+            } catch {
+                services.logger.warning("the audit witness did not take a checkpoint; it is handed again later",
+                                        metadata: ["org": .string(orgID), "sequence": .stringConvertible(checkpoint.sequence)])
+                return
+            }
+            try await services.database.write(org: orgID) { try await $0.markAuditCheckpointWitnessed(checkpoint.sequence) }
+        }
+    }
+}
