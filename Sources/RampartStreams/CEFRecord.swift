@@ -12,15 +12,8 @@ public enum CEFRecord {
         header(event.action, &out)
         header(event.action, &out)
         out += (event.outcome == AuditOutcome.failure.rawValue ? "7|" : "3|").utf8
-        var first = true
-        func pair(_ key: String, _ value: String?) {
-            guard let value else { return }
-            if !first { out.append(UInt8(ascii: " ")) }
-            first = false
-            out += key.utf8
-            out.append(UInt8(ascii: "="))
-            extensionValue(value, &out)
-        }
+        var pairs = ExtensionPairs(separator: UInt8(ascii: " "), escape: extensionValue)
+        func pair(_ key: String, _ value: String?) { pairs.append(key, value, to: &out) }
         pair("rt", String(event.occurredAt.microseconds / 1000))
         pair("externalId", event.id)
         pair("outcome", event.outcome)
@@ -59,6 +52,27 @@ public enum CEFRecord {
             default: nil
             }
         }
+    }
+}
+
+/// `key=value` pairs between separators, each value escaped; a nil value is left out.
+struct ExtensionPairs {
+    let separator: UInt8
+    let escape: (String, inout [UInt8]) -> Void
+    private var first = true
+
+    init(separator: UInt8, escape: @escaping (String, inout [UInt8]) -> Void) {
+        self.separator = separator
+        self.escape = escape
+    }
+
+    mutating func append(_ key: String, _ value: String?, to out: inout [UInt8]) {
+        guard let value else { return }
+        if !first { out.append(separator) }
+        first = false
+        out += key.utf8
+        out.append(UInt8(ascii: "="))
+        escape(value, &out)
     }
 }
 

@@ -14,15 +14,8 @@ public enum LEEFRecord {
         out += "LEEF:2.0|Rampart|Rampart|1|".utf8
         CEFRecord.header(event.action, &out)
         out += "x09|".utf8
-        var first = true
-        func pair(_ key: String, _ value: String?) {
-            guard let value else { return }
-            if !first { out.append(UInt8(ascii: "\t")) }
-            first = false
-            out += key.utf8
-            out.append(UInt8(ascii: "="))
-            attributeValue(value, &out)
-        }
+        var pairs = ExtensionPairs(separator: UInt8(ascii: "\t"), escape: attributeValue)
+        func pair(_ key: String, _ value: String?) { pairs.append(key, value, to: &out) }
         pair("devTime", event.occurredAt.rfc3339)
         pair("devTimeFormat", timeFormat)
         pair("cat", event.action)

@@ -7,12 +7,15 @@ public struct OCSFClass: Sendable, Equatable {
     public let categoryUID: Int
     public let categoryName: String
 
-    static let accountChange = OCSFClass(uid: 3001, name: "Account Change", categoryUID: 3, categoryName: "Identity & Access Management")
-    static let authentication = OCSFClass(uid: 3002, name: "Authentication", categoryUID: 3, categoryName: "Identity & Access Management")
-    static let entityManagement = OCSFClass(uid: 3004, name: "Entity Management", categoryUID: 3, categoryName: "Identity & Access Management")
-    static let userAccessManagement = OCSFClass(uid: 3005, name: "User Access Management", categoryUID: 3,
-                                                categoryName: "Identity & Access Management")
-    static let groupManagement = OCSFClass(uid: 3006, name: "Group Management", categoryUID: 3, categoryName: "Identity & Access Management")
+    static func identityAndAccess(_ uid: Int, _ name: String) -> OCSFClass {
+        OCSFClass(uid: uid, name: name, categoryUID: 3, categoryName: "Identity & Access Management")
+    }
+
+    static let accountChange = identityAndAccess(3001, "Account Change")
+    static let authentication = identityAndAccess(3002, "Authentication")
+    static let entityManagement = identityAndAccess(3004, "Entity Management")
+    static let userAccessManagement = identityAndAccess(3005, "User Access Management")
+    static let groupManagement = identityAndAccess(3006, "Group Management")
     static let base = OCSFClass(uid: 0, name: "Base Event", categoryUID: 0, categoryName: "Uncategorized")
 }
 
@@ -39,7 +42,8 @@ public enum OCSFMapping {
         add(.accountChange, create, ["user.created", "scim.user_created", "user.invited"])
         add(.accountChange, (2, "Enable"), ["user.reactivated", "scim.user_reactivated"])
         add(.accountChange, (3, "Password Change"), ["auth.password_set", "auth.password_changed", "auth.password_hash_imported"])
-        add(.accountChange, (4, "Password Reset"), ["auth.password_reset", "auth.password_reset_forced", "auth.password_reset_requested"])
+        add(.accountChange, (4, "Password Reset"),
+            ["auth.password_reset", "auth.password_reset_forced", "auth.password_reset_requested"])
         add(.accountChange, (5, "Disable"), ["user.deactivated", "scim.user_deactivated"])
         add(.accountChange, (6, "Delete"), ["user.deleted", "scim.user_deleted"])
         add(.accountChange, (7, "Attach Policy"), ["auth_policy.assigned"])

@@ -16,10 +16,7 @@ struct LogStreamCommand: AsyncParsableCommand {
                      "  trusts: \(s.caCertificate == nil ? "the system's root certificates" : "its own CA certificates")",
                      "  sent up to event \(s.cursor) of \(body.headSequence) (\(body.lag) behind)",
                      "  last success: \(s.lastSuccessAt?.rfc3339 ?? "never")"]
-        let target = [("index", s.target.index), ("tenant", s.target.tenantId), ("client id", s.target.clientId),
-                      ("data collection rule", s.target.dcrImmutableId), ("stream", s.target.streamName),
-                      ("token URL", s.target.tokenUrl)]
-        lines += target.compactMap { label, value in value.map { "  \(label): \($0)" } }
+        lines += s.target.named.map { "  \($0.name): \($0.value)" }
         if let field = s.kind.secretField { lines.append("  \(field): \(s.hasSecret ? "sealed" : "none")") }
         if let error = s.lastError {
             lines.append("  last error: \(error) at \(s.lastErrorAt?.rfc3339 ?? "?")")

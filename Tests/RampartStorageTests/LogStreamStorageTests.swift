@@ -14,11 +14,13 @@ struct LogStreamStorageTests {
             let org = try await store.createOrganization().organization.id
             let (fromNow, fromStart, backfill, head) = try await store.database.write(org: org) { tenant in
                 let before = try await tenant.auditHead().sequence
-                let now = try await tenant.createLogStream(name: "Now", kind: .syslog, fields: LogStreamFields(endpoint: "siem.example.com:6514"),
+                let now = try await tenant.createLogStream(name: "Now", kind: .syslog,
+                                                           fields: LogStreamFields(endpoint: "siem.example.com:6514"),
                                                            caCertificate: nil, start: .now, keys: store.keys, by: .system).stream
                 let all = try await tenant.createLogStream(name: "All", kind: .syslog, fields: LogStreamFields(endpoint: "[::1]:6514"),
                                                            caCertificate: nil, start: .beginning, keys: store.keys, by: .system).stream
-                let future = try await tenant.createLogStream(name: "Later", kind: .syslog, fields: LogStreamFields(endpoint: "10.0.0.1:514"),
+                let future = try await tenant.createLogStream(name: "Later", kind: .syslog,
+                                                              fields: LogStreamFields(endpoint: "10.0.0.1:514"),
                                                               caCertificate: nil, start: .since(Timestamp.now().adding(days: 1)),
                                                               keys: store.keys, by: .system).stream
                 return (now, all, future, before)
@@ -31,7 +33,8 @@ struct LogStreamStorageTests {
             // A change that would change nothing writes nothing; a real one writes its event.
             let events = try await store.database.read(org: org) { try await $0.auditHead().sequence }
             _ = try await store.database.write(org: org) { tenant in
-                try await tenant.updateLogStream(fromNow.id, name: "Now", caCertificate: .unchanged, status: .active, keys: store.keys, by: .system)
+                try await tenant.updateLogStream(fromNow.id, name: "Now", caCertificate: .unchanged, status: .active,
+                                                 keys: store.keys, by: .system)
             }
             #expect(try await store.database.read(org: org) { try await $0.auditHead().sequence } == events)
             let paused = try await store.database.write(org: org) { tenant in
@@ -45,14 +48,16 @@ struct LogStreamStorageTests {
 
             await #expect(throws: RampartError.self) {
                 try await store.database.write(org: org) { tenant in
-                    try await tenant.createLogStream(name: "now", kind: .syslog, fields: LogStreamFields(endpoint: "a:1"), caCertificate: nil, start: .now,
+                    try await tenant.createLogStream(name: "now", kind: .syslog, fields: LogStreamFields(endpoint: "a:1"),
+                                                     caCertificate: nil, start: .now,
                                                      keys: store.keys, by: .system).stream
                 }
             }
             for endpoint in ["siem", "siem:0", "siem:70000", "https://siem:514", "a b:514", ":514"] {
                 await #expect(throws: RampartError.self, "\(endpoint)") {
                     try await store.database.write(org: org) { tenant in
-                        try await tenant.createLogStream(name: "Bad", kind: .syslog, fields: LogStreamFields(endpoint: endpoint), caCertificate: nil, start: .now, keys: store.keys, by: .system).stream
+                        try await tenant.createLogStream(name: "Bad", kind: .syslog, fields: LogStreamFields(endpoint: endpoint),
+                                                         caCertificate: nil, start: .now, keys: store.keys, by: .system).stream
                     }
                 }
             }
@@ -66,7 +71,8 @@ struct LogStreamStorageTests {
         try await TestStore.with(backend) { store in
             let org = try await store.createOrganization().organization.id
             let stream = try await store.database.write(org: org) { tenant in
-                try await tenant.createLogStream(name: "SIEM", kind: .syslog, fields: LogStreamFields(endpoint: "siem:6514"), caCertificate: nil, start: .beginning, keys: store.keys, by: .system).stream
+                try await tenant.createLogStream(name: "SIEM", kind: .syslog, fields: LogStreamFields(endpoint: "siem:6514"),
+                                                 caCertificate: nil, start: .beginning, keys: store.keys, by: .system).stream
             }
             let until = Timestamp.now().adding(seconds: 30)
             let first = try await store.database.write(org: org) { try await $0.leaseLogStream(stream.id, owner: "node-a", until: until) }
@@ -90,13 +96,15 @@ struct LogStreamStorageTests {
 
             // An expired lease passes to another node; a paused stream is leased by nobody.
             _ = try await store.database.write(org: org) { tenant in
-                try await tenant.updateLogStream(stream.id, name: nil, fields: LogStreamFields(endpoint: "siem:6515"), caCertificate: .unchanged, status: nil, keys: store.keys, by: .system)
+                try await tenant.updateLogStream(stream.id, name: nil, fields: LogStreamFields(endpoint: "siem:6515"),
+                                                 caCertificate: .unchanged, status: nil, keys: store.keys, by: .system)
             }
             let expired = Timestamp.now().adding(seconds: -1)
             _ = try await store.database.write(org: org) { try await $0.leaseLogStream(stream.id, owner: "node-a", until: expired) }
             #expect(try await store.database.write(org: org) { try await $0.leaseLogStream(stream.id, owner: "node-b", until: until) } != nil)
             _ = try await store.database.write(org: org) { tenant in
-                try await tenant.updateLogStream(stream.id, name: nil, caCertificate: .unchanged, status: .paused, keys: store.keys, by: .system)
+                try await tenant.updateLogStream(stream.id, name: nil, caCertificate: .unchanged, status: .paused,
+                                                 keys: store.keys, by: .system)
             }
             #expect(try await store.database.write(org: org) { try await $0.leaseLogStream(stream.id, owner: "node-b", until: until) } == nil)
         }
@@ -108,7 +116,8 @@ struct LogStreamStorageTests {
             let first = try await store.createOrganization().organization.id
             let second = try await store.createOrganization().organization.id
             let stream = try await store.database.write(org: first) { tenant in
-                try await tenant.createLogStream(name: "SIEM", kind: .syslog, fields: LogStreamFields(endpoint: "siem:6514"), caCertificate: nil, start: .now,
+                try await tenant.createLogStream(name: "SIEM", kind: .syslog, fields: LogStreamFields(endpoint: "siem:6514"),
+                                                 caCertificate: nil, start: .now,
                                                  keys: store.keys, by: .system).stream
             }
             #expect(try await store.database.read(org: second) { try await $0.logStreams() }.isEmpty)

@@ -63,6 +63,12 @@ public struct LogStreamTarget: Codable, Sendable, Equatable {
         self.dcrImmutableId = dcrImmutableId; self.streamName = streamName; self.tokenUrl = tokenUrl
     }
 
+    /// The settings that are set, by their API names: what the API, the CLI and audit events show.
+    public var named: [(name: String, value: String)] {
+        [("index", index), ("tenantId", tenantId), ("clientId", clientId), ("dcrImmutableId", dcrImmutableId),
+         ("streamName", streamName), ("tokenUrl", tokenUrl)].compactMap { name, value in value.map { (name, $0) } }
+    }
+
     /// Entra ID's token endpoint of a tenant.
     public static func entraTokenURL(tenant: String) -> String {
         "https://login.microsoftonline.com/\(tenant)/oauth2/v2.0/token"

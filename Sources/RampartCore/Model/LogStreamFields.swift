@@ -4,7 +4,7 @@ import Foundation
 /// The receiver settings a create or a change gives, by their API names, each nil when not
 /// given. `checked` holds the rules for every kind, so the API, the console and the CLI refuse
 /// the same things with the same words.
-public struct LogStreamFields: Sendable, Equatable {
+public struct LogStreamFields: Sendable, Equatable, Decodable {
     public var endpoint: String?
     public var format: String?
     /// The kind's secret under its API name: `token` (Splunk), `secret` (webhook), `clientSecret` (Sentinel).
@@ -25,6 +25,10 @@ public struct LogStreamFields: Sendable, Equatable {
         self.clientSecret = clientSecret; self.index = index; self.tenantId = tenantId; self.clientId = clientId
         self.dcrImmutableId = dcrImmutableId; self.streamName = streamName; self.tokenUrl = tokenUrl
     }
+
+    /// The API names of all these fields.
+    public static let names: Set<String> = ["endpoint", "format", "token", "secret", "clientSecret", "index", "tenantId", "clientId",
+                                            "dcrImmutableId", "streamName", "tokenUrl"]
 
     /// The API names of the fields only some kinds take, with their values.
     private var kindSpecific: [(name: String, value: String?)] {
@@ -49,21 +53,29 @@ public struct LogStreamFields: Sendable, Equatable {
         for (name, value) in kindSpecific where value != nil && !Self.takes(kind).contains(name) {
             throw RampartError.invalidField(name, "is not a setting of \(kind.rawValue) streams")
         }
-        if let endpoint { stream.endpoint = kind.isHTTP ? try Self.httpsURL(endpoint, field: "endpoint") : try Validate.endpoint(endpoint) }
+        if let endpoint {
+            stream.endpoint = kind.isHTTP ? try Self.httpsURL(endpoint, field: "endpoint") : try Validate.endpoint(endpoint)
+        }
         if let format {
             guard let parsed = LogStreamFormat(rawValue: format.trimming(.whitespaces)), kind.formats.contains(parsed) else {
-                throw RampartError.invalidField("format", "must be one of \(kind.formats.map(\.rawValue).joined(separator: ", ")) for \(kind.rawValue) streams")
+                let formats = kind.formats.map(\.rawValue).joined(separator: ", ")
+                throw RampartError.invalidField("format", "must be one of \(formats) for \(kind.rawValue) streams")
             }
             stream.format = parsed
         }
         var target = stream.target
-        if let index { target.index = try Self.optional(index) { try Self.word($0, field: "index", extra: "_-", max: 80, lowercase: true) } }
-        if let tenantId { target.tenantId = try Self.optional(tenantId) { try Self.word($0, field: "tenantId", extra: ".-", max: 100) } }
+        if let index {
+            target.index = try Self.optional(index) { try Self.word($0, field: "index", extra: "_-", max: 80, lowercase: true) }
+        }
+        if let tenantId {
+            target.tenantId = try Self.optional(tenantId) { try Self.word($0, field: "tenantId", extra: ".-", max: 100) }
+        }
         if let clientId { target.clientId = try Self.word(clientId, field: "clientId", extra: ".-_", max: 100) }
         if let dcrImmutableId {
             let value = dcrImmutableId.trimming(.whitespaces)
             guard value.hasPrefix("dcr-"), value.utf8.count == 36, value.dropFirst(4).allSatisfy(\.isHexDigit) else {
-                throw RampartError.invalidField("dcrImmutableId", "must be a data collection rule's immutable id: dcr- and 32 hexadecimal digits")
+                throw RampartError.invalidField("dcrImmutableId",
+                                                "must be a data collection rule's immutable id: dcr- and 32 hexadecimal digits")
             }
             target.dcrImmutableId = value
         }
@@ -92,13 +104,16 @@ public struct LogStreamFields: Sendable, Equatable {
     /// Refuses a new stream that lacks what its kind needs; `hasSecret` says whether one is given or generated.
     public static func requireComplete(_ stream: LogStream, hasSecret: Bool) throws {
         if stream.endpoint.isEmpty {
-            throw RampartError.invalidField("endpoint", stream.kind.isHTTP ? "must be an https URL" : "must be host:port, for example siem.example.com:6514")
+            throw RampartError.invalidField("endpoint", stream.kind.isHTTP ? "must be an https URL"
+                : "must be host:port, for example siem.example.com:6514")
         }
-        if let field = stream.kind.secretField, !hasSecret { throw RampartError.invalidField(field, "must be given for \(stream.kind.rawValue) streams") }
+        if let field = stream.kind.secretField, !hasSecret {
+            throw RampartError.invalidField(field, "must be given for \(stream.kind.rawValue) streams")
+        }
         guard stream.kind == .sentinel else { return }
         let target = stream.target
-        for (name, value) in [("clientId", target.clientId), ("dcrImmutableId", target.dcrImmutableId), ("streamName", target.streamName)]
-        where value == nil {
+        let required = [("clientId", target.clientId), ("dcrImmutableId", target.dcrImmutableId), ("streamName", target.streamName)]
+        for (name, value) in required where value == nil {
             throw RampartError.invalidField(name, "must be given for sentinel streams")
         }
         if target.tenantId == nil && target.tokenUrl == nil {
@@ -122,9 +137,11 @@ public struct LogStreamFields: Sendable, Equatable {
     /// Letters, digits and `extra`, 1 to `max` characters.
     static func word(_ raw: String, field: String, extra: String, max: Int, lowercase: Bool = false) throws -> String {
         let value = raw.trimming(.whitespaces)
-        let letters = lowercase ? "abcdefghijklmnopqrstuvwxyz" : "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-        guard (1...max).contains(value.count), value.allSatisfy({ (letters + "0123456789" + extra).contains($0) }) else {
-            throw RampartError.invalidField(field, "must be 1 to \(max) characters of \(lowercase ? "a-z" : "letters"), digits and \(extra.map { "'\($0)'" }.joined(separator: " "))")
+        let allowed = (lowercase ? "abcdefghijklmnopqrstuvwxyz" : "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") + "0123456789" + extra
+        guard (1...max).contains(value.count), value.allSatisfy({ allowed.contains($0) }) else {
+            let others = extra.map { "'\($0)'" }.joined(separator: " ")
+            let letters = lowercase ? "a-z" : "letters"
+            throw RampartError.invalidField(field, "must be 1 to \(max) characters of \(letters), digits and \(others)")
         }
         return value
     }

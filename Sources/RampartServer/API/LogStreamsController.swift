@@ -19,26 +19,13 @@ struct LogStreamsController: APIController {
         ]
     }
 
-    /// The receiver settings of a create or a change; which a kind takes is `LogStreamFields`' to say.
-    struct ReceiverFields: Decodable, Sendable {
-        let endpoint, format, token, secret, clientSecret, index, tenantId, clientId, dcrImmutableId, streamName, tokenUrl: String?
-        static let names: Set<String> = ["endpoint", "format", "token", "secret", "clientSecret", "index", "tenantId", "clientId",
-                                         "dcrImmutableId", "streamName", "tokenUrl"]
-
-        var fields: LogStreamFields {
-            LogStreamFields(endpoint: endpoint, format: format, token: token, secret: secret, clientSecret: clientSecret,
-                            index: index, tenantId: tenantId, clientId: clientId, dcrImmutableId: dcrImmutableId,
-                            streamName: streamName, tokenUrl: tokenUrl)
-        }
-    }
-
     struct CreateRequest: StrictBody {
         let name: String
         let kind: LogStreamKind
         let caCertificate: String?
         let start: String?
-        let receiver: ReceiverFields
-        static let fields: Set<String> = ReceiverFields.names.union(["name", "kind", "caCertificate", "start"])
+        let receiver: LogStreamFields
+        static let fields: Set<String> = LogStreamFields.names.union(["name", "kind", "caCertificate", "start"])
         static let required: Set<String> = ["name", "kind", "endpoint"]
 
         enum CodingKeys: CodingKey { case name, kind, caCertificate, start }
@@ -48,7 +35,7 @@ struct LogStreamsController: APIController {
             kind = try c.decode(LogStreamKind.self, forKey: .kind)
             caCertificate = try c.decodeIfPresent(String.self, forKey: .caCertificate)
             start = try c.decodeIfPresent(String.self, forKey: .start)
-            receiver = try ReceiverFields(from: decoder)
+            receiver = try LogStreamFields(from: decoder)
         }
     }
 
@@ -56,8 +43,8 @@ struct LogStreamsController: APIController {
         let name: String?
         let caCertificate: String?
         let status: LogStreamStatus?
-        let receiver: ReceiverFields
-        static let fields: Set<String> = ReceiverFields.names.union(["name", "caCertificate", "status"])
+        let receiver: LogStreamFields
+        static let fields: Set<String> = LogStreamFields.names.union(["name", "caCertificate", "status"])
 
         enum CodingKeys: CodingKey { case name, caCertificate, status }
         init(from decoder: any Decoder) throws {
@@ -65,7 +52,7 @@ struct LogStreamsController: APIController {
             name = try c.decodeIfPresent(String.self, forKey: .name)
             caCertificate = try c.decodeIfPresent(String.self, forKey: .caCertificate)
             status = try c.decodeIfPresent(LogStreamStatus.self, forKey: .status)
-            receiver = try ReceiverFields(from: decoder)
+            receiver = try LogStreamFields(from: decoder)
         }
     }
 
@@ -79,7 +66,7 @@ struct LogStreamsController: APIController {
         let settings = try LogStreamSettings(caCertificate: body.caCertificate, start: body.start)
         let keys = services.keys
         let (created, head) = try await write(request, context, .manageLogStreams) { tenant, audit in
-            let created = try await tenant.createLogStream(name: body.name, kind: body.kind, fields: body.receiver.fields,
+            let created = try await tenant.createLogStream(name: body.name, kind: body.kind, fields: body.receiver,
                                                            caCertificate: settings.trust.pem, start: settings.start,
                                                            keys: keys, by: audit)
             return (created, try await tenant.auditHead())
@@ -103,7 +90,7 @@ struct LogStreamsController: APIController {
         let settings = try LogStreamSettings(caCertificate: body.caCertificate, start: nil)
         let keys = services.keys
         let (stream, head) = try await write(request, context, .manageLogStreams) { tenant, audit in
-            let stream = try await tenant.updateLogStream(id, name: body.name, fields: body.receiver.fields,
+            let stream = try await tenant.updateLogStream(id, name: body.name, fields: body.receiver,
                                                           caCertificate: settings.trust, status: body.status, keys: keys, by: audit)
             return (stream, try await tenant.auditHead())
         }
@@ -162,36 +149,35 @@ public struct LogStreamBody: Encodable, Sendable {
 
     public var lag: Int64 { max(0, headSequence - stream.cursor) }
 
-    enum CodingKeys: String, CodingKey {
-        case id, name, kind, endpoint, format, hasSecret, secret, caCertificate, status, createdAt, cursor, headSequence, lag
-        case lastSuccessAt, lastError, lastErrorAt, failures, nextAttemptAt
-        case index, tenantId, clientId, dcrImmutableId, streamName, tokenUrl
+    struct Key: CodingKey {
+        let stringValue: String
+        init(_ name: String) { stringValue = name }
+        init?(stringValue: String) { self.stringValue = stringValue }
+        var intValue: Int? { nil }
+        init?(intValue: Int) { nil }
     }
 
     public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(stream.id, forKey: .id)
-        try c.encode(stream.name, forKey: .name)
-        try c.encode(stream.kind, forKey: .kind)
-        try c.encode(stream.endpoint, forKey: .endpoint)
-        try c.encode(stream.format, forKey: .format)
-        if stream.kind.secretField != nil { try c.encode(stream.hasSecret, forKey: .hasSecret) }
-        // Only what the kind has: a syslog stream shows no Sentinel settings, not even as null.
-        let target = stream.target
-        let present: [(CodingKeys, String?)] = [(.secret, generatedSecret), (.index, target.index), (.tenantId, target.tenantId),
-                                                (.clientId, target.clientId), (.dcrImmutableId, target.dcrImmutableId),
-                                                (.streamName, target.streamName), (.tokenUrl, target.tokenUrl)]
-        for case let (key, value?) in present { try c.encode(value, forKey: key) }
-        try c.encode(stream.caCertificate, forKey: .caCertificate)
-        try c.encode(stream.status, forKey: .status)
-        try c.encode(stream.createdAt, forKey: .createdAt)
-        try c.encode(stream.cursor, forKey: .cursor)
-        try c.encode(headSequence, forKey: .headSequence)
-        try c.encode(lag, forKey: .lag)
-        try c.encode(stream.lastSuccessAt, forKey: .lastSuccessAt)
-        try c.encode(stream.lastError, forKey: .lastError)
-        try c.encode(stream.lastErrorAt, forKey: .lastErrorAt)
-        try c.encode(stream.failures, forKey: .failures)
-        try c.encode(stream.nextAttemptAt, forKey: .nextAttemptAt)
+        var c = encoder.container(keyedBy: Key.self)
+        try c.encode(stream.id, forKey: Key("id"))
+        try c.encode(stream.name, forKey: Key("name"))
+        try c.encode(stream.kind, forKey: Key("kind"))
+        try c.encode(stream.endpoint, forKey: Key("endpoint"))
+        try c.encode(stream.format, forKey: Key("format"))
+        if stream.kind.secretField != nil { try c.encode(stream.hasSecret, forKey: Key("hasSecret")) }
+        if let generatedSecret { try c.encode(generatedSecret, forKey: Key("secret")) }
+        // Only the settings the stream has: a syslog stream shows no Sentinel settings, not even as null.
+        for (name, value) in stream.target.named { try c.encode(value, forKey: Key(name)) }
+        try c.encode(stream.caCertificate, forKey: Key("caCertificate"))
+        try c.encode(stream.status, forKey: Key("status"))
+        try c.encode(stream.createdAt, forKey: Key("createdAt"))
+        try c.encode(stream.cursor, forKey: Key("cursor"))
+        try c.encode(headSequence, forKey: Key("headSequence"))
+        try c.encode(lag, forKey: Key("lag"))
+        try c.encode(stream.lastSuccessAt, forKey: Key("lastSuccessAt"))
+        try c.encode(stream.lastError, forKey: Key("lastError"))
+        try c.encode(stream.lastErrorAt, forKey: Key("lastErrorAt"))
+        try c.encode(stream.failures, forKey: Key("failures"))
+        try c.encode(stream.nextAttemptAt, forKey: Key("nextAttemptAt"))
     }
 }

@@ -37,8 +37,10 @@ struct ConsoleLogStreamsController: ConsolePageController {
                                         apiName: "tokenUrl", type: "url")]
         }
         return fields + [
-            ConsoleFormField(name: "format", label: "Format (\(kind.formats.map(\.rawValue).joined(separator: ", ")))", apiName: "format"),
-            ConsoleFormField(name: "start", label: "Send from (now, beginning, or a time such as 2026-12-01T00:00:00Z)", apiName: "start"),
+            ConsoleFormField(name: "format", label: "Format (\(kind.formats.map(\.rawValue).joined(separator: ", ")))",
+                             apiName: "format"),
+            ConsoleFormField(name: "start", label: "Send from (now, beginning, or a time such as 2026-12-01T00:00:00Z)",
+                             apiName: "start"),
             ConsoleFormField(name: "ca_certificate", label: "CA certificates to trust (PEM; leave empty for the system's)",
                              apiName: "caCertificate", multiline: true),
         ]

@@ -94,7 +94,8 @@ struct HTTPDelivery: Sendable {
         let shown = secret.map { text.replacingOccurrences(of: $0, with: "[secret]") } ?? text
         if !shown.isEmpty { reason += ": " + shown }
         if status == 429 {
-            throw LogStreamDeliveryError(description: reason, retryAfter: Self.retryAfter(response.headers.first(name: "Retry-After")))
+            let wait = Self.retryAfter(response.headers.first(name: "Retry-After"))
+            throw LogStreamDeliveryError(description: reason, retryAfter: wait)
         }
         throw LogStreamDeliveryError(description: reason)
     }

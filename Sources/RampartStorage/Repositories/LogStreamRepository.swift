@@ -39,9 +39,9 @@ extension Tenant {
                     \(bind: now.microseconds), 0, \(bind: stream.format.rawValue), \(bind: try Self.encodeTarget(stream.target)),
                     \(bind: sealed))
             """).run()
-        let details = AuditDetails(Self.targetFields(stream.target).mapValues { .string($0) }.merging(
-            ["kind": .string(kind.rawValue), "endpoint": .string(stream.endpoint), "format": .string(stream.format.rawValue),
-             "startsAfterSequence": .int(stream.cursor)]) { $1 })
+        var details = AuditDetails(["kind": .string(kind.rawValue), "endpoint": .string(stream.endpoint),
+                                    "format": .string(stream.format.rawValue), "startsAfterSequence": .int(stream.cursor)])
+        for (name, value) in stream.target.named { details[name] = .string(value) }
         try await appendAudit([context.record(.logStreamCreated, [.logStream(stream)], details: details, at: now)])
         return (stream, generated)
     }
@@ -80,7 +80,8 @@ extension Tenant {
         if stream.format != before.format {
             details.change("format", from: .string(before.format.rawValue), to: .string(stream.format.rawValue))
         }
-        let (old, new) = (Self.targetFields(before.target), Self.targetFields(stream.target))
+        let old = Dictionary(uniqueKeysWithValues: before.target.named)
+        let new = Dictionary(uniqueKeysWithValues: stream.target.named)
         for key in Set(old.keys).union(new.keys).sorted() where old[key] != new[key] {
             details.change(key, from: JSONValue(old[key]), to: JSONValue(new[key]))
         }
@@ -170,13 +171,6 @@ extension Tenant {
         return "PEM sha256:" + SHA256.hash(data: Array(pem.utf8)).map { String(format: "%02x", $0) }.joined().prefix(16)
     }
 
-    /// The target's settings that are set, by API name: what the audit events say of them.
-    static func targetFields(_ target: LogStreamTarget) -> [String: String] {
-        let fields = [("index", target.index), ("tenantId", target.tenantId), ("clientId", target.clientId),
-                      ("dcrImmutableId", target.dcrImmutableId), ("streamName", target.streamName), ("tokenUrl", target.tokenUrl)]
-        return Dictionary(uniqueKeysWithValues: fields.compactMap { key, value in value.map { (key, $0) } })
-    }
-
     static func encodeTarget(_ target: LogStreamTarget) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
@@ -203,7 +197,8 @@ extension Tenant {
             throw RampartError(.integrity, "A log stream has a kind, format or setting this version does not know.")
         }
         return LogStream(id: try row.text(0), name: try row.text(1), kind: kind, endpoint: try row.text(3), format: format,
-                         target: target, hasSecret: try row.integer(15) != 0, caCertificate: try row.optionalText(4), status: status, cursor: try row.integer(6),
+                         target: target, hasSecret: try row.integer(15) != 0, caCertificate: try row.optionalText(4),
+                         status: status, cursor: try row.integer(6),
                          createdAt: try row.timestamp(7), lastSuccessAt: try row.optionalTimestamp(8),
                          lastError: try row.optionalText(9), lastErrorAt: try row.optionalTimestamp(10),
                          failures: try row.integer(11), nextAttemptAt: try row.optionalTimestamp(12))
