@@ -229,3 +229,19 @@ def test_the_cli_creates_every_kind(sqlite, server_factory, rampart_bin, receive
                        "--endpoint", receivers.base, "--secret-file", str(secret), "--ca-file", str(ca), *store, "--json")
     assert run_cli_json(rampart_bin, "log-stream", "test", "--stream", hec["id"], *store, "--json") == {"delivered": True}
     assert receivers.events("hec")[-1]["event"]["action"] == "log_stream.test"
+
+
+def test_an_untrusted_https_receiver_gets_nothing_and_the_test_says_why(sqlite, server_factory, rampart_bin, receivers):
+    server = server_factory(sqlite)
+    token = new_org(rampart_bin, sqlite.args)["apiToken"]
+    body = stream_body("hec", receivers)
+    del body["caCertificate"]  # the system's roots, which do not hold the test CA
+    stream = api(server, token, "POST", "/log-streams", 201, json=body)
+    refused = api(server, token, "POST", f"/log-streams/{stream['id']}/test", 502)
+    assert refused["error"]["code"] == "receiver_unreachable"
+    assert "certificate" in refused["error"]["message"].lower(), refused
+    assert rx.HEC_TOKEN not in refused["error"]["message"]
+    time.sleep(2)
+    assert not receivers.events("hec") and not receivers.refused, "nothing reaches a receiver whose certificate is not trusted"
+    health = api(server, token, "GET", f"/log-streams/{stream['id']}", 200)
+    assert health["failures"] >= 1 and health["cursor"] == 0 and "certificate" in health["lastError"].lower(), health

@@ -55,8 +55,6 @@ struct ConsoleLogStreamsController: ConsolePageController {
                                streamName: given("stream_name"), tokenUrl: given("token_url"))
     }
 
-    static let secretFields: Set<String> = ["token", "secret", "client_secret"]
-
     func addRoutes(to group: RouterGroup<RampartRequestContext>) {
         group.get("log-streams", use: list)
         group.post("log-streams", use: create)
@@ -77,13 +75,15 @@ struct ConsoleLogStreamsController: ConsolePageController {
                           error: RampartError? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
         let (streams, head) = try await read(context, .readAuditLog) { (try await $0.logStreams(), try await $0.auditHead()) }
         // A secret typed into a refused form is not sent back into the page.
-        let typed = form.filter { !Self.secretFields.contains($0.key) }
+        let fields = Self.fields(for: kind)
+        let secrets = Set(fields.filter { $0.type == "password" }.map(\.name))
+        let typed = form.filter { !secrets.contains($0.key) }
         let kinds = LogStreamKind.allCases.map { ["kind": $0.rawValue, "label": Self.label($0), "chosen": $0 == kind] }
         return ConsoleRenderer.page("log-streams", ConsolePage.values(context, title: "Log streams", active: "streams", extra: [
             "streams": streams.map { Self.values(LogStreamBody($0, head: head)) }, "hasStreams": !streams.isEmpty,
             "canManageStreams": context.principal?.can(.manageLogStreams) ?? false,
             "kinds": kinds, "kind": kind.rawValue, "kindLabel": Self.label(kind),
-        ].merging(ConsoleFormField.values(Self.fields(for: kind), typed: typed, error: error)) { $1 }
+        ].merging(ConsoleFormField.values(fields, typed: typed, error: error)) { $1 }
          .merging(ConsoleNotice.values(request)) { $1 }), status: status)
     }
 

@@ -41,9 +41,10 @@ extension LogStream {
 }
 
 /// A receiver that did not take a batch: the reason (never a secret) for the stream's health,
-/// and the wait the receiver asked for (429 with `Retry-After`), when it asked.
+/// the HTTP status when it answered, and the wait it asked for (429 with `Retry-After`).
 struct LogStreamDeliveryError: Error, CustomStringConvertible {
     let description: String
+    var status: Int?
     var retryAfter: Double?
 }
 
@@ -93,11 +94,8 @@ struct HTTPDelivery: Sendable {
             .unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F }.map(String.init).joined()
         let shown = secret.map { text.replacingOccurrences(of: $0, with: "[secret]") } ?? text
         if !shown.isEmpty { reason += ": " + shown }
-        if status == 429 {
-            let wait = Self.retryAfter(response.headers.first(name: "Retry-After"))
-            throw LogStreamDeliveryError(description: reason, retryAfter: wait)
-        }
-        throw LogStreamDeliveryError(description: reason)
+        let wait = status == 429 ? Self.retryAfter(response.headers.first(name: "Retry-After")) : nil
+        throw LogStreamDeliveryError(description: reason, status: status, retryAfter: wait)
     }
 
     /// `Retry-After` in seconds (RFC 9110 §10.2.3: a number of seconds or an HTTP date), at

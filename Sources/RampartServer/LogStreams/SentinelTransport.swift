@@ -38,7 +38,7 @@ final class SentinelTransport: LogStreamTransport {
         do {
             try await http.post(ingestionURL, body: batch.body, contentType: batch.contentType,
                                 headers: [("Authorization", "Bearer " + bearer)])
-        } catch let error as LogStreamDeliveryError where error.description.hasPrefix("HTTP 401") {
+        } catch let error as LogStreamDeliveryError where error.status == 401 {
             token.withLockedValue { $0 = nil }
             throw error
         }
@@ -56,7 +56,8 @@ final class SentinelTransport: LogStreamTransport {
             answer = try await http.post(tokenURL, body: Array(body.utf8), contentType: "application/x-www-form-urlencoded",
                                          headers: [])
         } catch let error as LogStreamDeliveryError {
-            throw LogStreamDeliveryError(description: "token request refused: \(error.description)", retryAfter: error.retryAfter)
+            throw LogStreamDeliveryError(description: "token request refused: \(error.description)", status: error.status,
+                                         retryAfter: error.retryAfter)
         }
         struct TokenResponse: Decodable {
             let access_token: String
