@@ -53,8 +53,9 @@ struct LogStreamCommand: AsyncParsableCommand {
         @Option(help: "Sentinel: the OAuth token URL (default: Entra ID's for the tenant).") var tokenUrl: String?
 
         func fields(kind: LogStreamKind, endpoint: String?) throws -> LogStreamFields {
-            var fields = LogStreamFields(endpoint: endpoint, format: format, index: index, tenantId: tenantId, clientId: clientId,
-                                         dcrImmutableId: dcrImmutableId, streamName: streamName, tokenUrl: tokenUrl)
+            var fields = LogStreamFields(endpoint: endpoint, format: format, target: LogStreamTarget(
+                index: index, tenantId: tenantId, clientId: clientId, dcrImmutableId: dcrImmutableId, streamName: streamName,
+                tokenUrl: tokenUrl))
             guard let secretFile else { return fields }
             guard let field = kind.secretField else {
                 throw RampartError.invalidField("--secret-file", "is not a setting of \(kind.rawValue) streams")

@@ -57,6 +57,8 @@ public struct LogStreamTarget: Codable, Sendable, Equatable {
     public var streamName: String?
     public var tokenUrl: String?
 
+    enum CodingKeys: String, CodingKey, CaseIterable { case index, tenantId, clientId, dcrImmutableId, streamName, tokenUrl }
+
     public init(index: String? = nil, tenantId: String? = nil, clientId: String? = nil, dcrImmutableId: String? = nil,
                 streamName: String? = nil, tokenUrl: String? = nil) {
         self.index = index; self.tenantId = tenantId; self.clientId = clientId

@@ -11,29 +11,35 @@ public struct LogStreamFields: Sendable, Equatable, Decodable {
     public var token: String?
     public var secret: String?
     public var clientSecret: String?
-    public var index: String?
-    public var tenantId: String?
-    public var clientId: String?
-    public var dcrImmutableId: String?
-    public var streamName: String?
-    public var tokenUrl: String?
+    /// The settings only some kinds have, as given (unchecked); an empty one clears it.
+    public var target: LogStreamTarget
 
     public init(endpoint: String? = nil, format: String? = nil, token: String? = nil, secret: String? = nil,
-                clientSecret: String? = nil, index: String? = nil, tenantId: String? = nil, clientId: String? = nil,
-                dcrImmutableId: String? = nil, streamName: String? = nil, tokenUrl: String? = nil) {
+                clientSecret: String? = nil, target: LogStreamTarget = LogStreamTarget()) {
         self.endpoint = endpoint; self.format = format; self.token = token; self.secret = secret
-        self.clientSecret = clientSecret; self.index = index; self.tenantId = tenantId; self.clientId = clientId
-        self.dcrImmutableId = dcrImmutableId; self.streamName = streamName; self.tokenUrl = tokenUrl
+        self.clientSecret = clientSecret; self.target = target
+    }
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case endpoint, format, token, secret, clientSecret }
+
+    /// From a JSON body in which the target's settings stand beside the others.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(endpoint: try c.decodeIfPresent(String.self, forKey: .endpoint),
+                  format: try c.decodeIfPresent(String.self, forKey: .format),
+                  token: try c.decodeIfPresent(String.self, forKey: .token),
+                  secret: try c.decodeIfPresent(String.self, forKey: .secret),
+                  clientSecret: try c.decodeIfPresent(String.self, forKey: .clientSecret),
+                  target: try LogStreamTarget(from: decoder))
     }
 
     /// The API names of all these fields.
-    public static let names: Set<String> = ["endpoint", "format", "token", "secret", "clientSecret", "index", "tenantId", "clientId",
-                                            "dcrImmutableId", "streamName", "tokenUrl"]
+    public static let names = Set(CodingKeys.allCases.map(\.rawValue) + LogStreamTarget.CodingKeys.allCases.map(\.rawValue))
 
     /// The API names of the fields only some kinds take, with their values.
-    private var kindSpecific: [(name: String, value: String?)] {
-        [("token", token), ("secret", secret), ("clientSecret", clientSecret), ("index", index), ("tenantId", tenantId),
-         ("clientId", clientId), ("dcrImmutableId", dcrImmutableId), ("streamName", streamName), ("tokenUrl", tokenUrl)]
+    private var kindSpecific: [(name: String, value: String)] {
+        [("token", token), ("secret", secret), ("clientSecret", clientSecret)].compactMap { name, value in value.map { (name, $0) } }
+            + target.named
     }
 
     private static func takes(_ kind: LogStreamKind) -> Set<String> {
@@ -50,7 +56,7 @@ public struct LogStreamFields: Sendable, Equatable, Decodable {
     public func checked(for stream: LogStream) throws -> (LogStream, secret: String?) {
         let kind = stream.kind
         var stream = stream
-        for (name, value) in kindSpecific where value != nil && !Self.takes(kind).contains(name) {
+        for (name, _) in kindSpecific where !Self.takes(kind).contains(name) {
             throw RampartError.invalidField(name, "is not a setting of \(kind.rawValue) streams")
         }
         if let endpoint {
@@ -63,31 +69,31 @@ public struct LogStreamFields: Sendable, Equatable, Decodable {
             }
             stream.format = parsed
         }
-        var target = stream.target
-        if let index {
-            target.index = try Self.optional(index) { try Self.word($0, field: "index", extra: "_-", max: 80, lowercase: true) }
+        var settings = stream.target
+        if let index = target.index {
+            settings.index = try Self.optional(index) { try Self.word($0, field: "index", extra: "_-", max: 80, lowercase: true) }
         }
-        if let tenantId {
-            target.tenantId = try Self.optional(tenantId) { try Self.word($0, field: "tenantId", extra: ".-", max: 100) }
+        if let tenantId = target.tenantId {
+            settings.tenantId = try Self.optional(tenantId) { try Self.word($0, field: "tenantId", extra: ".-", max: 100) }
         }
-        if let clientId { target.clientId = try Self.word(clientId, field: "clientId", extra: ".-_", max: 100) }
-        if let dcrImmutableId {
+        if let clientId = target.clientId { settings.clientId = try Self.word(clientId, field: "clientId", extra: ".-_", max: 100) }
+        if let dcrImmutableId = target.dcrImmutableId {
             let value = dcrImmutableId.trimming(.whitespaces)
             guard value.hasPrefix("dcr-"), value.utf8.count == 36, value.dropFirst(4).allSatisfy(\.isHexDigit) else {
                 throw RampartError.invalidField("dcrImmutableId",
                                                 "must be a data collection rule's immutable id: dcr- and 32 hexadecimal digits")
             }
-            target.dcrImmutableId = value
+            settings.dcrImmutableId = value
         }
-        if let streamName {
+        if let streamName = target.streamName {
             let value = try Self.word(streamName, field: "streamName", extra: "_-", max: 100)
             guard value.hasPrefix("Custom-") || value.hasPrefix("Microsoft-") else {
                 throw RampartError.invalidField("streamName", "must be the rule's stream, such as Custom-RampartAudit_CL")
             }
-            target.streamName = value
+            settings.streamName = value
         }
-        if let tokenUrl { target.tokenUrl = try Self.optional(tokenUrl) { try Self.httpsURL($0, field: "tokenUrl") } }
-        stream.target = target
+        if let tokenUrl = target.tokenUrl { settings.tokenUrl = try Self.optional(tokenUrl) { try Self.httpsURL($0, field: "tokenUrl") } }
+        stream.target = settings
 
         let secretValue = [token, secret, clientSecret].compactMap { $0 }.first
         if let secretValue, let field = kind.secretField {

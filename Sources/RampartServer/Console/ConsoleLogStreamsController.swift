@@ -49,10 +49,11 @@ struct ConsoleLogStreamsController: ConsolePageController {
     /// The receiver settings a form gives; an empty field gives nothing.
     static func receiverFields(_ form: ConsoleForm) -> LogStreamFields {
         func given(_ name: String) -> String? { form[name].trimmingCharacters(in: .whitespaces).isEmpty ? nil : form[name] }
+        let target = LogStreamTarget(index: given("index"), tenantId: given("tenant_id"), clientId: given("client_id"),
+                                     dcrImmutableId: given("dcr_immutable_id"), streamName: given("stream_name"),
+                                     tokenUrl: given("token_url"))
         return LogStreamFields(endpoint: form["endpoint"], format: given("format"), token: given("token"), secret: given("secret"),
-                               clientSecret: given("client_secret"), index: given("index"), tenantId: given("tenant_id"),
-                               clientId: given("client_id"), dcrImmutableId: given("dcr_immutable_id"),
-                               streamName: given("stream_name"), tokenUrl: given("token_url"))
+                               clientSecret: given("client_secret"), target: target)
     }
 
     func addRoutes(to group: RouterGroup<RampartRequestContext>) {
