@@ -101,6 +101,9 @@ struct LogStreamKindsAPITests {
             let refused = try await api.call(.patch, "/log-streams/\(hook)", json: #"{"format":"ocsf","index":"x"}"#)
             #expect(refused.status == .badRequest && refused.text.contains("'index'"))
             #expect(try await store.database.read(org: org.organization.id) { try await $0.requireLogStream(hook) }.format == .json)
+            let sentinel = try await api.object(.post, "/log-streams", json: Self.sentinel, expect: .created)["id"] as! String
+            let incomplete = try await api.call(.patch, "/log-streams/\(sentinel)", json: #"{"tenantId":""}"#)
+            #expect(incomplete.status == .badRequest && incomplete.text.contains("'tenantId'"), "a change may not leave a stream incomplete")
         }
     }
 

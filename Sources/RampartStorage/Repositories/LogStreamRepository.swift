@@ -66,6 +66,7 @@ extension Tenant {
                                 by context: AuditContext) async throws -> LogStream {
         let before = try await requireLogStream(id)
         let (checked, secret) = try fields.checked(for: before)
+        try LogStreamFields.requireComplete(checked, hasSecret: before.hasSecret || secret != nil)
         var stream = checked
         var details = AuditDetails()
         if let rawName {
