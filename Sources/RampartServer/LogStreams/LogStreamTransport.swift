@@ -22,14 +22,12 @@ struct LogStreamTransportContext: Sendable {
 extension LogStream {
     /// The transport for this stream's kind, with its opened secret.
     func transport(secret: String?, context: LogStreamTransportContext) throws -> any LogStreamTransport {
+        let http = { try HTTPDelivery(stream: self, secret: secret, client: context.http) }
         switch kind {
         case .syslog: return SyslogTransport(stream: self, record: SyslogRecord(hostname: context.hostname, format: format))
-        case .splunkHEC: return SplunkHECTransport(stream: self, token: secret ?? "", host: context.hostname,
-                                                   http: try HTTPDelivery(stream: self, secret: secret, client: context.http))
-        case .webhook: return WebhookTransport(stream: self, secret: secret ?? "",
-                                               http: try HTTPDelivery(stream: self, secret: secret, client: context.http))
-        case .sentinel: return SentinelTransport(stream: self, clientSecret: secret ?? "",
-                                                 http: try HTTPDelivery(stream: self, secret: secret, client: context.http))
+        case .splunkHEC: return SplunkHECTransport(stream: self, token: secret ?? "", host: context.hostname, http: try http())
+        case .webhook: return WebhookTransport(stream: self, secret: secret ?? "", http: try http())
+        case .sentinel: return SentinelTransport(stream: self, clientSecret: secret ?? "", http: try http())
         }
     }
 
