@@ -1,6 +1,7 @@
 """Log streams in the console, driven through Chromium against a real rsyslog (issue 16):
 a refused endpoint beside its field, a stream added with the receiver's CA pasted in, the
-test record, pause and resume, the stream's health, and deletion after a confirmation."""
+test record, pause and resume, the stream's health, deletion after a confirmation, and a
+webhook stream with its own fields and a generated secret shown once."""
 
 from __future__ import annotations
 
@@ -59,6 +60,19 @@ def test_add_test_pause_and_delete_a_stream(console, sqlite, rampart_bin, tmp_pa
         submit(driver, steps, "confirm")
         assert "Deleted." in find(driver, By.ID, "notice", steps).text, steps.context()
         assert run_cli_json(rampart_bin, "log-stream", "list", "--org", slug, *sqlite.args, "--json")["data"] == []
+
+        # Another kind has its own fields; a plain-http URL is refused beside its field; a
+        # webhook without a secret gets one, shown on that one page.
+        submit(driver, steps, "kind-webhook")
+        assert find(driver, By.NAME, "secret", steps).get_attribute("type") == "password", steps.context()
+        fill(driver, steps, name="Hook", endpoint="http://hooks.example.com/rampart")
+        submit(driver, steps, "create-stream")
+        assert "https" in find(driver, By.ID, "endpoint-error", steps).text, steps.context()
+        fill(driver, steps, endpoint="https://hooks.example.com/rampart")
+        submit(driver, steps, "create-stream")
+        assert find(driver, By.ID, "stream-secret", steps).text.startswith("whsec_"), steps.context()
+        streams = run_cli_json(rampart_bin, "log-stream", "list", "--org", slug, *sqlite.args, "--json")["data"]
+        assert [(s["kind"], s["hasSecret"]) for s in streams] == [("webhook", True)] and "secret" not in streams[0]
     except Exception:
         steps.shot("failure")
         raise

@@ -6,8 +6,10 @@ import RampartCore
 /// The header carries facility 13 (log audit), severity notice (warning for a failure), the
 /// event's time, the action as MSGID; the structured data element `rampart@32473` carries the
 /// organisation, sequence number, event id, outcome and actor's kind and id (ids only: no
-/// personal data); the message is the event as JSON, as `GET /audit-events` shows it
-/// (`AuditEventJSON`), after the UTF-8 byte-order mark RFC 5424 §6.4 asks for. 32473 is the private enterprise number
+/// personal data); the message is the event in the stream's format: as JSON, as `GET /audit-events`
+/// shows it (`AuditEventJSON`), or as OCSF JSON, after the UTF-8 byte-order mark RFC 5424 §6.4
+/// asks for; or a CEF or LEEF line, without it (SIEMs look for `CEF:` or `LEEF:` at the start of
+/// the message). 32473 is the private enterprise number
 /// RFC 5612 sets aside for documentation; receivers key on the SD-ID as a whole.
 public struct SyslogRecord: Sendable {
     public static let structuredDataID = "rampart@32473"
@@ -15,8 +17,10 @@ public struct SyslogRecord: Sendable {
 
     /// HOSTNAME: the host of Rampart's public URL (RFC 5424 allows 255 printable US-ASCII bytes).
     public let hostname: String
+    public let format: LogStreamFormat
 
-    public init(hostname: String) {
+    public init(hostname: String, format: LogStreamFormat = .json) {
+        self.format = format
         let printable = hostname.unicodeScalars.filter { $0.value > 32 && $0.value < 127 }
         self.hostname = printable.isEmpty ? "-" : String(String.UnicodeScalarView(printable.prefix(255)))
     }
@@ -50,8 +54,8 @@ public struct SyslogRecord: Sendable {
         Self.parameter("actorType", event.actor.type.rawValue, to: &out)
         if let actorID = event.actor.id { Self.parameter("actorId", actorID, to: &out) }
         out += "] ".utf8
-        out += [0xEF, 0xBB, 0xBF]
-        AuditEventJSON.write(event, to: &out)
+        if format.isJSON { out += [0xEF, 0xBB, 0xBF] }
+        format.write(event, orgID: orgID, to: &out)
     }
 
     /// ` NAME="VALUE"`, the value escaped as PARAM-VALUE (RFC 5424 §6.3.3): `"`, `\` and `]`

@@ -12,10 +12,12 @@ struct LogStreamCommand: AsyncParsableCommand {
 
     static func describe(_ body: LogStreamBody) -> String {
         let s = body.stream
-        var lines = ["\(s.name) (\(s.id)): \(s.kind.rawValue) to \(s.endpoint), \(s.status.rawValue)",
+        var lines = ["\(s.name) (\(s.id)): \(s.kind.rawValue) to \(s.endpoint), \(s.status.rawValue), format \(s.format.rawValue)",
                      "  trusts: \(s.caCertificate == nil ? "the system's root certificates" : "its own CA certificates")",
                      "  sent up to event \(s.cursor) of \(body.headSequence) (\(body.lag) behind)",
                      "  last success: \(s.lastSuccessAt?.rfc3339 ?? "never")"]
+        lines += s.target.named.map { "  \($0.name): \($0.value)" }
+        if let field = s.kind.secretField { lines.append("  \(field): \(s.hasSecret ? "sealed" : "none")") }
         if let error = s.lastError {
             lines.append("  last error: \(error) at \(s.lastErrorAt?.rfc3339 ?? "?")")
         }
@@ -33,6 +35,38 @@ struct LogStreamCommand: AsyncParsableCommand {
                 throw RampartError.notFound("Log stream '\(stream)'")
             }
             return found.id
+        }
+    }
+
+    /// The receiver settings of `create` and `update`; which a kind takes is `LogStreamFields`' to say.
+    struct ReceiverOptions: ParsableArguments {
+        @Option(help: "The record format: json (default), cef, leef (syslog, webhook) or ocsf.") var format: String?
+        @Option(help: ArgumentHelp("A file holding the kind's secret: the Splunk HEC token, the webhook's signing secret, or "
+                                   + "the Sentinel app's client secret ('-' reads standard input). A webhook without one gets "
+                                   + "a generated secret, printed once.", valueName: "path"))
+        var secretFile: String?
+        @Option(help: "Splunk: the index (default: the token's).") var index: String?
+        @Option(help: "Sentinel: the Entra ID tenant id.") var tenantId: String?
+        @Option(help: "Sentinel: the application (client) id.") var clientId: String?
+        @Option(help: "Sentinel: the data collection rule's immutable id (dcr-…).") var dcrImmutableId: String?
+        @Option(help: "Sentinel: the rule's stream, e.g. Custom-RampartAudit_CL.") var streamName: String?
+        @Option(help: "Sentinel: the OAuth token URL (default: Entra ID's for the tenant).") var tokenUrl: String?
+
+        func fields(kind: LogStreamKind, endpoint: String?) throws -> LogStreamFields {
+            var fields = LogStreamFields(endpoint: endpoint, format: format, target: LogStreamTarget(
+                index: index, tenantId: tenantId, clientId: clientId, dcrImmutableId: dcrImmutableId, streamName: streamName,
+                tokenUrl: tokenUrl))
+            guard let secretFile else { return fields }
+            guard let field = kind.secretField else {
+                throw RampartError.invalidField("--secret-file", "is not a setting of \(kind.rawValue) streams")
+            }
+            let secret = try readSecret(secretFile)
+            switch field {
+            case "token": fields.token = secret
+            case "secret": fields.secret = secret
+            default: fields.clientSecret = secret
+            }
+            return fields
         }
     }
 
@@ -74,12 +108,15 @@ struct LogStreamCommand: AsyncParsableCommand {
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Start sending the audit log to a receiver (syslog over TLS, RFC 5424/5425).",
+            abstract: "Start sending the audit log to a receiver: syslog over TLS (RFC 5424/5425), Splunk HEC, a signed webhook, "
+                + "or Microsoft Sentinel.",
             discussion: "A running server picks the stream up within 15 seconds.")
         @OptionGroup var tenant: TenantOptions
         @Option(help: "A name for the stream.") var name: String
-        @Option(help: "The receiver as host:port, e.g. siem.example.com:6514.") var endpoint: String
-        @Option(help: "Only syslog today.") var kind: LogStreamKind = .syslog
+        @Option(help: "syslog (default), splunk-hec, webhook or sentinel.") var kind: LogStreamKind = .syslog
+        @Option(help: "Syslog: the receiver as host:port, e.g. siem.example.com:6514. The others: its https URL.")
+        var endpoint: String
+        @OptionGroup var receiver: ReceiverOptions
         @Option(help: "A PEM file of the CA certificates to trust for the receiver (default: the system's).")
         var caFile: String?
         @Option(help: "now (default), beginning, or an RFC 3339 time to backfill from.") var start = "now"
@@ -87,24 +124,29 @@ struct LogStreamCommand: AsyncParsableCommand {
         func run() async throws {
             try await runReportingErrors {
                 let settings = try LogStreamSettings(caCertificate: try caFile.map(readCAFile), start: start)
-                let (name, endpoint, kind) = (self.name, self.endpoint, self.kind)
-                let body = try await tenant.write { tenant in
-                    let stream = try await tenant.createLogStream(name: name, kind: kind, endpoint: endpoint,
-                                                                  caCertificate: settings.trust.pem,
-                                                                  start: settings.start, by: .system)
-                    return LogStreamBody(stream, head: try await tenant.auditHead())
+                let (name, kind, fields) = (self.name, self.kind, try receiver.fields(kind: kind, endpoint: endpoint))
+                let body = try await tenant.write(withKeys: { tenant, keys in
+                    let created = try await tenant.createLogStream(name: name, kind: kind, fields: fields,
+                                                                   caCertificate: settings.trust.pem,
+                                                                   start: settings.start, keys: keys, by: .system)
+                    return LogStreamBody(created.stream, head: try await tenant.auditHead(), generatedSecret: created.secret)
+                })
+                try tenant.output(body) {
+                    "Created log stream " + LogStreamCommand.describe(body)
+                        + (body.generatedSecret.map { "\nSigning secret (shown only now): \($0)" } ?? "")
                 }
-                try tenant.output(body) { "Created log stream " + LogStreamCommand.describe(body) }
             }
         }
     }
 
     struct Update: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Rename a log stream, or change its endpoint or trusted CA.")
+        static let configuration = CommandConfiguration(
+            abstract: "Rename a log stream, or change its receiver, format, settings, secret or trusted CA.")
         @OptionGroup var tenant: TenantOptions
         @OptionGroup var stream: StreamOption
         @Option(help: "A new name.") var name: String?
-        @Option(help: "A new receiver, host:port.") var endpoint: String?
+        @Option(help: "A new receiver: host:port for syslog, an https URL for the others.") var endpoint: String?
+        @OptionGroup var receiver: ReceiverOptions
         @Option(help: "A PEM file of CA certificates to trust instead.") var caFile: String?
         @Flag(help: "Trust the system's root certificates again.") var systemRoots = false
 
@@ -114,12 +156,14 @@ struct LogStreamCommand: AsyncParsableCommand {
                     throw ValidationError("Give --ca-file or --system-roots, not both.")
                 }
                 let settings = try LogStreamSettings(caCertificate: systemRoots ? "" : try caFile.map(readCAFile), start: nil)
-                let (stream, name, endpoint) = (self.stream, self.name, self.endpoint)
-                let body = try await tenant.write { tenant in
-                    let updated = try await tenant.updateLogStream(try await stream.id(in: tenant), name: name, endpoint: endpoint,
-                                                                   caCertificate: settings.trust, status: nil, by: .system)
+                let (stream, name, endpoint, receiver) = (self.stream, self.name, self.endpoint, self.receiver)
+                let body = try await tenant.write(withKeys: { tenant, keys in
+                    let found = try await tenant.requireLogStream(try await stream.id(in: tenant))
+                    let updated = try await tenant.updateLogStream(found.id, name: name,
+                                                                   fields: try receiver.fields(kind: found.kind, endpoint: endpoint),
+                                                                   caCertificate: settings.trust, status: nil, keys: keys, by: .system)
                     return LogStreamBody(updated, head: try await tenant.auditHead())
-                }
+                })
                 try tenant.output(body) { "Updated log stream " + LogStreamCommand.describe(body) }
             }
         }
@@ -170,10 +214,11 @@ struct LogStreamCommand: AsyncParsableCommand {
         func run() async throws {
             try await runReportingErrors {
                 let stream = self.stream
-                let (found, orgID) = try await tenant.read { tenant in
-                    (try await tenant.requireLogStream(try await stream.id(in: tenant)), tenant.orgID)
-                }
-                try await LogStreamTestRecord.send(to: found, orgID: orgID, actor: .system,
+                let (found, secret, orgID) = try await tenant.write(withKeys: { tenant, keys in
+                    let found = try await tenant.requireLogStream(try await stream.id(in: tenant))
+                    return (found, try await tenant.logStreamSecret(found, keys: keys), tenant.orgID)
+                })
+                try await LogStreamTestRecord.send(to: found, secret: secret, orgID: orgID, actor: .system,
                                                    hostname: LogStreamSender.hostname(publicURL: publicURL))
                 try tenant.output(["delivered": true]) { "The receiver at \(found.endpoint) took the test record." }
             }
@@ -183,11 +228,11 @@ struct LogStreamCommand: AsyncParsableCommand {
 
 private func setStatus(_ status: LogStreamStatus, tenant: TenantOptions, stream: LogStreamCommand.StreamOption) async throws {
     try await runReportingErrors {
-        let body = try await tenant.write { tenant in
-            let updated = try await tenant.updateLogStream(try await stream.id(in: tenant), name: nil, endpoint: nil,
-                                                           caCertificate: .unchanged, status: status, by: .system)
+        let body = try await tenant.write(withKeys: { tenant, keys in
+            let updated = try await tenant.updateLogStream(try await stream.id(in: tenant), name: nil, caCertificate: .unchanged,
+                                                           status: status, keys: keys, by: .system)
             return LogStreamBody(updated, head: try await tenant.auditHead())
-        }
+        })
         try tenant.output(body) { (status == .paused ? "Paused " : "Resumed ") + LogStreamCommand.describe(body) }
     }
 }
@@ -197,6 +242,17 @@ private func readCAFile(_ path: String) throws -> String {
         throw RampartError.invalidField("--ca-file", "names a file that cannot be read: \(path)")
     }
     return text
+}
+
+/// A secret from a file or standard input (`-`), without its final line break: never from the
+/// command line, where other users of the machine could read it.
+private func readSecret(_ path: String) throws -> String {
+    let text = path == "-" ? AnyIterator { readLine(strippingNewline: false) }.joined()
+        : try? String(contentsOfFile: path, encoding: .utf8)
+    guard let text, !text.isEmpty else {
+        throw RampartError.invalidField("--secret-file", "names a file that cannot be read or is empty: \(path)")
+    }
+    return text.trimmingCharacters(in: .newlines)
 }
 
 extension LogStreamKind: ExpressibleByArgument {}

@@ -188,8 +188,9 @@ struct ConsoleTests {
                 let group = try await tenant.createGroup(name: "Staff", description: nil, by: .system)
                 let product = try await tenant.createProduct(name: "Wiki", kind: .wiki, url: "https://wiki.example.com", by: .system)
                 let policy = try await tenant.createAuthenticationPolicy(name: "Strict", settings: .standard, by: .system)
-                let stream = try await tenant.createLogStream(name: "SIEM", kind: .syslog, endpoint: "127.0.0.1:1", caCertificate: nil,
-                                                              start: .now, by: .system)
+                let stream = try await tenant.createLogStream(name: "SIEM", kind: .syslog,
+                                                              fields: LogStreamFields(endpoint: "127.0.0.1:1"), caCertificate: nil,
+                                                              start: .now, keys: store.keys, by: .system).stream
                 let token = try await tenant.createAPIToken(name: "bot", role: .auditor, expiresAt: nil, by: .system).0
                 let scim = try await tenant.createSCIMToken(name: "idp", by: .system).0
                 let client = try await tenant.createOAuthClient(

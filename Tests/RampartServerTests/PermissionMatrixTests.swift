@@ -94,8 +94,9 @@ struct PermissionMatrixTests {
                 let spare = try await tenant.createAPIToken(name: "spare", role: .auditor, expiresAt: nil, by: .system).0
                 let scim = try await tenant.createSCIMToken(name: "idp", by: .system).0
                 let policy = try await tenant.createAuthenticationPolicy(name: "Strict", settings: .standard, by: .system)
-                let stream = try await tenant.createLogStream(name: "SIEM", kind: .syslog, endpoint: "127.0.0.1:1", caCertificate: nil,
-                                                              start: .now, by: .system)
+                let stream = try await tenant.createLogStream(name: "SIEM", kind: .syslog,
+                                                              fields: LogStreamFields(endpoint: "127.0.0.1:1"), caCertificate: nil,
+                                                              start: .now, keys: store.keys, by: .system).stream
                 let client = try await tenant.createOAuthClient(
                     productID: product.id, name: "Wiki client", type: .confidential, authMethod: nil, firstParty: true,
                     redirectURIs: ["https://wiki.example.com/cb"], postLogoutRedirectURIs: [], scopes: nil, by: .system).0

@@ -14,13 +14,15 @@ struct LogStreamStorageTests {
             let org = try await store.createOrganization().organization.id
             let (fromNow, fromStart, backfill, head) = try await store.database.write(org: org) { tenant in
                 let before = try await tenant.auditHead().sequence
-                let now = try await tenant.createLogStream(name: "Now", kind: .syslog, endpoint: "siem.example.com:6514",
-                                                           caCertificate: nil, start: .now, by: .system)
-                let all = try await tenant.createLogStream(name: "All", kind: .syslog, endpoint: "[::1]:6514",
-                                                           caCertificate: nil, start: .beginning, by: .system)
-                let future = try await tenant.createLogStream(name: "Later", kind: .syslog, endpoint: "10.0.0.1:514",
+                let now = try await tenant.createLogStream(name: "Now", kind: .syslog,
+                                                           fields: LogStreamFields(endpoint: "siem.example.com:6514"),
+                                                           caCertificate: nil, start: .now, keys: store.keys, by: .system).stream
+                let all = try await tenant.createLogStream(name: "All", kind: .syslog, fields: LogStreamFields(endpoint: "[::1]:6514"),
+                                                           caCertificate: nil, start: .beginning, keys: store.keys, by: .system).stream
+                let future = try await tenant.createLogStream(name: "Later", kind: .syslog,
+                                                              fields: LogStreamFields(endpoint: "10.0.0.1:514"),
                                                               caCertificate: nil, start: .since(Timestamp.now().adding(days: 1)),
-                                                              by: .system)
+                                                              keys: store.keys, by: .system).stream
                 return (now, all, future, before)
             }
             #expect(fromNow.cursor == head, "from now on: the stream's own creation event is its first")
@@ -31,12 +33,13 @@ struct LogStreamStorageTests {
             // A change that would change nothing writes nothing; a real one writes its event.
             let events = try await store.database.read(org: org) { try await $0.auditHead().sequence }
             _ = try await store.database.write(org: org) { tenant in
-                try await tenant.updateLogStream(fromNow.id, name: "Now", endpoint: nil, caCertificate: .unchanged, status: .active, by: .system)
+                try await tenant.updateLogStream(fromNow.id, name: "Now", caCertificate: .unchanged, status: .active,
+                                                 keys: store.keys, by: .system)
             }
             #expect(try await store.database.read(org: org) { try await $0.auditHead().sequence } == events)
             let paused = try await store.database.write(org: org) { tenant in
-                try await tenant.updateLogStream(fromNow.id, name: nil, endpoint: nil, caCertificate: .pem("PEM"), status: .paused,
-                                                 by: .system)
+                try await tenant.updateLogStream(fromNow.id, name: nil, caCertificate: .pem("PEM"), status: .paused,
+                                                 keys: store.keys, by: .system)
             }
             #expect(paused.status == .paused && paused.caCertificate == "PEM")
             let last = try await store.database.read(org: org) { try await $0.auditEvents(after: events, limit: 10) }
@@ -45,15 +48,16 @@ struct LogStreamStorageTests {
 
             await #expect(throws: RampartError.self) {
                 try await store.database.write(org: org) { tenant in
-                    try await tenant.createLogStream(name: "now", kind: .syslog, endpoint: "a:1", caCertificate: nil, start: .now,
-                                                     by: .system)
+                    try await tenant.createLogStream(name: "now", kind: .syslog, fields: LogStreamFields(endpoint: "a:1"),
+                                                     caCertificate: nil, start: .now,
+                                                     keys: store.keys, by: .system).stream
                 }
             }
             for endpoint in ["siem", "siem:0", "siem:70000", "https://siem:514", "a b:514", ":514"] {
                 await #expect(throws: RampartError.self, "\(endpoint)") {
                     try await store.database.write(org: org) { tenant in
-                        try await tenant.createLogStream(name: "Bad", kind: .syslog, endpoint: endpoint, caCertificate: nil,
-                                                         start: .now, by: .system)
+                        try await tenant.createLogStream(name: "Bad", kind: .syslog, fields: LogStreamFields(endpoint: endpoint),
+                                                         caCertificate: nil, start: .now, keys: store.keys, by: .system).stream
                     }
                 }
             }
@@ -67,8 +71,8 @@ struct LogStreamStorageTests {
         try await TestStore.with(backend) { store in
             let org = try await store.createOrganization().organization.id
             let stream = try await store.database.write(org: org) { tenant in
-                try await tenant.createLogStream(name: "SIEM", kind: .syslog, endpoint: "siem:6514", caCertificate: nil,
-                                                 start: .beginning, by: .system)
+                try await tenant.createLogStream(name: "SIEM", kind: .syslog, fields: LogStreamFields(endpoint: "siem:6514"),
+                                                 caCertificate: nil, start: .beginning, keys: store.keys, by: .system).stream
             }
             let until = Timestamp.now().adding(seconds: 30)
             let first = try await store.database.write(org: org) { try await $0.leaseLogStream(stream.id, owner: "node-a", until: until) }
@@ -92,13 +96,15 @@ struct LogStreamStorageTests {
 
             // An expired lease passes to another node; a paused stream is leased by nobody.
             _ = try await store.database.write(org: org) { tenant in
-                try await tenant.updateLogStream(stream.id, name: nil, endpoint: "siem:6515", caCertificate: .unchanged, status: nil, by: .system)
+                try await tenant.updateLogStream(stream.id, name: nil, fields: LogStreamFields(endpoint: "siem:6515"),
+                                                 caCertificate: .unchanged, status: nil, keys: store.keys, by: .system)
             }
             let expired = Timestamp.now().adding(seconds: -1)
             _ = try await store.database.write(org: org) { try await $0.leaseLogStream(stream.id, owner: "node-a", until: expired) }
             #expect(try await store.database.write(org: org) { try await $0.leaseLogStream(stream.id, owner: "node-b", until: until) } != nil)
             _ = try await store.database.write(org: org) { tenant in
-                try await tenant.updateLogStream(stream.id, name: nil, endpoint: nil, caCertificate: .unchanged, status: .paused, by: .system)
+                try await tenant.updateLogStream(stream.id, name: nil, caCertificate: .unchanged, status: .paused,
+                                                 keys: store.keys, by: .system)
             }
             #expect(try await store.database.write(org: org) { try await $0.leaseLogStream(stream.id, owner: "node-b", until: until) } == nil)
         }
@@ -110,8 +116,9 @@ struct LogStreamStorageTests {
             let first = try await store.createOrganization().organization.id
             let second = try await store.createOrganization().organization.id
             let stream = try await store.database.write(org: first) { tenant in
-                try await tenant.createLogStream(name: "SIEM", kind: .syslog, endpoint: "siem:6514", caCertificate: nil, start: .now,
-                                                 by: .system)
+                try await tenant.createLogStream(name: "SIEM", kind: .syslog, fields: LogStreamFields(endpoint: "siem:6514"),
+                                                 caCertificate: nil, start: .now,
+                                                 keys: store.keys, by: .system).stream
             }
             #expect(try await store.database.read(org: second) { try await $0.logStreams() }.isEmpty)
             await #expect(throws: RampartError.self) {

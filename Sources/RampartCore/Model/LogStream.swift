@@ -1,10 +1,80 @@
 import Foundation
 
-/// Where a log stream sends the organisation's audit log. Only syslog today; Splunk HEC,
-/// Sentinel and webhooks are further kinds of the same stream.
+/// Where a log stream sends the organisation's audit log.
 public enum LogStreamKind: String, Codable, Sendable, CaseIterable {
     /// RFC 5424 messages over TLS with octet-counting framing (RFC 5425).
     case syslog
+    /// Splunk's HTTP Event Collector: HEC event objects POSTed with a token.
+    case splunkHEC = "splunk-hec"
+    /// An HTTPS POST of each batch, signed with HMAC-SHA256 (`Rampart-Signature`).
+    case webhook
+    /// Microsoft Sentinel through the Azure Monitor Logs Ingestion API, with an Entra ID token.
+    case sentinel
+
+    /// The record formats this kind's receiver takes; the first is the default.
+    public var formats: [LogStreamFormat] {
+        switch self {
+        case .syslog, .webhook: [.json, .cef, .leef, .ocsf]
+        case .splunkHEC, .sentinel: [.json, .ocsf]
+        }
+    }
+
+    /// The API name of the kind's secret, nil for syslog, which has none.
+    public var secretField: String? {
+        switch self {
+        case .syslog: nil
+        case .splunkHEC: "token"
+        case .webhook: "secret"
+        case .sentinel: "clientSecret"
+        }
+    }
+
+    /// The receiver is an https URL (not syslog's host:port).
+    public var isHTTP: Bool { self != .syslog }
+}
+
+/// How each event is written for the receiver (docs/events.md).
+public enum LogStreamFormat: String, Codable, Sendable, CaseIterable {
+    /// The event as `GET /api/v1/audit-events` shows it.
+    case json
+    /// ArcSight Common Event Format.
+    case cef
+    /// IBM QRadar Log Event Extended Format 2.0.
+    case leef
+    /// An Open Cybersecurity Schema Framework event of the action's class.
+    case ocsf
+}
+
+/// The settings only some kinds have (nil elsewhere). Secrets are not here: they are sealed apart.
+public struct LogStreamTarget: Codable, Sendable, Equatable {
+    /// Splunk: the index events go to (nil: the token's default index).
+    public var index: String?
+    /// Sentinel: the Entra ID tenant, the app registration's client id, the data collection
+    /// rule's immutable id, its stream, and the token endpoint (by default Entra's, from the tenant).
+    public var tenantId: String?
+    public var clientId: String?
+    public var dcrImmutableId: String?
+    public var streamName: String?
+    public var tokenUrl: String?
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case index, tenantId, clientId, dcrImmutableId, streamName, tokenUrl }
+
+    public init(index: String? = nil, tenantId: String? = nil, clientId: String? = nil, dcrImmutableId: String? = nil,
+                streamName: String? = nil, tokenUrl: String? = nil) {
+        self.index = index; self.tenantId = tenantId; self.clientId = clientId
+        self.dcrImmutableId = dcrImmutableId; self.streamName = streamName; self.tokenUrl = tokenUrl
+    }
+
+    /// The settings that are set, by their API names: what the API, the CLI and audit events show.
+    public var named: [(name: String, value: String)] {
+        [("index", index), ("tenantId", tenantId), ("clientId", clientId), ("dcrImmutableId", dcrImmutableId),
+         ("streamName", streamName), ("tokenUrl", tokenUrl)].compactMap { name, value in value.map { (name, $0) } }
+    }
+
+    /// Entra ID's token endpoint of a tenant.
+    public static func entraTokenURL(tenant: String) -> String {
+        "https://login.microsoftonline.com/\(tenant)/oauth2/v2.0/token"
+    }
 }
 
 public enum LogStreamStatus: String, Codable, Sendable, CaseIterable {
@@ -39,8 +109,13 @@ public struct LogStream: Codable, Sendable, Equatable {
     public var id: String
     public var name: String
     public var kind: LogStreamKind
-    /// `host:port` of the receiver; the host is also the name its certificate must carry.
+    /// Syslog: `host:port` of the receiver, whose certificate must carry the host. The HTTP
+    /// kinds: the https URL (Splunk: the HEC URL; Sentinel: the data collection endpoint).
     public var endpoint: String
+    public var format: LogStreamFormat
+    public var target: LogStreamTarget
+    /// Whether a secret (token, signing secret, client secret) is sealed for the stream; never the secret.
+    public var hasSecret: Bool
     /// PEM certificates trusted for the receiver instead of the system's, for private CAs.
     public var caCertificate: String?
     public var status: LogStreamStatus
@@ -54,15 +129,17 @@ public struct LogStream: Codable, Sendable, Equatable {
     public var failures: Int64
     public var nextAttemptAt: Timestamp?
 
-    public init(id: String, name: String, kind: LogStreamKind, endpoint: String, caCertificate: String?,
+    public init(id: String, name: String, kind: LogStreamKind, endpoint: String, format: LogStreamFormat = .json,
+                target: LogStreamTarget = LogStreamTarget(), hasSecret: Bool = false, caCertificate: String?,
                 status: LogStreamStatus, cursor: Int64, createdAt: Timestamp, lastSuccessAt: Timestamp? = nil,
                 lastError: String? = nil, lastErrorAt: Timestamp? = nil, failures: Int64 = 0, nextAttemptAt: Timestamp? = nil) {
-        self.id = id; self.name = name; self.kind = kind; self.endpoint = endpoint; self.caCertificate = caCertificate
+        self.id = id; self.name = name; self.kind = kind; self.endpoint = endpoint; self.format = format
+        self.target = target; self.hasSecret = hasSecret; self.caCertificate = caCertificate
         self.status = status; self.cursor = cursor; self.createdAt = createdAt; self.lastSuccessAt = lastSuccessAt
         self.lastError = lastError; self.lastErrorAt = lastErrorAt; self.failures = failures; self.nextAttemptAt = nextAttemptAt
     }
 
-    /// The receiver's host and port, from an endpoint `Validate.endpoint` accepted.
+    /// The syslog receiver's host and port, from an endpoint `Validate.endpoint` accepted.
     public var hostAndPort: (host: String, port: Int) {
         let colon = endpoint.lastIndex(of: ":")!
         var host = String(endpoint[..<colon])

@@ -22,19 +22,38 @@ struct LogStreamsController: APIController {
     struct CreateRequest: StrictBody {
         let name: String
         let kind: LogStreamKind
-        let endpoint: String
         let caCertificate: String?
         let start: String?
-        static let fields: Set<String> = ["name", "kind", "endpoint", "caCertificate", "start"]
+        let receiver: LogStreamFields
+        static let fields: Set<String> = LogStreamFields.names.union(["name", "kind", "caCertificate", "start"])
         static let required: Set<String> = ["name", "kind", "endpoint"]
+
+        enum CodingKeys: CodingKey { case name, kind, caCertificate, start }
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            name = try c.decode(String.self, forKey: .name)
+            kind = try c.decode(LogStreamKind.self, forKey: .kind)
+            caCertificate = try c.decodeIfPresent(String.self, forKey: .caCertificate)
+            start = try c.decodeIfPresent(String.self, forKey: .start)
+            receiver = try LogStreamFields(from: decoder)
+        }
     }
 
     struct UpdateRequest: StrictBody {
         let name: String?
-        let endpoint: String?
         let caCertificate: String?
         let status: LogStreamStatus?
-        static let fields: Set<String> = ["name", "endpoint", "caCertificate", "status"]
+        let receiver: LogStreamFields
+        static let fields: Set<String> = LogStreamFields.names.union(["name", "caCertificate", "status"])
+
+        enum CodingKeys: CodingKey { case name, caCertificate, status }
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            name = try c.decodeIfPresent(String.self, forKey: .name)
+            caCertificate = try c.decodeIfPresent(String.self, forKey: .caCertificate)
+            status = try c.decodeIfPresent(LogStreamStatus.self, forKey: .status)
+            receiver = try LogStreamFields(from: decoder)
+        }
     }
 
     @Sendable func list(_ request: Request, context: RampartRequestContext) async throws -> Response {
@@ -45,13 +64,16 @@ struct LogStreamsController: APIController {
     @Sendable func create(_ request: Request, context: RampartRequestContext) async throws -> Response {
         let body = try await Body.decode(CreateRequest.self, from: request)
         let settings = try LogStreamSettings(caCertificate: body.caCertificate, start: body.start)
-        let (stream, head) = try await write(request, context, .manageLogStreams) { tenant, audit in
-            let stream = try await tenant.createLogStream(name: body.name, kind: body.kind, endpoint: body.endpoint,
-                                                          caCertificate: settings.trust.pem, start: settings.start, by: audit)
-            return (stream, try await tenant.auditHead())
+        let keys = services.keys
+        let (created, head) = try await write(request, context, .manageLogStreams) { tenant, audit in
+            let created = try await tenant.createLogStream(name: body.name, kind: body.kind, fields: body.receiver,
+                                                           caCertificate: settings.trust.pem, start: settings.start,
+                                                           keys: keys, by: audit)
+            return (created, try await tenant.auditHead())
         }
+        let stream = created.stream
         services.logStreamWatch.watch(try context.requireCredential().orgID)
-        var response = try JSON.response(LogStreamBody(stream, head: head), status: .created)
+        var response = try JSON.response(LogStreamBody(stream, head: head, generatedSecret: created.secret), status: .created)
         response.headers[.location] = "/api/v1/log-streams/\(stream.id)"
         return response
     }
@@ -66,9 +88,10 @@ struct LogStreamsController: APIController {
         let id = try context.id()
         let body = try await Body.decode(UpdateRequest.self, from: request)
         let settings = try LogStreamSettings(caCertificate: body.caCertificate, start: nil)
+        let keys = services.keys
         let (stream, head) = try await write(request, context, .manageLogStreams) { tenant, audit in
-            let stream = try await tenant.updateLogStream(id, name: body.name, endpoint: body.endpoint,
-                                                          caCertificate: settings.trust, status: body.status, by: audit)
+            let stream = try await tenant.updateLogStream(id, name: body.name, fields: body.receiver,
+                                                          caCertificate: settings.trust, status: body.status, keys: keys, by: audit)
             return (stream, try await tenant.auditHead())
         }
         services.logStreamWatch.watch(try context.requireCredential().orgID)
@@ -84,10 +107,12 @@ struct LogStreamsController: APIController {
     /// Sends one record outside the log to the receiver now; 502 with the reason when it is not taken.
     @Sendable func test(_ request: Request, context: RampartRequestContext) async throws -> Response {
         let id = try context.id()
-        let (stream, actor) = try await write(request, context, .manageLogStreams) { tenant, audit in
-            (try await tenant.requireLogStream(id), audit.actor)
+        let keys = services.keys
+        let (stream, secret, actor) = try await write(request, context, .manageLogStreams) { tenant, audit in
+            let stream = try await tenant.requireLogStream(id)
+            return (stream, try await tenant.logStreamSecret(stream, keys: keys), audit.actor)
         }
-        try await LogStreamTestRecord.send(to: stream, orgID: try context.requireCredential().orgID, actor: actor,
+        try await LogStreamTestRecord.send(to: stream, secret: secret, orgID: try context.requireCredential().orgID, actor: actor,
                                            hostname: LogStreamSender.hostname(publicURL: services.configuration.publicURL))
         return try JSON.response(["delivered": true])
     }
@@ -112,35 +137,47 @@ public struct LogStreamSettings: Sendable {
 }
 
 /// A stream as the API shows it: its settings, its cursor and how far behind the log it is.
+/// Its secret never: only `hasSecret`, and once, at creation, a secret Rampart generated.
 public struct LogStreamBody: Encodable, Sendable {
     public let stream: LogStream
     public let headSequence: Int64
+    public let generatedSecret: String?
 
-    public init(_ stream: LogStream, head: ChainHead) { self.stream = stream; self.headSequence = head.sequence }
+    public init(_ stream: LogStream, head: ChainHead, generatedSecret: String? = nil) {
+        self.stream = stream; self.headSequence = head.sequence; self.generatedSecret = generatedSecret
+    }
 
     public var lag: Int64 { max(0, headSequence - stream.cursor) }
 
-    enum CodingKeys: String, CodingKey {
-        case id, name, kind, endpoint, caCertificate, status, createdAt, cursor, headSequence, lag
-        case lastSuccessAt, lastError, lastErrorAt, failures, nextAttemptAt
+    struct Key: CodingKey {
+        let stringValue: String
+        init(_ name: String) { stringValue = name }
+        init?(stringValue: String) { self.stringValue = stringValue }
+        var intValue: Int? { nil }
+        init?(intValue: Int) { nil }
     }
 
     public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(stream.id, forKey: .id)
-        try c.encode(stream.name, forKey: .name)
-        try c.encode(stream.kind, forKey: .kind)
-        try c.encode(stream.endpoint, forKey: .endpoint)
-        try c.encode(stream.caCertificate, forKey: .caCertificate)
-        try c.encode(stream.status, forKey: .status)
-        try c.encode(stream.createdAt, forKey: .createdAt)
-        try c.encode(stream.cursor, forKey: .cursor)
-        try c.encode(headSequence, forKey: .headSequence)
-        try c.encode(lag, forKey: .lag)
-        try c.encode(stream.lastSuccessAt, forKey: .lastSuccessAt)
-        try c.encode(stream.lastError, forKey: .lastError)
-        try c.encode(stream.lastErrorAt, forKey: .lastErrorAt)
-        try c.encode(stream.failures, forKey: .failures)
-        try c.encode(stream.nextAttemptAt, forKey: .nextAttemptAt)
+        var c = encoder.container(keyedBy: Key.self)
+        try c.encode(stream.id, forKey: Key("id"))
+        try c.encode(stream.name, forKey: Key("name"))
+        try c.encode(stream.kind, forKey: Key("kind"))
+        try c.encode(stream.endpoint, forKey: Key("endpoint"))
+        try c.encode(stream.format, forKey: Key("format"))
+        if stream.kind.secretField != nil { try c.encode(stream.hasSecret, forKey: Key("hasSecret")) }
+        if let generatedSecret { try c.encode(generatedSecret, forKey: Key("secret")) }
+        // Only the settings the stream has: a syslog stream shows no Sentinel settings, not even as null.
+        for (name, value) in stream.target.named { try c.encode(value, forKey: Key(name)) }
+        try c.encode(stream.caCertificate, forKey: Key("caCertificate"))
+        try c.encode(stream.status, forKey: Key("status"))
+        try c.encode(stream.createdAt, forKey: Key("createdAt"))
+        try c.encode(stream.cursor, forKey: Key("cursor"))
+        try c.encode(headSequence, forKey: Key("headSequence"))
+        try c.encode(lag, forKey: Key("lag"))
+        try c.encode(stream.lastSuccessAt, forKey: Key("lastSuccessAt"))
+        try c.encode(stream.lastError, forKey: Key("lastError"))
+        try c.encode(stream.lastErrorAt, forKey: Key("lastErrorAt"))
+        try c.encode(stream.failures, forKey: Key("failures"))
+        try c.encode(stream.nextAttemptAt, forKey: Key("nextAttemptAt"))
     }
 }

@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Foundation
 import Logging
 import NIOCore
@@ -16,12 +17,14 @@ import ServiceLifecycle
 /// `discoveryInterval` it finds them again (streams made by the CLI or another node). A
 /// stream is sent by whichever node holds its lease in the database, so two nodes never
 /// send the same stream. Each stream drains in a task of its own: a receiver that hangs
-/// delays only its own stream, for at most `sendTimeout`.
+/// delays only its own stream, for at most `sendTimeout`. What a stream's kind sends and how is
+/// its transport's (`LogStreamTransport`); the cursor, lease, batches and retries are the same
+/// for every kind.
 public final class LogStreamSender: Service, Sendable {
     let services: RampartServices
     /// This process, as the holder of stream leases.
     let owner = Identifier.make()
-    let record: SyslogRecord
+    let transportContext: LogStreamTransportContext
     static let pollInterval: Duration = .seconds(1)
     static let discoveryInterval: Duration = .seconds(15)
     static let leaseSeconds = 30.0
@@ -30,13 +33,18 @@ public final class LogStreamSender: Service, Sendable {
 
     private struct State {
         var draining: Set<String> = []
-        var connections: [String: (settings: String, connection: TLSConnection)] = [:]
+        var transports: [String: (settings: String, transport: any LogStreamTransport)] = [:]
     }
     private let state = NIOLockedValueBox(State())
 
     init(services: RampartServices) {
         self.services = services
-        self.record = SyslogRecord(hostname: Self.hostname(publicURL: services.configuration.publicURL))
+        // Redirects are not followed: a batch and its credentials go to the configured URL or nowhere.
+        let http = HTTPClient(eventLoopGroupProvider: .singleton,
+                              configuration: HTTPClient.Configuration(redirectConfiguration: .disallow,
+                                                                      timeout: .init(connect: .seconds(5))))
+        self.transportContext = LogStreamTransportContext(
+            hostname: Self.hostname(publicURL: services.configuration.publicURL), http: http)
     }
 
     /// The syslog HOSTNAME of Rampart's records: the host of its public URL.
@@ -53,14 +61,15 @@ public final class LogStreamSender: Service, Sendable {
                     discovered = .now
                 }
                 let (due, active) = await dueStreams()
-                await closeConnections(except: active)
+                await closeTransports(except: active)
                 for (orgID, streamID) in due where claimDrain(streamID) {
                     group.addTask { await self.drain(orgID, streamID) }
                 }
                 try? await Task.sleep(for: Self.pollInterval)
             }
         }
-        for (_, entry) in state.withLockedValue({ $0.connections }) { await entry.connection.close() }
+        for (_, entry) in state.withLockedValue({ $0.transports }) { await entry.transport.close() }
+        try? await transportContext.http.shutdown()
     }
 
     private func discover() async {
@@ -93,12 +102,12 @@ public final class LogStreamSender: Service, Sendable {
     }
 
     /// A paused or deleted stream keeps no connection open.
-    private func closeConnections(except active: Set<String>) async {
+    private func closeTransports(except active: Set<String>) async {
         let idle = state.withLockedValue { state in
-            let ids = state.connections.keys.filter { !active.contains($0) && !state.draining.contains($0) }
-            return ids.compactMap { state.connections.removeValue(forKey: $0)?.connection }
+            let ids = state.transports.keys.filter { !active.contains($0) && !state.draining.contains($0) }
+            return ids.compactMap { state.transports.removeValue(forKey: $0)?.transport }
         }
-        for connection in idle { await connection.close() }
+        for transport in idle { await transport.close() }
     }
 
     private func claimDrain(_ streamID: String) -> Bool {
@@ -109,19 +118,21 @@ public final class LogStreamSender: Service, Sendable {
     private func drain(_ orgID: String, _ streamID: String) async {
         defer { _ = state.withLockedValue { $0.draining.remove(streamID) } }
         let database = services.database
-        let owner = self.owner
+        let (owner, keys) = (self.owner, services.keys)
         while !Task.isCancelled {
             do {
                 let until = Timestamp.now().adding(seconds: Self.leaseSeconds)
-                guard let stream = try await database.write(org: orgID, { try await $0.leaseLogStream(streamID, owner: owner, until: until) })
-                else { return }
+                guard let (stream, secret) = try await database.write(org: orgID, { tenant -> (LogStream, String?)? in
+                    guard let stream = try await tenant.leaseLogStream(streamID, owner: owner, until: until) else { return nil }
+                    return (stream, try await tenant.logStreamSecret(stream, keys: keys))
+                }) else { return }
                 let events = try await database.read(org: orgID) { try await $0.auditEvents(after: stream.cursor, limit: Self.batchSize) }
                 guard let last = events.last else { return }
                 do {
-                    try await send(events, orgID: orgID, to: stream)
+                    try await self.transport(for: stream, secret: secret).send(events, orgID: orgID)
                 } catch {
                     await forget(streamID)
-                    let wait = Self.backoff(failures: stream.failures)
+                    let wait = (error as? LogStreamDeliveryError)?.retryAfter ?? Self.backoff(failures: stream.failures)
                     let reason = Self.describe(error)
                     try await database.write(org: orgID) {
                         try await $0.logStreamFailed(streamID, owner: owner, error: reason, retryAt: Timestamp.now().adding(seconds: wait))
@@ -141,38 +152,21 @@ public final class LogStreamSender: Service, Sendable {
         }
     }
 
-    private func send(_ events: [AuditEvent], orgID: String, to stream: LogStream) async throws {
-        var framed: [UInt8] = []
-        framed.reserveCapacity(events.count * 1024)
-        for event in events { record.frame(event, orgID: orgID, to: &framed) }
-        let bytes = framed
-        let connection = try await connection(for: stream)
-        try await Self.withTimeout(Self.sendTimeout) { try await connection.send(bytes) }
-    }
-
-    /// The stream's open connection, or a new one when there is none, it was closed by the
-    /// receiver, or the stream's endpoint or CA changed.
-    private func connection(for stream: LogStream) async throws -> TLSConnection {
-        let settings = stream.endpoint + "\n" + (stream.caCertificate ?? "")
-        if let open = state.withLockedValue({ $0.connections[stream.id] }) {
-            if open.settings == settings, open.connection.isActive { return open.connection }
-            await forget(stream.id)
+    /// The stream's transport, or a new one when there is none or the stream's settings changed.
+    private func transport(for stream: LogStream, secret: String?) async throws -> any LogStreamTransport {
+        let settings = stream.transportSettings(secret: secret)
+        if let open = state.withLockedValue({ $0.transports[stream.id] }), open.settings == settings { return open.transport }
+        let transport = try stream.transport(secret: secret, context: transportContext)
+        let replaced = state.withLockedValue { state in
+            defer { state.transports[stream.id] = (settings, transport) }
+            return state.transports[stream.id]?.transport
         }
-        let connection = try await Self.connect(to: stream)
-        state.withLockedValue { $0.connections[stream.id] = (settings, connection) }
-        return connection
-    }
-
-    /// A new TLS connection to the stream's receiver, given up after `sendTimeout`.
-    static func connect(to stream: LogStream) async throws -> TLSConnection {
-        let (host, port) = stream.hostAndPort
-        return try await withTimeout(sendTimeout) {
-            try await TLSConnection.connect(host: host, port: port, trustedCertificates: stream.caCertificate)
-        }
+        await replaced?.close()
+        return transport
     }
 
     private func forget(_ streamID: String) async {
-        if let entry = state.withLockedValue({ $0.connections.removeValue(forKey: streamID) }) { await entry.connection.close() }
+        if let entry = state.withLockedValue({ $0.transports.removeValue(forKey: streamID) }) { await entry.transport.close() }
     }
 
     /// Seconds before the next attempt: doubling from 1 up to 60, with jitter so that streams
@@ -183,9 +177,10 @@ public final class LogStreamSender: Service, Sendable {
     }
 
     /// What went wrong, for the stream's health and the log: short, and without the library's
-    /// source paths.
+    /// source paths or any secret.
     static func describe(_ error: any Error) -> String {
         if let error = error as? RampartError { return error.message }
+        if let error = error as? LogStreamDeliveryError { return error.description }
         let text = String(describing: error)
         if text.contains("CERTIFICATE_VERIFY_FAILED") {
             return "TLS handshake failed: the receiver's certificate is not trusted (CERTIFICATE_VERIFY_FAILED); "

@@ -4,34 +4,46 @@ import RampartCore
 import SQLKit
 
 extension Tenant {
-    public func createLogStream(name rawName: String, kind: LogStreamKind, endpoint rawEndpoint: String,
-                                caCertificate: String?, start: LogStreamStart, by context: AuditContext) async throws -> LogStream {
+    /// A new stream of `fields` (checked against the kind). A webhook given no secret gets one
+    /// made here; `secret` in the answer is that generated secret, shown once, and nil otherwise.
+    public func createLogStream(name rawName: String, kind: LogStreamKind, fields: LogStreamFields, caCertificate: String?,
+                                start: LogStreamStart, keys: KeyService,
+                                by context: AuditContext) async throws -> (stream: LogStream, secret: String?) {
         let name = try Validate.name(rawName, field: "name")
-        let endpoint = try Validate.endpoint(rawEndpoint)
-        try await ensureLogStreamNameFree(name)
         let now = clock()
-        let cursor: Int64
+        let blank = LogStream(id: Identifier.make(), name: name, kind: kind, endpoint: "", format: kind.formats[0],
+                              caCertificate: caCertificate, status: .active, cursor: 0, createdAt: now)
+        let (checked, given) = try fields.checked(for: blank)
+        var stream = checked
+        let generated = kind == .webhook && given == nil ? LogStreamFields.generatedWebhookSecret() : nil
+        let secret = given ?? generated
+        try LogStreamFields.requireComplete(stream, hasSecret: secret != nil)
+        stream.hasSecret = secret != nil
+        try await ensureLogStreamNameFree(name)
         switch start {
         // The head before this stream's own creation event, which is so the first it sends.
-        case .now: cursor = try await auditHead().sequence
-        case .beginning: cursor = 0
+        case .now: stream.cursor = try await auditHead().sequence
+        case .beginning: stream.cursor = 0
         case .since(let time):
-            cursor = try await row("""
+            stream.cursor = try await row("""
                 SELECT COALESCE(MAX(seq), 0) FROM audit_events WHERE org_id = ?1 AND occurred_at < CAST(?2 AS BIGINT)
                 """, [orgID, String(time.microseconds)]) { try $0.integer(0) } ?? 0
         }
-        let stream = LogStream(id: Identifier.make(), name: name, kind: kind, endpoint: endpoint, caCertificate: caCertificate,
-                               status: .active, cursor: cursor, createdAt: now)
+        var sealed: String?
+        if let secret { sealed = try await sealLogStreamSecret(secret, stream: stream.id, keys: keys) }
         try await sql.raw("""
-            INSERT INTO log_streams (org_id, id, name, name_key, kind, endpoint, ca_certificate, status, cursor, created_at, failures)
+            INSERT INTO log_streams (org_id, id, name, name_key, kind, endpoint, ca_certificate, status, cursor, created_at, failures,
+                                     format, settings, sealed_secret)
             VALUES (\(bind: orgID), \(bind: stream.id), \(bind: name), \(bind: name.lowercased()), \(bind: kind.rawValue),
-                    \(bind: endpoint), \(bind: caCertificate), \(bind: stream.status.rawValue), \(bind: cursor),
-                    \(bind: now.microseconds), 0)
+                    \(bind: stream.endpoint), \(bind: caCertificate), \(bind: stream.status.rawValue), \(bind: stream.cursor),
+                    \(bind: now.microseconds), 0, \(bind: stream.format.rawValue), \(bind: try Self.encodeTarget(stream.target)),
+                    \(bind: sealed))
             """).run()
-        let details = AuditDetails(["kind": .string(kind.rawValue), "endpoint": .string(endpoint),
-                                    "startsAfterSequence": .int(cursor)])
+        var details = AuditDetails(["kind": .string(kind.rawValue), "endpoint": .string(stream.endpoint),
+                                    "format": .string(stream.format.rawValue), "startsAfterSequence": .int(stream.cursor)])
+        for (name, value) in stream.target.named { details[name] = .string(value) }
         try await appendAudit([context.record(.logStreamCreated, [.logStream(stream)], details: details, at: now)])
-        return stream
+        return (stream, generated)
     }
 
     public func logStreams() async throws -> [LogStream] {
@@ -47,10 +59,15 @@ extension Tenant {
         return stream
     }
 
-    /// Changes what was given; a new endpoint or CA takes effect at the next connection.
-    public func updateLogStream(_ id: String, name rawName: String?, endpoint rawEndpoint: String?,
-                                caCertificate trust: LogStreamTrust, status: LogStreamStatus?, by context: AuditContext) async throws -> LogStream {
-        var stream = try await requireLogStream(id)
+    /// Changes what was given; new settings take effect at the next batch. A new secret is
+    /// sealed in place of the old one, and the event says only that it changed.
+    public func updateLogStream(_ id: String, name rawName: String?, fields: LogStreamFields = LogStreamFields(),
+                                caCertificate trust: LogStreamTrust, status: LogStreamStatus?, keys: KeyService,
+                                by context: AuditContext) async throws -> LogStream {
+        let before = try await requireLogStream(id)
+        let (checked, secret) = try fields.checked(for: before)
+        try LogStreamFields.requireComplete(checked, hasSecret: before.hasSecret || secret != nil)
+        var stream = checked
         var details = AuditDetails()
         if let rawName {
             let name = try Validate.name(rawName, field: "name")
@@ -58,10 +75,16 @@ extension Tenant {
             details.change("name", from: .string(stream.name), to: .string(name))
             stream.name = name
         }
-        if let rawEndpoint {
-            let endpoint = try Validate.endpoint(rawEndpoint)
-            details.change("endpoint", from: .string(stream.endpoint), to: .string(endpoint))
-            stream.endpoint = endpoint
+        if stream.endpoint != before.endpoint {
+            details.change("endpoint", from: .string(before.endpoint), to: .string(stream.endpoint))
+        }
+        if stream.format != before.format {
+            details.change("format", from: .string(before.format.rawValue), to: .string(stream.format.rawValue))
+        }
+        let old = Dictionary(uniqueKeysWithValues: before.target.named)
+        let new = Dictionary(uniqueKeysWithValues: stream.target.named)
+        for key in Set(old.keys).union(new.keys).sorted() where old[key] != new[key] {
+            details.change(key, from: JSONValue(old[key]), to: JSONValue(new[key]))
         }
         if let caCertificate = trust.change, caCertificate != stream.caCertificate {
             details.change("caCertificate", from: .string(Self.trustLabel(stream.caCertificate)),
@@ -72,15 +95,34 @@ extension Tenant {
             details.change("status", from: .string(stream.status.rawValue), to: .string(status.rawValue))
             stream.status = status
         }
+        if secret != nil, let field = stream.kind.secretField {
+            details.change(field, from: .string("sealed"), to: .string("replaced"))
+        }
         guard details.hasChanges else { return stream }
+        var sealed: String?
+        if let secret { sealed = try await sealLogStreamSecret(secret, stream: stream.id, keys: keys) }
         try await sql.raw("""
             UPDATE log_streams SET name = \(bind: stream.name), name_key = \(bind: stream.name.lowercased()),
             endpoint = \(bind: stream.endpoint), ca_certificate = \(bind: stream.caCertificate), status = \(bind: stream.status.rawValue),
-            failures = 0, next_attempt_at = NULL
+            format = \(bind: stream.format.rawValue), settings = \(bind: try Self.encodeTarget(stream.target)),
+            sealed_secret = COALESCE(\(bind: sealed), sealed_secret), failures = 0, next_attempt_at = NULL
             WHERE org_id = \(bind: orgID) AND id = \(bind: stream.id)
             """).run()
         try await appendAudit([context.record(.logStreamUpdated, [.logStream(stream)], details: details)])
         return stream
+    }
+
+    /// The stream's secret, opened from its seal: for the sender and the test record only.
+    public func logStreamSecret(_ stream: LogStream, keys: KeyService) async throws -> String? {
+        guard let sealed = try await row("SELECT sealed_secret FROM log_streams WHERE org_id = ?1 AND id = ?2",
+                                         [orgID, stream.id], { try $0.optionalText(0) }).flatMap({ $0 })
+        else { return nil }
+        let opened = try await keys.open(sealed, in: self, table: "log_streams", row: stream.id, column: "sealed_secret")
+        return String(decoding: opened, as: UTF8.self)
+    }
+
+    private func sealLogStreamSecret(_ secret: String, stream id: String, keys: KeyService) async throws -> String {
+        try await keys.seal(Data(secret.utf8), in: self, table: "log_streams", row: id, column: "sealed_secret")
     }
 
     public func deleteLogStream(_ id: String, by context: AuditContext) async throws {
@@ -130,6 +172,12 @@ extension Tenant {
         return "PEM sha256:" + SHA256.hash(data: Array(pem.utf8)).map { String(format: "%02x", $0) }.joined().prefix(16)
     }
 
+    static func encodeTarget(_ target: LogStreamTarget) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return String(decoding: try encoder.encode(target), as: UTF8.self)
+    }
+
     private func ensureLogStreamNameFree(_ name: String) async throws {
         if try await row("SELECT id FROM log_streams WHERE org_id = ?1 AND name_key = ?2", [orgID, name.lowercased()],
                          { try $0.text(0) }) != nil {
@@ -139,15 +187,19 @@ extension Tenant {
 
     static let logStreamColumns = """
         id, name, kind, endpoint, ca_certificate, status, cursor, created_at, last_success_at, last_error, last_error_at, \
-        failures, next_attempt_at
+        failures, next_attempt_at, format, settings, CASE WHEN sealed_secret IS NULL THEN 0 ELSE 1 END
         """
 
     static func decodeLogStream(_ row: any ColumnReader) throws -> LogStream {
-        guard let kind = LogStreamKind(rawValue: try row.text(2)), let status = LogStreamStatus(rawValue: try row.text(5)) else {
-            throw RampartError(.integrity, "A log stream has a kind or status this version does not know.")
+        guard let kind = LogStreamKind(rawValue: try row.text(2)), let status = LogStreamStatus(rawValue: try row.text(5)),
+              let format = LogStreamFormat(rawValue: try row.text(13)),
+              let target = try? JSONDecoder().decode(LogStreamTarget.self, from: Data(try row.text(14).utf8))
+        else {
+            throw RampartError(.integrity, "A log stream has a kind, format or setting this version does not know.")
         }
-        return LogStream(id: try row.text(0), name: try row.text(1), kind: kind, endpoint: try row.text(3),
-                         caCertificate: try row.optionalText(4), status: status, cursor: try row.integer(6),
+        return LogStream(id: try row.text(0), name: try row.text(1), kind: kind, endpoint: try row.text(3), format: format,
+                         target: target, hasSecret: try row.integer(15) != 0, caCertificate: try row.optionalText(4),
+                         status: status, cursor: try row.integer(6),
                          createdAt: try row.timestamp(7), lastSuccessAt: try row.optionalTimestamp(8),
                          lastError: try row.optionalText(9), lastErrorAt: try row.optionalTimestamp(10),
                          failures: try row.integer(11), nextAttemptAt: try row.optionalTimestamp(12))
