@@ -109,6 +109,7 @@ let package = Package(
                 "RampartAuthn",
                 "RampartStorage",
                 "RampartServer",
+                "RampartStreams",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

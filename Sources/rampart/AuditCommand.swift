@@ -6,7 +6,7 @@ import RampartStorage
 
 struct Audit: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Read and verify the audit log.",
-                                                    subcommands: [Events.self, Checkpoints.self, Verify.self])
+                                                    subcommands: [Events.self, Export.self, Checkpoints.self, Verify.self])
 
     struct Events: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -90,6 +90,14 @@ struct Audit: AsyncParsableCommand {
             every checkpoint of the organisations checked must verify and still be in their logs.
             """, valueName: "file"))
         var checkpoints: String?
+        @Option(help: ArgumentHelp("""
+            Check an export bundle (`audit export --format bundle`) on its own, without the store: every event's \
+            hash and link from the first on, and every checkpoint's signature and head.
+            """, valueName: "file"))
+        var bundle: String?
+        @Option(help: ArgumentHelp("With --bundle: a public key (base64url) checkpoints must be signed with; repeatable.",
+                                   valueName: "key"))
+        var trustKey: [String] = []
         @Flag(help: "Print JSON.") var json = false
 
         struct Result: Encodable {
@@ -109,6 +117,10 @@ struct Audit: AsyncParsableCommand {
                 }
                 guard org != nil else { throw ValidationError("--expect-head needs --org: a head belongs to one organisation.") }
             }
+            if bundle != nil, org != nil || expectHead != nil || checkpoints != nil {
+                throw ValidationError("--bundle is checked on its own: leave out --org, --expect-head and --checkpoints.")
+            }
+            if !trustKey.isEmpty, bundle == nil { throw ValidationError("--trust-key goes with --bundle.") }
         }
 
         static func head(_ text: String) -> ChainHead? {
@@ -132,7 +144,55 @@ struct Audit: AsyncParsableCommand {
             }
         }
 
+        struct BundleResult: Encodable {
+            let organization: String
+            let events: Int64
+            let checkpoints: Int
+            let signedThrough: Int64?
+            let publicKeys: [String]
+            let intact: Bool
+            let brokenAt: Int64?
+            let reason: String?
+        }
+
+        /// Reads and checks a bundle; exits 1 when it does not verify.
+        func verifyBundle(_ path: String) throws {
+            let text: String
+            do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+                throw RampartError(.invalidParameter, "Cannot read the bundle \(path): check the path and its permissions.")
+            }
+            let lines = try text.split(separator: "\n").enumerated().map { index, line in
+                guard let parsed = try? JSONDecoder().decode(AuditBundle.Line.self, from: Data(line.utf8)) else {
+                    throw RampartError(.invalidParameter, "Line \(index + 1) of \(path) is not a line of an audit bundle.")
+                }
+                return parsed
+            }
+            let result: BundleResult
+            do {
+                let report = try AuditBundle.verify(lines, trustedKeys: trustKey.isEmpty ? nil : Set(trustKey))
+                result = BundleResult(organization: report.orgID, events: report.events, checkpoints: report.checkpoints,
+                                      signedThrough: report.signedThrough, publicKeys: report.publicKeys, intact: true,
+                                      brokenAt: nil, reason: nil)
+            } catch {
+                result = BundleResult(organization: lines.first?.header?.orgId ?? "", events: 0, checkpoints: 0, signedThrough: nil,
+                                      publicKeys: [], intact: false, brokenAt: error.sequence, reason: error.reason)
+            }
+            try emit(json: json, result) {
+                guard result.intact else {
+                    return "audit bundle broken at sequence \(result.brokenAt ?? 0): \(result.reason ?? "")"
+                }
+                let signed = result.signedThrough.map { "signed through event \($0) by \(result.publicKeys.joined(separator: ", "))" }
+                    ?? "no signed checkpoint: compare its last hash with one kept elsewhere"
+                return "audit bundle intact: organization \(result.organization), \(result.events) events; \(signed)"
+            }
+            if !result.intact { throw ExitCode(1) }
+        }
+
         func run() async throws {
+            if let bundle {
+                try await runReportingErrors { try verifyBundle(bundle) }
+                return
+            }
             var broken = false
             try await runReportingErrors {
                 let witnessed = try checkpoints.map(Self.witnessed) ?? []

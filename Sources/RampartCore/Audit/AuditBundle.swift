@@ -1,0 +1,101 @@
+import Foundation
+
+/// A verifiable export of one organisation's audit log (`rampart audit export --format bundle`):
+/// JSON lines, first a header, then every event exactly as stored (what its hash covers), then
+/// the signed checkpoints. `rampart audit verify --bundle` checks it with nothing else: every
+/// event's hash and link, that the events run from the first on without a gap, and every
+/// checkpoint's signature and that the events it names are in the bundle with its hash.
+public enum AuditBundle {
+    public static let format = "rampart-audit-bundle/1"
+
+    public struct Header: Codable, Sendable, Equatable {
+        public let format: String
+        public let orgId: String
+        public let exportedAt: Timestamp
+        public let events: Int64
+        public let checkpoints: Int
+
+        public init(orgId: String, exportedAt: Timestamp, events: Int64, checkpoints: Int) {
+            format = AuditBundle.format; self.orgId = orgId; self.exportedAt = exportedAt
+            self.events = events; self.checkpoints = checkpoints
+        }
+    }
+
+    /// An event with every field its hash covers, the time in microseconds as hashed.
+    public struct Event: Codable, Sendable, Equatable {
+        public let sequence: Int64
+        public let id: String
+        public let occurredAtMicroseconds: Int64
+        public let action: String
+        public let outcome: String
+        public let actor: AuditActor
+        public let targetsJSON: String
+        public let requestId: String?
+        public let detailsJSON: String
+        public let previousHash: String
+        public let hash: String
+
+        public init(_ e: AuditEvent) {
+            sequence = e.sequence; id = e.id; occurredAtMicroseconds = e.occurredAt.microseconds; action = e.action
+            outcome = e.outcome; actor = e.actor; targetsJSON = e.targetsJSON; requestId = e.requestID
+            detailsJSON = e.detailsJSON; previousHash = e.previousHash; hash = e.hash
+        }
+
+        public func event(orgID: String) -> AuditEvent {
+            AuditEvent(orgID: orgID, sequence: sequence, id: id, occurredAt: Timestamp(microseconds: occurredAtMicroseconds),
+                       action: action, outcome: outcome, actor: actor, targetsJSON: targetsJSON, requestID: requestId,
+                       detailsJSON: detailsJSON, previousHash: previousHash, hash: hash)
+        }
+    }
+
+    /// One line of the bundle: exactly one of the three.
+    public struct Line: Codable, Sendable {
+        public var header: Header?
+        public var event: Event?
+        public var checkpoint: AuditCheckpoint?
+
+        public init(header: Header? = nil, event: Event? = nil, checkpoint: AuditCheckpoint? = nil) {
+            self.header = header; self.event = event; self.checkpoint = checkpoint
+        }
+    }
+
+    public struct Report: Sendable, Equatable {
+        public var orgID: String
+        public var events: Int64
+        public var checkpoints: Int
+        /// The newest checkpoint's sequence: events up to it are vouched for by its signature.
+        public var signedThrough: Int64?
+        /// Distinct signing keys, as their public keys: compare them with the organisation's.
+        public var publicKeys: [String]
+        public var failure: AuditChainVerifier.Break?
+    }
+
+    /// Checks a bundle's lines. `trustedKeys`, when given, are the only public keys a checkpoint
+    /// may be signed with (the organisation's, as kept elsewhere).
+    public static func verify(_ lines: [Line], trustedKeys: Set<String>? = nil) throws(AuditChainVerifier.Break) -> Report {
+        guard let header = lines.first?.header, header.format == format else {
+            throw AuditChainVerifier.Break(sequence: 0, reason: "the first line is not a \(format) header")
+        }
+        let events = lines.compactMap(\.event)
+        let checkpoints = lines.compactMap(\.checkpoint)
+        guard Int64(events.count) == header.events, checkpoints.count == header.checkpoints,
+              lines.count == 1 + events.count + checkpoints.count else {
+            throw AuditChainVerifier.Break(sequence: 0, reason: "the bundle does not hold what its header counts")
+        }
+        for checkpoint in checkpoints {
+            guard checkpoint.orgID == header.orgId, checkpoint.signatureIsValid else {
+                throw AuditChainVerifier.Break(sequence: checkpoint.sequence, reason: "a checkpoint's signature does not verify")
+            }
+            if let trustedKeys, !trustedKeys.contains(checkpoint.publicKey) {
+                throw AuditChainVerifier.Break(sequence: checkpoint.sequence, reason: "a checkpoint is signed by a key not trusted")
+            }
+        }
+        var verifier = AuditChainVerifier(witnesses: checkpoints.map(\.head))
+        for event in events { try verifier.check(event.event(orgID: header.orgId)) }
+        let last = events.last.map { ChainHead(sequence: $0.sequence, hash: $0.hash) } ?? .genesis
+        try verifier.finish(head: last)
+        return Report(orgID: header.orgId, events: verifier.count, checkpoints: checkpoints.count,
+                      signedThrough: checkpoints.map(\.sequence).max(),
+                      publicKeys: Array(Set(checkpoints.map(\.publicKey))).sorted(), failure: nil)
+    }
+}
