@@ -63,9 +63,8 @@ struct ConsoleProductsController: ConsolePageController {
                     showKeys ? try await tenant.ingestionKeys(product: product.id) : [])
         }
         let granted = Set(access.map(\.id))
-        let keyRows: [[String: Any]] = keys.map { key in
-            ["id": key.id, "name": key.name, "createdAt": ConsolePage.time(key.createdAt), "lastUsedAt": ConsolePage.time(key.lastUsedAt),
-             "revoked": key.revokedAt != nil, "revokedAt": ConsolePage.time(key.revokedAt)]
+        let keyRows = keys.map {
+            ConsolePage.credential(id: $0.id, name: $0.name, createdAt: $0.createdAt, lastUsedAt: $0.lastUsedAt, revokedAt: $0.revokedAt)
         }
         return ConsoleRenderer.page("product", ConsolePage.values(context, title: product.name, active: "products", extra: [
             "product": ConsolePage.product(product), "access": access.map(ConsolePage.group), "hasAccess": !access.isEmpty,

@@ -42,19 +42,14 @@ extension Tenant {
     /// The key a presented secret names and its product, if the key is not revoked; unknown
     /// and revoked look alike.
     public func authenticateIngestionKey(_ secret: SecretToken) async throws -> (IngestionKey, Product)? {
-        let hash = secret.hash
-        let found = try await row("""
-            SELECT \(Self.ingestionKeyColumns), token_hash FROM ingestion_keys WHERE org_id = ?1 AND token_hash = ?2
-            """, [orgID, hash]) { row in (try Self.decodeIngestionKey(row), try row.text(6)) }
-        guard let (key, stored) = found, constantTimeEquals(stored, hash), key.revokedAt == nil,
-              let product = try await product(key.productID) else { return nil }
+        guard let key = try await row(of: "ingestion_keys", columns: Self.ingestionKeyColumns, columnCount: 6, matching: secret,
+                                      Self.decodeIngestionKey),
+              key.revokedAt == nil, let product = try await product(key.productID) else { return nil }
         return (key, product)
     }
 
     public func markIngestionKeyUsed(_ id: String, at time: Timestamp) async throws {
-        try await sql.raw("""
-            UPDATE ingestion_keys SET last_used_at = \(bind: time.microseconds) WHERE org_id = \(bind: orgID) AND id = \(bind: id)
-            """).run()
+        try await stamp("last_used_at", of: "ingestion_keys", id: id, at: time)
     }
 
     /// Revoking a revoked key changes nothing and writes no event.
@@ -62,9 +57,7 @@ extension Tenant {
         var key = try await requireIngestionKey(id)
         guard key.revokedAt == nil else { return key }
         key.revokedAt = clock()
-        try await sql.raw("""
-            UPDATE ingestion_keys SET revoked_at = \(bind: key.revokedAt!.microseconds) WHERE org_id = \(bind: orgID) AND id = \(bind: key.id)
-            """).run()
+        try await stamp("revoked_at", of: "ingestion_keys", id: key.id, at: key.revokedAt!)
         try await appendAudit([context.record(.ingestionKeyRevoked, [.ingestionKey(key)])])
         return key
     }
