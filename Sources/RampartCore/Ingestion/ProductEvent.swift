@@ -67,75 +67,79 @@ public struct ProductEvent: Sendable, Equatable {
         return events
     }
 
-    init(_ value: JSONValue, path: String, window: (earliest: Timestamp, latest: Timestamp)) throws(RampartError) {
-        let fields = try Self.object(value, path, allowed: Self.fields)
+    // Paths are closures: they are written out only for the message of a refused field.
+    init(_ value: JSONValue, path: @autoclosure () -> String, window: (earliest: Timestamp, latest: Timestamp)) throws(RampartError) {
+        let fields = try Self.object(value, path(), allowed: Self.fields)
         guard value.canonicalByteCount <= Self.maxEventBytes else {
-            throw Self.invalid(path, "is larger than \(Self.maxEventBytes / 1024) KiB")
+            throw Self.invalid(path(), "is larger than \(Self.maxEventBytes / 1024) KiB")
         }
-        idempotencyKey = try Self.line(fields["idempotencyKey"], "\(path).idempotencyKey", max: 200)
-        let actionName = try Self.line(fields["action"], "\(path).action", max: 64)
+        idempotencyKey = try Self.line(fields["idempotencyKey"], "\(path()).idempotencyKey", max: 200)
+        let actionName = try Self.line(fields["action"], "\(path()).action", max: 64)
         guard let action = Self.actionsByName[actionName] else {
-            throw Self.invalid("\(path).action", "must be one of \(Self.actions.map(\.rawValue).joined(separator: ", "))")
+            throw Self.invalid("\(path()).action", "must be one of \(Self.actions.map(\.rawValue).joined(separator: ", "))")
         }
         self.action = action
-        let time = try Self.line(fields["occurredAt"], "\(path).occurredAt", max: 64)
+        let time = try Self.line(fields["occurredAt"], "\(path()).occurredAt", max: 64)
         guard let occurredAt = Timestamp(rfc3339: time) else {
-            throw Self.invalid("\(path).occurredAt", "must be an RFC 3339 date-time such as 2026-12-01T09:30:00Z")
+            throw Self.invalid("\(path()).occurredAt", "must be an RFC 3339 date-time such as 2026-12-01T09:30:00Z")
         }
         guard occurredAt <= window.latest else {
-            throw Self.invalid("\(path).occurredAt", "is more than \(Int(Self.maxFutureSeconds / 60)) minutes in the future")
+            throw Self.invalid("\(path()).occurredAt", "is more than \(Int(Self.maxFutureSeconds / 60)) minutes in the future")
         }
         guard occurredAt >= window.earliest else {
-            throw Self.invalid("\(path).occurredAt", "is more than \(Self.maxAgeDays) days in the past")
+            throw Self.invalid("\(path()).occurredAt", "is more than \(Self.maxAgeDays) days in the past")
         }
         self.occurredAt = occurredAt
-        actor = try Self.actor(fields["actor"], "\(path).actor")
-        targets = try Self.targets(fields["targets"], "\(path).targets")
+        actor = try Self.actor(fields["actor"], "\(path()).actor")
+        targets = try Self.targets(fields["targets"], "\(path()).targets")
         switch fields["outcome"] {
         case nil: outcome = .success
         case .string(let text)? where AuditOutcome(rawValue: text) != nil: outcome = AuditOutcome(rawValue: text)!
-        default: throw Self.invalid("\(path).outcome", "must be success or failure")
+        default: throw Self.invalid("\(path()).outcome", "must be success or failure")
         }
         switch fields["details"] {
         case nil: details = .object([:])
         case let value? where value.isObject:
-            try Self.checkDetails(value, "\(path).details", depth: 1)
+            try Self.checkDetails(value, "\(path()).details", depth: 1)
             details = value
-        default: throw Self.invalid("\(path).details", "must be an object")
+        default: throw Self.invalid("\(path()).details", "must be an object")
         }
     }
 
-    private static func actor(_ value: JSONValue?, _ path: String) throws(RampartError) -> AuditActor {
-        guard let value else { throw invalid(path, "is required") }
-        let fields = try object(value, path, allowed: actorFields)
-        let id = try fields["id"].map { v throws(RampartError) in try line(v, "\(path).id", max: 200) }
+    private static func actor(_ value: JSONValue?, _ path: @autoclosure () -> String) throws(RampartError) -> AuditActor {
+        guard let value else { throw invalid(path(), "is required") }
+        let fields = try object(value, path(), allowed: actorFields)
+        let id = try fields["id"].map { v throws(RampartError) in try line(v, "\(path()).id", max: 200) }
         let email = try fields["email"].map { v throws(RampartError) in
-            try Validate.email(try line(v, "\(path).email", max: 320), field: "\(path).email")
+            let text = try line(v, "\(path()).email", max: 320)
+            do { return try Validate.email(text, field: "email") } catch {
+                throw invalid("\(path()).email", "must be an email address such as ada@example.com")
+            }
         }
-        let name = try fields["name"].map { v throws(RampartError) in try line(v, "\(path).name", max: 200) }
-        guard id != nil || email != nil || name != nil else { throw invalid(path, "must have an id, an email or a name") }
-        let ip = try fields["ip"].map { v throws(RampartError) in try line(v, "\(path).ip", max: 45) }
-        if let ip, !isIPAddress(ip) { throw invalid("\(path).ip", "must be an IPv4 or IPv6 address") }
-        let userAgent = try fields["userAgent"].map { v throws(RampartError) in try line(v, "\(path).userAgent", max: 512) }
+        let name = try fields["name"].map { v throws(RampartError) in try line(v, "\(path()).name", max: 200) }
+        guard id != nil || email != nil || name != nil else { throw invalid(path(), "must have an id, an email or a name") }
+        let ip = try fields["ip"].map { v throws(RampartError) in try line(v, "\(path()).ip", max: 45) }
+        if let ip, !isIPAddress(ip) { throw invalid("\(path()).ip", "must be an IPv4 or IPv6 address") }
+        let userAgent = try fields["userAgent"].map { v throws(RampartError) in try line(v, "\(path()).userAgent", max: 512) }
         // The email is the label the log shows for people elsewhere (`user ada@example.com`).
         return AuditActor(type: .user, id: id, name: email ?? name, ip: ip, userAgent: userAgent)
     }
 
-    private static func targets(_ value: JSONValue?, _ path: String) throws(RampartError) -> [AuditTarget] {
+    private static func targets(_ value: JSONValue?, _ path: @autoclosure () -> String) throws(RampartError) -> [AuditTarget] {
         guard let value else { return [] }
         guard case .array(let items) = value, items.count <= maxTargets else {
-            throw invalid(path, "must be an array of at most \(maxTargets) targets")
+            throw invalid(path(), "must be an array of at most \(maxTargets) targets")
         }
         var targets: [AuditTarget] = []
         for (index, item) in items.enumerated() {
-            let at = "\(path)[\(index)]"
-            let fields = try object(item, at, allowed: targetFields)
-            let type = try line(fields["type"], "\(at).type", max: 64)
+            func at() -> String { "\(path())[\(index)]" }
+            let fields = try object(item, at(), allowed: targetFields)
+            let type = try line(fields["type"], "\(at()).type", max: 64)
             guard type.utf8.allSatisfy({ (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || $0 == UInt8(ascii: "_") }) else {
-                throw invalid("\(at).type", "must be lowercase letters and '_' (page, space, issue)")
+                throw invalid("\(at()).type", "must be lowercase letters and '_' (page, space, issue)")
             }
-            let id = try line(fields["id"], "\(at).id", max: 200)
-            let name = try fields["name"].map { v throws(RampartError) in try line(v, "\(at).name", max: 200) }
+            let id = try line(fields["id"], "\(at()).id", max: 200)
+            let name = try fields["name"].map { v throws(RampartError) in try line(v, "\(at()).name", max: 200) }
             targets.append(AuditTarget(type: type, id: id, name: name))
         }
         return targets
@@ -143,42 +147,42 @@ public struct ProductEvent: Sendable, Equatable {
 
     /// Details are free-form but bounded: keys are short single lines, strings may hold line
     /// breaks and tabs (a search query, a comment) but no other control characters.
-    private static func checkDetails(_ value: JSONValue, _ path: String, depth: Int) throws(RampartError) {
+    private static func checkDetails(_ value: JSONValue, _ path: @autoclosure () -> String, depth: Int) throws(RampartError) {
         switch value {
         case .object(let fields):
-            guard depth <= maxDetailsDepth else { throw invalid(path, "nests deeper than \(maxDetailsDepth) levels") }
+            guard depth <= maxDetailsDepth else { throw invalid(path(), "nests deeper than \(maxDetailsDepth) levels") }
             for (key, field) in fields {
                 guard !key.isEmpty, key.unicodeScalars.count <= 64, !hasControl(key, allowing: []) else {
-                    throw invalid(path, "has a key that is empty, longer than 64 characters or holds control characters")
+                    throw invalid(path(), "has a key that is empty, longer than 64 characters or holds control characters")
                 }
-                try checkDetails(field, "\(path).\(key)", depth: depth + 1)
+                try checkDetails(field, "\(path()).\(key)", depth: depth + 1)
             }
         case .array(let items):
-            guard depth <= maxDetailsDepth else { throw invalid(path, "nests deeper than \(maxDetailsDepth) levels") }
-            for (index, item) in items.enumerated() { try checkDetails(item, "\(path)[\(index)]", depth: depth + 1) }
+            guard depth <= maxDetailsDepth else { throw invalid(path(), "nests deeper than \(maxDetailsDepth) levels") }
+            for (index, item) in items.enumerated() { try checkDetails(item, "\(path())[\(index)]", depth: depth + 1) }
         case .string(let text):
-            if hasControl(text, allowing: ["\n", "\t"]) { throw invalid(path, "must not contain control characters other than line feed and tab") }
+            if hasControl(text, allowing: ["\n", "\t"]) { throw invalid(path(), "must not contain control characters other than line feed and tab") }
         case .null, .bool, .int: break
         }
     }
 
-    private static func object(_ value: JSONValue, _ path: String, allowed: Set<String>) throws(RampartError) -> [String: JSONValue] {
-        guard case .object(let fields) = value else { throw invalid(path, "must be an object") }
+    private static func object(_ value: JSONValue, _ path: @autoclosure () -> String, allowed: Set<String>) throws(RampartError) -> [String: JSONValue] {
+        guard case .object(let fields) = value else { throw invalid(path(), "must be an object") }
         if let unknown = fields.keys.sorted().first(where: { !allowed.contains($0) }) {
-            throw RampartError(.unknownField, "Field '\(path).\(unknown.prefix(64))' is not part of the schema; allowed: \(allowed.sorted().joined(separator: ", ")).",
-                               field: "\(path).\(unknown.prefix(64))")
+            throw RampartError(.unknownField, "Field '\(path()).\(unknown.prefix(64))' is not part of the schema; allowed: \(allowed.sorted().joined(separator: ", ")).",
+                               field: "\(path()).\(unknown.prefix(64))")
         }
         return fields
     }
 
     /// A required single-line string: no control characters (so no CR or LF that could split
     /// a syslog record or a CSV row), not empty, at most `max` characters.
-    private static func line(_ value: JSONValue?, _ path: String, max: Int) throws(RampartError) -> String {
-        guard let value else { throw invalid(path, "is required") }
-        guard case .string(let text) = value else { throw invalid(path, "must be a string") }
-        guard !text.isEmpty else { throw invalid(path, "must not be empty") }
-        guard text.unicodeScalars.count <= max else { throw invalid(path, "must be at most \(max) characters") }
-        guard !hasControl(text, allowing: []) else { throw invalid(path, "must not contain control characters (CR, LF, …)") }
+    private static func line(_ value: JSONValue?, _ path: @autoclosure () -> String, max: Int) throws(RampartError) -> String {
+        guard let value else { throw invalid(path(), "is required") }
+        guard case .string(let text) = value else { throw invalid(path(), "must be a string") }
+        guard !text.isEmpty else { throw invalid(path(), "must not be empty") }
+        guard text.unicodeScalars.count <= max else { throw invalid(path(), "must be at most \(max) characters") }
+        guard !hasControl(text, allowing: []) else { throw invalid(path(), "must not contain control characters (CR, LF, …)") }
         return text
     }
 

@@ -74,13 +74,11 @@ extension Tenant {
     private func ingestedSequences(product: String, keys: [String]) async throws -> [String: Int64] {
         var found: [String: Int64] = [:]
         if let session = sql as? SQLiteSession {
-            // One cached prepared statement per key: cheaper in-process than rendering an IN list.
-            for key in keys {
-                if let row = try session.connection.rows("""
-                    SELECT seq FROM ingested_event_keys WHERE org_id = ?1 AND product_id = ?2 AND idempotency_key = ?3
-                    """, [.text(orgID), .text(product), .text(key)]).first {
-                    found[key] = try row.integer(0)
-                }
+            // One prepared statement run per key: cheaper in-process than rendering an IN list.
+            try session.connection.run("""
+                SELECT seq FROM ingested_event_keys WHERE org_id = ?1 AND product_id = ?2 AND idempotency_key = ?3
+                """, each: keys.lazy.map { [.text(orgID), .text(product), .text($0)] }) { index, row in
+                if case .integer(let sequence) = row.values[0] { found[keys[index]] = sequence }
             }
             return found
         }
