@@ -157,6 +157,9 @@ struct EventIngestionTests {
             #expect(try await auditCount(store, s.orgID) == before + 1, "revoking is audited")
             let refused = try await s.admin.call(.post, "/events", json: body, token: s.key)
             #expect(refused.status == .unauthorized && refused.errorCode == "unauthorized")
+            // Refused before the body is read: a bad body gets the same 401, not a 400.
+            let unread = try await s.admin.call(.post, "/events", json: "{not json", token: s.key)
+            #expect(unread.status == .unauthorized)
             #expect(try await auditCount(store, s.orgID) == before + 1)
             let listed = try await s.admin.object(.get, "/ingestion-keys", expect: .ok)
             #expect((listed["data"] as? [[String: Any]])?.first?["revokedAt"] is String)

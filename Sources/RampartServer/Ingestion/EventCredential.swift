@@ -28,10 +28,15 @@ enum EventCredential {
         }
     }
 
-    /// What can be checked before the transaction: a token's signature, issuer, expiry and scope.
+    /// What is checked before the body is read, so that nobody without a live credential can
+    /// make the server read and parse up to 8 MiB: a key's row, a token's signature, issuer,
+    /// expiry and scope. The appending transaction checks the key or client again.
     func prepare(_ services: RampartServices) async throws -> Checked {
         switch self {
         case .ingestionKey(let key):
+            guard try await services.database.read(org: key.orgID, { try await $0.authenticateIngestionKey(key) != nil }) else {
+                throw Self.unauthorized
+            }
             return Checked(orgID: key.orgID, credential: .ingestionKey(key))
         case .accessToken(let token):
             // The organisation named inside decides whose keys check the signature; a token
@@ -57,8 +62,8 @@ enum EventCredential {
         return (try? JSONDecoder().decode(Claims.self, from: payload))?.org_id
     }
 
-    /// A credential whose organisation is known; its product is read in the transaction that
-    /// appends, so a key revoked or a client deleted a moment ago is refused.
+    /// A credential whose organisation is known; its product is read again in the transaction
+    /// that appends, so a key revoked or a client deleted a moment ago is refused.
     struct Checked: Sendable {
         enum Credential: Sendable {
             case ingestionKey(SecretToken)
