@@ -107,8 +107,8 @@ func buildResponder(_ services: RampartServices) -> some HTTPResponder<RampartRe
     TokenController(services: services, keyring: services.oidcKeyring).addRoutes(to: router)
     DiscoveryController(services: services, keyring: services.oidcKeyring).addRoutes(to: router)
     LogoutController(services: services, keyring: services.oidcKeyring).addRoutes(to: router)
-    return HeadResponder(inner: APIRouter(routes, middlewares: [NoStoreMiddleware()] + shared + [APITokenAuthenticator()],
-                                         fallback: router.buildResponder()))
+    return HeadResponder(inner: APIRouter(routes, middlewares: [NoStoreMiddleware()] + shared,
+                                         authenticator: APITokenAuthenticator(), fallback: router.buildResponder()))
 }
 
 func apiControllers(_ services: RampartServices) -> [any APIController] {
@@ -120,6 +120,8 @@ func apiControllers(_ services: RampartServices) -> [any APIController] {
         ProductsController(services: services),
         APITokensController(services: services),
         SCIMTokensController(services: services),
+        IngestionKeysController(services: services),
+        EventsController(services: services),
         AuditEventsController(services: services),
         LogStreamsController(services: services),
         OAuthClientsController(services: services),

@@ -69,6 +69,7 @@ struct PermissionMatrixTests {
             return #"{"name":"client \#(unique)","productId":"\#(fixture.ids["/products/{id}"]!)","redirectUris":["https://wiki.example.com/cb"]}"#
         case "PATCH /oauth-clients/{id}": return #"{"name":"client \#(unique)"}"#
         case "POST /oauth-clients/{id}/secret": return #"{"overlapSeconds":0}"#
+        case "POST /ingestion-keys": return #"{"productId":"\#(fixture.ids["/products/{id}"]!)","name":"key \#(unique)"}"#
         default: return nil
         }
     }
@@ -106,12 +107,14 @@ struct PermissionMatrixTests {
                     clientID: client.id, userID: target.id, redirectURI: "https://wiki.example.com/cb", scope: ["openid"],
                     nonce: nil, codeChallenge: String(repeating: "a", count: 43), authTime: .now(), amr: ["pwd"])
                 let code = try await tenant.issueAuthorizationCode(codeRequest, client: client, user: target, by: .system)
+                let ingestionKey = try await tenant.createIngestionKey(product: product.id, name: "wiki", by: .system).0
                 let grant = try await tenant.startOAuthGrant(codeRequest, code: SecretToken(parsing: code, as: .authorizationCode)!,
                                                              client: client, by: .system).0
                 return Fixture(tokens: tokens, ids: [
                     "/users/{id}": target.id, "/groups/{id}": group.id, "/products/{id}": product.id,
                     "/api-tokens/{id}": spare.id, "/scim-tokens/{id}": scim.id, "/authentication-policies/{id}": policy.id,
                     "/log-streams/{id}": stream.id, "/oauth-clients/{id}": client.id, "/oauth-grants/{id}": grant.id,
+                    "/ingestion-keys/{id}": ingestionKey.id,
                     "{userId}": target.id, "{groupId}": group.id, "{sessionId}": session.id, "{role}": Role.auditor.rawValue,
                 ])
             }
@@ -139,7 +142,8 @@ struct PermissionMatrixTests {
             let operations = apiOperations(services)
             #expect(operations.count >= 50)
             var checked = 0
-            for (method, path) in operations {
+            // Products send events with their own credentials, never an admin role's token.
+            for (method, path) in operations where path != "/events" {
                 let key = "\(method) \(path)"
                 guard let allowed = documented[key], !allowed.isEmpty else {
                     Issue.record("\(key) has no 'Roles:' line in docs/openapi.yaml")
@@ -172,7 +176,7 @@ struct PermissionMatrixTests {
                     }
                 }
             }
-            #expect(checked >= operations.count * Role.allCases.count)
+            #expect(checked >= (operations.count - 1) * Role.allCases.count)
         }
     }
 }

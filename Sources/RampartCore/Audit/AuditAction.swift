@@ -84,6 +84,10 @@ public struct AuditAction: RawRepresentable, Hashable, Sendable, CustomStringCon
     public static let oauthBackchannelLogoutDelivered = AuditAction(rawValue: "oauth.backchannel_logout_delivered")
     public static let oauthBackchannelLogoutFailed = AuditAction(rawValue: "oauth.backchannel_logout_failed")
 
+    // Product event ingestion (issue 16): the keys, and what products report (`ProductEvent`).
+    public static let ingestionKeyCreated = AuditAction(rawValue: "ingestion_key.created")
+    public static let ingestionKeyRevoked = AuditAction(rawValue: "ingestion_key.revoked")
+
     public static let catalogue: [AuditAction] = [
         .organizationCreated, .userCreated, .userUpdated, .userDeleted, .userDeactivated, .userReactivated,
         .roleAssigned, .roleRevoked, .groupCreated, .groupUpdated, .groupDeleted, .groupMemberAdded,
@@ -101,5 +105,6 @@ public struct AuditAction: RawRepresentable, Hashable, Sendable, CustomStringCon
         .oauthSigningKeyRotated, .oauthAuthorized, .oauthAuthorizationDenied, .oauthTokensIssued,
         .oauthGrantRevoked, .oauthReplayDetected,
         .oauthBackchannelLogoutDelivered, .oauthBackchannelLogoutFailed,
-    ]
+        .ingestionKeyCreated, .ingestionKeyRevoked,
+    ] + ProductEvent.actions
 }

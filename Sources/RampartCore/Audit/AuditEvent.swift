@@ -28,6 +28,9 @@ public struct AuditTarget: Codable, Sendable, Equatable {
     public static func product(_ p: Product) -> AuditTarget { AuditTarget(type: "product", id: p.id, name: p.name) }
     public static func token(_ t: APIToken) -> AuditTarget { AuditTarget(type: "api_token", id: t.id, name: t.name) }
     public static func scimToken(_ t: SCIMToken) -> AuditTarget { AuditTarget(type: "scim_token", id: t.id, name: t.name) }
+    public static func ingestionKey(_ k: IngestionKey) -> AuditTarget {
+        AuditTarget(type: "ingestion_key", id: k.id, name: k.name)
+    }
     public static func logStream(_ s: LogStream) -> AuditTarget { AuditTarget(type: "log_stream", id: s.id, name: s.name) }
     public static func oauthClient(_ c: OAuthClient) -> AuditTarget { AuditTarget(type: "oauth_client", id: c.id, name: c.name) }
     public static func organization(_ o: Organization) -> AuditTarget {

@@ -15,6 +15,7 @@ public struct SecretToken: Sendable {
         case clientSecret = "rcs"
         case authorizationCode = "rac"
         case refreshToken = "rrt"
+        case ingestionKey = "rik"
     }
 
     public let kind: Kind

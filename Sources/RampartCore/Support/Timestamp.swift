@@ -44,36 +44,50 @@ public struct Timestamp: Hashable, Comparable, Sendable, Codable {
     }
 
     /// Parses RFC 3339 date-times ("2026-11-27T08:00:00Z", with optional fraction and offset).
+    /// Read byte by byte: every event a product sends carries one, a thousand to a request.
     public init?(rfc3339 text: String) {
-        let pattern = #"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$"#
-        guard let regex = try? NSRegularExpression(pattern: pattern),
-              let m = regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) else { return nil }
-        func group(_ i: Int) -> String? {
-            guard let r = Range(m.range(at: i), in: text) else { return nil }
-            return String(text[r])
-        }
-        guard let y = Int(group(1)!), let mo = Int(group(2)!), let d = Int(group(3)!),
-              let h = Int(group(4)!), let mi = Int(group(5)!), let s = Int(group(6)!),
-              (1...12).contains(mo), (1...31).contains(d), h < 24, mi < 60, s < 61 else { return nil }
-        var components = DateComponents()
-        components.calendar = Calendar(identifier: .gregorian)
-        components.timeZone = TimeZone(identifier: "UTC")
-        components.year = y; components.month = mo; components.day = d
-        components.hour = h; components.minute = mi; components.second = s
-        guard let date = components.date, components.isValidDate else { return nil }
-        var micros = Int64(date.timeIntervalSince1970) * 1_000_000
-        if let fraction = group(7) {
-            let digits = String(fraction.dropFirst().prefix(6)).padding(toLength: 6, withPad: "0", startingAt: 0)
-            micros += Int64(digits)!
-        }
-        let zone = group(8)!
-        if zone != "Z" && zone != "z" {
-            let sign: Int64 = zone.hasPrefix("-") ? -1 : 1
-            let parts = zone.dropFirst().split(separator: ":")
-            guard let oh = Int64(parts[0]), let om = Int64(parts[1]), oh < 24, om < 60 else { return nil }
-            micros -= sign * (oh * 3600 + om * 60) * 1_000_000
-        }
+        var text = text
+        guard let micros = text.withUTF8({ Self.parse($0) }) else { return nil }
         self.microseconds = micros
+    }
+
+    private static func parse(_ b: UnsafeBufferPointer<UInt8>) -> Int64? {
+        func number(_ at: Int, _ width: Int) -> Int64? {
+            guard at + width <= b.count else { return nil }
+            var value: Int64 = 0
+            for i in at..<(at + width) {
+                guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(b[i]) else { return nil }
+                value = value * 10 + Int64(b[i] - UInt8(ascii: "0"))
+            }
+            return value
+        }
+        func byte(_ at: Int, _ allowed: String) -> Bool { at < b.count && allowed.utf8.contains(b[at]) }
+        guard let y = number(0, 4), byte(4, "-"), let mo = number(5, 2), byte(7, "-"), let d = number(8, 2),
+              byte(10, "Tt "), let h = number(11, 2), byte(13, ":"), let mi = number(14, 2), byte(16, ":"),
+              let s = number(17, 2), (1...12).contains(mo), d >= 1, d <= daysIn(month: mo, year: y), h < 24, mi < 60, s < 60
+        else { return nil }
+        var micros = (daysSinceEpoch(year: y, month: mo, day: d) * 86_400 + h * 3600 + mi * 60 + s) * 1_000_000
+        var at = 19
+        if byte(at, ".") {
+            at += 1
+            var digits = 0, fraction: Int64 = 0
+            while at < b.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(b[at]) {
+                if digits < 6 { fraction = fraction * 10 + Int64(b[at] - UInt8(ascii: "0")) }
+                digits += 1; at += 1
+            }
+            guard (1...9).contains(digits) else { return nil }
+            if digits < 6 { for _ in digits..<6 { fraction *= 10 } }
+            micros += fraction
+        }
+        if byte(at, "Zz") {
+            at += 1
+        } else {
+            guard byte(at, "+-"), let oh = number(at + 1, 2), byte(at + 3, ":"), let om = number(at + 4, 2), oh < 24, om < 60
+            else { return nil }
+            micros -= (b[at] == UInt8(ascii: "-") ? -1 : 1) * (oh * 3600 + om * 60) * 1_000_000
+            at += 6
+        }
+        return at == b.count ? micros : nil
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -89,6 +103,26 @@ public struct Timestamp: Hashable, Comparable, Sendable, Codable {
         }
         self = t
     }
+}
+
+private func isLeap(_ year: Int64) -> Bool { year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) }
+
+private func daysIn(month: Int64, year: Int64) -> Int64 {
+    switch month {
+    case 2: isLeap(year) ? 29 : 28
+    case 4, 6, 9, 11: 30
+    default: 31
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date: the inverse of `civilDate`.
+private func daysSinceEpoch(year: Int64, month: Int64, day: Int64) -> Int64 {
+    let y = month <= 2 ? year - 1 : year
+    let era = floorDiv(y, 400)
+    let yearOfEra = y - era * 400
+    let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
+    let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+    return era * 146_097 + dayOfEra - 719_468
 }
 
 private func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {

@@ -8,12 +8,15 @@ struct APIRoute: Sendable {
     /// OpenAPI spelling, relative to /api/v1: `/users/{id}`.
     let path: String
     let handler: Handler
+    /// Whether the admin API token authenticator runs first. `POST /events` takes a
+    /// product's credentials instead and checks them itself.
+    let takesAdminToken: Bool
 
     /// Where the admin API lives; route paths are relative to it.
     static let prefix = "/api/v1"
 
-    init(_ method: HTTPRequest.Method, _ path: String, _ handler: @escaping Handler) {
-        self.method = method; self.path = path; self.handler = handler
+    init(_ method: HTTPRequest.Method, _ path: String, takesAdminToken: Bool = true, _ handler: @escaping Handler) {
+        self.method = method; self.path = path; self.takesAdminToken = takesAdminToken; self.handler = handler
     }
 }
 

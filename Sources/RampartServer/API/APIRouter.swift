@@ -16,9 +16,11 @@ struct APIRouter<Fallback: HTTPResponder<RampartRequestContext>>: HTTPResponder 
     /// More segments than any route has: such a path cannot match.
     private let segmentLimit: Int
 
-    /// `middlewares` run around every API handler, outermost first.
-    init(_ routes: [APIRoute], middlewares: [any MiddlewareProtocol<Request, Response, Context>], fallback: Fallback) {
-        self.routes = routes.map { CompiledRoute($0, middlewares: middlewares) }
+    /// `middlewares` run around every API handler, outermost first, then `authenticator` around
+    /// those that take an admin API token.
+    init(_ routes: [APIRoute], middlewares: [any MiddlewareProtocol<Request, Response, Context>],
+         authenticator: some MiddlewareProtocol<Request, Response, Context>, fallback: Fallback) {
+        self.routes = routes.map { CompiledRoute($0, middlewares: $0.takesAdminToken ? middlewares + [authenticator] : middlewares) }
         self.fallback = fallback
         segmentLimit = (self.routes.map(\.segments.count).max() ?? 0) + 1
     }

@@ -22,20 +22,25 @@ extension StrictBody {
 enum Body {
     static let limit = 1 << 20
 
-    static func decode<T: StrictBody>(_ type: T.Type, from request: Request) async throws -> T {
+    /// A JSON body's bytes, up to `limit` (1 MiB unless a route allows more).
+    static func collectJSON(_ request: Request, limit: Int = limit) async throws -> ByteBuffer {
         // A body without a media type is not guessed at: it is 415 like any other type.
         guard let contentType = request.headers[.contentType], contentType.lowercased().hasPrefix("application/json")
         else {
             throw RampartError(.unsupportedMediaType, "Send the body as application/json (with that Content-Type).")
         }
-        let buffer: ByteBuffer
+        let tooLarge = RampartError(.payloadTooLarge, "The body is larger than \(limit >> 20) MiB.")
         do {
-            buffer = try await request.body.collect(upTo: limit)
+            return try await request.body.collect(upTo: limit)
         } catch is NIOTooManyBytesError {
-            throw RampartError(.payloadTooLarge, "The body is larger than 1 MiB.")
+            throw tooLarge
         } catch let error as HTTPError where error.status == .contentTooLarge {
-            throw RampartError(.payloadTooLarge, "The body is larger than 1 MiB.")
+            throw tooLarge
         }
+    }
+
+    static func decode<T: StrictBody>(_ type: T.Type, from request: Request) async throws -> T {
+        let buffer = try await collectJSON(request)
         let data = Data(buffer.readableBytesView)
         guard !Self.hasTrailingComma(buffer.readableBytesView),
               let object = (try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])) else {

@@ -31,4 +31,5 @@ struct ConsoleFormField {
                         ConsoleFormField(name: "description", label: "Description", apiName: "description")]
     static let product = [ConsoleFormField(name: "name", label: "Name", apiName: "name", required: true),
                           ConsoleFormField(name: "url", label: "URL", apiName: "url", type: "url", required: true)]
+    static let ingestionKey = [ConsoleFormField(name: "name", label: "Key name", apiName: "name", required: true)]
 }

@@ -53,6 +53,13 @@ struct ConsolePage {
          "revoked": t.revokedAt != nil, "revokedAt": time(t.revokedAt)]
     }
 
+    /// A SCIM token's or an ingestion key's row: the same columns on both pages.
+    static func credential(id: String, name: String, createdAt: Timestamp, lastUsedAt: Timestamp?,
+                           revokedAt: Timestamp?) -> [String: Any] {
+        ["id": id, "name": name, "createdAt": time(createdAt), "lastUsedAt": time(lastUsedAt),
+         "revoked": revokedAt != nil, "revokedAt": time(revokedAt)]
+    }
+
     static func event(_ e: AuditEvent) -> [String: Any] {
         let targets = AuditTarget.parse(e.targetsJSON).map { target -> [String: Any] in
             let link = consoleLink(type: target.type, id: target.id)

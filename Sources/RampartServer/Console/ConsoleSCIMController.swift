@@ -31,11 +31,8 @@ struct ConsoleSCIMController: ConsolePageController {
         }
         var names: [String: String] = [:]
         for token in view.tokens { names[token.id] = token.name }
-        var tokens: [[String: Any]] = []
-        for t in view.tokens {
-            tokens.append(["id": t.id, "name": t.name, "createdAt": ConsolePage.time(t.createdAt),
-                           "lastUsedAt": ConsolePage.time(t.lastUsedAt), "revoked": t.revokedAt != nil,
-                           "revokedAt": ConsolePage.time(t.revokedAt)])
+        let tokens = view.tokens.map {
+            ConsolePage.credential(id: $0.id, name: $0.name, createdAt: $0.createdAt, lastUsedAt: $0.lastUsedAt, revokedAt: $0.revokedAt)
         }
         var requests: [[String: Any]] = []
         for e in view.entries {

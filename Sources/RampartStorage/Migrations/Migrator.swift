@@ -5,8 +5,8 @@ import SQLKit
 /// Applies pending migrations, each in its own transaction, one migrator at a time.
 public struct Migrator: Sendable {
     static let all: [Migration] = [.foundation, .authentication, .scim, .mailOutbox, .logStreams, .oauth,
-                                    .oauthClientKeys, .backchannelLogout, .logStreamTargets, .sessionSID,
-                                    .auditCheckpoints]
+                                    .oauthClientKeys, .backchannelLogout, .eventIngestion, .logStreamTargets,
+                                    .sessionSID, .auditCheckpoints]
     public static var latestVersion: Int64 { all.last!.version }
 
     let database: Database

@@ -83,6 +83,7 @@ extension Tenant {
         for client in try await oauthClients() where client.productID == product.id {
             try await removeOAuthClientRows(client.id)
         }
+        try await deleteIngestionKeys(ofProduct: product.id)
         try await sql.raw("DELETE FROM product_access WHERE org_id = \(bind: orgID) AND product_id = \(bind: product.id)").run()
         try await sql.raw("DELETE FROM products WHERE org_id = \(bind: orgID) AND id = \(bind: product.id)").run()
         try await appendAudit([context.record(.productDeleted, [.product(product)])])

@@ -32,27 +32,20 @@ extension Tenant {
 
     /// The token a presented secret names, if it is not revoked; unknown and revoked look alike.
     public func authenticateSCIMToken(_ secret: SecretToken) async throws -> SCIMToken? {
-        let hash = secret.hash
-        let found = try await row("SELECT \(Self.scimTokenColumns), token_hash FROM scim_tokens WHERE org_id = ?1 AND token_hash = ?2",
-                                  [orgID, hash]) { row in (try Self.decodeSCIMToken(row), try row.text(5)) }
-        guard let (token, stored) = found, constantTimeEquals(stored, hash), token.revokedAt == nil else { return nil }
-        return token
+        let token = try await row(of: "scim_tokens", columns: Self.scimTokenColumns, columnCount: 5, matching: secret,
+                                  Self.decodeSCIMToken)
+        return token?.revokedAt == nil ? token : nil
     }
 
     public func markSCIMTokenUsed(_ id: String, at time: Timestamp) async throws {
-        try await sql.raw("""
-            UPDATE scim_tokens SET last_used_at = \(bind: time.microseconds) WHERE org_id = \(bind: orgID) AND id = \(bind: id)
-            """).run()
+        try await stamp("last_used_at", of: "scim_tokens", id: id, at: time)
     }
 
     public func revokeSCIMToken(_ id: String, by context: AuditContext) async throws {
         var token = try await requireSCIMToken(id)
         guard token.revokedAt == nil else { return }
         token.revokedAt = clock()
-        try await sql.raw("""
-            UPDATE scim_tokens SET revoked_at = \(bind: token.revokedAt!.microseconds)
-            WHERE org_id = \(bind: orgID) AND id = \(bind: token.id)
-            """).run()
+        try await stamp("revoked_at", of: "scim_tokens", id: token.id, at: token.revokedAt!)
         try await appendAudit([context.record(.scimTokenRevoked, [.scimToken(token)])])
     }
 

@@ -50,6 +50,13 @@ final class SQLiteConnection: @unchecked Sendable {
 
     /// Runs one statement; `onRow` sees each result row.
     func run(_ sql: String, _ binds: [SQLiteValue] = [], onRow: ((SQLiteRow) -> Void)? = nil) throws {
+        try run(sql, each: CollectionOfOne(binds)) { _, row in onRow?(row) }
+    }
+
+    /// Runs one statement once for each set of binds, looking it up once: bulk inserts and
+    /// lookups of a thousand rows would otherwise hash the SQL text a thousand times.
+    /// `onRow` sees each result row with the index of the binds that read it.
+    func run(_ sql: String, each bindSets: some Collection<[SQLiteValue]>, onRow: ((Int, SQLiteRow) -> Void)? = nil) throws {
         guard let handle else { throw SQLiteError(code: SQLITE_CANTOPEN, message: "the connection is closed") }
         let statement: SQLiteStatement
         if let cached = statements[sql] {
@@ -59,7 +66,9 @@ final class SQLiteConnection: @unchecked Sendable {
             if statements.count >= Self.statementCacheLimit { statements.removeAll() }
             statements[sql] = statement
         }
-        try statement.run(binds, on: handle, onRow: onRow)
+        for (index, binds) in bindSets.enumerated() {
+            try statement.run(binds, on: handle, onRow: onRow.map { onRow in { onRow(index, $0) } })
+        }
     }
 
     /// Runs one statement and returns its rows.

@@ -1,0 +1,51 @@
+import Hummingbird
+import NIOCore
+import RampartCore
+import RampartStorage
+
+/// `POST /api/v1/events`: a product appends a batch of its events to the organisation's audit
+/// log, all of them or none, in one transaction. The batch is read and checked before the
+/// transaction starts, so a writer holds the log only for the append itself.
+struct EventsController: APIController {
+    let services: RampartServices
+
+    var routes: [APIRoute] {
+        [APIRoute(.post, "/events", takesAdminToken: false, ingest)]
+    }
+
+    struct Answer: Encodable, Sendable {
+        struct Event: Encodable, Sendable {
+            let idempotencyKey: String
+            let sequence: Int64
+            let duplicate: Bool
+        }
+
+        let accepted: Int
+        let duplicates: Int
+        let events: [Event]
+    }
+
+    @Sendable func ingest(_ request: Request, context: RampartRequestContext) async throws -> Response {
+        let credential = try EventCredential(request)
+        let source = try await credential.prepare(services)
+        let buffer = try await Body.collectJSON(request, limit: ProductEvent.maxBodyBytes)
+        let body = try buffer.withUnsafeReadableBytes { raw in
+            do {
+                return try JSONValue.decode(raw.bindMemory(to: UInt8.self))
+            } catch {
+                throw RampartError(.invalidJSON, "The body is not valid JSON.")
+            }
+        }
+        let now = Timestamp.now()
+        let events = try ProductEvent.batch(body, now: now)
+        let requestID = context.requestID
+        let ingested = try await services.database.write(org: source.orgID) { tenant in
+            let source = try await source.resolve(in: tenant, services: services, now: now)
+            return try await tenant.ingest(events, from: source, requestID: requestID)
+        }
+        let duplicates = ingested.reduce(0) { $0 + ($1.duplicate ? 1 : 0) }
+        return try JSON.response(Answer(
+            accepted: ingested.count - duplicates, duplicates: duplicates,
+            events: ingested.map { Answer.Event(idempotencyKey: $0.idempotencyKey, sequence: $0.sequence, duplicate: $0.duplicate) }))
+    }
+}

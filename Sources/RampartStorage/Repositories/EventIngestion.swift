@@ -1,0 +1,95 @@
+import RampartCore
+import SQLKit
+
+/// Who sent a batch of product events: the product, and the credential it proved itself with.
+public struct EventSource: Sendable {
+    public enum Credential: String, Sendable {
+        case ingestionKey = "ingestion_key"
+        /// A `client_credentials` access token of one of the product's OAuth clients.
+        case oauthClient = "oauth_client"
+    }
+
+    public let product: Product
+    public let credential: Credential
+    public let credentialID: String
+
+    public init(product: Product, credential: Credential, credentialID: String) {
+        self.product = product; self.credential = credential; self.credentialID = credentialID
+    }
+
+    /// `details.source` of every event it sends, so that the log, its streams and its exports
+    /// say which product reported the event and with which credential.
+    var details: JSONValue {
+        .object(["productId": .string(product.id), "credential": .string(credential.rawValue),
+                 "credentialId": .string(credentialID)])
+    }
+}
+
+/// Where one event of a batch landed: appended now, or already in the log under its key.
+public struct IngestedEvent: Sendable, Equatable {
+    public let idempotencyKey: String
+    public let sequence: Int64
+    public let duplicate: Bool
+}
+
+extension Tenant {
+    /// Appends a batch of product events to the audit log in this transaction, each once per
+    /// idempotency key and product. A key already in the log, or earlier in the batch, is a
+    /// duplicate: it answers with the sequence number its first event got, and appends nothing.
+    public func ingest(_ events: [ProductEvent], from source: EventSource, requestID: String?) async throws -> [IngestedEvent] {
+        // Taken first, so that on PostgreSQL a second node sending the same keys waits here and
+        // then sees them; the primary key of ingested_event_keys backs this up.
+        let head = try await lockedHead()
+        var sequences = try await ingestedSequences(product: source.product.id, keys: events.map(\.idempotencyKey))
+        let productTarget = AuditTarget.product(source.product)
+        let sourceDetails = source.details
+        var results: [IngestedEvent] = []
+        var records: [AuditRecord] = []
+        var keyRows: [[ColumnValue]] = []
+        results.reserveCapacity(events.count); records.reserveCapacity(events.count); keyRows.reserveCapacity(events.count)
+        for event in events {
+            if let sequence = sequences[event.idempotencyKey] {
+                results.append(IngestedEvent(idempotencyKey: event.idempotencyKey, sequence: sequence, duplicate: true))
+                continue
+            }
+            let sequence = head.sequence + Int64(records.count) + 1
+            sequences[event.idempotencyKey] = sequence
+            results.append(IngestedEvent(idempotencyKey: event.idempotencyKey, sequence: sequence, duplicate: false))
+            keyRows.append([ColumnValue(orgID), ColumnValue(source.product.id), ColumnValue(event.idempotencyKey), ColumnValue(sequence)])
+            records.append(AuditRecord(
+                action: event.action, actor: event.actor, targets: event.targets + [productTarget], outcome: event.outcome,
+                requestID: requestID,
+                details: AuditDetails(["source": sourceDetails, "idempotencyKey": .string(event.idempotencyKey), "data": event.details]),
+                occurredAt: event.occurredAt))
+        }
+        let appended = try await appendAudit(records)
+        guard appended.first.map({ $0.sequence == head.sequence + 1 }) ?? true else {
+            throw RampartError(.integrity, "The audit log moved while a batch was appended.")
+        }
+        try await insertRows(into: "ingested_event_keys", columns: ["org_id", "product_id", "idempotency_key", "seq"], rows: keyRows)
+        return results
+    }
+
+    /// The sequence numbers of the keys among `keys` that this product already sent.
+    private func ingestedSequences(product: String, keys: [String]) async throws -> [String: Int64] {
+        var found: [String: Int64] = [:]
+        if let session = sql as? SQLiteSession {
+            // One prepared statement run per key: cheaper in-process than rendering an IN list.
+            try session.connection.run("""
+                SELECT seq FROM ingested_event_keys WHERE org_id = ?1 AND product_id = ?2 AND idempotency_key = ?3
+                """, each: keys.lazy.map { [.text(orgID), .text(product), .text($0)] }) { index, row in
+                if case .integer(let sequence) = row.values[0] { found[keys[index]] = sequence }
+            }
+            return found
+        }
+        for chunk in keys.chunked(1000) {
+            let rows = try await sql.select().column("idempotency_key").column("seq").from("ingested_event_keys")
+                .where("org_id", .equal, orgID).where("product_id", .equal, product)
+                .where("idempotency_key", .in, Array(chunk)).all()
+            for row in rows {
+                found[try row.decode(column: "idempotency_key", as: String.self)] = try row.decode(column: "seq", as: Int64.self)
+            }
+        }
+        return found
+    }
+}
