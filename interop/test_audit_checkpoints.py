@@ -7,6 +7,8 @@ which the chain alone cannot show, fails `audit verify --checkpoints`."""
 from __future__ import annotations
 
 import base64
+import csv
+import io
 import json
 import threading
 import time
@@ -77,6 +79,24 @@ def test_a_cut_tail_is_caught_by_the_witness_file(rampart_bin, server_factory, s
     cli_listed = run_cli_json(rampart_bin, "audit", "checkpoints", "--org", slug, *sqlite.args, "--json")["data"]
     assert [c["sequence"] for c in cli_listed] == [c["sequence"] for c in listed]
 
+    # A bundle carries the events and the checkpoints; it verifies with no store at all,
+    # pinned to the organisation's key, and not once a line is changed.
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    bundle = elsewhere / "bundle.jsonl"
+    run_cli(rampart_bin, "audit", "export", "--org", slug, "--format", "bundle", "--output", str(bundle), *sqlite.args)
+    checked = run_cli(rampart_bin, "audit", "verify", "--bundle", str(bundle), "--trust-key", listed[0]["publicKey"],
+                      "--json", check=False)
+    report = json.loads(checked.stdout)
+    assert checked.returncode == 0 and report["intact"] and report["signedThrough"] == listed[0]["sequence"], checked.stdout
+    assert report["events"] == max(audit_sequences_of(sqlite.data_dir, org_id)), report
+    untrusted = run_cli(rampart_bin, "audit", "verify", "--bundle", str(bundle), "--trust-key", "A" * 43, check=False)
+    assert untrusted.returncode == 1 and "not trusted" in untrusted.stdout, untrusted.stdout
+    edited = elsewhere / "edited.jsonl"
+    edited.write_text(bundle.read_text().replace('"action":"user.created"', '"action":"user.deleted"', 1))
+    broken = run_cli(rampart_bin, "audit", "verify", "--bundle", str(edited), check=False)
+    assert broken.returncode == 1 and "content does not match its hash" in broken.stdout, broken.stdout
+
     # Cut the tail back to event 5 and rewrite the head to match: the chain alone verifies.
     sequences = audit_sequences(sqlite.data_dir)
     assert max(sequences) >= 10
@@ -103,6 +123,43 @@ def test_a_cut_tail_is_caught_by_the_witness_file(rampart_bin, server_factory, s
     garbage.write_text("not a checkpoint\n")
     bad = run_cli(rampart_bin, "audit", "verify", "--checkpoints", str(garbage), *sqlite.args, check=False)
     assert bad.returncode != 0 and "Line 1" in bad.stderr, bad.stdout + bad.stderr
+
+
+def audit_sequences_of(data_dir: Path, org_id: str) -> list[int]:
+    import sqlite3
+    db = sqlite3.connect(next(data_dir.glob("*.sqlite")))
+    try:
+        return [row[0] for row in db.execute("SELECT seq FROM audit_events WHERE org_id = ? ORDER BY seq", (org_id,))]
+    finally:
+        db.close()
+
+
+def test_exports_in_every_format_read_back_with_others_parsers(rampart_bin, sqlite, tmp_path):
+    created = create_org(rampart_bin, sqlite.args, "Exported", "admin@export.example.test")
+    slug = created["organization"]["slug"]
+    run_cli(rampart_bin, "user", "create", "--org", slug, "--email", "formula@export.example.test",
+            "--name", '=HYPERLINK("http://evil.example"), "quoted"', *sqlite.args)
+    rows = list(csv.DictReader(io.StringIO(run_cli(rampart_bin, "audit", "export", "--org", slug, "--format", "csv",
+                                                   *sqlite.args).stdout)))
+    assert [int(r["sequence"]) for r in rows] == audit_sequences_of(sqlite.data_dir, created["organization"]["id"])
+    created_user = next(r for r in rows if "formula@" in r["targets"])
+    assert json.loads(created_user["details"])["displayName"].startswith("=HYPERLINK"), "details keep the value as JSON"
+    assert all(not cell.startswith(("=", "+", "-", "@")) for r in rows for cell in r.values()), "no cell is a formula"
+
+    lines = run_cli(rampart_bin, "audit", "export", "--org", slug, "--action", "user.", *sqlite.args).stdout.splitlines()
+    events = [json.loads(line) for line in lines]
+    assert events and all(e["action"].startswith("user.") for e in events)
+    assert [e["sequence"] for e in events] == sorted(e["sequence"] for e in events), "oldest first"
+    cef = run_cli(rampart_bin, "audit", "export", "--org", slug, "--format", "cef", *sqlite.args).stdout.splitlines()
+    assert len(cef) == len(rows) and all(line.startswith("CEF:0|Rampart|Rampart|1|") for line in cef)
+
+    out = tmp_path / "log.ocsf"
+    done = run_cli(rampart_bin, "audit", "export", "--org", slug, "--format", "ocsf", "--output", str(out), *sqlite.args)
+    assert f"Exported {len(rows)} events" in done.stderr
+    assert all("class_uid" in json.loads(line) for line in out.read_text().splitlines())
+    refused = run_cli(rampart_bin, "audit", "export", "--org", slug, "--format", "bundle", "--action", "user.",
+                      *sqlite.args, check=False)
+    assert refused.returncode == 64 and "whole log" in refused.stderr, refused.stderr
 
 
 def forged_slug(rampart_bin: str, store, org_id: str) -> str:
