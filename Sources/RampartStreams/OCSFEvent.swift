@@ -16,6 +16,9 @@ public struct OCSFClass: Sendable, Equatable {
     static let entityManagement = identityAndAccess(3004, "Entity Management")
     static let userAccessManagement = identityAndAccess(3005, "User Access Management")
     static let groupManagement = identityAndAccess(3006, "Group Management")
+    /// What happens to content inside products (`product.*` events that products report).
+    static let webResourcesActivity = OCSFClass(uid: 6001, name: "Web Resources Activity", categoryUID: 6,
+                                                categoryName: "Application Activity")
     static let base = OCSFClass(uid: 0, name: "Base Event", categoryUID: 0, categoryName: "Uncategorized")
 }
 
@@ -58,7 +61,14 @@ public enum OCSFMapping {
         add(.groupManagement, (6, "Create"), ["group.created", "scim.group_created"])
         add(.groupManagement, other, ["group.updated", "scim.group_updated", "scim.group_members_changed"])
         add(.entityManagement, update, ["keys.kek_rotated", "oauth.signing_key_rotated", "oauth_client.secret_rotated",
-                                        "scim.settings_updated"])
+                                        "scim.settings_updated", "product.permissions_changed", "product.settings_changed"])
+        add(.webResourcesActivity, create, ["product.content_created"])
+        add(.webResourcesActivity, (2, "Read"), ["product.content_viewed"])
+        add(.webResourcesActivity, update, ["product.content_edited"])
+        add(.webResourcesActivity, delete, ["product.content_deleted"])
+        add(.webResourcesActivity, (5, "Search"), ["product.searched"])
+        add(.webResourcesActivity, (7, "Export"), ["product.content_exported"])
+        add(.webResourcesActivity, (8, "Share"), ["product.content_shared", "product.content_shared_publicly"])
         return table
     }()
 
@@ -153,6 +163,17 @@ public enum OCSFEvent {
                 entity_.string("type", text(entity["type"]))
                 entity_.string("uid", text(entity["id"]))
             }
+        case 6001:
+            // The product's own targets; the source product, which ingestion adds last, is in `unmapped`.
+            let resources = targets.dropLast().compactMap { target -> [String: JSONValue]? in
+                if case .object(let object) = target { object } else { nil }
+            }
+            guard !resources.isEmpty else { return }
+            json.array("web_resources", resources) { resource, target in
+                resource.string("name", text(target["name"]))
+                resource.string("type", text(target["type"]))
+                resource.string("uid", text(target["id"]))
+            }
         default: return
         }
     }
@@ -195,6 +216,19 @@ struct JSONObjectBytes {
     mutating func raw(_ name: String, _ json: String) {
         key(name)
         out += json.utf8
+    }
+
+    /// An array of objects, one for each element.
+    mutating func array<Element>(_ name: String, _ elements: [Element], _ members: (inout JSONObjectBytes, Element) -> Void) {
+        key(name)
+        out.append(UInt8(ascii: "["))
+        for (index, element) in elements.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            var inner = JSONObjectBytes(into: [])
+            members(&inner, element)
+            out += inner.finish()
+        }
+        out.append(UInt8(ascii: "]"))
     }
 
     mutating func object(_ name: String, _ members: (inout JSONObjectBytes) -> Void) {

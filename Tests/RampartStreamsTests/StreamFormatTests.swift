@@ -57,7 +57,8 @@ struct StreamFormatTests {
 
     @Test(arguments: [("auth.signin_failed", 3002, 1, 3), ("user.created", 3001, 1, 1), ("group.member_added", 3006, 3, 1),
                       ("role.assigned", 3005, 1, 1), ("log_stream.created", 3004, 1, 1), ("product.deleted", 3004, 4, 1),
-                      ("document.viewed", 0, 99, 1)])
+                      ("document.viewed", 0, 99, 1), ("product.content_viewed", 6001, 2, 1),
+                      ("product.content_shared_publicly", 6001, 8, 1), ("product.permissions_changed", 3004, 3, 1)])
     func ocsfClassesAndActivities(action: String, classUID: Int, activity: Int, severity: Int) throws {
         let outcome = action == "auth.signin_failed" ? "failure" : "success"
         let object = try #require(try JSONSerialization.jsonObject(with: Data(Self.text(.ocsf, Self.event(action: action, outcome: outcome)).utf8))
@@ -72,6 +73,17 @@ struct StreamFormatTests {
         #expect((unmapped["details"] as? [String: Any])?["k"] as? String == "v=w")
         if classUID == 3001 || classUID == 3002 { #expect((object["user"] as? [String: Any])?["uid"] as? String == "u-1") }
         if classUID == 3004 { #expect((object["entity"] as? [String: Any])?["type"] as? String == "user") }
+    }
+
+    /// A product's event names what it acted on as web resources; the source product, which
+    /// ingestion appends as the last target, is not one of them.
+    @Test func productEventsNameTheirOwnTargetsAsWebResources() throws {
+        let targets = #"[{"id":"doc-9","name":"Roadmap","type":"page"},{"id":"p-1","name":"Wiki","type":"product"}]"#
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(Self.text(.ocsf, Self.event(
+            action: "product.content_exported", targets: targets)).utf8)) as? [String: Any])
+        let resources = try #require(object["web_resources"] as? [[String: Any]])
+        #expect(resources.count == 1 && resources[0]["uid"] as? String == "doc-9" && resources[0]["type"] as? String == "page")
+        #expect(object["category_uid"] as? Int == 6 && object["activity_id"] as? Int == 7)
     }
 
     @Test func everyCatalogueActionHasAClass() {
