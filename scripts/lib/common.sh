@@ -13,7 +13,7 @@ PG_BIN_DIR=/usr/lib/postgresql/15/bin
 # System packages each script needs. Kept here so that test, run and bench agree.
 # (SC2034: they are used by the scripts that source this file.)
 # shellcheck disable=SC2034
-BUILD_PACKAGES=(libargon2-dev pkg-config libsqlite3-dev libcrypt-dev libqrencode-dev)
+BUILD_PACKAGES=(pkg-config libsqlite3-dev libcrypt-dev libqrencode-dev)
 # shellcheck disable=SC2034
 TEST_PACKAGES=(postgresql sqlite3 chromium chromium-driver oathtool msmtp rsyslog rsyslog-gnutls openssl)
 # shellcheck disable=SC2034
