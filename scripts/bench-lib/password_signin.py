@@ -1,9 +1,9 @@
 """Password sign-ins per second over loopback against a running Rampart, beside argon2-cffi
 verifying the same kind of hash in the same run.
 
-usage: password_signin.py BASE_URL SETUP_LINK EMAIL SLUG SECONDS WORKERS
+usage: password_signin.py BASE_URL SETUP_LINK EMAIL SLUG SECONDS WORKERS [set|keep]
 
-The setup link sets the person's password first. Each worker is its own process (a client
+The setup link sets the person's password first (unless `keep`: a later run of the same bench). Each worker is its own process (a client
 thread would compete for the GIL with the others): it loads the sign-in form for its CSRF
 cookie, then posts the form, and counts 303 answers. The peer is argon2-cffi's
 PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1), Rampart's defaults, verifying
@@ -90,7 +90,8 @@ def run(target, args, workers, seconds):
 def main():
     base, link, email, slug, seconds, workers = sys.argv[1:7]
     seconds, workers = float(seconds), int(workers)
-    set_password(base, link)
+    if (sys.argv[7] if len(sys.argv) > 7 else "set") == "set":
+        set_password(base, link)
     ours, failed = run(sign_in_worker, (base, email, slug), workers, seconds)
     peer, _ = run(argon2_worker, (), workers, seconds)
     print(json.dumps({"signInsPerSecond": round(ours, 1), "failed": failed, "argon2cffiVerifiesPerSecond": round(peer, 1),
