@@ -1,12 +1,15 @@
+import HTTPTypes
 import Hummingbird
 import RampartCore
 import RampartStorage
+import RampartStreams
 
 struct AuditEventsController: APIController {
     let services: RampartServices
 
     var routes: [APIRoute] {
-        [APIRoute(.get, "/audit-events", list), APIRoute(.get, "/audit-checkpoints", checkpoints)]
+        [APIRoute(.get, "/audit-events", list), APIRoute(.get, "/audit-events/export", export),
+         APIRoute(.get, "/audit-checkpoints", checkpoints)]
     }
 
     static func query(from request: Request) throws -> AuditQuery {
@@ -34,5 +37,58 @@ struct AuditEventsController: APIController {
     @Sendable func checkpoints(_ request: Request, context: RampartRequestContext) async throws -> Response {
         let limit = try request.limit()
         return try JSON.response(ListBody(data: try await read(context, .readAuditLog) { try await $0.auditCheckpoints(limit: limit) }))
+    }
+
+    /// The log, or the events the filters keep, as one streamed download (`AuditExport`).
+    @Sendable func export(_ request: Request, context: RampartRequestContext) async throws -> Response {
+        let export = try AuditExport(format: try Self.exportFormat(request), filter: try Self.exportFilter(request),
+                                     orgID: try context.requireCredential().orgID)
+        let (head, checkpoints) = try await read(context, .readAuditLog) { try await AuditDownload.start(export, $0) }
+        return AuditDownload.response(export, head: head, checkpoints: checkpoints, database: services.database)
+    }
+
+    static func exportFormat(_ request: Request) throws -> AuditExport.Format {
+        guard let raw = try request.query("format", maxLength: 10) else { return .jsonl }
+        guard let format = AuditExport.Format(rawValue: raw) else {
+            throw RampartError(.invalidParameter, "Query parameter 'format' must be one of jsonl, ocsf, cef, leef, csv, bundle.")
+        }
+        return format
+    }
+
+    static func exportFilter(_ request: Request) throws -> AuditExport.Filter {
+        AuditExport.Filter(action: try request.query("action"), actor: try request.query("actor"),
+                           target: try request.query("target"), since: try request.timestamp("since"),
+                           until: try request.timestamp("until"))
+    }
+}
+
+/// An export as an HTTP download, for the API and the console: the head and checkpoints are
+/// read with the caller's permission checked, then the events stream in pages, each its own
+/// read transaction, so a slow reader holds no transaction open.
+enum AuditDownload {
+    static let exportHead = HTTPField.Name("Rampart-Export-Head")!
+    static let contentDisposition = HTTPField.Name("Content-Disposition")!
+
+    static func start(_ export: AuditExport, _ tenant: Tenant) async throws -> (Int64, [AuditCheckpoint]) {
+        let head = try await tenant.auditHead().sequence
+        guard export.format == .bundle else { return (head, []) }
+        return (head, Array(try await tenant.auditCheckpoints(limit: Int.max).reversed()))
+    }
+
+    static func response(_ export: AuditExport, head: Int64, checkpoints: [AuditCheckpoint], database: Database) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = export.format.contentType
+        headers[contentDisposition] = "attachment; filename=\"audit-\(export.orgID)-\(head).\(export.format.fileExtension)\""
+        headers[exportHead] = String(head)
+        headers[.cacheControl] = "no-store"
+        let orgID = export.orgID
+        return Response(status: .ok, headers: headers, body: ResponseBody { writer in
+            _ = try await export.run(head: head, checkpoints: checkpoints, page: { after in
+                try await database.read(org: orgID) { try await $0.auditEvents(after: after, limit: AuditExport.pageSize) }
+            }, write: { bytes in
+                if !bytes.isEmpty { try await writer.write(ByteBuffer(bytes: bytes)) }
+            })
+            try await writer.finish(nil)
+        })
     }
 }

@@ -1,0 +1,145 @@
+import Foundation
+import RampartCore
+
+/// An organisation's audit log written out oldest first, as the CLI (`rampart audit export`),
+/// the API (`GET /api/v1/audit-events/export`) and the console's download all write it: JSON
+/// lines (the API's event objects), OCSF, CEF, LEEF, CSV, or a verifiable bundle
+/// (`AuditBundle`). Events are read in pages after one another up to the head taken at the
+/// start; events are never changed once appended, so pages read in separate transactions
+/// make the same export as one long one, without holding a transaction for a slow reader.
+public struct AuditExport: Sendable {
+    public enum Format: String, Sendable, CaseIterable {
+        case jsonl, ocsf, cef, leef, csv, bundle
+
+        public var contentType: String {
+            switch self {
+            case .jsonl, .ocsf, .bundle: "application/x-ndjson"
+            case .csv: "text/csv; charset=utf-8"
+            case .cef, .leef: "text/plain; charset=utf-8"
+            }
+        }
+
+        public var fileExtension: String {
+            switch self {
+            case .jsonl, .ocsf, .bundle: "jsonl"
+            case .csv: "csv"
+            case .cef, .leef: "log"
+            }
+        }
+    }
+
+    /// Which events, as the API's list filters them: an action (or actions starting with it
+    /// when it ends in '.'), an actor id, a target id, and a time range.
+    public struct Filter: Sendable {
+        public var action: String?
+        public var actor: String?
+        public var target: String?
+        public var since: Timestamp?
+        public var until: Timestamp?
+
+        public init(action: String? = nil, actor: String? = nil, target: String? = nil, since: Timestamp? = nil,
+                    until: Timestamp? = nil) {
+            self.action = action; self.actor = actor; self.target = target; self.since = since; self.until = until
+        }
+
+        public var isEmpty: Bool { action == nil && actor == nil && target == nil && since == nil && until == nil }
+
+        public func matches(_ event: AuditEvent) -> Bool {
+            if let since, event.occurredAt < since { return false }
+            if let until, !(event.occurredAt < until) { return false }
+            if let actor, event.actor.id != actor { return false }
+            if let target {
+                let targets = try? JSONDecoder().decode([AuditTarget].self, from: Data(event.targetsJSON.utf8))
+                guard targets?.contains(where: { $0.id == target }) == true else { return false }
+            }
+            guard let action else { return true }
+            return action.hasSuffix(".") ? event.action.hasPrefix(action) : event.action == action
+        }
+    }
+
+    public static let pageSize = 2000
+    static let bundleFilterRefused = "A bundle holds the whole log, so that it can be verified: leave out the filters."
+
+    public let format: Format
+    public let filter: Filter
+    public let orgID: String
+
+    public init(format: Format, filter: Filter, orgID: String) throws {
+        if format == .bundle, !filter.isEmpty { throw RampartError(.invalidParameter, Self.bundleFilterRefused) }
+        self.format = format; self.filter = filter; self.orgID = orgID
+    }
+
+    /// Writes the export of the events up to `head`, with `checkpoints` (oldest first) in a
+    /// bundle. `page(after)` reads the events after a sequence number, in order; `write` takes
+    /// each piece of output; `progress` hears how far the log has been read. Returns how many
+    /// events were written.
+    public func run(head: Int64, checkpoints: [AuditCheckpoint],
+                    page: (Int64) async throws -> [AuditEvent],
+                    write: ([UInt8]) async throws -> Void,
+                    progress: (Int64) -> Void = { _ in }) async throws -> Int64 {
+        let checkpoints = checkpoints.filter { $0.sequence <= head }
+        switch format {
+        case .bundle:
+            try await write(Self.line(AuditBundle.Line(header: AuditBundle.Header(
+                orgId: orgID, exportedAt: .now(), events: head, checkpoints: checkpoints.count))))
+        case .csv: try await write(Array((AuditCSV.header + "\r\n").utf8))
+        default: break
+        }
+        var last: Int64 = 0, written: Int64 = 0
+        while last < head {
+            let events = try await page(last)
+            guard let end = events.last else { break }
+            var out: [UInt8] = []
+            out.reserveCapacity(events.count * 600)
+            for event in events where event.sequence <= head && filter.matches(event) {
+                try append(event, to: &out)
+                written += 1
+            }
+            try await write(out)
+            last = end.sequence
+            progress(min(last, head))
+        }
+        if format == .bundle {
+            var out: [UInt8] = []
+            for checkpoint in checkpoints { out += try Self.line(AuditBundle.Line(checkpoint: checkpoint)) }
+            try await write(out)
+        }
+        return written
+    }
+
+    private func append(_ event: AuditEvent, to out: inout [UInt8]) throws {
+        switch format {
+        case .bundle: out += try Self.line(AuditBundle.Line(event: AuditBundle.Event(event)))
+        case .csv: out += AuditCSV.row(event).utf8
+        case .jsonl: LogStreamFormat.json.write(event, orgID: orgID, to: &out); out.append(UInt8(ascii: "\n"))
+        case .ocsf: LogStreamFormat.ocsf.write(event, orgID: orgID, to: &out); out.append(UInt8(ascii: "\n"))
+        case .cef: LogStreamFormat.cef.write(event, orgID: orgID, to: &out); out.append(UInt8(ascii: "\n"))
+        case .leef: LogStreamFormat.leef.write(event, orgID: orgID, to: &out); out.append(UInt8(ascii: "\n"))
+        }
+    }
+
+    static func line(_ value: some Encodable) throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return Array(try encoder.encode(value)) + [UInt8(ascii: "\n")]
+    }
+}
+
+/// Audit events as CSV (RFC 4180): quoted where needed, and a cell that a spreadsheet would
+/// take for a formula (starting with =, +, -, @, tab or CR) starts with a ' instead.
+public enum AuditCSV {
+    public static let header = "sequence,occurredAt,action,outcome,actorType,actorId,actorName,actorIp,actorUserAgent,targets,requestId,details,hash"
+
+    public static func row(_ e: AuditEvent) -> String {
+        [String(e.sequence), e.occurredAt.rfc3339, e.action, e.outcome, e.actor.type.rawValue, e.actor.id ?? "",
+         e.actor.name ?? "", e.actor.ip ?? "", e.actor.userAgent ?? "", e.targetsJSON, e.requestID ?? "", e.detailsJSON, e.hash]
+            .map(cell).joined(separator: ",") + "\r\n"
+    }
+
+    static func cell(_ value: String) -> String {
+        var text = value
+        if let first = text.first, "=+-@\t\r".contains(first) { text = "'" + text }
+        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
+        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}
