@@ -95,7 +95,7 @@ struct RampartBench {
             let verifySeconds = secondsSince(verifyStart)
             let result: [String: JSONValue] = [
                 "benchmark": .string("audit-append"), "backend": .string(configuration.flavor.rawValue),
-                "events": .int(Int64(events)), "batch": .int(Int64(batch)),
+                "orgId": .string(orgID), "events": .int(Int64(events)), "batch": .int(Int64(batch)),
                 "eventsPerSecond": .int(Int64(Double(events) / seconds)),
                 "verifyEventsPerSecond": .int(Int64(Double(report.events) / verifySeconds)),
                 "intact": .bool(report.failure == nil),
