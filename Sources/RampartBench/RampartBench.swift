@@ -8,7 +8,8 @@ import RampartStorage
 /// SCIM load generator against a running server. Prints one JSON object per result line so
 /// the script can tabulate them.
 ///
-///   rampart-bench audit-append --data-dir DIR [--database postgres://…] [--events N] [--batch B]
+///   rampart-bench audit-append --data-dir DIR [--database postgres://…] [--events N] [--batch B] [--actors K]
+///   rampart-bench audit-query --data-dir DIR [--database postgres://…] --org ID [--actors K] [--queries Q]
 ///   rampart-bench scim-provision --url http://HOST:PORT/scim/v2 [--users N] [--groups G] [--big-group B]
 ///                                [--connections C] [--lookups L] [--server-pid PID]   (token in RAMPART_SCIM_TOKEN)
 @main
@@ -16,7 +17,7 @@ struct RampartBench {
     static func main() async throws {
         var arguments = Array(CommandLine.arguments.dropFirst())
         guard let name = arguments.first else {
-            FileHandle.standardError.write(Data("usage: rampart-bench audit-append|totp-verify|session-lookup|scim-provision [options]\n".utf8))
+            FileHandle.standardError.write(Data("usage: rampart-bench audit-append|audit-query|totp-verify|session-lookup|scim-provision [options]\n".utf8))
             exit(2)
         }
         arguments.removeFirst()
@@ -53,7 +54,15 @@ struct RampartBench {
         case "audit-append":
             let events = Int(option("--events") ?? "") ?? 100_000
             let batch = Int(option("--batch") ?? "") ?? 500
-            try await auditAppend(configuration, keys: keys, events: events, batch: batch, logger: logger)
+            try await auditAppend(configuration, keys: keys, events: events, batch: batch,
+                                  actors: Int(option("--actors") ?? "") ?? 1, logger: logger)
+        case "audit-query":
+            guard let org = option("--org") else {
+                FileHandle.standardError.write(Data("audit-query needs --org (an organisation audit-append filled)\n".utf8))
+                exit(2)
+            }
+            try await auditQuery(configuration, orgID: org, actors: Int(option("--actors") ?? "") ?? 1000,
+                                 queries: Int(option("--queries") ?? "") ?? 1000, logger: logger)
         case "totp-verify":
             try totpVerify(iterations: Int(option("--iterations") ?? "") ?? 200_000)
         case "session-lookup":
@@ -67,21 +76,22 @@ struct RampartBench {
     /// Appends `events` audit events in transactions of `batch`, with the full hash chain,
     /// into a fresh organisation; then verifies the chain it wrote.
     static func auditAppend(_ configuration: DatabaseConfiguration, keys: KeyService, events: Int, batch: Int,
-                            logger: Logger) async throws {
+                            actors: Int, logger: Logger) async throws {
         try await Database.with(configuration, logger: logger) { database in
             if configuration.flavor == .sqlite { try await Migrator(database: database).migrate() }
             let org = try await OrganizationProvisioner(database: database, keys: keys)
                 .create(name: "Bench", slug: "bench-\(UUID().uuidString.prefix(8).lowercased())", region: nil,
                         adminEmail: "bench@example.com", adminName: nil)
             let orgID = org.organization.id
-            let actor = AuditActor(type: .apiToken, id: Identifier.make(), name: "bench", ip: "127.0.0.1",
-                                   userAgent: "rampart-bench")
+            let actorList = (0..<max(1, actors)).map { n in
+                AuditActor(type: .apiToken, id: benchActorID(n), name: "bench", ip: "127.0.0.1", userAgent: "rampart-bench")
+            }
             let start = ContinuousClock.now
             var written = 0
             while written < events {
                 let count = min(batch, events - written)
                 let records = (0..<count).map { i in
-                    AuditRecord(action: .userUpdated, actor: actor,
+                    AuditRecord(action: .userUpdated, actor: actorList[(written + i) % actorList.count],
                                 targets: [AuditTarget(type: "user", id: Identifier.make(), name: "user\(written + i)@example.com")],
                                 details: AuditDetails(["changes": .object(["displayName": .object([
                                     "before": .string("Old \(written + i)"), "after": .string("New \(written + i)")])])]))
@@ -101,6 +111,36 @@ struct RampartBench {
                 "intact": .bool(report.failure == nil),
             ]
             print(JSONValue.object(result).canonical)
+        }
+    }
+
+    /// The actors `audit-append --actors K` spreads its events over, so `audit-query` can name them.
+    static func benchActorID(_ n: Int) -> String { "bench-actor-\(n)" }
+
+    /// Looks up the newest page (50 events) of random actors, each in its read transaction,
+    /// as `GET /api/v1/audit-events?actor=` does; prints the latency percentiles.
+    static func auditQuery(_ configuration: DatabaseConfiguration, orgID: String, actors: Int, queries: Int,
+                           logger: Logger) async throws {
+        try await Database.with(configuration, logger: logger) { database in
+            let events = try await database.read(org: orgID) { try await $0.auditHead().sequence }
+            var latencies: [Double] = []
+            var found = 0
+            for _ in 0..<queries {
+                let actor = benchActorID(Int.random(in: 0..<max(1, actors)))
+                let start = ContinuousClock.now
+                let page = try await database.read(org: orgID) { try await $0.auditEvents(AuditQuery(actor: actor, limit: 50)) }
+                latencies.append(secondsSince(start) * 1000)
+                found += page.items.count
+            }
+            latencies.sort()
+            func percentile(_ p: Double) -> JSONValue {
+                .string(String(format: "%.2f", latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))]))
+            }
+            print(JSONValue.object([
+                "benchmark": .string("audit-query"), "backend": .string(configuration.flavor.rawValue),
+                "events": .int(events), "actors": .int(Int64(actors)), "queries": .int(Int64(queries)),
+                "eventsFound": .int(Int64(found)), "p50Ms": percentile(0.5), "p95Ms": percentile(0.95), "p99Ms": percentile(0.99),
+            ]).canonical)
         }
     }
 
