@@ -289,6 +289,14 @@ def test_console_domains_page(server_factory, sqlite, rampart_bin, dns, tmp_path
         section = find(driver, By.ID, f"domain-{claim['id']}", steps)
         assert "verified" in section.find_element(By.CLASS_NAME, "badge").text, steps.context()
 
+        # A person in the domain is shown as a managed account.
+        ada = run_cli_json(rampart_bin, "user", "create", "--email", f"ada@{domain}", "--name", "Ada",
+                           "--org", org["organization"]["slug"], *sqlite.args, "--json")
+        assert ada["managed"] is True
+        driver.get(f"{server.base_url}/console/users/{ada['id']}")
+        assert find(driver, By.ID, "user-managed", steps).text.startswith("managed:"), steps.context()
+        driver.get(f"{server.base_url}/console/domains")
+
         # Delete asks first.
         find(driver, By.ID, f"delete-{claim['id']}", steps).click()
         assert f"Delete the claim on {domain}?" in find(driver, By.ID, "confirm-question", steps).text, steps.context()

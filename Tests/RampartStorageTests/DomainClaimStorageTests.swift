@@ -148,6 +148,14 @@ struct DomainClaimStorageTests {
             #expect(try await readAda().managed == true)
             let listed = try await store.database.read(org: a.organization.id) { try await $0.users().items }
             #expect(listed.filter(\.managed).map(\.id) == [ada.id])
+            let grace = try await store.database.write(org: a.organization.id) {
+                try await $0.createUser(email: "grace@\(name.ascii)", displayName: "Grace", by: .system)
+            }
+            #expect(grace.managed)
+            let moved = try await store.database.write(org: a.organization.id) {
+                try await $0.updateUser(grace.id, email: "grace@elsewhere.example", displayName: nil, by: .system)
+            }
+            #expect(!moved.managed)
 
             let headB = try await store.head(b.organization.id)
             let refused = await expectRampartError(.conflict) {

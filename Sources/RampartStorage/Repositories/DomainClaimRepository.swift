@@ -107,6 +107,16 @@ extension Tenant {
         }
     }
 
+    /// Whether this organisation verified the email's domain (`User.managed`), matched as
+    /// `userSelect` matches it: the claim's ASCII form or its Unicode form.
+    func isManaged(email: String) async throws -> Bool {
+        guard let at = email.lastIndex(of: "@") else { return false }
+        let typed = String(email[email.index(after: at)...])
+        return try await row("""
+            SELECT id FROM domain_claims WHERE org_id = ?1 AND status = 'verified' AND (domain = ?2 OR unicode_domain = ?3)
+            """, [orgID, DomainName.ofEmail(email) ?? typed, typed]) { try $0.text(0) } != nil
+    }
+
     private func ensureNotVerifiedElsewhere(_ domain: String) async throws {
         if let taken = try await verifiedElsewhere(domain) { throw taken }
     }

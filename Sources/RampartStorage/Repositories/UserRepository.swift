@@ -52,7 +52,7 @@ extension Tenant {
         try await ensureEmailNotManagedElsewhere(email)
         let now = clock()
         let user = User(id: Identifier.make(), email: email, displayName: displayName, status: .active, roles: [],
-                        createdAt: now, lastActiveAt: nil)
+                        createdAt: now, lastActiveAt: nil, managed: try await isManaged(email: email))
         try await sql.raw("""
             INSERT INTO users (org_id, id, email, display_name, status, created_at)
             VALUES (\(bind: orgID), \(bind: user.id), \(bind: email), \(bind: displayName), 'active', \(bind: now.microseconds))
@@ -76,6 +76,7 @@ extension Tenant {
             }
             details.change("email", from: .string(user.email), to: .string(email))
             user.email = email
+            user.managed = try await isManaged(email: email)
         }
         if let rawName {
             let name = try Validate.name(rawName, field: "displayName")
