@@ -78,9 +78,14 @@ def site():
     served.close()
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def store(request):
+    return request.getfixturevalue(request.param)
+
+
 @pytest.fixture
-def verifying_server(server_factory, sqlite, dns, site):
-    return server_factory(sqlite, extra_args=["--dns-server", dns.address, "--domain-verification-http-base", site.base])
+def verifying_server(server_factory, store, dns, site):
+    return server_factory(store, extra_args=["--dns-server", dns.address, "--domain-verification-http-base", site.base])
 
 
 def api(server, token):
@@ -106,8 +111,8 @@ def error(response) -> tuple[str, str]:
     return body["code"], body["message"]
 
 
-def test_dns_verification_through_the_api(verifying_server, sqlite, rampart_bin, dns):
-    org_a, org_b = new_org(rampart_bin, sqlite.args), new_org(rampart_bin, sqlite.args)
+def test_dns_verification_through_the_api(verifying_server, store, rampart_bin, dns):
+    org_a, org_b = new_org(rampart_bin, store.args), new_org(rampart_bin, store.args)
     a, b = api(verifying_server, org_a["apiToken"]), api(verifying_server, org_b["apiToken"])
     domain = fresh_domain()
 
@@ -189,8 +194,8 @@ def test_dns_verification_through_the_api(verifying_server, sqlite, rampart_bin,
     assert b.post(f"/domains/{claim_b['id']}/verify", {"method": "dns"}).json()["status"] == "verified"
 
 
-def test_http_verification(verifying_server, sqlite, rampart_bin, site):
-    org = new_org(rampart_bin, sqlite.args)
+def test_http_verification(verifying_server, store, rampart_bin, site):
+    org = new_org(rampart_bin, store.args)
     a = api(verifying_server, org["apiToken"])
     domain = fresh_domain()
     claim = a.post("/domains", {"domain": domain}).json()
