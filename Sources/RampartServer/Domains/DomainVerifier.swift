@@ -14,14 +14,16 @@ public struct DomainVerifier: Sendable {
     let fetcher: WellKnownFetcher
 
     /// The system's resolvers and `https://<domain>`.
-    public static let system = try! DomainVerifier(Settings())
+    public static let system = DomainVerifier(resolver: TXTResolver(), fetcher: WellKnownFetcher())
+
+    init(resolver: TXTResolver, fetcher: WellKnownFetcher) { self.resolver = resolver; self.fetcher = fetcher }
 
     public init(_ settings: Settings) throws {
-        resolver = TXTResolver(server: try settings.dnsServer.map(TXTResolver.parseServer))
         if let base = settings.httpBase, !(base.hasPrefix("http://") || base.hasPrefix("https://")) {
             throw RampartError(.configuration, "--domain-verification-http-base must be an http or https URL.")
         }
-        fetcher = WellKnownFetcher(base: settings.httpBase)
+        self.init(resolver: TXTResolver(server: try settings.dnsServer.map(TXTResolver.parseServer)),
+                  fetcher: WellKnownFetcher(base: settings.httpBase))
     }
 
     public func check(_ claim: DomainClaim, by method: DomainVerificationMethod) async -> DomainCheckResult {

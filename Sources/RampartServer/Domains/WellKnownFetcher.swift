@@ -18,7 +18,12 @@ struct WellKnownFetcher: Sendable {
         let client = HTTPClient(eventLoopGroupProvider: .singleton,
                                 configuration: HTTPClient.Configuration(redirectConfiguration: .disallow,
                                                                         timeout: .init(connect: .seconds(3), read: timeout)))
-        defer { client.shutdown { _ in } }
+        let result = await fetch(url, host: claim, with: client)
+        try? await client.shutdown()
+        return result
+    }
+
+    private func fetch(_ url: String, host claim: DomainClaim, with client: HTTPClient) async -> Result<String, DomainFetchFailure> {
         var request = HTTPClientRequest(url: url)
         request.headers.replaceOrAdd(name: "Host", value: claim.domain)
         request.headers.replaceOrAdd(name: "User-Agent", value: "Rampart-Domain-Verification")
@@ -31,8 +36,7 @@ struct WellKnownFetcher: Sendable {
             }
             let body = try await response.body.collect(upTo: Self.bodyLimit)
             return .success(String(decoding: body.readableBytesView, as: UTF8.self))
-        } catch let error as NIOTooManyBytesError {
-            _ = error
+        } catch is NIOTooManyBytesError {
             return .failure(DomainFetchFailure(message: "\(claim.wellKnownURL) is larger than \(Self.bodyLimit) bytes; it must hold only the token line"))
         } catch {
             return .failure(DomainFetchFailure(message: "\(claim.wellKnownURL) could not be fetched (\(Self.describe(error)))"))
