@@ -38,7 +38,10 @@ extension Tenant {
 
     /// A claim by its id or its domain, as the CLI names one.
     public func findDomainClaim(_ idOrDomain: String) async throws -> DomainClaim? {
-        if Identifier.canonical(idOrDomain) != nil { return try? await requireDomainClaim(idOrDomain) }
+        if let id = Identifier.canonical(idOrDomain) {
+            return try await row("SELECT \(Self.domainClaimColumns) FROM domain_claims WHERE org_id = ?1 AND id = ?2",
+                                 [orgID, id], Self.decodeDomainClaim)
+        }
         let domain = (try? DomainName(parsing: idOrDomain, publicSuffixes: .empty))?.ascii ?? idOrDomain.lowercased()
         return try await row("SELECT \(Self.domainClaimColumns) FROM domain_claims WHERE org_id = ?1 AND domain = ?2",
                              [orgID, domain], Self.decodeDomainClaim)
@@ -80,8 +83,8 @@ extension Tenant {
             // Another organisation's verification committed between the check above and this update.
             throw Self.verifiedElsewhereError(claim.domain)
         }
-        let details = AuditDetails(["method": .string(method.rawValue)].merging(
-            failure.map { ["reason": .string($0.message)] } ?? [:], uniquingKeysWith: { a, _ in a }))
+        var details = AuditDetails(["method": .string(method.rawValue)])
+        if let failure { details["reason"] = .string(failure.message) }
         try await appendAudit([context.record(failure == nil ? .domainVerified : .domainVerificationFailed, [.domain(claim)],
                                               details: details, outcome: failure == nil ? .success : .failure, at: now)])
         return (claim, failure)
