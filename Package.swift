@@ -33,6 +33,8 @@ let package = Package(
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CCrypt", pkgConfig: "libxcrypt", providers: [.apt(["libcrypt-dev"])]),
         .systemLibrary(name: "CQREncode", pkgConfig: "libqrencode", providers: [.apt(["libqrencode-dev"])]),
+        // glibc's DNS resolver, for the TXT records that prove a domain: Swift's packages have no DNS client.
+        .target(name: "CResolv", linkerSettings: [.linkedLibrary("resolv")]),
         .target(
             name: "RampartCore",
             dependencies: [
@@ -85,6 +87,7 @@ let package = Package(
                 "RampartAuthn",
                 "RampartStreams",
                 "CQREncode",
+                "CResolv",
                 "RampartStorage",
                 "CArgon2",
                 .product(name: "NIOCore", package: "swift-nio"),

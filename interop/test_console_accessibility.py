@@ -51,6 +51,7 @@ def test_no_serious_accessibility_violation_on_any_console_page(console, sqlite,
     stream = run_cli_json(rampart_bin, "log-stream", "create", "--name", "SIEM", "--endpoint", "127.0.0.1:1", *store, "--json")
     client = run_cli_json(rampart_bin, "oauth-client", "create", "--product", "Wiki",
                           "--redirect-uri", "https://wiki.example.test/callback", *store, "--json")
+    domain = run_cli_json(rampart_bin, "domain", "claim", "--domain", f"acme-{uuid.uuid4().hex[:8]}.test", *store, "--json")
 
     driver = make_driver()
     driver.set_window_size(width, 900)
@@ -68,6 +69,7 @@ def test_no_serious_accessibility_violation_on_any_console_page(console, sqlite,
             "/console/log-streams", f"/console/log-streams/{stream['id']}",
             "/console/oauth-clients", f"/console/oauth-clients/{client['clientId']}",
             f"/console/oauth-clients/{client['clientId']}/edit", f"/console/oauth-clients/{client['clientId']}/secret",
+            "/console/domains", f"/console/domains/{domain['id']}/delete",
         ]
         for path in pages:
             driver.get(server.base_url + path)

@@ -124,6 +124,7 @@ func apiControllers(_ services: RampartServices) -> [any APIController] {
         EventsController(services: services),
         AuditEventsController(services: services),
         LogStreamsController(services: services),
+        DomainsController(services: services),
         OAuthClientsController(services: services),
         OAuthGrantsController(services: services),
         PolicySimulationController(services: services),

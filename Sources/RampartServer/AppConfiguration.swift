@@ -27,6 +27,8 @@ public struct AppConfiguration: Sendable {
     public var mail: MailSettings?
     /// How often the audit log's head is signed, and where checkpoints are witnessed.
     public var auditCheckpoints = AuditCheckpointer.Settings()
+    /// Where domain proofs are looked for (`--dns-server`, `--domain-verification-http-base`).
+    public var domainVerifier = DomainVerifier.system
 
     public init(host: String = "127.0.0.1", port: Int = 8080, dataDirectory: String = "./rampart-data",
                 database: DatabaseConfiguration? = nil, publicURL: String? = nil, demo: Bool = false) {

@@ -62,6 +62,9 @@ public enum OCSFMapping {
         add(.groupManagement, other, ["group.updated", "scim.group_updated", "scim.group_members_changed"])
         add(.entityManagement, update, ["keys.kek_rotated", "oauth.signing_key_rotated", "oauth_client.secret_rotated",
                                         "scim.settings_updated", "product.permissions_changed", "product.settings_changed"])
+        // A domain claim is an entity of the organisation; its verification, passed or failed, updates it.
+        add(.entityManagement, create, ["domain.claimed"])
+        add(.entityManagement, update, ["domain.verified", "domain.verification_failed"])
         add(.webResourcesActivity, create, ["product.content_created"])
         add(.webResourcesActivity, (2, "Read"), ["product.content_viewed"])
         add(.webResourcesActivity, update, ["product.content_edited"])

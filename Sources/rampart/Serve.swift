@@ -48,6 +48,7 @@ struct Serve: AsyncParsableCommand {
     var auditCheckpointEvents: Int64 = 1000
     @Option(help: "…or after this many seconds with any new event (1…86400).")
     var auditCheckpointSeconds: Double = 300
+    @OptionGroup var domainVerification: DomainVerificationOptions
 
     func validate() throws {
         guard (8 * argon2Parallelism...4_194_304).contains(argon2MemoryKib), (1...64).contains(argon2Iterations),
@@ -117,6 +118,13 @@ struct Serve: AsyncParsableCommand {
                 everyEvents: auditCheckpointEvents, intervalSeconds: auditCheckpointSeconds)
         } catch let error as RampartError {
             throw ValidationError(error.message)
+        }
+        configuration.domainVerifier = try domainVerification.verifier()
+        if PublicSuffixList.system.isEmpty {
+            FileHandle.standardError.write(Data("""
+                Note: \(PublicSuffixList.systemPath) is missing (Debian package publicsuffix); domain claims then refuse \
+                top-level domains only, not other public suffixes such as co.uk.\n
+                """.utf8))
         }
         FileDescriptorLimit.raise()
         IOThreads.configure(ioThreads ?? IOThreads.default(for: configuration.database))

@@ -115,7 +115,7 @@ struct JSONBodyEncoderTests {
                  roles: [], createdAt: .now(), lastActiveAt: nil),
             User(id: Identifier.make(), email: "o'neil+x@example.com", displayName: "quote \" slash / tab\t \u{01} é 🔐",
                  status: .deactivated, roles: Role.allCases, createdAt: Timestamp(microseconds: 0),
-                 lastActiveAt: Timestamp(microseconds: 1_700_000_000_123_456)),
+                 lastActiveAt: Timestamp(microseconds: 1_700_000_000_123_456), managed: true),
         ]
         for user in users { try expectSame(user) }
         try expectSame(PageBody(Page(items: users, nextCursor: users[1].id)))

@@ -69,6 +69,9 @@ struct PermissionMatrixTests {
             return #"{"name":"client \#(unique)","productId":"\#(fixture.ids["/products/{id}"]!)","redirectUris":["https://wiki.example.com/cb"]}"#
         case "PATCH /oauth-clients/{id}": return #"{"name":"client \#(unique)"}"#
         case "POST /oauth-clients/{id}/secret": return #"{"overlapSeconds":0}"#
+        case "POST /domains": return #"{"domain":"d\#(unique.lowercased()).example.org"}"#
+        // The fixture's claim is verified already: verifying it again looks nothing up.
+        case "POST /domains/{id}/verify": return #"{"method":"dns"}"#
         case "POST /ingestion-keys": return #"{"productId":"\#(fixture.ids["/products/{id}"]!)","name":"key \#(unique)"}"#
         default: return nil
         }
@@ -108,13 +111,17 @@ struct PermissionMatrixTests {
                     nonce: nil, codeChallenge: String(repeating: "a", count: 43), authTime: .now(), amr: ["pwd"])
                 let code = try await tenant.issueAuthorizationCode(codeRequest, client: client, user: target, by: .system)
                 let ingestionKey = try await tenant.createIngestionKey(product: product.id, name: "wiki", by: .system).0
+                let domain = try await tenant.claimDomain(
+                    try DomainName(parsing: "d\(UUID().uuidString.prefix(8).lowercased()).example.org", publicSuffixes: .empty),
+                    by: .system)
+                _ = try await tenant.recordDomainCheck(domain.id, method: .dns, result: .proven, by: .system)
                 let grant = try await tenant.startOAuthGrant(codeRequest, code: SecretToken(parsing: code, as: .authorizationCode)!,
                                                              client: client, by: .system).0
                 return Fixture(tokens: tokens, ids: [
                     "/users/{id}": target.id, "/groups/{id}": group.id, "/products/{id}": product.id,
                     "/api-tokens/{id}": spare.id, "/scim-tokens/{id}": scim.id, "/authentication-policies/{id}": policy.id,
                     "/log-streams/{id}": stream.id, "/oauth-clients/{id}": client.id, "/oauth-grants/{id}": grant.id,
-                    "/ingestion-keys/{id}": ingestionKey.id,
+                    "/ingestion-keys/{id}": ingestionKey.id, "/domains/{id}": domain.id,
                     "{userId}": target.id, "{groupId}": group.id, "{sessionId}": session.id, "{role}": Role.auditor.rawValue,
                 ])
             }

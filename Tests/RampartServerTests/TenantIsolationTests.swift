@@ -19,6 +19,7 @@ struct TenantIsolationTests {
         let stream: String
         let oauthClient: String
         let ingestionKey: String
+        let domain: String
     }
 
     static func seed(_ api: API) async throws -> Resources {
@@ -40,10 +41,15 @@ struct TenantIsolationTests {
             expect: .created)["id"] as! String
         let ingestionKey = try await api.object(.post, "/ingestion-keys", json: #"{"productId":"\#(product)","name":"a-key"}"#,
                                                 expect: .created)["id"] as! String
+        let domain = try await api.object(.post, "/domains", json: #"{"domain":"\#(freshDomain())"}"#,
+                                          expect: .created)["id"] as! String
         return Resources(user: user, group: group, product: product,
                          token: (token["token"] as! [String: Any])["id"] as! String, stream: stream, oauthClient: oauthClient,
-                         ingestionKey: ingestionKey)
+                         ingestionKey: ingestionKey, domain: domain)
     }
+
+    /// A domain no other test claims: the store may be shared.
+    static func freshDomain() -> String { "d\(UUID().uuidString.prefix(8).lowercased()).example.org" }
 
     static func path(_ template: String, _ r: Resources) -> String {
         var path = template
@@ -54,6 +60,7 @@ struct TenantIsolationTests {
         else if template.hasPrefix("/log-streams") { first = r.stream }
         else if template.hasPrefix("/oauth-clients") { first = r.oauthClient }
         else if template.hasPrefix("/ingestion-keys") { first = r.ingestionKey }
+        else if template.hasPrefix("/domains") { first = r.domain }
         else { first = r.user }
         path = path.replacingOccurrences(of: "{id}", with: first)
         path = path.replacingOccurrences(of: "{userId}", with: r.user)
@@ -87,6 +94,8 @@ struct TenantIsolationTests {
         case ("PATCH", "/oauth-clients/{id}"): return #"{"redirectUris":["https://evil.example/cb"]}"#
         case ("POST", "/oauth-clients/{id}/secret"): return #"{"overlapSeconds":0}"#
         case ("POST", "/ingestion-keys"): return #"{"productId":"\#(ownProduct)","name":"b-key"}"#
+        case ("POST", "/domains"): return #"{"domain":"\#(freshDomain())"}"#
+        case ("POST", "/domains/{id}/verify"): return #"{"method":"dns"}"#
         default: return nil
         }
     }
@@ -96,7 +105,7 @@ struct TenantIsolationTests {
         var parts: [String] = []
         for path in ["/organization", "/users/\(r.user)", "/users/\(r.user)/roles", "/groups/\(r.group)",
                      "/groups/\(r.group)/members", "/products/\(r.product)", "/products/\(r.product)/access",
-                     "/api-tokens/\(r.token)", "/oauth-clients/\(r.oauthClient)", "/users?limit=200",
+                     "/api-tokens/\(r.token)", "/oauth-clients/\(r.oauthClient)", "/domains/\(r.domain)", "/users?limit=200",
                      "/audit-events?limit=200"] {
             let response = try await api.call(.get, path)
             #expect(response.status == .ok, "\(path)")
@@ -115,7 +124,7 @@ struct TenantIsolationTests {
             let resources = try await Self.seed(apiA)
             let before = try await Self.snapshot(apiA, resources)
             let aIDs = [a.organization.id, resources.user, resources.group, resources.product, resources.token, resources.stream,
-                        resources.oauthClient, resources.ingestionKey, a.admin.id]
+                        resources.oauthClient, resources.ingestionKey, resources.domain, a.admin.id]
             let bOwnProduct = try await apiB.object(.post, "/products",
                                                     json: #"{"name":"B own","kind":"wiki","url":"https://own.b.example"}"#,
                                                     expect: .created)["id"] as! String

@@ -13,9 +13,10 @@ PG_BIN_DIR=/usr/lib/postgresql/15/bin
 # System packages each script needs. Kept here so that test, run and bench agree.
 # (SC2034: they are used by the scripts that source this file.)
 # shellcheck disable=SC2034
-BUILD_PACKAGES=(pkg-config libsqlite3-dev libcrypt-dev libqrencode-dev)
+# publicsuffix: the Public Suffix List, read at run time to refuse domain claims on public suffixes.
+BUILD_PACKAGES=(pkg-config libsqlite3-dev libcrypt-dev libqrencode-dev publicsuffix)
 # shellcheck disable=SC2034
-TEST_PACKAGES=(postgresql sqlite3 chromium chromium-driver oathtool msmtp rsyslog rsyslog-gnutls openssl)
+TEST_PACKAGES=(postgresql sqlite3 chromium chromium-driver oathtool msmtp rsyslog rsyslog-gnutls openssl dnsmasq)
 # shellcheck disable=SC2034
 BENCH_PACKAGES=(wrk)
 

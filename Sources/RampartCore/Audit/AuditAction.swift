@@ -88,6 +88,12 @@ public struct AuditAction: RawRepresentable, Hashable, Sendable, CustomStringCon
     public static let ingestionKeyCreated = AuditAction(rawValue: "ingestion_key.created")
     public static let ingestionKeyRevoked = AuditAction(rawValue: "ingestion_key.revoked")
 
+    // Verified domains (issue 13): whose users are the organisation's managed accounts.
+    public static let domainClaimed = AuditAction(rawValue: "domain.claimed")
+    public static let domainVerified = AuditAction(rawValue: "domain.verified")
+    public static let domainVerificationFailed = AuditAction(rawValue: "domain.verification_failed")
+    public static let domainDeleted = AuditAction(rawValue: "domain.deleted")
+
     public static let catalogue: [AuditAction] = [
         .organizationCreated, .userCreated, .userUpdated, .userDeleted, .userDeactivated, .userReactivated,
         .roleAssigned, .roleRevoked, .groupCreated, .groupUpdated, .groupDeleted, .groupMemberAdded,
@@ -106,5 +112,6 @@ public struct AuditAction: RawRepresentable, Hashable, Sendable, CustomStringCon
         .oauthGrantRevoked, .oauthReplayDetected,
         .oauthBackchannelLogoutDelivered, .oauthBackchannelLogoutFailed,
         .ingestionKeyCreated, .ingestionKeyRevoked,
+        .domainClaimed, .domainVerified, .domainVerificationFailed, .domainDeleted,
     ] + ProductEvent.actions
 }

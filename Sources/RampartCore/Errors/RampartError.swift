@@ -27,6 +27,8 @@ public struct RampartError: Error, Sendable, CustomStringConvertible {
         public static let databaseUnavailable = Code(rawValue: "database_unavailable")
         /// A receiver Rampart sends to (a SIEM) could not be reached or refused what was sent.
         public static let receiverUnreachable = Code(rawValue: "receiver_unreachable")
+        /// A domain's proof was looked for and not found (the message says where and what was there).
+        public static let domainNotVerified = Code(rawValue: "domain_not_verified")
         public static let configuration = Code(rawValue: "configuration")
         public static let integrity = Code(rawValue: "integrity")
         public static let internalError = Code(rawValue: "internal")

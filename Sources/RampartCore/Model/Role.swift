@@ -45,4 +45,7 @@ public enum Permission: String, CaseIterable, Sendable {
     /// Products' OAuth clients and the provider's signing keys: a redirect URI decides where
     /// people's sign-ins go, so org-admins alone set them. Read with `readDirectory`.
     case manageOAuthClients
+    /// Claiming and verifying domains: a verified domain makes its people this organisation's
+    /// managed accounts, so org-admins alone do it. Read with `readOrganization`.
+    case manageDomains
 }

@@ -12,11 +12,14 @@ public struct User: Codable, Sendable, Equatable {
     public var roles: [Role]
     public var createdAt: Timestamp
     public var lastActiveAt: Timestamp?
+    /// The email's domain is verified by this organisation: the account is one of its managed
+    /// accounts. Derived, never set: read from the organisation's verified domains.
+    public var managed: Bool
 
     public init(id: String, email: String, displayName: String, status: UserStatus, roles: [Role],
-                createdAt: Timestamp, lastActiveAt: Timestamp?) {
+                createdAt: Timestamp, lastActiveAt: Timestamp?, managed: Bool = false) {
         self.id = id; self.email = email; self.displayName = displayName; self.status = status
-        self.roles = roles; self.createdAt = createdAt; self.lastActiveAt = lastActiveAt
+        self.roles = roles; self.createdAt = createdAt; self.lastActiveAt = lastActiveAt; self.managed = managed
     }
 }
 

@@ -49,6 +49,11 @@ struct JSONObjectWriter {
         JSONValue.writeString(value, .foundation, to: &bytes)
     }
 
+    mutating func field(_ name: StaticString, _ value: Bool) {
+        key(name)
+        bytes.append(contentsOf: (value ? "true" : "false").utf8)
+    }
+
     mutating func field(_ name: StaticString, _ value: Timestamp?) {
         field(name, value?.rfc3339)
     }
@@ -81,6 +86,7 @@ extension User: JSONObjectWritable {
         object.field("email", email)
         object.field("id", id)
         object.field("lastActiveAt", lastActiveAt)
+        object.field("managed", managed)
         object.field("roles", strings: roles.lazy.map(\.rawValue))
         object.field("status", status.rawValue)
     }

@@ -54,6 +54,7 @@ extension RampartError {
         case .unsupportedMediaType: return .unsupportedMediaType
         case .databaseUnavailable: return .serviceUnavailable
         case .receiverUnreachable: return .badGateway
+        case .domainNotVerified: return .unprocessableContent
         default: return .internalServerError
         }
     }

@@ -42,6 +42,8 @@ enum ConsoleNotice: String {
     case mfaReset = "mfa-reset"
     case logStreamCreated = "log-stream-created"
     case signingKeyRotated = "signing-key-rotated"
+    case domainClaimed = "domain-claimed"
+    case domainVerified = "domain-verified"
 
     var text: String {
         switch self {
@@ -64,6 +66,8 @@ enum ConsoleNotice: String {
         case .sessionsEnded: "Sessions ended: they are signed out everywhere."
         case .logStreamCreated: "Log stream added. It sends within a few seconds; send a test record to check the receiver now."
         case .signingKeyRotated: "Signing key rotated: new tokens are signed with the new key; the previous key stays in the JWKS for a day."
+        case .domainClaimed: "Domain claimed. Publish one of the proofs below, then verify it."
+        case .domainVerified: "Domain verified: users with an email in it are this organisation's managed accounts."
         case .mfaReset: "MFA reset: their factors and recovery codes were removed; they enrol again at their next sign-in."
         }
     }

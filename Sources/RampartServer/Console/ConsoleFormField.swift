@@ -31,5 +31,6 @@ struct ConsoleFormField {
                         ConsoleFormField(name: "description", label: "Description", apiName: "description")]
     static let product = [ConsoleFormField(name: "name", label: "Name", apiName: "name", required: true),
                           ConsoleFormField(name: "url", label: "URL", apiName: "url", type: "url", required: true)]
+    static let domain = [ConsoleFormField(name: "domain", label: "Domain", apiName: "domain", required: true)]
     static let ingestionKey = [ConsoleFormField(name: "name", label: "Key name", apiName: "name", required: true)]
 }

@@ -21,6 +21,7 @@ struct ConsolePage {
             "canReadPolicies": principal?.can(.readAuthenticationPolicies) ?? false,
             "canManagePolicies": principal?.can(.manageAuthenticationPolicies) ?? false,
             "canManageOAuthClients": principal?.can(.manageOAuthClients) ?? false,
+            "canManageDomains": principal?.can(.manageDomains) ?? false,
             "nav_\(active)": true,
         ]
         for (key, value) in extra { values[key] = value }
@@ -35,7 +36,7 @@ struct ConsolePage {
     static func user(_ u: User) -> [String: Any] {
         ["id": u.id, "email": u.email, "displayName": u.displayName, "status": u.status.rawValue,
          "active": u.status == .active, "roles": u.roles.map(\.rawValue).joined(separator: ", "),
-         "createdAt": time(u.createdAt), "lastActiveAt": time(u.lastActiveAt)]
+         "createdAt": time(u.createdAt), "lastActiveAt": time(u.lastActiveAt), "managed": u.managed]
     }
 
     static func group(_ g: Group) -> [String: Any] {

@@ -124,6 +124,13 @@ public final class Database: Service, Sendable {
     public var connectionsInUse: Int { driver.connectionsInUse }
     public var connectionCapacity: Int { driver.connectionCapacity }
 
+    /// A unique index refused a row: on PostgreSQL the transaction is then aborted.
+    static func isUniqueViolation(_ error: any Error) -> Bool {
+        if let error = error as? PSQLError { return error.serverInfo?[.sqlState] == "23505" }
+        if let error = error as? SQLiteError { return error.isUniqueViolation }
+        return false
+    }
+
     /// Driver errors become Rampart's: a lost database is "unavailable" (503), a unique
     /// violation that slipped past a check is a conflict; anything else stays as it is.
     private func mapErrors<R>(_ body: () async throws -> R) async throws -> R {

@@ -100,7 +100,7 @@ extension Tenant {
             + " AND m.group_id = " + "\(bind: group.id)"
         if let after = page.after { q = q + " AND u.id > " + "\(bind: after)" }
         q = q + " ORDER BY u.id LIMIT " + "\(bind: page.limit + 1)"
-        return page.page(try await rows(q, Self.decodeUser), id: \.id)
+        return page.page(try await rows(q, Self.decodeDirectoryUser), id: \.id)
     }
 
     public func groupsOf(user userID: String) async throws -> [Group] {

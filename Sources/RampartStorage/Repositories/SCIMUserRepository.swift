@@ -180,6 +180,7 @@ extension Tenant {
     private func ensureSCIMEmailFree(_ email: String, besides id: String?) async throws {
         let owner = try await row("SELECT id FROM users WHERE org_id = ?1 AND email = ?2", [orgID, email]) { try $0.text(0) }
         if let owner, owner != id { throw RampartError(.conflict, "A user with this email already exists.") }
+        try await ensureEmailNotManagedElsewhere(email)
     }
 
     static func decodeSCIMUser(_ row: any ColumnReader) throws -> SCIMUserRecord {

@@ -12,7 +12,7 @@ public struct UserFilter: Sendable {
 
 extension Tenant {
     public func user(_ id: String) async throws -> User? {
-        try await row(flavor == .postgres ? Self.userByIDPostgres : Self.userByIDSQLite, [orgID, id], Self.decodeUser)
+        try await row(flavor == .postgres ? Self.userByIDPostgres : Self.userByIDSQLite, [orgID, id], Self.decodeDirectoryUser)
     }
 
     public func requireUser(_ id: String) async throws -> User {
@@ -22,7 +22,7 @@ extension Tenant {
 
     public func user(email: String) async throws -> User? {
         let key = email.trimmingCharacters(in: .whitespaces).lowercased()
-        return try await row(userSelect + " WHERE u.org_id = ?1 AND u.email = ?2", [orgID, key], Self.decodeUser)
+        return try await row(userSelect + " WHERE u.org_id = ?1 AND u.email = ?2", [orgID, key], Self.decodeDirectoryUser)
     }
 
     public func users(_ filter: UserFilter = UserFilter(), page: PageRequest = PageRequest()) async throws -> Page<User> {
@@ -36,7 +36,7 @@ extension Tenant {
         }
         if let after = page.after { q = q + " AND u.id > " + "\(bind: after)" }
         q = q + " ORDER BY u.id LIMIT " + "\(bind: page.limit + 1)"
-        return page.page(try await rows(q, Self.decodeUser), id: \.id)
+        return page.page(try await rows(q, Self.decodeDirectoryUser), id: \.id)
     }
 
     public func userCount(status: UserStatus? = nil) async throws -> Int64 {
@@ -49,9 +49,10 @@ extension Tenant {
         let email = try Validate.email(rawEmail)
         let displayName = try Validate.name(rawName, field: "displayName")
         try await ensureEmailFree(email)
+        try await ensureEmailNotManagedElsewhere(email)
         let now = clock()
         let user = User(id: Identifier.make(), email: email, displayName: displayName, status: .active, roles: [],
-                        createdAt: now, lastActiveAt: nil)
+                        createdAt: now, lastActiveAt: nil, managed: try await isManaged(email: email))
         try await sql.raw("""
             INSERT INTO users (org_id, id, email, display_name, status, created_at)
             VALUES (\(bind: orgID), \(bind: user.id), \(bind: email), \(bind: displayName), 'active', \(bind: now.microseconds))
@@ -69,9 +70,13 @@ extension Tenant {
         var details = AuditDetails()
         if let rawEmail {
             let email = try Validate.email(rawEmail)
-            if email != user.email { try await ensureEmailFree(email) }
+            if email != user.email {
+                try await ensureEmailFree(email)
+                try await ensureEmailNotManagedElsewhere(email)
+            }
             details.change("email", from: .string(user.email), to: .string(email))
             user.email = email
+            user.managed = try await isManaged(email: email)
         }
         if let rawName {
             let name = try Validate.name(rawName, field: "displayName")
@@ -162,19 +167,26 @@ extension Tenant {
         }
     }
 
-    /// Users (as `u`) with their roles in the same row, so that reading a user is one statement,
-    /// in the column order `decodeUser` reads.
+    /// Users (as `u`) with their roles and whether they are managed in the same row, so that
+    /// reading a user is one statement, in the column order `decodeDirectoryUser` reads.
     var userSelect: String { flavor == .postgres ? Self.userSelectPostgres : Self.userSelectSQLite }
     /// Built once: the text is also the statement cache's key, hashed on every request.
-    private static let userSelectSQLite = userSelect(roles: "group_concat(r.role, ',')")
-    private static let userSelectPostgres = userSelect(roles: "string_agg(r.role, ',')")
+    private static let userSelectSQLite = userSelect(roles: "group_concat(r.role, ',')",
+                                                     emailDomain: "substr(u.email, instr(u.email, '@') + 1)")
+    private static let userSelectPostgres = userSelect(roles: "string_agg(r.role, ',')",
+                                                       emailDomain: "split_part(u.email, '@', 2)")
     private static let userByIDSQLite = userSelectSQLite + " WHERE u.org_id = ?1 AND u.id = ?2"
     private static let userByIDPostgres = userSelectPostgres + " WHERE u.org_id = ?1 AND u.id = ?2"
 
-    private static func userSelect(roles: String) -> String {
+    /// An email's domain is matched in the form it is stored (as typed, lowercase), which is the
+    /// claim's ASCII form or, for an internationalised name, its Unicode form.
+    private static func userSelect(roles: String, emailDomain: String) -> String {
         """
         SELECT u.id, u.email, u.display_name, u.status, u.created_at, u.last_active_at,
-               (SELECT \(roles) FROM role_assignments r WHERE r.org_id = u.org_id AND r.user_id = u.id) AS roles
+               (SELECT \(roles) FROM role_assignments r WHERE r.org_id = u.org_id AND r.user_id = u.id) AS roles,
+               CAST(CASE WHEN EXISTS (SELECT 1 FROM domain_claims d WHERE d.org_id = u.org_id AND d.status = 'verified'
+                                      AND (d.domain = \(emailDomain) OR d.unicode_domain = \(emailDomain)))
+                    THEN 1 ELSE 0 END AS BIGINT) AS managed
         FROM users u
         """
     }
@@ -185,5 +197,12 @@ extension Tenant {
              roles: (try row.optionalText(6) ?? "").split(separator: ",").compactMap { Role(rawValue: String($0)) }
                 .sorted(by: >),
              createdAt: try row.timestamp(4), lastActiveAt: try row.optionalTimestamp(5))
+    }
+
+    /// `decodeUser` and the `managed` column of `userSelect`.
+    static func decodeDirectoryUser(_ row: any ColumnReader) throws -> User {
+        var user = try decodeUser(row)
+        user.managed = try row.integer(7) != 0
+        return user
     }
 }
