@@ -9,6 +9,7 @@ Missing settings fail the tests instead of skipping them: a skipped interop test
 from __future__ import annotations
 
 import atexit
+import fcntl
 import json
 import os
 import shutil
@@ -335,14 +336,20 @@ def sqlite(tmp_path) -> Store:
 
 @pytest.fixture(scope="session")
 def pg_migrated(rampart_bin, tmp_path_factory) -> tuple[str, Path]:
-    """Migrate the shared PostgreSQL once per session; tests keep apart by fresh organisations."""
+    """Migrate the shared PostgreSQL once per session (per pytest-xdist worker); tests keep
+    apart by fresh organisations."""
     owner, app = pg_urls_from_env()
     # Every node and command of one database shares one key-encryption key (the server refuses
     # another), so the key directory belongs to the database, not to this session: re-running
     # against a long-lived database keeps working.
     key_dir = Path(tempfile.gettempdir()) / ("rampart-interop-pg-keys-" + hashlib.sha256(app.encode()).hexdigest()[:16])
     key_dir.mkdir(exist_ok=True)
-    migrate_postgres(rampart_bin, owner, key_dir)
+    # Parallel workers migrate at the same moment: the first one creates the key file, and a
+    # second creating it at once would fail ("Cannot write the key file"). One at a time, the
+    # later ones find the key and a database with nothing left to migrate.
+    with open(key_dir.with_name(key_dir.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        migrate_postgres(rampart_bin, owner, key_dir)
     return app, key_dir
 
 
@@ -361,3 +368,33 @@ def pg_cluster():
     finally:
         cluster.destroy()
 
+
+# --- running in parallel (pytest-xdist) --------------------------------------------------
+# scripts/test runs the suite with `-n N --dist loadgroup`. Each test has its own data dir,
+# ports, receivers and browser, and its own organisations on the shared PostgreSQL. What is
+# shared is the background work of servers on that database: every `rampart serve` on it
+# sweeps every organisation's log streams and back-channel logouts and leases them, like the
+# nodes of one deployment. Two tests' servers at once would then deliver each other's streams
+# and logout tokens (under the other server's public URL, which the sample app refuses as
+# issuer) and leave leases behind when their test ends or SIGKILLs them. So the tests that run
+# a server on the shared database form one group: one worker runs them one after another, as
+# the serial suite did. Command-line tests on it and everything on SQLite run beside them.
+
+SHARED_POSTGRES_SERVERS = "servers-on-shared-postgres"
+
+
+def runs_server_on_shared_postgres(item: pytest.Item) -> bool:
+    if "server_factory" not in getattr(item, "fixturenames", ()):
+        return False
+    if "postgres" in item.fixturenames:
+        return True
+    # Tests parametrized over both stores pick theirs with request.getfixturevalue.
+    callspec = getattr(item, "callspec", None)
+    return callspec is not None and "postgres" in callspec.params.values()
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist turns xdist_group marks into scopes
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if runs_server_on_shared_postgres(item):
+            item.add_marker(pytest.mark.xdist_group(SHARED_POSTGRES_SERVERS))
