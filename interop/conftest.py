@@ -369,22 +369,24 @@ def pg_cluster():
         cluster.destroy()
 
 
+
 # --- running in parallel (pytest-xdist) --------------------------------------------------
-# scripts/test runs the suite with `-n N --dist loadgroup`. Each test has its own data dir,
+# scripts/test runs the suite on several pytest-xdist workers. Each test has its own data dir,
 # ports, receivers and browser, and its own organisations on the shared PostgreSQL. What is
 # shared is the background work of servers on that database: every `rampart serve` on it
 # sweeps every organisation's log streams and back-channel logouts and leases them, like the
 # nodes of one deployment. Two tests' servers at once would then deliver each other's streams
 # and logout tokens (under the other server's public URL, which the sample app refuses as
-# issuer) and leave leases behind when their test ends or SIGKILLs them. So the tests that run
-# a server on the shared database form one group: one worker runs them one after another, as
-# the serial suite did. Command-line tests on it and everything on SQLite run beside them.
-
-SHARED_POSTGRES_SERVERS = "servers-on-shared-postgres"
+# issuer) and leave leases behind when their test ends or SIGKILLs them. So a test that runs a
+# server on the shared database holds a lock from before its servers start until after they
+# stopped: such tests run one at a time, as in the serial suite, while command-line tests on
+# that database and everything on SQLite run beside them. (A lock rather than an xdist_group:
+# pytest-xdist 3.8 cannot group tests under pytest 9.2, whose node ids it can no longer
+# rename.)
 
 
 def runs_server_on_shared_postgres(item: pytest.Item) -> bool:
-    if "server_factory" not in getattr(item, "fixturenames", ()):
+    if "server_factory" not in item.fixturenames:
         return False
     if "postgres" in item.fixturenames:
         return True
@@ -393,8 +395,14 @@ def runs_server_on_shared_postgres(item: pytest.Item) -> bool:
     return callspec is not None and "postgres" in callspec.params.values()
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist turns xdist_group marks into scopes
-def pytest_collection_modifyitems(config, items):
-    for item in items:
-        if runs_server_on_shared_postgres(item):
-            item.add_marker(pytest.mark.xdist_group(SHARED_POSTGRES_SERVERS))
+@pytest.fixture(autouse=True)
+def one_server_on_shared_postgres_at_a_time(request):
+    """Autouse, so it is set up before server_factory and torn down after it."""
+    if not runs_server_on_shared_postgres(request.node):
+        yield
+        return
+    _, app = pg_urls_from_env()
+    path = Path(tempfile.gettempdir()) / ("rampart-interop-pg-servers-" + hashlib.sha256(app.encode()).hexdigest()[:16] + ".lock")
+    with open(path, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
