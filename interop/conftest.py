@@ -9,6 +9,7 @@ Missing settings fail the tests instead of skipping them: a skipped interop test
 from __future__ import annotations
 
 import atexit
+import fcntl
 import json
 import os
 import shutil
@@ -192,6 +193,7 @@ class RampartServer:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.proc: subprocess.Popen | None = None
         self.starts = 0
+        self.stopping = False
 
     @property
     def base_url(self) -> str:
@@ -204,8 +206,15 @@ class RampartServer:
     def command(self) -> list[str]:
         return [
             self.bin_path, "serve", "--host", "127.0.0.1", "--port", str(self.port),
-            "--public-url", self.base_url, *self.store.args, *self.extra_args,
+            "--public-url", self.base_url, *self.store.args, *self.default_args(), *self.extra_args,
         ]
+
+    def default_args(self) -> list[str]:
+        """The audit checkpointer looks at the heads every min(--audit-checkpoint-seconds, 10)
+        seconds and a graceful stop waits for its current pause: with the default (300 s) every
+        stop took 10-12 s, a third of the suite's time. At 1 s a stop takes about 2 s; a test
+        that sets its own interval keeps it."""
+        return [] if "--audit-checkpoint-seconds" in self.extra_args else ["--audit-checkpoint-seconds", "1"]
 
     def _log_path(self, stream: str) -> Path:
         return self.log_dir / f"server-{self.port}-{self.starts}.{stream}"
@@ -213,6 +222,7 @@ class RampartServer:
     def start(self, wait: bool = True) -> "RampartServer":
         assert self.proc is None or self.proc.poll() is not None, "server already running"
         self.starts += 1
+        self.stopping = False
         stdout = open(self._log_path("stdout"), "w")
         stderr = open(self._log_path("stderr"), "w")
         try:
@@ -261,11 +271,17 @@ class RampartServer:
         if sig == signal.SIGKILL:
             self.proc.wait(timeout=30)
 
+    def request_stop(self) -> None:
+        """SIGTERM without waiting, so that several servers shut down at the same time."""
+        if self.proc is not None and self.proc.poll() is None and not self.stopping:
+            self.proc.send_signal(signal.SIGTERM)
+            self.stopping = True
+
     def stop(self, timeout: float = 15.0) -> int | None:
         """Graceful stop (SIGTERM); SIGKILL if it does not exit in time."""
         if self.proc is None or self.proc.poll() is not None:
             return None if self.proc is None else self.proc.returncode
-        self.proc.send_signal(signal.SIGTERM)
+        self.request_stop()
         try:
             return self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -308,6 +324,8 @@ def server_factory(rampart_bin, tmp_path):
 
     yield make
     for server in servers:
+        server.request_stop()
+    for server in servers:
         server.stop()
 
 
@@ -318,14 +336,20 @@ def sqlite(tmp_path) -> Store:
 
 @pytest.fixture(scope="session")
 def pg_migrated(rampart_bin, tmp_path_factory) -> tuple[str, Path]:
-    """Migrate the shared PostgreSQL once per session; tests keep apart by fresh organisations."""
+    """Migrate the shared PostgreSQL once per session (per pytest-xdist worker); tests keep
+    apart by fresh organisations."""
     owner, app = pg_urls_from_env()
     # Every node and command of one database shares one key-encryption key (the server refuses
     # another), so the key directory belongs to the database, not to this session: re-running
     # against a long-lived database keeps working.
     key_dir = Path(tempfile.gettempdir()) / ("rampart-interop-pg-keys-" + hashlib.sha256(app.encode()).hexdigest()[:16])
     key_dir.mkdir(exist_ok=True)
-    migrate_postgres(rampart_bin, owner, key_dir)
+    # Parallel workers migrate at the same moment: the first one creates the key file, and a
+    # second creating it at once would fail ("Cannot write the key file"). One at a time, the
+    # later ones find the key and a database with nothing left to migrate.
+    with open(key_dir.with_name(key_dir.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        migrate_postgres(rampart_bin, owner, key_dir)
     return app, key_dir
 
 
@@ -343,3 +367,42 @@ def pg_cluster():
         yield cluster
     finally:
         cluster.destroy()
+
+
+
+# --- running in parallel (pytest-xdist) --------------------------------------------------
+# scripts/test runs the suite on several pytest-xdist workers. Each test has its own data dir,
+# ports, receivers and browser, and its own organisations on the shared PostgreSQL. What is
+# shared is the background work of servers on that database: every `rampart serve` on it
+# sweeps every organisation's log streams and back-channel logouts and leases them, like the
+# nodes of one deployment. Two tests' servers at once would then deliver each other's streams
+# and logout tokens (under the other server's public URL, which the sample app refuses as
+# issuer) and leave leases behind when their test ends or SIGKILLs them. So a test that runs a
+# server on the shared database holds a lock from before its servers start until after they
+# stopped: such tests run one at a time, as in the serial suite, while command-line tests on
+# that database and everything on SQLite run beside them. (A lock rather than an xdist_group:
+# pytest-xdist 3.8 cannot group tests under pytest 9.2, whose node ids it can no longer
+# rename.)
+
+
+def runs_server_on_shared_postgres(item: pytest.Item) -> bool:
+    if "server_factory" not in item.fixturenames:
+        return False
+    if "postgres" in item.fixturenames:
+        return True
+    # Tests parametrized over both stores pick theirs with request.getfixturevalue.
+    callspec = getattr(item, "callspec", None)
+    return callspec is not None and "postgres" in callspec.params.values()
+
+
+@pytest.fixture(autouse=True)
+def one_server_on_shared_postgres_at_a_time(request):
+    """Autouse, so it is set up before server_factory and torn down after it."""
+    if not runs_server_on_shared_postgres(request.node):
+        yield
+        return
+    _, app = pg_urls_from_env()
+    path = Path(tempfile.gettempdir()) / ("rampart-interop-pg-servers-" + hashlib.sha256(app.encode()).hexdigest()[:16] + ".lock")
+    with open(path, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
