@@ -12,7 +12,7 @@ struct SessionResolver: Sendable {
     func resolve(_ request: Request) async throws -> (secret: SecretToken, signedIn: ConsoleSession)? {
         guard let cookie = ConsoleCookie.value(ConsoleCookie.session, in: request),
               let secret = SecretToken(parsing: cookie, as: .session),
-              let signedIn = try await services.database.signedInSession(secret)
+              let signedIn = try await services.database.read(org: secret.orgID, { try await $0.signedInSession(secret) })
         else { return nil }
         let now = Timestamp.now()
         if signedIn.session.lastSeenAt.adding(seconds: Self.touchInterval) < now {

@@ -177,7 +177,7 @@ struct SignInService: Sendable {
     /// The person behind a session that still waits for its second factor or enrolment.
     func pendingSession(orgID: String, _ secret: SecretToken) async throws -> (User, UserSession)? {
         guard secret.orgID == orgID,
-              let signedIn = try await services.database.signedInSession(secret),
+              let signedIn = try await services.database.read(org: orgID, { try await $0.signedInSession(secret) }),
               !signedIn.session.mfaCompleted else { return nil }
         return (signedIn.user, signedIn.session)
     }

@@ -76,24 +76,12 @@ public final class Database: Service, Sendable {
 
     private func transaction<R: Sendable>(org: String, readOnly: Bool,
                                           _ body: @Sendable (Tenant) async throws -> R) async throws -> R {
-        // Only what read-only transactions read is kept: a write transaction can see its own
-        // changes before they commit, or roll back.
-        let flavor = self.flavor, recall = readOnly ? driver.recall : nil
+        let flavor = self.flavor
         return try await mapErrors {
             try await driver.transaction(tenant: org, readOnly: readOnly) { sql in
-                try await body(Tenant(orgID: org, sql: sql, flavor: flavor, recall: recall))
+                try await body(Tenant(orgID: org, sql: sql, flavor: flavor))
             }
         }
-    }
-
-    /// The person behind a presented session secret (`Tenant.signedInSession`). On PostgreSQL a
-    /// session recalled since the last announced change is answered without a transaction,
-    /// which would cost more round trips than the lookup itself.
-    public func signedInSession(_ secret: SecretToken, at now: Timestamp = .now()) async throws -> ConsoleSession? {
-        if let recall = driver.recall, let found = recall.value(Tenant.signedInSessionKey(secret), as: ConsoleSession.self) {
-            return found.usable(at: now)
-        }
-        return try await read(org: secret.orgID) { try await $0.signedInSession(secret, at: now) }
     }
 
     /// A transaction over the tables that belong to no organisation.
@@ -116,10 +104,6 @@ public final class Database: Service, Sendable {
     public func ping() async throws {
         try await mapErrors { try await driver.ping() }
     }
-
-    /// Whether this PostgreSQL node hears announced changes, and so keeps rows in memory
-    /// (`RecallCache`); SQLite's readers always do.
-    public var hearsChanges: Bool { driver.recall?.isHearing ?? true }
 
     public var connectionsInUse: Int { driver.connectionsInUse }
     public var connectionCapacity: Int { driver.connectionCapacity }
@@ -173,8 +157,6 @@ public struct Tenant: Sendable {
     public let orgID: String
     public let sql: any SQLDatabase
     public let flavor: SQLFlavor
-    /// PostgreSQL's rows kept in memory (`recalledRow`); nil on SQLite, whose readers keep their own.
-    let recall: RecallCache?
     /// The time of changes made through this view; the demo seeder replays history with its own.
     public var clock: @Sendable () -> Timestamp = { .now() }
 

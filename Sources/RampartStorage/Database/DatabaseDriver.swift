@@ -12,8 +12,6 @@ protocol DatabaseDriver: Sendable {
     func ping() async throws
     func run() async throws
     func close() async
-    /// Rows kept in memory across transactions until a change is announced (PostgreSQL).
-    var recall: RecallCache? { get }
     var connectionsInUse: Int { get }
     var connectionCapacity: Int { get }
 }

@@ -34,24 +34,16 @@ extension Tenant {
         try await rows(query, parameters, decode).first
     }
 
-    /// `row`, remembered until the database changes: by a SQLite reader (`SQLiteConnection.recall`),
-    /// or on PostgreSQL by the node until a change is announced (`RecallCache`). For the rows
-    /// every request reads again: its session, its API token. Absent rows are not kept.
+    /// `row`, remembered by a SQLite reader until the database changes (`SQLiteConnection.recall`):
+    /// for the row every request reads again, its API token. Absent rows are not kept.
     func recalledRow<T: Sendable>(_ query: String, _ parameters: [String],
                                   _ decode: (any ColumnReader) throws -> T) async throws -> T? {
-        let key = RecallKey(sql: query, parameters: parameters)
-        if let session = sql as? SQLiteSession, session.connection.readOnly {
-            return try session.connection.recall(key) {
-                try session.connection.rows(query, parameters.map(SQLiteValue.text)).first.map(decode)
-            }
+        guard let session = sql as? SQLiteSession, session.connection.readOnly else {
+            return try await row(query, parameters, decode)
         }
-        guard let recall else { return try await row(query, parameters, decode) }
-        assert(RecallCache.readsOnlyAnnouncingTables(query), "a recalled statement reads a table without announcements")
-        if let value = recall.value(key, as: T.self) { return value }
-        let generation = recall.generation
-        let value = try await row(query, parameters, decode)
-        if let value { recall.keep(value, for: key, readAt: generation) }
-        return value
+        return try session.connection.recall(RecallKey(sql: query, parameters: parameters)) {
+            try session.connection.rows(query, parameters.map(SQLiteValue.text)).first.map(decode)
+        }
     }
 
     /// A query SQLKit builds (filters, pages), decoded by the same positional decoders.

@@ -13,7 +13,6 @@ final class PostgresDriver: DatabaseDriver {
     private let logger: Logger
     private let maximumConnections: Int
     private let leased = NIOLockedValueBox(0)
-    let recall: RecallCache? = RecallCache()
 
     init(url: String, maximumConnections: Int = 16, logger: Logger) throws {
         let parsed: SQLPostgresConfiguration
@@ -58,9 +57,6 @@ final class PostgresDriver: DatabaseDriver {
             do {
                 let result = try await body(connection.sql(queryLogLevel: nil))
                 _ = try await connection.simpleQuery("COMMIT").get()
-                // This node's own change is forgotten before its request answers; the
-                // announcement reaches the other nodes (and this one) a moment later.
-                if !readOnly { self.recall?.forget() }
                 return result
             } catch {
                 _ = try? await connection.simpleQuery("ROLLBACK").get()
@@ -112,37 +108,7 @@ final class PostgresDriver: DatabaseDriver {
         try await lease { _ = try await $0.simpleQuery("SELECT 1").get() }
     }
 
-    /// Runs the pool, and listens for announced changes on a connection of its own.
-    func run() async throws {
-        await withDiscardingTaskGroup { group in
-            group.addTask { await self.client.run() }
-            group.addTask { await self.hearChanges() }
-        }
-    }
-
-    /// Forgets what `recall` keeps whenever a change is announced (migration 14); while the
-    /// listening connection is lost, nothing is kept, and listening starts again a second later.
-    private func hearChanges() async {
-        guard let recall else { return }
-        while !Task.isCancelled {
-            do {
-                try await client.withConnection { connection in
-                    try await connection.listen(on: RecallCache.channel) { announcements in
-                        // A store not yet migrated (14) announces nothing: then keep nothing.
-                        let rows = try await connection.query(
-                            "SELECT to_regproc('rampart_announce_change') IS NOT NULL", logger: self.logger)
-                        guard try await rows.decode(Bool.self).first(where: { _ in true }) == true else { return }
-                        recall.hearing(true)
-                        for try await _ in announcements { recall.forget() }
-                    }
-                }
-            } catch {
-                logger.debug("Stopped hearing database changes", metadata: ["error": "\(String(reflecting: error))"])
-            }
-            recall.hearing(false)
-            try? await Task.sleep(for: .seconds(1))
-        }
-    }
+    func run() async throws { await client.run() }
     func close() async {}
 
     var connectionsInUse: Int { leased.withLockedValue { $0 } }

@@ -6,14 +6,6 @@ public struct ConsoleSession: Sendable {
     public let user: User
     public let session: UserSession
     public var csrfToken: String { session.csrfToken }
-
-    /// Itself while the session is within its lifetime and idle timeout and its person is
-    /// active; checked on every lookup, also of a recalled row.
-    func usable(at now: Timestamp) -> ConsoleSession? {
-        let idleEnds = session.lastSeenAt.adding(seconds: Double(session.idleTimeoutSeconds))
-        guard now < session.expiresAt, now < idleEnds, user.status == .active else { return nil }
-        return self
-    }
 }
 
 /// Passwords (hashes made by the caller), one-time setup links, and the person behind a session.
@@ -79,12 +71,11 @@ extension Tenant {
     /// refused by the very next request. Lifetime and idle time are checked on every call.
     public func signedInSession(_ secret: SecretToken, at now: Timestamp = .now()) async throws -> ConsoleSession? {
         let query = flavor == .postgres ? Self.signedInSessionPostgres : Self.signedInSessionSQLite
-        return try await recalledRow(query, [orgID, secret.hash], Self.decodeSignedIn)?.usable(at: now)
-    }
-
-    /// What a PostgreSQL node keeps a session's row under (`Database.signedInSession`).
-    static func signedInSessionKey(_ secret: SecretToken) -> RecallKey {
-        RecallKey(sql: signedInSessionPostgres, parameters: [secret.orgID, secret.hash])
+        guard let found = try await recalledRow(query, [orgID, secret.hash], Self.decodeSignedIn) else { return nil }
+        let session = found.session
+        let idleEnds = session.lastSeenAt.adding(seconds: Double(session.idleTimeoutSeconds))
+        guard now < session.expiresAt, now < idleEnds, found.user.status == .active else { return nil }
+        return found
     }
 
     private static let signedInSessionSQLite = signedInSessionQuery(roles: "group_concat(r.role, ',')")

@@ -125,6 +125,13 @@ final class SQLiteConnection: @unchecked Sendable {
     }
 }
 
+/// What a recalled value was read by: a statement and its parameters, which within one
+/// state of the database always read the same rows.
+struct RecallKey: Hashable {
+    let sql: String
+    let parameters: [String]
+}
+
 /// A compiled statement, reset after every run so it can be reused.
 final class SQLiteStatement {
     private let handle: OpaquePointer

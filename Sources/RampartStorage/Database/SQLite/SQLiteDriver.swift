@@ -76,8 +76,6 @@ final class SQLiteDriver: DatabaseDriver {
         checkpointer.close()
     }
 
-    /// SQLite's readers keep their own (`SQLiteConnection.recall`).
-    var recall: RecallCache? { nil }
     var connectionsInUse: Int { writer.inUse + readers.inUse }
     var connectionCapacity: Int { writer.capacity + readers.capacity }
 }
