@@ -39,7 +39,9 @@ public final class AuditCheckpointer: Service, Sendable {
                                                                         timeout: .init(connect: .seconds(5))))
         while !Task.isCancelled, !Task.isShuttingDownGracefully {
             await sweep(client)
-            try? await Task.sleep(for: pollInterval)
+            // A stop ends the pause at once: a pause runs up to 10 s, and a stopping server
+            // waited for it before its other services stopped.
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.pollInterval) }
         }
         try? await client.shutdown()
     }
