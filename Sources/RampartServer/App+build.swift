@@ -69,17 +69,28 @@ func prepareStore(_ services: RampartServices) async throws {
         try await services.keys.checkMatches(services.database)
     case .postgres:
         do {
-            if try await migrator.currentVersion() != Migrator.latestVersion {
-                services.logger.error("the database is not migrated; run `rampart migrate --database <owner url>`")
+            // Bounded, so that a database that does not answer leaves a listening server whose
+            // /readyz says so, rather than a silent process with no port.
+            try await withTimeLimit(startupDatabaseLimit) {
+                if try await migrator.currentVersion() != Migrator.latestVersion {
+                    services.logger.error("the database is not migrated; run `rampart migrate --database <owner url>`")
+                }
+                try await services.keys.checkMatches(services.database)
             }
-            try await services.keys.checkMatches(services.database)
         } catch let error as RampartError where error.code == .configuration {
             throw error
         } catch {
-            services.logger.warning("the database does not answer yet; /readyz stays 503 until it does")
+            services.logger.warning("the database does not answer yet; /readyz stays 503 until it does", metadata: [
+                "error": .string(error is TimeLimitExceeded ? "\(error)" : String(describing: type(of: error))),
+                "connections_in_use": .stringConvertible(services.database.connectionsInUse),
+                "connections_max": .stringConvertible(services.database.connectionCapacity),
+            ])
         }
     }
 }
+
+/// How long start-up waits for PostgreSQL before it listens anyway.
+let startupDatabaseLimit: Duration = .seconds(15)
 
 /// The admin API's routes (`APIRouter`) in front of Hummingbird's router, which serves
 /// health, metrics and the console. Both run the same middlewares, outermost first.

@@ -192,25 +192,8 @@ public final class LogStreamSender: Service, Sendable {
         }
         if let error = error as? IOError { return "connection failed: \(error.description)" }
         if error is ChannelError { return "connection closed: \(text)" }
-        if let timeout = error as? Timeout { return timeout.description }
+        if let timeout = error as? TimeLimitExceeded { return timeout.description }
         return String(text.prefix(300))
-    }
-
-    struct Timeout: Error, CustomStringConvertible {
-        let after: Duration
-        var description: String { "no answer within \(after)" }
-    }
-
-    static func withTimeout<T: Sendable>(_ limit: Duration, _ work: @escaping @Sendable () async throws -> T) async throws -> T {
-        try await withThrowingTaskGroup(of: T.self) { group in
-            group.addTask { try await work() }
-            group.addTask {
-                try await Task.sleep(for: limit)
-                throw Timeout(after: limit)
-            }
-            defer { group.cancelAll() }
-            return try await group.next()!
-        }
     }
 }
 

@@ -81,7 +81,7 @@ struct HTTPDelivery: Sendable {
             response = try await client.execute(request, timeout: .seconds(LogStreamSender.sendTimeout.components.seconds))
             answer = try await response.body.collect(upTo: 1 << 20)
         } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
-            throw LogStreamSender.Timeout(after: LogStreamSender.sendTimeout)
+            throw TimeLimitExceeded(after: LogStreamSender.sendTimeout)
         } catch let error as HTTPClientError where error == .remoteConnectionClosed {
             throw LogStreamDeliveryError(description: "connection closed by the receiver before it answered")
         }

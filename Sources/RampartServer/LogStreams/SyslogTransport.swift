@@ -21,7 +21,7 @@ final class SyslogTransport: LogStreamTransport {
         let bytes = framed
         let open = try await openConnection()
         do {
-            try await LogStreamSender.withTimeout(LogStreamSender.sendTimeout) { try await open.send(bytes) }
+            try await withTimeLimit(LogStreamSender.sendTimeout) { try await open.send(bytes) }
         } catch {
             await close()
             throw error
@@ -33,7 +33,7 @@ final class SyslogTransport: LogStreamTransport {
         await close()
         let (host, port) = stream.hostAndPort
         let caCertificate = stream.caCertificate
-        let opened = try await LogStreamSender.withTimeout(LogStreamSender.sendTimeout) {
+        let opened = try await withTimeLimit(LogStreamSender.sendTimeout) {
             try await TLSConnection.connect(host: host, port: port, trustedCertificates: caCertificate)
         }
         connection.withLockedValue { $0 = opened }
