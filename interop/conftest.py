@@ -1,5 +1,6 @@
 """Shared fixtures for the interop suite: the `rampart` binary, servers on free ports,
-stores (a SQLite data dir or the shared throwaway PostgreSQL), organisations made by the CLI.
+stores (a SQLite data dir, or a database of the test's own on the throwaway PostgreSQL),
+organisations made by the CLI.
 
 Run through `scripts/test`, which builds the binary, starts PostgreSQL and sets
 RAMPART_BIN, RAMPART_TEST_POSTGRES_OWNER_URL and RAMPART_TEST_POSTGRES_APP_URL.
@@ -334,29 +335,75 @@ def sqlite(tmp_path) -> Store:
     return sqlite_store(tmp_path / "data")
 
 
+PG_TEMPLATE = "rampart_interop_template"
+
+
+def with_database(url: str, name: str) -> str:
+    """URL with its database name replaced."""
+    return url.rsplit("/", 1)[0] + "/" + name
+
+
+def psql(url: str, *statements: str) -> None:
+    cmd = ["psql", url, "-X", "-q", "-v", "ON_ERROR_STOP=1"]
+    for statement in statements:
+        cmd += ["-c", statement]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    if proc.returncode != 0:
+        raise RuntimeError(f"psql failed ({proc.returncode}): {proc.stderr.strip()}")
+
+
 @pytest.fixture(scope="session")
-def pg_migrated(rampart_bin, tmp_path_factory) -> tuple[str, Path]:
-    """Migrate the shared PostgreSQL once per session (per pytest-xdist worker); tests keep
-    apart by fresh organisations."""
-    owner, app = pg_urls_from_env()
-    # Every node and command of one database shares one key-encryption key (the server refuses
-    # another), so the key directory belongs to the database, not to this session: re-running
-    # against a long-lived database keeps working.
-    key_dir = Path(tempfile.gettempdir()) / ("rampart-interop-pg-keys-" + hashlib.sha256(app.encode()).hexdigest()[:16])
-    key_dir.mkdir(exist_ok=True)
-    # Parallel workers migrate at the same moment: the first one creates the key file, and a
-    # second creating it at once would fail ("Cannot write the key file"). One at a time, the
-    # later ones find the key and a database with nothing left to migrate.
-    with open(key_dir.with_name(key_dir.name + ".lock"), "w") as lock:
+def pg_template(rampart_bin) -> str:
+    """A migrated, empty database on the shared PostgreSQL that every test copies. Each
+    pytest-xdist worker brings it up to date once, one worker at a time."""
+    owner, _ = pg_urls_from_env()
+    lock_path = Path(tempfile.gettempdir()) / ("rampart-interop-pg-" + hashlib.sha256(owner.encode()).hexdigest()[:16] + ".lock")
+    with open(lock_path, "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        migrate_postgres(rampart_bin, owner, key_dir)
-    return app, key_dir
+        try:
+            psql(owner, f"CREATE DATABASE {PG_TEMPLATE}")
+        except RuntimeError as error:
+            if "already exists" not in str(error):
+                raise
+        key_dir = Path(tempfile.mkdtemp(prefix="rampart-interop-template-keys-"))
+        migrate_postgres(rampart_bin, with_database(owner, PG_TEMPLATE), key_dir)
+    return PG_TEMPLATE
+
+
+@pytest.fixture(scope="session")
+def pg_databases(pg_template):
+    """The databases this worker made; dropped when its session ends, after every server stopped."""
+    made: list[str] = []
+    yield made
+    owner, _ = pg_urls_from_env()
+    for name in made:
+        try:
+            psql(owner, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        except RuntimeError:
+            pass
 
 
 @pytest.fixture
-def postgres(pg_migrated) -> Store:
-    app, key_dir = pg_migrated
-    return postgres_store(app, key_dir)
+def postgres(pg_template, pg_databases, tmp_path) -> Store:
+    """A database of the test's own, copied from the migrated template. Every `rampart serve`
+    sweeps every organisation of its database (log streams, back-channel logouts, checkpoints),
+    as the nodes of one deployment do; a database per test keeps one test's servers from
+    delivering, leasing or waiting on another's, so tests on PostgreSQL run in parallel like
+    the rest."""
+    owner, app = pg_urls_from_env()
+    name = "interop_" + uuid.uuid4().hex[:16]
+    # A copy fails while anything is connected to the template, such as another worker's
+    # migration that has only just disconnected.
+    for attempt in range(50):
+        try:
+            psql(owner, f"CREATE DATABASE {name} TEMPLATE {pg_template}")
+            break
+        except RuntimeError as error:
+            if "being accessed by other users" not in str(error) or attempt == 49:
+                raise
+            time.sleep(0.2)
+    pg_databases.append(name)
+    return postgres_store(with_database(app, name), tmp_path / "pg-keys")
 
 
 @pytest.fixture
@@ -367,42 +414,3 @@ def pg_cluster():
         yield cluster
     finally:
         cluster.destroy()
-
-
-
-# --- running in parallel (pytest-xdist) --------------------------------------------------
-# scripts/test runs the suite on several pytest-xdist workers. Each test has its own data dir,
-# ports, receivers and browser, and its own organisations on the shared PostgreSQL. What is
-# shared is the background work of servers on that database: every `rampart serve` on it
-# sweeps every organisation's log streams and back-channel logouts and leases them, like the
-# nodes of one deployment. Two tests' servers at once would then deliver each other's streams
-# and logout tokens (under the other server's public URL, which the sample app refuses as
-# issuer) and leave leases behind when their test ends or SIGKILLs them. So a test that runs a
-# server on the shared database holds a lock from before its servers start until after they
-# stopped: such tests run one at a time, as in the serial suite, while command-line tests on
-# that database and everything on SQLite run beside them. (A lock rather than an xdist_group:
-# pytest-xdist 3.8 cannot group tests under pytest 9.2, whose node ids it can no longer
-# rename.)
-
-
-def runs_server_on_shared_postgres(item: pytest.Item) -> bool:
-    if "server_factory" not in item.fixturenames:
-        return False
-    if "postgres" in item.fixturenames:
-        return True
-    # Tests parametrized over both stores pick theirs with request.getfixturevalue.
-    callspec = getattr(item, "callspec", None)
-    return callspec is not None and "postgres" in callspec.params.values()
-
-
-@pytest.fixture(autouse=True)
-def one_server_on_shared_postgres_at_a_time(request):
-    """Autouse, so it is set up before server_factory and torn down after it."""
-    if not runs_server_on_shared_postgres(request.node):
-        yield
-        return
-    _, app = pg_urls_from_env()
-    path = Path(tempfile.gettempdir()) / ("rampart-interop-pg-servers-" + hashlib.sha256(app.encode()).hexdigest()[:16] + ".lock")
-    with open(path, "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        yield

@@ -151,7 +151,7 @@ _pg_init() {
 _pg_create_roles() {
     local dir="$1"
     _pg_psql "$dir" postgres \
-        -c "CREATE ROLE rampart_owner LOGIN PASSWORD 'owner'" \
+        -c "CREATE ROLE rampart_owner LOGIN CREATEDB PASSWORD 'owner'" \
         -c "CREATE DATABASE rampart OWNER rampart_owner" \
         -c "CREATE ROLE rampart_app LOGIN PASSWORD 'app' NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE" \
         -c "GRANT CONNECT ON DATABASE rampart TO rampart_app"
