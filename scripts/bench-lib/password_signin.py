@@ -1,20 +1,27 @@
 """Password sign-ins per second over loopback against a running Rampart, beside argon2-cffi
 verifying the same kind of hash in the same run.
 
-usage: password_signin.py BASE_URL SETUP_LINK EMAIL SLUG SECONDS WORKERS [set|keep]
+usage: password_signin.py BASE_URL SETUP_LINK EMAIL SLUG SECONDS WORKERS [set|keep] [SERVER_PID]
 
 The setup link sets the person's password first (unless `keep`: a later run of the same bench). Each worker is its own process (a client
 thread would compete for the GIL with the others): it loads the sign-in form for its CSRF
 cookie, then posts the form, and counts 303 answers. The peer is argon2-cffi's
 PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1), Rampart's defaults, verifying
 in as many processes for as long. Prints one JSON line.
+
+The clients share the cores with the server, while the peer has them to itself, so the
+throughput ratio understates the server. With SERVER_PID, the CPU time each side spends per
+operation is measured too (the server's from /proc, the peer's from its finished processes):
+their ratio says what a sign-in costs beyond the hash, whatever the clients take.
 """
 from __future__ import annotations
 
 import http.client
 import json
 import multiprocessing
+import os
 import re
+import resource
 import sys
 import time
 import urllib.parse
@@ -74,6 +81,18 @@ def argon2_worker(seconds, out):
     out.put((done, 0))
 
 
+def process_cpu_seconds(pid):
+    """User plus system CPU time of a running process, from /proc/PID/stat."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children_cpu_seconds():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run(target, args, workers, seconds):
     out = multiprocessing.Queue()
     procs = [multiprocessing.Process(target=target, args=(*args, seconds, out)) for _ in range(workers)]
@@ -84,7 +103,8 @@ def run(target, args, workers, seconds):
     for p in procs:
         p.join()
     elapsed = time.monotonic() - start
-    return sum(r[0] for r in results) / elapsed, sum(r[1] for r in results)
+    done = sum(r[0] for r in results)
+    return done / elapsed, sum(r[1] for r in results), done
 
 
 def main():
@@ -92,10 +112,21 @@ def main():
     seconds, workers = float(seconds), int(workers)
     if (sys.argv[7] if len(sys.argv) > 7 else "set") == "set":
         set_password(base, link)
-    ours, failed = run(sign_in_worker, (base, email, slug), workers, seconds)
-    peer, _ = run(argon2_worker, (), workers, seconds)
-    print(json.dumps({"signInsPerSecond": round(ours, 1), "failed": failed, "argon2cffiVerifiesPerSecond": round(peer, 1),
-                      "ratio": round(ours / peer, 2), "workers": workers}))
+    server_pid = int(sys.argv[8]) if len(sys.argv) > 8 else None
+    server_cpu = process_cpu_seconds(server_pid) if server_pid else 0.0
+    ours, failed, sign_ins = run(sign_in_worker, (base, email, slug), workers, seconds)
+    server_cpu = process_cpu_seconds(server_pid) - server_cpu if server_pid else 0.0
+    peer_cpu = children_cpu_seconds()
+    peer, _, verifies = run(argon2_worker, (), workers, seconds)
+    peer_cpu = children_cpu_seconds() - peer_cpu
+    result = {"signInsPerSecond": round(ours, 1), "failed": failed, "argon2cffiVerifiesPerSecond": round(peer, 1),
+              "ratio": round(ours / peer, 2), "workers": workers}
+    if server_pid:
+        ms_per_sign_in = 1000 * server_cpu / sign_ins
+        ms_per_verify = 1000 * peer_cpu / verifies
+        result |= {"serverCpuMsPerSignIn": round(ms_per_sign_in, 2), "peerCpuMsPerVerify": round(ms_per_verify, 2),
+                   "cpuRatio": round(ms_per_verify / ms_per_sign_in, 2)}
+    print(json.dumps(result))
 
 
 if __name__ == "__main__":
