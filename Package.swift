@@ -138,7 +138,7 @@ let package = Package(
         .testTarget(name: "RampartSCIMTests", dependencies: ["RampartSCIM"]),
         .testTarget(name: "RampartAuthnTests", dependencies: ["RampartAuthn"]),
         .testTarget(name: "RampartStreamsTests", dependencies: ["RampartStreams"]),
-        .testTarget(name: "RampartStorageTests", dependencies: ["RampartStorage", "RampartTestSupport"]),
+        .testTarget(name: "RampartStorageTests", dependencies: ["RampartStorage", "RampartStreams", "RampartTestSupport"]),
         .testTarget(
             name: "RampartServerTests",
             dependencies: [

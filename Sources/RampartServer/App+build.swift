@@ -134,6 +134,7 @@ func apiControllers(_ services: RampartServices) -> [any APIController] {
         IngestionKeysController(services: services),
         EventsController(services: services),
         AuditEventsController(services: services),
+        AuditRetentionController(services: services),
         LogStreamsController(services: services),
         DomainsController(services: services),
         OAuthClientsController(services: services),

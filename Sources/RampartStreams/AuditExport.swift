@@ -69,11 +69,11 @@ public struct AuditExport: Sendable {
         self.format = format; self.filter = filter; self.orgID = orgID
     }
 
-    /// Writes the export of the events up to `head`, with `checkpoints` (oldest first) in a
-    /// bundle. `page(after)` reads the events after a sequence number, in order; `write` takes
-    /// each piece of output; `progress` hears how far the log has been read. Returns how many
-    /// events were written.
-    public func run(head: Int64, checkpoints: [AuditCheckpoint],
+    /// Writes the export of the events after `start` (where retention left the log) up to
+    /// `head`, with `checkpoints` (oldest first) in a bundle. `page(after)` reads the events
+    /// after a sequence number, in order; `write` takes each piece of output; `progress` hears
+    /// how far the log has been read. Returns how many events were written.
+    public func run(from start: Int64 = 0, head: Int64, checkpoints: [AuditCheckpoint],
                     page: (Int64) async throws -> [AuditEvent],
                     write: ([UInt8]) async throws -> Void,
                     progress: (Int64) -> Void = { _ in }) async throws -> Int64 {
@@ -81,11 +81,11 @@ public struct AuditExport: Sendable {
         switch format {
         case .bundle:
             try await write(Self.line(AuditBundle.Line(header: AuditBundle.Header(
-                orgId: orgID, exportedAt: .now(), events: head, checkpoints: checkpoints.count))))
+                orgId: orgID, exportedAt: .now(), events: max(0, head - start), checkpoints: checkpoints.count))))
         case .csv: try await write(Array((AuditCSV.header + "\r\n").utf8))
         default: break
         }
-        var last: Int64 = 0, written: Int64 = 0
+        var last = start, written: Int64 = 0
         while last < head {
             let events = try await page(last)
             guard let end = events.last else { break }

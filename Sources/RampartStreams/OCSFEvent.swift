@@ -65,6 +65,9 @@ public enum OCSFMapping {
         // A domain claim is an entity of the organisation; its verification, passed or failed, updates it.
         add(.entityManagement, create, ["domain.claimed"])
         add(.entityManagement, update, ["domain.verified", "domain.verification_failed"])
+        // The audit log is an entity of the organisation: its retention changes, a purge deletes from it.
+        add(.entityManagement, update, ["audit.retention_changed"])
+        add(.entityManagement, delete, ["audit.purged"])
         add(.webResourcesActivity, create, ["product.content_created"])
         add(.webResourcesActivity, (2, "Read"), ["product.content_viewed"])
         add(.webResourcesActivity, update, ["product.content_edited"])

@@ -33,12 +33,11 @@ extension Audit {
                 let (format, filter) = (format, AuditExport.Filter(action: action, actor: actor, target: target, since: since, until: until))
                 let written = try await tenant.read { tenant in
                     let export = try AuditExport(format: format, filter: filter, orgID: tenant.orgID)
-                    let head = try await tenant.auditHead().sequence
-                    let checkpoints = format == .bundle ? Array(try await tenant.auditCheckpoints(limit: Int.max).reversed()) : []
+                    let scope = try await tenant.auditExportScope(withCheckpoints: format == .bundle)
                     let progress = ProgressLine(subject: "export", unit: "events read")
-                    return try await export.run(head: head, checkpoints: checkpoints,
+                    return try await export.run(from: scope.start, head: scope.head, checkpoints: scope.checkpoints,
                                                 page: { try await tenant.auditEvents(after: $0, limit: AuditExport.pageSize) },
-                                                write: sink.write, progress: { progress.update($0, of: head) })
+                                                write: sink.write, progress: { progress.update($0, of: scope.head) })
                 }
                 try sink.close()
                 FileHandle.standardError.write(Data("Exported \(written) events.\n".utf8))

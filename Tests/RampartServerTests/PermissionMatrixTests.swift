@@ -72,6 +72,7 @@ struct PermissionMatrixTests {
         case "POST /domains": return #"{"domain":"d\#(unique.lowercased()).example.org"}"#
         // The fixture's claim is verified already: verifying it again looks nothing up.
         case "POST /domains/{id}/verify": return #"{"method":"dns"}"#
+        case "PATCH /audit-retention": return #"{"retentionDays":500}"#
         case "POST /ingestion-keys": return #"{"productId":"\#(fixture.ids["/products/{id}"]!)","name":"key \#(unique)"}"#
         default: return nil
         }

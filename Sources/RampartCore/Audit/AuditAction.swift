@@ -93,6 +93,8 @@ public struct AuditAction: RawRepresentable, Hashable, Sendable, CustomStringCon
     public static let domainVerified = AuditAction(rawValue: "domain.verified")
     public static let domainVerificationFailed = AuditAction(rawValue: "domain.verification_failed")
     public static let domainDeleted = AuditAction(rawValue: "domain.deleted")
+    public static let auditRetentionChanged = AuditAction(rawValue: "audit.retention_changed")
+    public static let auditPurged = AuditAction(rawValue: "audit.purged")
 
     public static let catalogue: [AuditAction] = [
         .organizationCreated, .userCreated, .userUpdated, .userDeleted, .userDeactivated, .userReactivated,
@@ -113,5 +115,6 @@ public struct AuditAction: RawRepresentable, Hashable, Sendable, CustomStringCon
         .oauthBackchannelLogoutDelivered, .oauthBackchannelLogoutFailed,
         .ingestionKeyCreated, .ingestionKeyRevoked,
         .domainClaimed, .domainVerified, .domainVerificationFailed, .domainDeleted,
+        .auditRetentionChanged, .auditPurged,
     ] + ProductEvent.actions
 }

@@ -90,7 +90,19 @@ public enum AuditBundle {
                 throw AuditChainVerifier.Break(sequence: checkpoint.sequence, reason: "a checkpoint is signed by a key not trusted")
             }
         }
-        var verifier = AuditChainVerifier(witnesses: checkpoints.map(\.head))
+        // A log whose oldest events were purged under retention starts after the signed
+        // checkpoint they were purged through; the bundle carries that checkpoint.
+        var start = ChainHead.genesis
+        if let first = events.first, first.sequence > 1 {
+            guard let from = checkpoints.first(where: { $0.sequence == first.sequence - 1 }) else {
+                throw AuditChainVerifier.Break(sequence: first.sequence - 1, reason: """
+                    the bundle starts at event \(first.sequence) but holds no signed checkpoint of event \(first.sequence - 1) \
+                    to start from
+                    """)
+            }
+            start = from.head
+        }
+        var verifier = try AuditChainVerifier(start: start, witnesses: checkpoints.map(\.head))
         for event in events { try verifier.check(event.event(orgID: header.orgId)) }
         let last = events.last.map { ChainHead(sequence: $0.sequence, hash: $0.hash) } ?? .genesis
         try verifier.finish(head: last)

@@ -90,6 +90,9 @@ public struct AuditChainVerifier: Sendable {
     }
 
     private var expected = ChainHead.genesis
+    private var start = ChainHead.genesis
+    /// What the newest `audit.purged` event checked so far says it purged through.
+    private var lastPurgeThrough: Int64?
     public private(set) var count: Int64 = 0
     /// Heads saved outside the database earlier (`audit verify --expect-head SEQ:HASH`, or the
     /// checkpoints of a witness file), by sequence number. Whoever can write the database can
@@ -99,6 +102,21 @@ public struct AuditChainVerifier: Sendable {
     private let lastWitness: Int64?
 
     public init(witness: ChainHead? = nil) { self.init(witnesses: witness.map { [$0] } ?? []) }
+
+    /// `start` is where the stored log begins: the genesis, or, once retention purged the
+    /// oldest events, the head of the signed checkpoint they were purged through (which the
+    /// caller has checked). Witnesses before it name events that are gone; one at it must agree.
+    public init(start: ChainHead = .genesis, witnesses: [ChainHead]) throws(Break) {
+        if let saved = witnesses.first(where: { $0.sequence == start.sequence }), start.sequence > 0,
+           !constantTimeEquals(saved.hash, start.hash) {
+            throw Break(sequence: start.sequence, reason: "the log starts from a head that differs from one saved earlier")
+        }
+        let kept = witnesses.filter { $0.sequence > start.sequence }
+        self.witnesses = Dictionary(kept.map { ($0.sequence, $0.hash) }, uniquingKeysWith: { first, _ in first })
+        lastWitness = witnesses.map(\.sequence).max()
+        expected = start
+        self.start = start
+    }
 
     public init(witnesses: [ChainHead]) {
         self.witnesses = Dictionary(witnesses.map { ($0.sequence, $0.hash) }, uniquingKeysWith: { first, _ in first })
@@ -121,12 +139,26 @@ public struct AuditChainVerifier: Sendable {
         if let saved = witnesses[event.sequence], !constantTimeEquals(saved, event.hash) {
             throw Break(sequence: next, reason: "the event's hash differs from the head saved earlier (rewritten)")
         }
+        if event.action == AuditAction.auditPurged.rawValue { lastPurgeThrough = Self.purgedThrough(event.detailsJSON) }
         expected = ChainHead(sequence: event.sequence, hash: event.hash)
         count += 1
     }
 
-    /// The stored head must match the last event, so truncating the tail is detected too.
+    private static func purgedThrough(_ detailsJSON: String) -> Int64? {
+        struct Details: Decodable { let throughSequence: Int64 }
+        return (try? JSONDecoder().decode(Details.self, from: Data(detailsJSON.utf8)))?.throughSequence
+    }
+
+    /// The stored head must match the last event, so truncating the tail is detected too. A
+    /// log that starts after the genesis must record the purge that removed what came before:
+    /// the newest `audit.purged` event names the start, so events removed any other way (even
+    /// up to a genuine checkpoint) show.
     public func finish(head: ChainHead) throws(Break) {
+        if start.sequence > 0, lastPurgeThrough != start.sequence {
+            throw Break(sequence: start.sequence, reason: """
+                the log starts after event \(start.sequence), but no audit.purged event records a purge through it
+                """)
+        }
         if head.sequence != expected.sequence {
             throw Break(sequence: expected.sequence + 1,
                         reason: "the log ends at \(expected.sequence) but its head records \(head.sequence)")

@@ -48,4 +48,7 @@ public enum Permission: String, CaseIterable, Sendable {
     /// Claiming and verifying domains: a verified domain makes its people this organisation's
     /// managed accounts, so org-admins alone do it. Read with `readOrganization`.
     case manageDomains
+    /// How long audit events are kept, legal holds and purges: what evidence exists later, so
+    /// org-admins alone set it. Read with `readAuditLog`.
+    case manageAuditRetention
 }

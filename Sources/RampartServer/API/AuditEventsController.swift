@@ -43,8 +43,8 @@ struct AuditEventsController: APIController {
     @Sendable func export(_ request: Request, context: RampartRequestContext) async throws -> Response {
         let export = try AuditExport(format: try Self.exportFormat(request), filter: try Self.exportFilter(request),
                                      orgID: try context.requireCredential().orgID)
-        let (head, checkpoints) = try await read(context, .readAuditLog) { try await AuditDownload.start(export, $0) }
-        return AuditDownload.response(export, head: head, checkpoints: checkpoints, database: services.database)
+        let scope = try await read(context, .readAuditLog) { try await $0.auditExportScope(withCheckpoints: export.format == .bundle) }
+        return AuditDownload.response(export, scope: scope, database: services.database)
     }
 
     static func exportFormat(_ request: Request) throws -> AuditExport.Format {
@@ -69,13 +69,8 @@ enum AuditDownload {
     static let exportHead = HTTPField.Name("Rampart-Export-Head")!
     static let contentDisposition = HTTPField.Name("Content-Disposition")!
 
-    static func start(_ export: AuditExport, _ tenant: Tenant) async throws -> (Int64, [AuditCheckpoint]) {
-        let head = try await tenant.auditHead().sequence
-        guard export.format == .bundle else { return (head, []) }
-        return (head, Array(try await tenant.auditCheckpoints(limit: Int.max).reversed()))
-    }
-
-    static func response(_ export: AuditExport, head: Int64, checkpoints: [AuditCheckpoint], database: Database) -> Response {
+    static func response(_ export: AuditExport, scope: AuditExportScope, database: Database) -> Response {
+        let head = scope.head
         var headers = HTTPFields()
         headers[.contentType] = export.format.contentType
         headers[contentDisposition] = "attachment; filename=\"audit-\(export.orgID)-\(head).\(export.format.fileExtension)\""
@@ -83,7 +78,7 @@ enum AuditDownload {
         headers[.cacheControl] = "no-store"
         let orgID = export.orgID
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in
-            _ = try await export.run(head: head, checkpoints: checkpoints, page: { after in
+            _ = try await export.run(from: scope.start, head: head, checkpoints: scope.checkpoints, page: { after in
                 try await database.read(org: orgID) { try await $0.auditEvents(after: after, limit: AuditExport.pageSize) }
             }, write: { bytes in
                 if !bytes.isEmpty { try await writer.write(ByteBuffer(bytes: bytes)) }

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import RampartCore
 import RampartStorage
 import ServiceLifecycle
@@ -9,6 +10,9 @@ import ServiceLifecycle
 /// checkpoint, or once `interval` has passed with any new event, and hands every checkpoint
 /// to the witness (when one is configured) until it took it. A witness that is down delays
 /// only its own hand-over: checkpoints go on being signed and wait, marked unwitnessed.
+///
+/// The same sweep purges events past each organisation's retention, once an hour per
+/// organisation: a purge goes through a signed checkpoint, so it follows the signing.
 public final class AuditCheckpointer: Service, Sendable {
     /// `serve --audit-witness`, `--audit-checkpoint-events` and `--audit-checkpoint-seconds`.
     public struct Settings: Sendable, Equatable {
@@ -23,6 +27,9 @@ public final class AuditCheckpointer: Service, Sendable {
 
     let services: RampartServices
     let settings: Settings
+    static let purgeInterval: Duration = .seconds(3600)
+    /// When each organisation's retention was last applied by this process.
+    private let purgedAt = NIOLockedValueBox<[String: ContinuousClock.Instant]>([:])
     /// How often heads are looked at: often enough for the interval, and at most every 10 s,
     /// since each look reads every organisation's head.
     let pollInterval: Duration
@@ -57,6 +64,7 @@ public final class AuditCheckpointer: Service, Sendable {
             do {
                 try await checkpoint(organization.id)
                 if let witness = settings.witness { try await handOver(organization.id, to: witness, client: client) }
+                try await applyRetention(organization.id)
             } catch {
                 services.logger.info("audit checkpoint failed",
                                      metadata: ["org": .string(organization.id), "error": .string("\(error)")])
@@ -72,6 +80,22 @@ public final class AuditCheckpointer: Service, Sendable {
         guard added >= settings.everyEvents || (added > 0 && waited) else { return }
         let keys = services.keys
         _ = try await services.database.write(org: orgID) { try await $0.signAuditCheckpoint(keys: keys) }
+    }
+
+    private func applyRetention(_ orgID: String) async throws {
+        let now = ContinuousClock.now
+        let due = purgedAt.withLockedValue { seen in
+            guard seen[orgID].map({ now - $0 >= Self.purgeInterval }) ?? true else { return false }
+            seen[orgID] = now
+            return true
+        }
+        guard due else { return }
+        if let purge = try await services.database.write(org: orgID, { try await $0.purgeExpiredAudit(by: .system) }) {
+            services.logger.info("audit events purged under retention", metadata: [
+                "org": .string(orgID), "through_sequence": .stringConvertible(purge.throughSequence),
+                "events": .stringConvertible(purge.events),
+            ])
+        }
     }
 
     /// Oldest first, so the witness holds them in order; stops at the first refusal.

@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import RampartCore
 import RampartStorage
@@ -10,6 +11,25 @@ struct ConsoleAuditController: ConsolePageController {
     func addRoutes(to group: RouterGroup<RampartRequestContext>) {
         group.get("audit", use: list)
         group.get("audit/export", use: export)
+        group.post("audit/retention", use: updateRetention)
+    }
+
+    /// The retention form: days kept, and the legal hold with its reason.
+    @Sendable func updateRetention(_ request: Request, context: RampartRequestContext) async throws -> Response {
+        let form = try await self.form(request, context, requiring: .manageAuditRetention)
+        do {
+            guard let days = Int(form["retentionDays"].trimmingCharacters(in: .whitespaces)) else {
+                throw RampartError.invalidField("retentionDays", "must be a whole number of days")
+            }
+            let hold = form["legalHold"] == "on"
+            let reason = form["legalHoldReason"]
+            _ = try await write(request, context, .manageAuditRetention) {
+                try await $0.updateAuditRetention(days: days, legalHold: hold, legalHoldReason: hold ? reason : nil, by: $1)
+            }
+            return ConsoleRenderer.redirect(ConsoleNotice.retentionSaved.after("/console/audit"))
+        } catch let error as RampartError where isFormError(error) {
+            return try await page(request, context, retentionForm: form, retentionError: error)
+        }
     }
 
     /// The download links' target: the API's export, with the console's session.
@@ -17,11 +37,16 @@ struct ConsoleAuditController: ConsolePageController {
         let export = try AuditExport(format: try AuditEventsController.exportFormat(request),
                                      filter: try AuditEventsController.exportFilter(request),
                                      orgID: try context.requirePrincipal().orgID)
-        let (head, checkpoints) = try await read(context, .readAuditLog) { try await AuditDownload.start(export, $0) }
-        return AuditDownload.response(export, head: head, checkpoints: checkpoints, database: services.database)
+        let scope = try await read(context, .readAuditLog) { try await $0.auditExportScope(withCheckpoints: export.format == .bundle) }
+        return AuditDownload.response(export, scope: scope, database: services.database)
     }
 
     @Sendable func list(_ request: Request, context: RampartRequestContext) async throws -> Response {
+        try await page(request, context)
+    }
+
+    private func page(_ request: Request, _ context: RampartRequestContext, retentionForm: ConsoleForm? = nil,
+                      retentionError: RampartError? = nil) async throws -> Response {
         var filters: [String: String] = [:]
         for name in ["action", "actor", "target", "since", "until"] {
             filters[name] = request.queryValue(name).map { String($0.prefix(200)) } ?? ""
@@ -34,8 +59,8 @@ struct ConsoleAuditController: ConsolePageController {
             error = invalid.message
             query = AuditQuery()
         }
-        let (page, checkpoint) = try await read(context, .readAuditLog) {
-            (try await $0.auditEvents(query), try await $0.latestAuditCheckpoint())
+        let (page, checkpoint, retention) = try await read(context, .readAuditLog) {
+            (try await $0.auditEvents(query), try await $0.latestAuditCheckpoint(), try await $0.auditRetention())
         }
         let filterQuery = filters.sorted(by: { $0.key < $1.key }).filter { !$0.value.isEmpty }
             .map { "&\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }.joined()
@@ -45,11 +70,20 @@ struct ConsoleAuditController: ConsolePageController {
             "hasNext": !next.isEmpty, "filters": filters, "error": error ?? "", "hasError": error != nil,
             "filterQuery": filterQuery, "filtered": !filterQuery.isEmpty,
         ]
+        values["retention"] = [
+            "retentionDays": retentionForm?["retentionDays"] ?? String(retention.retentionDays),
+            "legalHold": retentionForm.map { $0["legalHold"] == "on" } ?? retention.legalHold,
+            "legalHoldReason": retentionForm?["legalHoldReason"] ?? retention.legalHoldReason ?? "",
+            "legalHoldSince": ConsolePage.time(retention.legalHoldSince), "held": retention.legalHold,
+            "purgedThrough": retention.purgedThrough.sequence, "hasPurged": retention.purgedThrough.sequence > 0,
+            "lastPurgeAt": ConsolePage.time(retention.lastPurgeAt),
+            "error": retentionError?.message ?? "", "hasError": retentionError != nil,
+        ] as [String: Any]
         if let checkpoint {
             values["checkpoint"] = ["sequence": checkpoint.sequence, "signedAt": checkpoint.signedAt.rfc3339,
                                     "headHash": checkpoint.headHash]
         }
         return ConsoleRenderer.page("audit", ConsolePage.values(context, title: "Audit log", active: "audit", extra: values),
-                                    status: error == nil ? .ok : .badRequest)
+                                    status: error == nil && retentionError == nil ? .ok : .badRequest)
     }
 }

@@ -44,6 +44,7 @@ enum ConsoleNotice: String {
     case signingKeyRotated = "signing-key-rotated"
     case domainClaimed = "domain-claimed"
     case domainVerified = "domain-verified"
+    case retentionSaved = "retention-saved"
 
     var text: String {
         switch self {
@@ -68,6 +69,7 @@ enum ConsoleNotice: String {
         case .signingKeyRotated: "Signing key rotated: new tokens are signed with the new key; the previous key stays in the JWKS for a day."
         case .domainClaimed: "Domain claimed. Publish one of the proofs below, then verify it."
         case .domainVerified: "Domain verified: users with an email in it are this organisation's managed accounts."
+        case .retentionSaved: "Retention saved. Events past it are purged within the hour, unless a legal hold is in place."
         case .mfaReset: "MFA reset: their factors and recovery codes were removed; they enrol again at their next sign-in."
         }
     }

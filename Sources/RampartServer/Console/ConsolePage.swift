@@ -22,6 +22,7 @@ struct ConsolePage {
             "canManagePolicies": principal?.can(.manageAuthenticationPolicies) ?? false,
             "canManageOAuthClients": principal?.can(.manageOAuthClients) ?? false,
             "canManageDomains": principal?.can(.manageDomains) ?? false,
+            "canManageAuditRetention": principal?.can(.manageAuditRetention) ?? false,
             "nav_\(active)": true,
         ]
         for (key, value) in extra { values[key] = value }

@@ -29,15 +29,27 @@ extension Tenant {
         try await auditCheckpoints(limit: 1).first
     }
 
+    /// The checkpoint of event `sequence`, if one was signed.
+    public func auditCheckpoint(at sequence: Int64) async throws -> AuditCheckpoint? {
+        try await auditCheckpoints(limit: 1, at: sequence).first
+    }
+
     /// Newest first.
-    public func auditCheckpoints(limit: Int = 100, unwitnessedOnly: Bool = false) async throws -> [AuditCheckpoint] {
+    public func auditCheckpoints(limit: Int = 100, unwitnessedOnly: Bool = false, at sequence: Int64? = nil) async throws
+        -> [AuditCheckpoint] {
         var query = SQLQueryString("""
             SELECT c.seq, c.head_hash, c.signed_at, c.key_id, c.signature, k.public_key
             FROM audit_checkpoints c JOIN audit_checkpoint_keys k ON k.org_id = c.org_id AND k.key_id = c.key_id
             WHERE c.org_id = \(bind: orgID)
             """)
         if unwitnessedOnly { query = query + " AND c.witnessed_at IS NULL" }
-        return try await rows(query + " ORDER BY c.seq DESC LIMIT " + "\(bind: Int64(limit))") { row in
+        if let sequence { query = query + " AND c.seq = " + "\(bind: sequence)" }
+        return try await rows(query + " ORDER BY c.seq DESC LIMIT " + "\(bind: Int64(limit))", Self.decodeCheckpoint(orgID))
+    }
+
+    /// Reads `seq, head_hash, signed_at, key_id, signature, public_key`, in that order.
+    static func decodeCheckpoint(_ orgID: String) -> @Sendable (any ColumnReader) throws -> AuditCheckpoint {
+        { row in
             AuditCheckpoint(orgID: orgID, sequence: try row.integer(0), headHash: try row.text(1),
                             signedAt: try row.timestamp(2), keyID: try row.text(3), publicKey: try row.text(5),
                             signature: try row.text(4))

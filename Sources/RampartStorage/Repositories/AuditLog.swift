@@ -155,6 +155,8 @@ public struct AuditVerifier: Sendable {
         public let failure: AuditChainVerifier.Break?
         /// The head the chain was verified up to (nil when it broke).
         public var head: ChainHead? = nil
+        /// The events before this one were purged under retention (0: none).
+        public var purgedThrough: Int64 = 0
     }
 
     let database: Database
@@ -177,25 +179,47 @@ public struct AuditVerifier: Sendable {
                         ? "the checkpoint is signed by a key this organisation does not have (key \(checkpoint.keyID.prefix(40)))"
                         : "the checkpoint's signature does not verify (the witness was altered)"))
             }
-            var verifier = AuditChainVerifier(witnesses: savedHeads + checkpoints.map(\.head))
-            var last: Int64 = 0
             let head = try await tenant.auditHead()
+            var checked: Int64 = 0
             do {
+                let start = try await Self.start(in: tenant)
+                var verifier = try AuditChainVerifier(start: start, witnesses: savedHeads + checkpoints.map(\.head))
+                var last = start.sequence
                 while true {
                     let batch = try await tenant.auditEvents(after: last, limit: 2000)
-                    for event in batch { try verifier.check(event) }
+                    for event in batch {
+                        try verifier.check(event)
+                        checked = verifier.count
+                    }
                     guard let end = batch.last else { break }
                     try await Self.checkTargetIndex(of: batch, after: last, in: tenant)
                     last = end.sequence
-                    progress?(verifier.count, head.sequence)
+                    progress?(verifier.count, head.sequence - start.sequence)
                 }
                 try verifier.finish(head: head)
                 try await Self.checkNoTargetsBeyond(last, in: tenant)
-                return Report(organization: organization, events: verifier.count, failure: nil, head: head)
+                return Report(organization: organization, events: verifier.count, failure: nil, head: head,
+                              purgedThrough: start.sequence)
             } catch let failure as AuditChainVerifier.Break {
-                return Report(organization: organization, events: verifier.count, failure: failure)
+                return Report(organization: organization, events: checked, failure: failure)
             }
         }
+    }
+
+    /// Where the stored log begins: the genesis, or the signed checkpoint a purge went through,
+    /// whose signature and key must check out (a head written into the table alone proves nothing).
+    static func start(in tenant: Tenant) async throws -> ChainHead {
+        let purged = try await tenant.auditRetention().purgedThrough
+        guard purged.sequence > 0 else { return .genesis }
+        let keys = try await tenant.auditCheckpointPublicKeys()
+        guard let checkpoint = try await tenant.auditCheckpoint(at: purged.sequence), checkpoint.signatureIsValid,
+              keys[checkpoint.keyID] == checkpoint.publicKey, checkpoint.head == purged else {
+            throw AuditChainVerifier.Break(sequence: purged.sequence, reason: """
+                the log was purged through event \(purged.sequence), but no checkpoint signed by this organisation vouches \
+                for that head
+                """)
+        }
+        return purged
     }
 
     /// `?target=` searches read `audit_event_targets`, which the hash chain does not cover:
