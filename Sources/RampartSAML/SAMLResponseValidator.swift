@@ -96,7 +96,12 @@ public struct SAMLResponseValidator: Sendable {
             throw SAMLRejection(.assertionCount, "the response's assertion is not where SAML puts it (a child of the Response)")
         }
         let assertion = try AssertionDecryptor(key: decryptionKey).decrypt(encrypted, in: document)
-        try Self.requireOneAssertion(in: response)
+        // The plaintext must not smuggle in a second assertion either.
+        guard response.descendants(SAMLNamespace.assertion, "Assertion").count == 1,
+              response.descendants(SAMLNamespace.assertion, "EncryptedAssertion").count == 1
+        else {
+            throw SAMLRejection(.assertionCount, "the encrypted assertion must decrypt to exactly one assertion")
+        }
         return assertion
     }
 
