@@ -61,7 +61,7 @@ let package = Package(
         .target(name: "RampartSCIM", dependencies: ["RampartCore"]),
         // The SAML 2.0 service provider's protocol core: response validation, AuthnRequest, metadata.
         // No storage or server dependency: the replay cache and the routes are the caller's.
-        .target(name: "RampartSAML", dependencies: ["CLibXML2", "CXMLSec", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "RampartSAML", dependencies: ["RampartCore", "CLibXML2", "CXMLSec", .product(name: "Crypto", package: "swift-crypto")]),
         // Log streams' wire formats and transports: what a SIEM receives, apart from when and why.
         .target(
             name: "RampartStreams",

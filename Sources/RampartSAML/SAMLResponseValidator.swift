@@ -1,6 +1,7 @@
 import CLibXML2
 import CXMLSec
 import Foundation
+import RampartCore
 
 /// Validates a SAML Response posted to the ACS (HTTP-POST binding) for one identity provider.
 /// Every check of the issue except the replay cache, which is the caller's (keep `id` until
@@ -122,7 +123,7 @@ public struct SAMLResponseValidator: Sendable {
             throw SAMLRejection(.destinationMismatch, "the response is addressed to another URL than this provider's ACS URL; set the IdP's ACS URL to \(settings.acsURL)")
         }
         if let inResponseTo = response.attribute("InResponseTo") {
-            guard let expectedRequestID, ConstantTime.equal(inResponseTo, expectedRequestID) else {
+            guard let expectedRequestID, constantTimeEquals(inResponseTo, expectedRequestID) else {
                 throw SAMLRejection(.inResponseToMismatch, "the response answers another sign-in request than the one this browser started; start the sign-in again")
             }
         }
@@ -232,20 +233,10 @@ public struct SAMLResponseValidator: Sendable {
         let inResponseTo = data.attribute("InResponseTo")
         switch (expectedRequestID, inResponseTo) {
         case (nil, nil): break
-        case (let expected?, let actual?) where ConstantTime.equal(actual, expected): break
+        case (let expected?, let actual?) where constantTimeEquals(actual, expected): break
         default:
             throw SAMLRejection(.inResponseToMismatch, "the assertion answers another sign-in request than the one this browser started; start the sign-in again")
         }
         return notOnOrAfter
-    }
-}
-
-enum ConstantTime {
-    static func equal(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8), y = Array(b.utf8)
-        guard x.count == y.count else { return false }
-        var difference: UInt8 = 0
-        for i in 0..<x.count { difference |= x[i] ^ y[i] }
-        return difference == 0
     }
 }
