@@ -41,42 +41,41 @@ void *rampart_xmlsec_load_private_key(const unsigned char *pem, size_t length) {
     return xmlSecOpenSSLAppKeyLoadMemory(pem, (xmlSecSize)length, xmlSecKeyDataFormatPem, NULL, NULL, NULL);
 }
 
-static int rampart_xmlsec_allow(xmlSecPtrListPtr list, xmlSecTransformId id) {
-    return xmlSecPtrListAdd(list, (xmlSecPtr)id);
-}
-
 /// Verifies one <ds:Signature> with exactly `key` (never one from the message: with the key set,
 /// xmlsec does not read KeyInfo, and no keys manager is given). Only these are enabled: exclusive
-/// c14n, enveloped-signature, RSA-SHA256/384/512, ECDSA-SHA256/384/512, SHA-256/384/512, and
-/// same-document references. On VALID, `signed_bytes` receives a malloc'd copy of what the one
-/// Reference digested (the canonical bytes of the element xmlsec resolved), for the caller to read.
+/// c14n, RSA-SHA256/384/512 and ECDSA-SHA256/384/512 in SignedInfo; enveloped-signature, exclusive
+/// c14n and SHA-256/384/512 in the Reference; same-document references. On VALID, `signed_bytes`
+/// receives a malloc'd copy of what the one Reference digested (the canonical bytes of the element
+/// xmlsec resolved), for the caller to read.
 int rampart_xmlsec_verify(xmlNodePtr signature, void *opaque_key,
-                                        unsigned char **signed_bytes, size_t *signed_length) {
+                          unsigned char **signed_bytes, size_t *signed_length) {
     *signed_bytes = NULL; *signed_length = 0;
     xmlSecDSigCtxPtr ctx = xmlSecDSigCtxCreate(NULL);
     if (ctx == NULL) return RAMPART_SIGNATURE_REFUSED;
-    int outcome = RAMPART_SIGNATURE_REFUSED;
     ctx->signKey = xmlSecKeyDuplicate((xmlSecKeyPtr)opaque_key);
     ctx->flags |= XMLSEC_DSIG_FLAGS_STORE_SIGNEDINFO_REFERENCES;
     ctx->enabledReferenceUris = xmlSecTransformUriTypeSameDocument;
-    xmlSecPtrListPtr allowed = &ctx->transformCtx.enabledTransforms;
+    // SignedInfo's list (transformCtx.enabledTransforms) and the References' own list: xmlsec
+    // checks a Reference against the second only, and an unset one would allow everything.
     if (ctx->signKey == NULL
-        || rampart_xmlsec_allow(allowed, xmlSecTransformExclC14NId) < 0
-        || rampart_xmlsec_allow(allowed, xmlSecTransformEnvelopedId) < 0
-        || rampart_xmlsec_allow(allowed, xmlSecTransformRsaSha256Id) < 0
-        || rampart_xmlsec_allow(allowed, xmlSecTransformRsaSha384Id) < 0
-        || rampart_xmlsec_allow(allowed, xmlSecTransformRsaSha512Id) < 0
-        || rampart_xmlsec_allow(allowed, xmlSecTransformEcdsaSha256Id) < 0
-        || rampart_xmlsec_allow(allowed, xmlSecTransformEcdsaSha384Id) < 0
-        || rampart_xmlsec_allow(allowed, xmlSecTransformEcdsaSha512Id) < 0
-        || rampart_xmlsec_allow(allowed, xmlSecTransformSha256Id) < 0
-        || rampart_xmlsec_allow(allowed, xmlSecTransformSha384Id) < 0
-        || rampart_xmlsec_allow(allowed, xmlSecTransformSha512Id) < 0
+        || xmlSecDSigCtxEnableSignatureTransform(ctx, xmlSecTransformExclC14NId) < 0
+        || xmlSecDSigCtxEnableSignatureTransform(ctx, xmlSecTransformRsaSha256Id) < 0
+        || xmlSecDSigCtxEnableSignatureTransform(ctx, xmlSecTransformRsaSha384Id) < 0
+        || xmlSecDSigCtxEnableSignatureTransform(ctx, xmlSecTransformRsaSha512Id) < 0
+        || xmlSecDSigCtxEnableSignatureTransform(ctx, xmlSecTransformEcdsaSha256Id) < 0
+        || xmlSecDSigCtxEnableSignatureTransform(ctx, xmlSecTransformEcdsaSha384Id) < 0
+        || xmlSecDSigCtxEnableSignatureTransform(ctx, xmlSecTransformEcdsaSha512Id) < 0
+        || xmlSecDSigCtxEnableReferenceTransform(ctx, xmlSecTransformExclC14NId) < 0
+        || xmlSecDSigCtxEnableReferenceTransform(ctx, xmlSecTransformEnvelopedId) < 0
+        || xmlSecDSigCtxEnableReferenceTransform(ctx, xmlSecTransformSha256Id) < 0
+        || xmlSecDSigCtxEnableReferenceTransform(ctx, xmlSecTransformSha384Id) < 0
+        || xmlSecDSigCtxEnableReferenceTransform(ctx, xmlSecTransformSha512Id) < 0
         || xmlSecPtrListAdd(&ctx->keyInfoReadCtx.enabledKeyData, (xmlSecPtr)xmlSecKeyDataRsaId) < 0
         || xmlSecPtrListAdd(&ctx->keyInfoReadCtx.enabledKeyData, (xmlSecPtr)xmlSecKeyDataEcdsaId) < 0) {
         xmlSecDSigCtxDestroy(ctx);
         return RAMPART_SIGNATURE_REFUSED;
     }
+    int outcome;
     if (xmlSecDSigCtxVerify(ctx, signature) < 0) {
         outcome = RAMPART_SIGNATURE_REFUSED;
     } else if (ctx->status != xmlSecDSigStatusSucceeded) {
@@ -87,9 +86,8 @@ int rampart_xmlsec_verify(xmlNodePtr signature, void *opaque_key,
         xmlSecDSigReferenceCtxPtr reference =
             (xmlSecDSigReferenceCtxPtr)xmlSecPtrListGetItem(&ctx->signedInfoReferences, 0);
         xmlSecBufferPtr buffer = reference == NULL ? NULL : xmlSecDSigReferenceCtxGetPreDigestBuffer(reference);
-        if (reference == NULL || reference->status != xmlSecDSigStatusSucceeded || buffer == NULL) {
-            outcome = RAMPART_SIGNATURE_INVALID;
-        } else {
+        outcome = RAMPART_SIGNATURE_INVALID;
+        if (reference != NULL && reference->status == xmlSecDSigStatusSucceeded && buffer != NULL) {
             size_t length = (size_t)xmlSecBufferGetSize(buffer);
             unsigned char *copy = malloc(length + 1);
             if (copy != NULL) {

@@ -122,7 +122,8 @@ struct SAMLMetadataAndBindingTests {
     }
 
     /// Encrypts the response's assertion for `certificatePEM` with the `xmlsec1` command (AES-256-CBC, RSA-OAEP).
-    static func encrypted(_ response: TestResponse, for certificatePEM: String) throws -> String {
+    static func encrypted(_ response: TestResponse, for certificatePEM: String,
+                          keyTransport: String = "http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p") throws -> String {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rampart-saml-enc-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -137,7 +138,7 @@ struct SAMLMetadataAndBindingTests {
         <xenc:EncryptedData xmlns:xenc="http://www.w3.org/2001/04/xmlenc#" Type="http://www.w3.org/2001/04/xmlenc#Element">\
         <xenc:EncryptionMethod Algorithm="http://www.w3.org/2001/04/xmlenc#aes256-cbc"/>\
         <ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><xenc:EncryptedKey>\
-        <xenc:EncryptionMethod Algorithm="http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p"/>\
+        <xenc:EncryptionMethod Algorithm="\(keyTransport)"/>\
         <xenc:CipherData><xenc:CipherValue/></xenc:CipherData></xenc:EncryptedKey></ds:KeyInfo>\
         <xenc:CipherData><xenc:CipherValue/></xenc:CipherData></xenc:EncryptedData>
         """.write(to: template, atomically: true, encoding: .utf8)
@@ -175,5 +176,9 @@ struct SAMLMetadataAndBindingTests {
         var withoutKey = Setup.settings
         withoutKey.spDecryptionKeyPEM = nil
         #expect(Setup.reason(base64, settings: withoutKey) == .decryptionFailed)
+        // RSA PKCS#1 v1.5 key transport (open to padding oracles) is not accepted.
+        let pkcs1 = try Self.encrypted(Setup.response { $0.wrapInEncryptedAssertion = true }, for: Setup.spKeys.certificatePEM,
+                                       keyTransport: "http://www.w3.org/2001/04/xmlenc#rsa-1_5")
+        #expect(Setup.reason(pkcs1) == .algorithmNotAllowed)
     }
 }
