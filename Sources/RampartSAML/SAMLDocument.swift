@@ -100,7 +100,12 @@ struct SAMLNode {
     var localName: String { String(cString: pointer.pointee.name) }
     var namespace: String? { pointer.pointee.ns.flatMap { $0.pointee.href }.map { String(cString: $0) } }
 
-    func `is`(_ namespace: String, _ name: String) -> Bool { localName == name && self.namespace == namespace }
+    /// Compared in place (no String made from the node): called for every element of every walk.
+    func `is`(_ namespace: String, _ name: String) -> Bool {
+        guard let href = pointer.pointee.ns?.pointee.href else { return false }
+        return strcmp(UnsafeRawPointer(pointer.pointee.name).assumingMemoryBound(to: CChar.self), name) == 0
+            && strcmp(UnsafeRawPointer(href).assumingMemoryBound(to: CChar.self), namespace) == 0
+    }
 
     /// An attribute without a namespace.
     func attribute(_ name: String) -> String? {
