@@ -10,7 +10,7 @@ public enum PEM {
             guard let end = pem.range(of: "-----END CERTIFICATE-----", range: begin.upperBound..<pem.endIndex) else { return nil }
             body = String(pem[begin.upperBound..<end.lowerBound])
         }
-        return Data(base64Encoded: body.filter { !$0.isWhitespace })
+        return Base64.decode(body)
     }
 
     /// The base64 of the certificate's DER on one line, as in a KeyDescriptor's X509Certificate.
@@ -18,7 +18,7 @@ public enum PEM {
 
     /// A PEM certificate from base64 DER, 64 characters a line.
     static func certificate(derBase64: String) -> String {
-        let compact = derBase64.filter { !$0.isWhitespace }
+        let compact = String(decoding: derBase64.utf8.filter { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }, as: UTF8.self)
         var lines: [Substring] = []
         var index = compact.startIndex
         while index < compact.endIndex {
@@ -32,6 +32,16 @@ public enum PEM {
     /// The SHA-256 fingerprint of a PEM certificate as an admin compares it ("AB:CD:…"), or nil.
     public static func sha256Fingerprint(ofCertificate pem: String) -> String? {
         der(pem).map { Fingerprint.text(Fingerprint.sha256($0)) }
+    }
+}
+
+/// Base64 as SAML carries it: line breaks and spaces allowed, dropped byte by byte (a filter over
+/// Characters costs more than the rest of a validation).
+enum Base64 {
+    static func decode(_ text: String) -> Data? {
+        var bytes = Array(text.utf8)
+        bytes.removeAll { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }
+        return Data(base64Encoded: Data(bytes))
     }
 }
 

@@ -50,18 +50,17 @@ final class SAMLDocument: @unchecked Sendable {
         return try result.get()
     }
 
-    private static func contains(_ bytes: UnsafeBufferPointer<UInt8>, _ needle: String) -> Bool {
-        let pattern = Array(needle.utf8)
-        guard bytes.count >= pattern.count else { return false }
-        var i = 0
-        let last = bytes.count - pattern.count
-        while i <= last {
-            if bytes[i] == pattern[0] {
-                var j = 1
-                while j < pattern.count, bytes[i + j] == pattern[j] { j += 1 }
-                if j == pattern.count { return true }
-            }
-            i += 1
+    /// Finds `needle` (which starts with "<") with memchr and memcmp: a plain loop over a
+    /// response's bytes costs more than parsing it.
+    private static func contains(_ bytes: UnsafeBufferPointer<UInt8>, _ needle: StaticString) -> Bool {
+        guard let base = bytes.baseAddress else { return false }
+        let length = needle.utf8CodeUnitCount
+        var offset = 0
+        while offset + length <= bytes.count {
+            guard let found = memchr(base + offset, Int32(needle.utf8Start.pointee), bytes.count - offset) else { return false }
+            let position = UnsafeRawPointer(found) - UnsafeRawPointer(base)
+            if position + length <= bytes.count, memcmp(found, needle.utf8Start, length) == 0 { return true }
+            offset = position + 1
         }
         return false
     }

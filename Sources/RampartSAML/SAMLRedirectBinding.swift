@@ -11,7 +11,7 @@ public enum SAMLRedirectBinding {
         guard base64.utf8.count <= (limit / 3 + 1) * 4 + limit / 32 else {
             throw SAMLRejection(.tooLarge, "the message is larger than \(limit) bytes")
         }
-        guard let compressed = Data(base64Encoded: base64.filter { !$0.isWhitespace }) else {
+        guard let compressed = Base64.decode(base64) else {
             throw SAMLRejection(.malformed, "the message is not base64")
         }
         var output = [UInt8](repeating: 0, count: limit)

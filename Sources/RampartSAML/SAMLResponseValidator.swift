@@ -72,8 +72,7 @@ public struct SAMLResponseValidator: Sendable {
         guard base64.utf8.count <= (limit / 3 + 1) * 4 + limit / 32 else {
             throw SAMLRejection(.tooLarge, "the response is larger than \(limit / 1024) KiB")
         }
-        let compact = base64.filter { !$0.isWhitespace }
-        guard let data = Data(base64Encoded: compact) else {
+        guard let data = Base64.decode(base64) else {
             throw SAMLRejection(.malformed, "the SAMLResponse is not base64")
         }
         guard data.count <= limit else { throw SAMLRejection(.tooLarge, "the response is larger than \(limit / 1024) KiB") }

@@ -81,7 +81,7 @@ struct SignatureVerifier {
     private func presentedCertificateFingerprint(_ signature: SAMLNode) -> [UInt8]? {
         let ds = SAMLNamespace.xmldsig
         guard let text = signature.child(ds, "KeyInfo")?.child(ds, "X509Data")?.child(ds, "X509Certificate")?.text,
-              let der = Data(base64Encoded: text.filter { !$0.isWhitespace })
+              let der = Base64.decode(text)
         else { return nil }
         return Fingerprint.sha256(der)
     }

@@ -85,11 +85,7 @@ public struct TestResponse: Sendable {
         notOnOrAfter = now.addingTimeInterval(300)
     }
 
-    static func time(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        return formatter.string(from: date)
-    }
+    static func time(_ date: Date) -> String { date.formatted(.iso8601) }
 
     public func signatureTemplate(referencing id: String, certificatePEM: String) -> String {
         let body = certificatePEM.components(separatedBy: "\n").filter { !$0.hasPrefix("-----") }.joined()
