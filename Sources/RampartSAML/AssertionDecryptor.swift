@@ -18,8 +18,12 @@ struct AssertionDecryptor {
         guard SAMLAlgorithms.encryptionMethods.contains(method) else {
             throw SAMLRejection(.algorithmNotAllowed, "the assertion is encrypted with \(method); configure the IdP to use AES-CBC or AES-GCM")
         }
-        guard let encryptedKey = data.child(SAMLNamespace.xmldsig, "KeyInfo")?.child(enc, "EncryptedKey") else {
-            throw SAMLRejection(.decryptionFailed, "the encrypted assertion carries no EncryptedKey in its KeyInfo")
+        // One EncryptedKey and nothing else: xmlsec would try each child in turn, and so use a
+        // second key wrapping whose algorithm nobody checked.
+        guard let keyInfo = data.child(SAMLNamespace.xmldsig, "KeyInfo"), keyInfo.elements.count == 1,
+              let encryptedKey = keyInfo.child(enc, "EncryptedKey")
+        else {
+            throw SAMLRejection(.decryptionFailed, "the encrypted assertion must carry exactly one EncryptedKey in its KeyInfo")
         }
         let transport = encryptedKey.child(enc, "EncryptionMethod")?.attribute("Algorithm") ?? ""
         guard SAMLAlgorithms.keyTransportMethods.contains(transport) else {

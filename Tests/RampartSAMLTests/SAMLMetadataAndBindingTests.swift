@@ -180,5 +180,12 @@ struct SAMLMetadataAndBindingTests {
         let pkcs1 = try Self.encrypted(Setup.response { $0.wrapInEncryptedAssertion = true }, for: Setup.spKeys.certificatePEM,
                                        keyTransport: "http://www.w3.org/2001/04/xmlenc#rsa-1_5")
         #expect(Setup.reason(pkcs1) == .algorithmNotAllowed)
+        // Nor behind a first, acceptable EncryptedKey: one EncryptedKey only.
+        let good = try Self.encrypted(Setup.response { $0.wrapInEncryptedAssertion = true }, for: Setup.spKeys.certificatePEM)
+        let goodXML = String(decoding: try #require(Data(base64Encoded: good)), as: UTF8.self)
+        let pkcs1XML = String(decoding: try #require(Data(base64Encoded: pkcs1)), as: UTF8.self)
+        let secondKey = pkcs1XML.slice(from: "<xenc:EncryptedKey>", through: "</xenc:EncryptedKey>")
+        let twoKeys = goodXML.replacingFirst("</xenc:EncryptedKey>", with: "</xenc:EncryptedKey>" + secondKey)
+        #expect(Setup.reason(Setup.base64(twoKeys)) == .decryptionFailed)
     }
 }
