@@ -44,6 +44,7 @@ public struct SAMLIdentityProviderMetadata: Sendable, Equatable {
         let data = Data(xml.utf8)
         guard data.count <= maximumBytes else { throw SAMLRejection(.tooLarge, "the metadata is larger than 1 MiB") }
         let document = try SAMLDocument.parse(data, what: "metadata")
+        defer { withExtendedLifetime(document) {} }  // its nodes are read below
         let md = SAMLNamespace.metadata
         guard let root = document.root else { throw SAMLRejection(.malformed, "the metadata is empty") }
         let entities = root.is(md, "EntityDescriptor") ? [root] : root.is(md, "EntitiesDescriptor") ? root.descendants(md, "EntityDescriptor") : []

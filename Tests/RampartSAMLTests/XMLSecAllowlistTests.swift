@@ -10,6 +10,7 @@ import Testing
 struct XMLSecAllowlistTests {
     static func verify(_ xml: String, with certificatePEM: String = Setup.idpKeys.certificatePEM) throws -> Int {
         let document = try SAMLDocument.parse(Data(xml.utf8), what: "response")
+        defer { withExtendedLifetime(document) {} }
         try document.registerIDs()
         let assertion = try #require(document.root?.child(SAMLNamespace.assertion, "Assertion"))
         let signature = try #require(assertion.child(SAMLNamespace.xmldsig, "Signature"))
