@@ -57,21 +57,24 @@ int rampart_xmlsec_verify(xmlNodePtr signature, void *opaque_key,
     ctx->enabledReferenceUris = xmlSecTransformUriTypeSameDocument;
     // SignedInfo's list (transformCtx.enabledTransforms) and the References' own list: xmlsec
     // checks a Reference against the second only, and an unset one would allow everything.
-    if (ctx->signKey == NULL
-        || xmlSecDSigCtxEnableSignatureTransform(ctx, xmlSecTransformExclC14NId) < 0
-        || xmlSecDSigCtxEnableSignatureTransform(ctx, xmlSecTransformRsaSha256Id) < 0
-        || xmlSecDSigCtxEnableSignatureTransform(ctx, xmlSecTransformRsaSha384Id) < 0
-        || xmlSecDSigCtxEnableSignatureTransform(ctx, xmlSecTransformRsaSha512Id) < 0
-        || xmlSecDSigCtxEnableSignatureTransform(ctx, xmlSecTransformEcdsaSha256Id) < 0
-        || xmlSecDSigCtxEnableSignatureTransform(ctx, xmlSecTransformEcdsaSha384Id) < 0
-        || xmlSecDSigCtxEnableSignatureTransform(ctx, xmlSecTransformEcdsaSha512Id) < 0
-        || xmlSecDSigCtxEnableReferenceTransform(ctx, xmlSecTransformExclC14NId) < 0
-        || xmlSecDSigCtxEnableReferenceTransform(ctx, xmlSecTransformEnvelopedId) < 0
-        || xmlSecDSigCtxEnableReferenceTransform(ctx, xmlSecTransformSha256Id) < 0
-        || xmlSecDSigCtxEnableReferenceTransform(ctx, xmlSecTransformSha384Id) < 0
-        || xmlSecDSigCtxEnableReferenceTransform(ctx, xmlSecTransformSha512Id) < 0
-        || xmlSecPtrListAdd(&ctx->keyInfoReadCtx.enabledKeyData, (xmlSecPtr)xmlSecKeyDataRsaId) < 0
-        || xmlSecPtrListAdd(&ctx->keyInfoReadCtx.enabledKeyData, (xmlSecPtr)xmlSecKeyDataEcdsaId) < 0) {
+    const xmlSecTransformId signed_info[] = {
+        xmlSecTransformExclC14NId, xmlSecTransformRsaSha256Id, xmlSecTransformRsaSha384Id, xmlSecTransformRsaSha512Id,
+        xmlSecTransformEcdsaSha256Id, xmlSecTransformEcdsaSha384Id, xmlSecTransformEcdsaSha512Id,
+    };
+    const xmlSecTransformId reference[] = {
+        xmlSecTransformExclC14NId, xmlSecTransformEnvelopedId,
+        xmlSecTransformSha256Id, xmlSecTransformSha384Id, xmlSecTransformSha512Id,
+    };
+    int ready = ctx->signKey != NULL
+        && xmlSecPtrListAdd(&ctx->keyInfoReadCtx.enabledKeyData, (xmlSecPtr)xmlSecKeyDataRsaId) >= 0
+        && xmlSecPtrListAdd(&ctx->keyInfoReadCtx.enabledKeyData, (xmlSecPtr)xmlSecKeyDataEcdsaId) >= 0;
+    for (size_t i = 0; ready && i < sizeof signed_info / sizeof signed_info[0]; i++) {
+        ready = xmlSecDSigCtxEnableSignatureTransform(ctx, signed_info[i]) >= 0;
+    }
+    for (size_t i = 0; ready && i < sizeof reference / sizeof reference[0]; i++) {
+        ready = xmlSecDSigCtxEnableReferenceTransform(ctx, reference[i]) >= 0;
+    }
+    if (!ready) {
         xmlSecDSigCtxDestroy(ctx);
         return RAMPART_SIGNATURE_REFUSED;
     }
