@@ -2,8 +2,9 @@ import Foundation
 import RampartSAML
 import Testing
 
-/// A response signed by pysaml2 as the IdP (the real peer of PEERS.md section 2), checked in with
-/// its certificate by interop/saml/make_response.py.
+/// Responses signed by pysaml2 as the IdP (the real peer of PEERS.md section 2), checked in with
+/// their certificates by interop/saml/make_response.py: one with a signed assertion, one with both
+/// the assertion and the Response signed.
 @Suite("SAML response made by pysaml2")
 struct PySAML2ResponseTests {
     struct Facts: Decodable {
@@ -15,16 +16,18 @@ struct PySAML2ResponseTests {
         return try String(contentsOf: url, encoding: .utf8)
     }
 
-    static func setup() throws -> (Facts, SAMLProviderSettings, String) {
-        let facts = try JSONDecoder().decode(Facts.self, from: Data(try fixture("pysaml2-response.json").utf8))
+    static let names = ["pysaml2", "pysaml2-signed-response"]
+
+    static func setup(_ name: String) throws -> (Facts, SAMLProviderSettings, String) {
+        let facts = try JSONDecoder().decode(Facts.self, from: Data(try fixture("\(name)-response.json").utf8))
         let settings = SAMLProviderSettings(spEntityID: facts.spEntityId, acsURL: facts.acsUrl, idpEntityID: facts.idpEntityId,
-                                            idpSigningCertificatesPEM: [try fixture("pysaml2-idp.crt")])
-        return (facts, settings, try fixture("pysaml2-response.b64").trimmingCharacters(in: .whitespacesAndNewlines))
+                                            idpSigningCertificatesPEM: [try fixture("\(name)-idp.crt")])
+        return (facts, settings, try fixture("\(name)-response.b64").trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
-    @Test("pysaml2's signed assertion is accepted inside its validity window, with its attributes")
-    func accepted() throws {
-        let (facts, settings, base64) = try Self.setup()
+    @Test("pysaml2's signed response is accepted inside its validity window, with its attributes", arguments: names)
+    func accepted(name: String) throws {
+        let (facts, settings, base64) = try Self.setup(name)
         let assertion = try SAMLResponseValidator(settings: settings)
             .validate(base64Response: base64, expectedRequestID: facts.requestId, now: Date(timeIntervalSince1970: facts.validAt))
         #expect(assertion.nameID == "alice@example.test")
@@ -35,9 +38,9 @@ struct PySAML2ResponseTests {
         #expect(assertion.inResponseTo == facts.requestId)
     }
 
-    @Test("the same response: too late, for another request, or checked with another certificate")
-    func refused() throws {
-        let (facts, settings, base64) = try Self.setup()
+    @Test("the same response: too late, for another request, or checked with another certificate", arguments: names)
+    func refused(name: String) throws {
+        let (facts, settings, base64) = try Self.setup(name)
         let validator = SAMLResponseValidator(settings: settings)
         func reason(_ expected: String?, _ now: Double, _ validator: SAMLResponseValidator) -> SAMLRejection.Reason? {
             do {

@@ -1,14 +1,18 @@
 """A SAML response made by pysaml2 acting as the identity provider (the real peer, no web server).
 
     .venv/bin/python interop/saml/make_response.py SP_ENTITY_ID ACS_URL OUT_DIR [--in-response-to ID] [--sign-response]
+        [--name NAME]
 
-Writes OUT_DIR/pysaml2-idp.key and .crt (a new key made with openssl), pysaml2-response.b64 (the
-SAMLResponse as POSTed) and pysaml2-response.json (what a validator needs: the IdP entity ID, the
-request ID and a time inside the response's validity window). Tests/RampartSAMLTests/Fixtures
-holds one such set, made with:
+Writes OUT_DIR/NAME-idp.crt (a new key made with openssl; the key itself is deleted), NAME-response.b64
+(the SAMLResponse as POSTed) and NAME-response.json (what a validator needs: the IdP entity ID, the
+request ID and a time inside the response's validity window). NAME is pysaml2 unless given.
+Tests/RampartSAMLTests/Fixtures holds two such sets, made with:
 
     .venv/bin/python interop/saml/make_response.py https://rampart.test/saml/sp/pysaml2 \
         https://rampart.test/saml/acs/pysaml2 Tests/RampartSAMLTests/Fixtures --in-response-to _req0123456789abcdef
+    .venv/bin/python interop/saml/make_response.py https://rampart.test/saml/sp/pysaml2 \
+        https://rampart.test/saml/acs/pysaml2 Tests/RampartSAMLTests/Fixtures --in-response-to _req0123456789abcdef \
+        --sign-response --name pysaml2-signed-response
 """
 import argparse
 import base64
@@ -42,9 +46,10 @@ def main():
     parser.add_argument("out_dir")
     parser.add_argument("--in-response-to")
     parser.add_argument("--sign-response", action="store_true")
+    parser.add_argument("--name", default="pysaml2")
     args = parser.parse_args()
-    key = os.path.join(args.out_dir, "pysaml2-idp.key")
-    cert = os.path.join(args.out_dir, "pysaml2-idp.crt")
+    key = os.path.join(args.out_dir, f"{args.name}-idp.key")
+    cert = os.path.join(args.out_dir, f"{args.name}-idp.crt")
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-sha256", "-nodes", "-days", "3650",
                     "-keyout", key, "-out", cert, "-subj", "/CN=peers-idp"], check=True, capture_output=True)
     config = IdPConfig().load({
@@ -63,9 +68,9 @@ def main():
         name_id=NameID(format=NAMEID_FORMAT_EMAILADDRESS, text="alice@example.test"),
         authn={"class_ref": "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport"},
         sign_assertion=True, sign_response=args.sign_response, sign_alg=SIG_RSA_SHA256, digest_alg=DIGEST_SHA256))
-    with open(os.path.join(args.out_dir, "pysaml2-response.b64"), "w") as f:
+    with open(os.path.join(args.out_dir, f"{args.name}-response.b64"), "w") as f:
         f.write(base64.b64encode(xml.encode()).decode() + "\n")
-    with open(os.path.join(args.out_dir, "pysaml2-response.json"), "w") as f:
+    with open(os.path.join(args.out_dir, f"{args.name}-response.json"), "w") as f:
         json.dump({"idpEntityId": IDP_ENTITY_ID, "spEntityId": args.sp_entity_id, "acsUrl": args.acs_url,
                    "requestId": args.in_response_to, "validAt": issued + 60}, f, indent=2)
         f.write("\n")
