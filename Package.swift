@@ -35,6 +35,23 @@ let package = Package(
         .systemLibrary(name: "CQREncode", pkgConfig: "libqrencode", providers: [.apt(["libqrencode-dev"])]),
         // glibc's DNS resolver, for the TXT records that prove a domain: Swift's packages have no DNS client.
         .target(name: "CResolv", linkerSettings: [.linkedLibrary("resolv")]),
+        // libxml2 and libxmlsec1 (OpenSSL) for SAML: parsing, signatures, encrypted assertions; zlib for the
+        // HTTP-Redirect binding. xmlsec's pkg-config flags are -D defines, which SwiftPM refuses from
+        // pkg-config, so CXMLSec states them here (Debian's libxmlsec1-dev 1.2.x, see scripts/lib/common.sh).
+        .systemLibrary(name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
+        .target(
+            name: "CXMLSec", dependencies: ["CLibXML2"],
+            cSettings: [
+                .define("XMLSEC_NO_SIZE_T"), .define("XMLSEC_CRYPTO_OPENSSL", to: "1"), .define("XMLSEC_NO_GOST", to: "1"),
+                .define("XMLSEC_NO_GOST2012", to: "1"), .define("XMLSEC_NO_CRYPTO_DYNAMIC_LOADING", to: "1"),
+                .define("XMLSEC_OPENSSL3_ENGINES", to: "1"), .define("__XMLSEC_FUNCTION__", to: "__func__"),
+                .unsafeFlags(["-I/usr/include/xmlsec1", "-I/usr/include/libxml2"]),
+            ],
+            linkerSettings: [
+                .linkedLibrary("xmlsec1-openssl"), .linkedLibrary("xmlsec1"), .linkedLibrary("ssl"),
+                .linkedLibrary("crypto"), .linkedLibrary("xml2"), .linkedLibrary("z"),
+            ]
+        ),
         .target(
             name: "RampartCore",
             dependencies: [
@@ -42,6 +59,9 @@ let package = Package(
             ]
         ),
         .target(name: "RampartSCIM", dependencies: ["RampartCore"]),
+        // The SAML 2.0 service provider's protocol core: response validation, AuthnRequest, metadata.
+        // No storage or server dependency: the replay cache and the routes are the caller's.
+        .target(name: "RampartSAML", dependencies: ["RampartCore", "CLibXML2", "CXMLSec", .product(name: "Crypto", package: "swift-crypto")]),
         // Log streams' wire formats and transports: what a SIEM receives, apart from when and why.
         .target(
             name: "RampartStreams",
@@ -123,6 +143,8 @@ let package = Package(
                 "RampartCore",
                 "RampartAuthn",
                 "RampartStorage",
+                "RampartSAML",
+                "RampartSAMLTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -136,6 +158,9 @@ let package = Package(
         ),
         .testTarget(name: "RampartCoreTests", dependencies: ["RampartCore"]),
         .testTarget(name: "RampartSCIMTests", dependencies: ["RampartSCIM"]),
+        // An identity provider for tests and `rampart-bench saml-acs`: builds and signs responses with libxmlsec1.
+        .target(name: "RampartSAMLTestSupport", dependencies: ["RampartSAML", "CLibXML2", "CXMLSec"], path: "Tests/RampartSAMLTestSupport"),
+        .testTarget(name: "RampartSAMLTests", dependencies: ["RampartSAML", "RampartSAMLTestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "RampartAuthnTests", dependencies: ["RampartAuthn"]),
         .testTarget(name: "RampartStreamsTests", dependencies: ["RampartStreams"]),
         .testTarget(name: "RampartStorageTests", dependencies: ["RampartStorage", "RampartStreams", "RampartTestSupport"]),

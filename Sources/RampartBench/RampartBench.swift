@@ -12,12 +12,13 @@ import RampartStorage
 ///   rampart-bench audit-query --data-dir DIR [--database postgres://…] --org ID [--actors K] [--queries Q]
 ///   rampart-bench scim-provision --url http://HOST:PORT/scim/v2 [--users N] [--groups G] [--big-group B]
 ///                                [--connections C] [--lookups L] [--server-pid PID]   (token in RAMPART_SCIM_TOKEN)
+///   rampart-bench saml-acs [--responses N] [--tasks T] [--out DIR]
 @main
 struct RampartBench {
     static func main() async throws {
         var arguments = Array(CommandLine.arguments.dropFirst())
         guard let name = arguments.first else {
-            FileHandle.standardError.write(Data("usage: rampart-bench audit-append|audit-query|totp-verify|session-lookup|scim-provision [options]\n".utf8))
+            FileHandle.standardError.write(Data("usage: rampart-bench audit-append|audit-query|totp-verify|session-lookup|scim-provision|saml-acs [options]\n".utf8))
             exit(2)
         }
         arguments.removeFirst()
@@ -42,6 +43,13 @@ struct RampartBench {
                 FileHandle.standardError.write(Data("scim-provision failed: \(error)\n".utf8))
                 exit(1)
             }
+            return
+        }
+        if name == "saml-acs" {
+            // In-process and storage-free: the SAML core alone.
+            try await SAMLACSBenchmark.run(responses: Int(option("--responses") ?? "") ?? 5000,
+                                           tasks: Int(option("--tasks") ?? "") ?? ProcessInfo.processInfo.activeProcessorCount,
+                                           out: option("--out"))
             return
         }
         var logger = Logger(label: "bench")

@@ -14,9 +14,9 @@ PG_BIN_DIR=/usr/lib/postgresql/15/bin
 # (SC2034: they are used by the scripts that source this file.)
 # shellcheck disable=SC2034
 # publicsuffix: the Public Suffix List, read at run time to refuse domain claims on public suffixes.
-BUILD_PACKAGES=(pkg-config libsqlite3-dev libcrypt-dev libqrencode-dev publicsuffix)
+BUILD_PACKAGES=(pkg-config libsqlite3-dev libcrypt-dev libqrencode-dev libxmlsec1-dev publicsuffix)
 # shellcheck disable=SC2034
-TEST_PACKAGES=(postgresql sqlite3 chromium chromium-driver oathtool msmtp rsyslog rsyslog-gnutls openssl dnsmasq)
+TEST_PACKAGES=(postgresql sqlite3 chromium chromium-driver oathtool msmtp rsyslog rsyslog-gnutls openssl dnsmasq xmlsec1)
 # shellcheck disable=SC2034
 BENCH_PACKAGES=(wrk)
 
