@@ -211,7 +211,7 @@ struct ConsoleTests {
                 "policies/{policy}/assignments/group/{group}/remove", "policies/{policy}/delete",
                 "log-streams", "log-streams/{stream}/status", "log-streams/{stream}/test", "log-streams/{stream}/delete",
                 "oauth-clients", "oauth-clients/{client}/edit", "oauth-clients/{client}/secret", "oauth-clients/{client}/delete",
-                "oauth-signing-key/rotate",
+                "oauth-signing-key/rotate", "audit/retention",
             ]
             for template in forms {
                 let path = ids.reduce("/console/" + template) { $0.replacingOccurrences(of: $1.key, with: $1.value) }

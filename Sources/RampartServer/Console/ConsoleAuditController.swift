@@ -79,6 +79,7 @@ struct ConsoleAuditController: ConsolePageController {
             "lastPurgeAt": ConsolePage.time(retention.lastPurgeAt),
             "error": retentionError?.message ?? "", "hasError": retentionError != nil,
         ] as [String: Any]
+        values.merge(ConsoleNotice.values(request)) { $1 }
         if let checkpoint {
             values["checkpoint"] = ["sequence": checkpoint.sequence, "signedAt": checkpoint.signedAt.rfc3339,
                                     "headHash": checkpoint.headHash]
