@@ -96,6 +96,7 @@ struct TenantIsolationTests {
         case ("POST", "/ingestion-keys"): return #"{"productId":"\#(ownProduct)","name":"b-key"}"#
         case ("POST", "/domains"): return #"{"domain":"\#(freshDomain())"}"#
         case ("POST", "/domains/{id}/verify"): return #"{"method":"dns"}"#
+        case ("PATCH", "/audit-retention"): return #"{"retentionDays":3650}"#
         default: return nil
         }
     }
