@@ -94,6 +94,14 @@ public struct AuditAction: RawRepresentable, Hashable, Sendable, CustomStringCon
     public static let domainVerificationFailed = AuditAction(rawValue: "domain.verification_failed")
     public static let domainDeleted = AuditAction(rawValue: "domain.deleted")
 
+    // Identity providers and federated sign-in (issue 13).
+    public static let identityProviderCreated = AuditAction(rawValue: "identity_provider.created")
+    public static let identityProviderUpdated = AuditAction(rawValue: "identity_provider.updated")
+    public static let identityProviderDeleted = AuditAction(rawValue: "identity_provider.deleted")
+    public static let ssoSigninFailed = AuditAction(rawValue: "sso.signin_failed")
+    public static let ssoIdentityLinked = AuditAction(rawValue: "sso.identity_linked")
+    public static let ssoTestCompleted = AuditAction(rawValue: "sso.test_completed")
+
     public static let catalogue: [AuditAction] = [
         .organizationCreated, .userCreated, .userUpdated, .userDeleted, .userDeactivated, .userReactivated,
         .roleAssigned, .roleRevoked, .groupCreated, .groupUpdated, .groupDeleted, .groupMemberAdded,
@@ -113,5 +121,7 @@ public struct AuditAction: RawRepresentable, Hashable, Sendable, CustomStringCon
         .oauthBackchannelLogoutDelivered, .oauthBackchannelLogoutFailed,
         .ingestionKeyCreated, .ingestionKeyRevoked,
         .domainClaimed, .domainVerified, .domainVerificationFailed, .domainDeleted,
+        .identityProviderCreated, .identityProviderUpdated, .identityProviderDeleted, .ssoSigninFailed,
+        .ssoIdentityLinked, .ssoTestCompleted,
     ] + ProductEvent.actions
 }

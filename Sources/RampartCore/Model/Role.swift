@@ -48,4 +48,7 @@ public enum Permission: String, CaseIterable, Sendable {
     /// Claiming and verifying domains: a verified domain makes its people this organisation's
     /// managed accounts, so org-admins alone do it. Read with `readOrganization`.
     case manageDomains
+    /// Identity providers: they decide who may sign in as whom, so org-admins alone set them.
+    /// Read with `readOrganization`.
+    case manageIdentityProviders
 }

@@ -93,7 +93,7 @@ struct SignInService: Sendable {
             let graceStart = policy.settings.mfaRequired && !hasFactor ? try await tenant.mfaGraceStart(for: user.id) : .now()
             let decision = policy.decidePasswordSignIn(userID: user.id, address: client.ip.flatMap(IPAddress.init),
                                                        hasSecondFactor: hasFactor, mfaRequiredSince: graceStart,
-                                                       ssoConfigured: false, now: .now())
+                                                       ssoConfigured: try await tenant.hasEnabledIdentityProvider(), now: .now())
             let next: SignInNextStep
             switch decision {
             case .allowed: next = .done
@@ -203,7 +203,7 @@ struct SignInService: Sendable {
     }
 
     /// A session with the lifetime and idle timeout of the person's effective policy.
-    private static func startFullSession(_ tenant: Tenant, user: User, client: SignInClient,
+    static func startFullSession(_ tenant: Tenant, user: User, client: SignInClient,
                                          amr: [String] = ["pwd"], sid: String? = nil) async throws -> SignedIn {
         let policy = try await tenant.effectivePolicy(for: user.id)
         try await tenant.touchLastActive(user.id)
