@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from conftest import bearer, find_free_port, new_org, unique
+from conftest import bearer, find_free_port, new_org, run_cli, run_cli_json, unique
 from oidc_upstream import Misbehaviour, UpstreamProvider
 from test_domains import WellKnownSite
 
@@ -40,6 +40,7 @@ class Org:
 
     def __init__(self, server, rampart_bin, store):
         created = new_org(rampart_bin, store.args, "--public-url", server.base_url)
+        self.admin_id = created["adminUserId"]
         self.server = server
         self.token = created["apiToken"]
         self.slug = created["organization"]["slug"]
@@ -355,3 +356,88 @@ def test_sso_required_refuses_passwords_except_break_glass(controlled, upstream)
     # With the provider disabled, SSO required no longer locks people out.
     org.ok("PATCH", f"/identity-providers/{provider['id']}", json={"enabled": False})
     assert org.password_sign_in(member["email"]).status_code in (302, 303)
+
+
+# MARK: - Test connection, the CLI, and a real browser
+
+
+def test_test_connection_reads_the_claims_and_signs_nobody_in(server_factory, sqlite, rampart_bin, mock_provider):
+    server = server_factory(sqlite)
+    org = Org(server, rampart_bin, sqlite)
+    provider = org.ok("POST", "/identity-providers", json={
+        "preset": "oidc", "name": "Mock IdP", "issuer": mock_provider, "clientId": "rampart-client", "clientSecret": "s",
+        "jit": True, "enabled": False})
+    assert org.ok("GET", f"/identity-providers/{provider['id']}/test") == {"result": None}
+    sub = f"tess-{uuid.uuid4().hex[:6]}"
+    email = f"{sub}@people.example.test"
+    requests.put(f"{mock_provider}/users/{sub}", json={"email": email, "email_verified": True, "groups": ["g1"]}, timeout=10)
+    link = org.ok("POST", f"/identity-providers/{provider['id']}/test")["signInUrl"]
+    assert "?test=" in link
+    # Without the test token, the disabled provider starts nothing; a forged token neither.
+    assert requests.get(provider["signInUrl"], allow_redirects=False, timeout=10).status_code == 403
+    assert requests.get(link[:-4] + "AAAA", allow_redirects=False, timeout=10).status_code == 400
+    browser, answer = federated(server, link, mock_authorizes(sub))
+    assert answer.status_code == 200 and "Test finished" in answer.text
+    assert "rampart_session" not in browser.cookies
+    result = org.ok("GET", f"/identity-providers/{provider['id']}/test")["result"]
+    assert result["ok"] is True and result["email"] == email and result["groups"] == ["g1"]
+    assert result["received"]["sub"] == sub and result["emailVerified"] is True
+    assert org.user(email) is None, "a test creates no account even with JIT on"
+    assert "sso.test_completed" in [e["action"] for e in org.ok("GET", "/audit-events?limit=20")["data"]]
+
+
+def test_the_cli_manages_identity_providers(sqlite, rampart_bin):
+    org = new_org(rampart_bin, sqlite.args)
+    tenant = ["--org", org["organization"]["slug"], *sqlite.args]
+    created = run_cli_json(rampart_bin, "idp", "create", *tenant, "--preset", "google", "--name", "Workspace",
+                           "--issuer", "https://accounts.google.com", "--client-id", "cid", "--hosted-domain", "Example.COM",
+                           "--public-url", "https://rampart.example", "--json")
+    assert created["oidc"]["hostedDomain"] == "example.com"
+    assert created["redirectUri"] == f"https://rampart.example/o/{org['organization']['slug']}/sso/oidc/{created['id']}/callback"
+    listed = run_cli_json(rampart_bin, "idp", "list", *tenant, "--json")
+    assert [p["id"] for p in listed["data"]] == [created["id"]]
+    updated = run_cli_json(rampart_bin, "idp", "update", *tenant, "--id", created["id"], "--jit", "true", "--json")
+    assert updated["jit"] is True
+    shown = run_cli(rampart_bin, "idp", "show", *tenant, "--id", created["id"]).stdout
+    assert "Redirect URI (paste into the provider)" in shown
+    bad = run_cli(rampart_bin, "idp", "create", *tenant, "--preset", "oidc", "--name", "Bad", "--issuer", "http://idp.example",
+                  "--client-id", "c", check=False)
+    assert bad.returncode != 0 and "issuer" in bad.stderr
+    assert len(run_cli_json(rampart_bin, "idp", "list", *tenant, "--json")["data"]) == 1
+    run_cli(rampart_bin, "idp", "delete", *tenant, "--id", created["id"])
+    assert run_cli_json(rampart_bin, "idp", "list", *tenant, "--json")["data"] == []
+
+
+def test_an_admin_signs_into_the_console_through_the_provider_in_chromium(server_factory, sqlite, rampart_bin, mock_provider,
+                                                                        tmp_path):
+    from selenium.webdriver.common.by import By
+    from test_console_browser import Steps, find, make_driver, wait_for
+
+    server = server_factory(sqlite)
+    org = Org(server, rampart_bin, sqlite)
+    admin = org.ok("GET", f"/users/{org.admin_id}")
+    provider = org.ok("POST", "/identity-providers", json={
+        "preset": "oidc", "name": "Mock IdP", "issuer": mock_provider, "clientId": "rampart-console", "clientSecret": "s"})
+    sub = f"admin-{uuid.uuid4().hex[:6]}"
+    requests.put(f"{mock_provider}/users/{sub}", json={"email": admin["email"], "email_verified": True, "name": "The Admin"},
+                 timeout=10)
+    driver = make_driver()
+    steps = Steps(driver, tmp_path / "shots")
+    try:
+        driver.get(f"{server.base_url}/o/{org.slug}/signin")
+        find(driver, By.ID, f"sso-{provider['id']}", steps).click()
+        wait_for(driver, lambda d: d.find_elements(By.NAME, "sub"), "the provider's sign-in form", steps)
+        find(driver, By.NAME, "sub", steps).send_keys(sub)
+        find(driver, By.XPATH, "//button[contains(., 'Authorize')]", steps).click()
+        wait_for(driver, lambda d: d.current_url.rstrip("/").endswith("/console"), "the console", steps)
+        steps.shot("console")
+        assert admin["email"] in driver.page_source, steps.context()
+        find(driver, By.LINK_TEXT, "Identity providers", steps).click()
+        wait_for(driver, lambda d: d.find_elements(By.ID, f"idp-{provider['id']}"), "the providers list", steps)
+        find(driver, By.ID, f"idp-{provider['id']}", steps).click()
+        wait_for(driver, lambda d: d.find_elements(By.ID, "redirect-uri"), "the provider's page", steps)
+        assert find(driver, By.ID, "redirect-uri", steps).get_attribute("value") == provider["redirectUri"]
+    finally:
+        driver.quit()
+    succeeded = org.ok("GET", "/audit-events?action=auth.signin_succeeded&limit=5")["data"][0]
+    assert succeeded["details"]["method"] == "sso"
