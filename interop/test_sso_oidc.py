@@ -19,7 +19,7 @@ import requests
 
 from conftest import bearer, find_free_port, new_org, run_cli, run_cli_json, unique
 from oidc_upstream import Misbehaviour, UpstreamProvider
-from test_domains import WellKnownSite
+from test_domains import WellKnownSite, site  # noqa: F401 (the site fixture)
 
 PASSWORD = "violet tractor evening 77"
 
@@ -119,13 +119,6 @@ def mock_provider():
     yield base
     process.terminate()
     process.wait(timeout=10)
-
-
-@pytest.fixture
-def site():
-    served = WellKnownSite()
-    yield served
-    served.close()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

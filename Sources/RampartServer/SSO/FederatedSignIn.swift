@@ -37,9 +37,7 @@ struct FederatedSignIn: Sendable {
         let providerMFA = provider.trustIdpMfa && identity.mfaSatisfied
         let audit = Self.audit(client, user)
         let outcome: Result<SignedIn, SSOFailure> = try await services.database.write(org: organization.id) { tenant in
-            let policy = try await tenant.effectivePolicy(for: user.id)
-            let hasFactor = try await tenant.factors(of: user.id).contains(where: \.countsAsSecondFactor)
-            let graceStart = policy.settings.mfaRequired && !hasFactor ? try await tenant.mfaGraceStart(for: user.id) : .now()
+            let (policy, hasFactor, graceStart) = try await tenant.signInPolicy(for: user.id)
             let decision = policy.decideFederatedSignIn(address: client.ip.flatMap(IPAddress.init), hasSecondFactor: hasFactor,
                                                         providerMFA: providerMFA, mfaRequiredSince: graceStart, now: .now())
             let next: SignInNextStep

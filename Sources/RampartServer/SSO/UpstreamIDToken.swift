@@ -57,7 +57,7 @@ struct UpstreamIDToken: Sendable {
         guard !candidates.isEmpty else { throw SSOFailure(header.kid == nil ? .badSignature : .unknownKey) }
         var verified: Claims?
         for key in candidates {
-            guard let collection = await collection(key, alg: alg) else { continue }
+            guard let collection = await SingleKeyCollection.make(key, alg: alg) else { continue }
             if let claims = try? await collection.verify(token, as: Claims.self) {
                 verified = claims
                 break
@@ -99,38 +99,6 @@ struct UpstreamIDToken: Sendable {
             guard string(claims["hd"])?.lowercased() == hostedDomain else { throw SSOFailure(.hostedDomainMismatch) }
         }
         guard let sub = string(claims["sub"]), !sub.isEmpty, sub.utf8.count <= 255 else { throw SSOFailure(.subjectMissing) }
-    }
-
-    /// A collection holding this one key for this one algorithm, so jwt-kit can use nothing else.
-    private static func collection(_ key: UpstreamJWK, alg: String) async -> JWTKeyCollection? {
-        let collection = JWTKeyCollection()
-        switch key.kty {
-        case "EC":
-            guard let x = key.x, let y = key.y else { return nil }
-            switch (alg, key.crv) {
-            case ("ES256", "P-256"):
-                guard let publicKey = try? ES256PublicKey(parameters: (x: x, y: y)) else { return nil }
-                await collection.add(ecdsa: publicKey)
-            case ("ES384", "P-384"):
-                guard let publicKey = try? ES384PublicKey(parameters: (x: x, y: y)) else { return nil }
-                await collection.add(ecdsa: publicKey)
-            default: return nil
-            }
-        case "RSA":
-            guard let n = key.n, let e = key.e, let modulus = Data(base64URLEncoded: n), modulus.count >= 256,
-                  let publicKey = try? Insecure.RSA.PublicKey(modulus: n, exponent: e) else { return nil }
-            switch alg {
-            case "RS256": await collection.add(rsa: publicKey, digestAlgorithm: .sha256)
-            case "RS384": await collection.add(rsa: publicKey, digestAlgorithm: .sha384)
-            case "RS512": await collection.add(rsa: publicKey, digestAlgorithm: .sha512)
-            case "PS256": await collection.add(pss: publicKey, digestAlgorithm: .sha256)
-            case "PS384": await collection.add(pss: publicKey, digestAlgorithm: .sha384)
-            case "PS512": await collection.add(pss: publicKey, digestAlgorithm: .sha512)
-            default: return nil
-            }
-        default: return nil
-        }
-        return collection
     }
 
     static func string(_ value: JSONValue?) -> String? {

@@ -13,18 +13,6 @@ struct UpstreamOIDCMetadata: Decodable, Sendable {
     let token_endpoint_auth_methods_supported: [String]?
 }
 
-/// One public key of an upstream provider's JWKS, as jwt-kit needs it.
-struct UpstreamJWK: Sendable {
-    let kty: String
-    let kid: String?
-    let alg: String?
-    let n: String?
-    let e: String?
-    let crv: String?
-    let x: String?
-    let y: String?
-}
-
 /// Discovery documents and key sets of upstream providers, cached per node: an hour for each,
 /// and a key set is fetched again early only when a token names a `kid` it lacks (a rotation),
 /// at most once per `refetchInterval`, so a stream of forged `kid`s cannot make Rampart hammer
@@ -35,7 +23,7 @@ actor UpstreamOIDCCache {
     static let bodyLimit = 64 * 1024
 
     private var metadata: [String: (UpstreamOIDCMetadata, Date)] = [:]
-    private var keySets: [String: (keys: [UpstreamJWK], fetchedAt: Date)] = [:]
+    private var keySets: [String: (keys: [OAuthClientJWKS.Key], fetchedAt: Date)] = [:]
 
     /// `discoveryBase` is the issuer (for Entra's `{tenantid}` template, its `organizations` form).
     func metadata(discoveryBase: String) async throws(SSOFailure) -> UpstreamOIDCMetadata {
@@ -50,7 +38,7 @@ actor UpstreamOIDCCache {
     }
 
     /// The provider's keys; `refreshFor` is a `kid` the cached set lacks, which allows one early refetch.
-    func keys(jwksURI: String, refreshFor missingKID: String? = nil) async throws(SSOFailure) -> [UpstreamJWK] {
+    func keys(jwksURI: String, refreshFor missingKID: String? = nil) async throws(SSOFailure) -> [OAuthClientJWKS.Key] {
         if let cached = keySets[jwksURI] {
             let age = Date().timeIntervalSince(cached.fetchedAt)
             let stale = age >= Self.lifetime || (missingKID != nil && age >= Self.refetchInterval)
@@ -63,16 +51,15 @@ actor UpstreamOIDCCache {
     }
 
     /// Public RSA and EC keys meant for signatures; anything else in the set is ignored.
-    static func parseKeys(_ body: Data) -> [UpstreamJWK]? {
+    static func parseKeys(_ body: Data) -> [OAuthClientJWKS.Key]? {
         guard case .object(let document)? = try? JSONDecoder().decode(JSONValue.self, from: body),
               case .array(let items)? = document["keys"] else { return nil }
-        return items.prefix(50).compactMap { item -> UpstreamJWK? in
-            guard case .object(let m) = item else { return nil }
-            func text(_ name: String) -> String? { if case .string(let s)? = m[name] { return s } else { return nil } }
-            guard let kty = text("kty"), kty == "RSA" || kty == "EC", text("use") ?? "sig" == "sig",
-                  !PrivateJWKMembers.any(in: m) else { return nil }
-            return UpstreamJWK(kty: kty, kid: text("kid"), alg: text("alg"), n: text("n"), e: text("e"), crv: text("crv"),
-                               x: text("x"), y: text("y"))
+        return items.prefix(50).compactMap { item -> OAuthClientJWKS.Key? in
+            guard case .object(let members) = item, !OAuthClientJWKS.privateMembers.contains(where: { members[$0] != nil }),
+                  members["use"] == nil || members["use"] == .string("sig"),
+                  let key = try? JSONDecoder().decode(OAuthClientJWKS.Key.self, from: Data(item.canonical.utf8)),
+                  key.kty == "RSA" || key.kty == "EC" else { return nil }
+            return key
         }
     }
 
@@ -95,10 +82,4 @@ actor UpstreamOIDCCache {
               let body = try? await response.body.collect(upTo: bodyLimit) else { return nil }
         return Data(body.readableBytesView)
     }
-}
-
-/// Private JWK members: a key carrying one is not a public key and is ignored.
-enum PrivateJWKMembers {
-    static let names = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"]
-    static func any(in members: [String: JSONValue]) -> Bool { names.contains { members[$0] != nil } }
 }
