@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
     ],
     targets: [
         .target(name: "CArgon2", exclude: ["LICENSE", "README.md", "src/opt.c", "src/ref.c"],
@@ -56,6 +57,8 @@ let package = Package(
             name: "RampartCore",
             dependencies: [
                 .product(name: "Crypto", package: "swift-crypto"),
+                // Identity providers' SAML signing certificates are checked to parse when configured.
+                .product(name: "X509", package: "swift-certificates"),
             ]
         ),
         .target(name: "RampartSCIM", dependencies: ["RampartCore"]),

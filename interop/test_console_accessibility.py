@@ -52,6 +52,8 @@ def test_no_serious_accessibility_violation_on_any_console_page(console, sqlite,
     client = run_cli_json(rampart_bin, "oauth-client", "create", "--product", "Wiki",
                           "--redirect-uri", "https://wiki.example.test/callback", *store, "--json")
     domain = run_cli_json(rampart_bin, "domain", "claim", "--domain", f"acme-{uuid.uuid4().hex[:8]}.test", *store, "--json")
+    idp = run_cli_json(rampart_bin, "idp", "create", "--preset", "okta", "--name", "Okta", "--issuer", "https://acme.okta.test",
+                       "--client-id", "rampart", *store, "--json")
 
     driver = make_driver()
     driver.set_window_size(width, 900)
@@ -70,6 +72,8 @@ def test_no_serious_accessibility_violation_on_any_console_page(console, sqlite,
             "/console/oauth-clients", f"/console/oauth-clients/{client['clientId']}",
             f"/console/oauth-clients/{client['clientId']}/edit", f"/console/oauth-clients/{client['clientId']}/secret",
             "/console/domains", f"/console/domains/{domain['id']}/delete",
+            "/console/identity-providers", f"/console/identity-providers/{idp['id']}",
+            f"/console/identity-providers/{idp['id']}/delete", f"/o/{slug}/signin",
         ]
         for path in pages:
             driver.get(server.base_url + path)

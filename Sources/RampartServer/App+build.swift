@@ -118,6 +118,7 @@ func buildResponder(_ services: RampartServices) -> some HTTPResponder<RampartRe
     TokenController(services: services, keyring: services.oidcKeyring).addRoutes(to: router)
     DiscoveryController(services: services, keyring: services.oidcKeyring).addRoutes(to: router)
     LogoutController(services: services, keyring: services.oidcKeyring).addRoutes(to: router)
+    SSOController(services: services).addRoutes(to: router)
     return HeadResponder(inner: APIRouter(routes, middlewares: [NoStoreMiddleware()] + shared,
                                          authenticator: APITokenAuthenticator(), fallback: router.buildResponder()))
 }
@@ -137,6 +138,7 @@ func apiControllers(_ services: RampartServices) -> [any APIController] {
         AuditRetentionController(services: services),
         LogStreamsController(services: services),
         DomainsController(services: services),
+        IdentityProvidersController(services: services),
         OAuthClientsController(services: services),
         OAuthGrantsController(services: services),
         PolicySimulationController(services: services),

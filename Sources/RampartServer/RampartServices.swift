@@ -13,6 +13,8 @@ public struct RampartServices: Sendable {
     let mailWakeups = MailWakeups()
     let logStreamWatch = LogStreamWatch()
     let oidcKeyring: OIDCKeyring
+    /// Upstream OpenID Connect providers' discovery documents and keys, shared by every sign-in.
+    let upstreamOIDC = UpstreamOIDCCache()
     public let logger: Logger
 
     public init(configuration: AppConfiguration, database: Database, keys: KeyService, logger: Logger,

@@ -37,11 +37,11 @@ public enum OCSFMapping {
             for action in actions { table[action] = (ocsfClass, activity) }
         }
         add(.authentication, (1, "Logon"), ["auth.signin_succeeded", "auth.signin_failed", "auth.locked_out",
-                                             "oauth.authorized", "oauth.authorization_denied"])
+                                             "oauth.authorized", "oauth.authorization_denied", "sso.signin_failed"])
         add(.authentication, (2, "Logoff"), ["auth.signout", "auth.session_ended", "auth.sessions_ended",
                                               "oauth.backchannel_logout_delivered", "oauth.backchannel_logout_failed"])
         add(.authentication, (3, "Authentication Ticket"), ["oauth.tokens_issued"])
-        add(.authentication, other, ["auth.session_elevated", "oauth.grant_revoked", "oauth.replay_detected"])
+        add(.authentication, other, ["auth.session_elevated", "oauth.grant_revoked", "oauth.replay_detected", "sso.test_completed"])
         add(.accountChange, create, ["user.created", "scim.user_created", "user.invited"])
         add(.accountChange, (2, "Enable"), ["user.reactivated", "scim.user_reactivated"])
         add(.accountChange, (3, "Password Change"), ["auth.password_set", "auth.password_changed", "auth.password_hash_imported"])
@@ -52,7 +52,7 @@ public enum OCSFMapping {
         add(.accountChange, (7, "Attach Policy"), ["auth_policy.assigned"])
         add(.accountChange, (10, "MFA Factor Enable"), ["mfa.factor_enrolled"])
         add(.accountChange, (11, "MFA Factor Disable"), ["mfa.reset"])
-        add(.accountChange, other, ["user.updated", "scim.user_updated", "mfa.recovery_codes_generated"])
+        add(.accountChange, other, ["user.updated", "scim.user_updated", "mfa.recovery_codes_generated", "sso.identity_linked"])
         add(.userAccessManagement, (1, "Assign Privileges"), ["role.assigned", "product.access_granted"])
         add(.userAccessManagement, (2, "Revoke Privileges"), ["role.revoked", "product.access_revoked"])
         add(.groupManagement, (3, "Add User"), ["group.member_added"])

@@ -12,7 +12,7 @@ struct Rampart: AsyncParsableCommand {
         abstract: "Rampart: the organisation's security and compliance control plane.",
         version: "0.1.0",
         subcommands: [Serve.self, Migrate.self, Org.self, UserCommand.self, GroupCommand.self, ProductCommand.self,
-                      TokenCommand.self, Audit.self, Keys.self, SCIMTokenCommand.self, IngestionKeyCommand.self, PolicyCommand.self, LogStreamCommand.self, OAuthClientCommand.self, DomainCommand.self,
+                      TokenCommand.self, Audit.self, Keys.self, SCIMTokenCommand.self, IngestionKeyCommand.self, PolicyCommand.self, LogStreamCommand.self, OAuthClientCommand.self, DomainCommand.self, IdpCommand.self,
                       PluralOf<UserCommand>.self, PluralOf<GroupCommand>.self, PluralOf<ProductCommand>.self,
                       PluralOf<TokenCommand>.self, PluralOf<PolicyCommand>.self])
 }

@@ -4,7 +4,7 @@ import Testing
 @Suite("Roles and permissions")
 struct RoleTests {
     static let managing: [Permission] = [.manageDirectory, .manageRoles, .manageTokens, .manageAuthenticationPolicies,
-                                         .manageLogStreams, .manageOAuthClients, .manageDomains, .manageAuditRetention]
+                                         .manageLogStreams, .manageOAuthClients, .manageDomains, .manageAuditRetention, .manageIdentityProviders]
 
     @Test func orgAdminHasEveryPermission() {
         #expect(Role.orgAdmin.permissions == Set(Permission.allCases))

@@ -74,6 +74,8 @@ struct PermissionMatrixTests {
         case "POST /domains/{id}/verify": return #"{"method":"dns"}"#
         case "PATCH /audit-retention": return #"{"retentionDays":500}"#
         case "POST /ingestion-keys": return #"{"productId":"\#(fixture.ids["/products/{id}"]!)","name":"key \#(unique)"}"#
+        case "POST /identity-providers": return #"{"preset":"okta","name":"Okta \#(unique)","issuer":"https://acme.okta.com","clientId":"c"}"#
+        case "PATCH /identity-providers/{id}": return #"{"jit":true}"#
         default: return nil
         }
     }
@@ -116,6 +118,9 @@ struct PermissionMatrixTests {
                     try DomainName(parsing: "d\(UUID().uuidString.prefix(8).lowercased()).example.org", publicSuffixes: .empty),
                     by: .system)
                 _ = try await tenant.recordDomainCheck(domain.id, method: .dns, result: .proven, by: .system)
+                var idp = IdentityProviderInput()
+                idp.preset = .oidc; idp.name = "IdP"; idp.issuer = "https://idp.example.com"; idp.clientId = "rampart"
+                let identityProvider = try await tenant.createIdentityProvider(idp, keys: store.keys, by: .system)
                 let grant = try await tenant.startOAuthGrant(codeRequest, code: SecretToken(parsing: code, as: .authorizationCode)!,
                                                              client: client, by: .system).0
                 return Fixture(tokens: tokens, ids: [
@@ -123,6 +128,7 @@ struct PermissionMatrixTests {
                     "/api-tokens/{id}": spare.id, "/scim-tokens/{id}": scim.id, "/authentication-policies/{id}": policy.id,
                     "/log-streams/{id}": stream.id, "/oauth-clients/{id}": client.id, "/oauth-grants/{id}": grant.id,
                     "/ingestion-keys/{id}": ingestionKey.id, "/domains/{id}": domain.id,
+                    "/identity-providers/{id}": identityProvider.id,
                     "{userId}": target.id, "{groupId}": group.id, "{sessionId}": session.id, "{role}": Role.auditor.rawValue,
                 ])
             }

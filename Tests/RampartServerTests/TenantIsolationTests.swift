@@ -20,6 +20,7 @@ struct TenantIsolationTests {
         let oauthClient: String
         let ingestionKey: String
         let domain: String
+        let identityProvider: String
     }
 
     static func seed(_ api: API) async throws -> Resources {
@@ -43,9 +44,12 @@ struct TenantIsolationTests {
                                                 expect: .created)["id"] as! String
         let domain = try await api.object(.post, "/domains", json: #"{"domain":"\#(freshDomain())"}"#,
                                           expect: .created)["id"] as! String
+        let identityProvider = try await api.object(
+            .post, "/identity-providers", json: #"{"preset":"oidc","name":"A IdP","issuer":"https://idp.a.example","clientId":"a","clientSecret":"a-secret"}"#,
+            expect: .created)["id"] as! String
         return Resources(user: user, group: group, product: product,
                          token: (token["token"] as! [String: Any])["id"] as! String, stream: stream, oauthClient: oauthClient,
-                         ingestionKey: ingestionKey, domain: domain)
+                         ingestionKey: ingestionKey, domain: domain, identityProvider: identityProvider)
     }
 
     /// A domain no other test claims: the store may be shared.
@@ -61,6 +65,7 @@ struct TenantIsolationTests {
         else if template.hasPrefix("/oauth-clients") { first = r.oauthClient }
         else if template.hasPrefix("/ingestion-keys") { first = r.ingestionKey }
         else if template.hasPrefix("/domains") { first = r.domain }
+        else if template.hasPrefix("/identity-providers") { first = r.identityProvider }
         else { first = r.user }
         path = path.replacingOccurrences(of: "{id}", with: first)
         path = path.replacingOccurrences(of: "{userId}", with: r.user)
@@ -97,6 +102,9 @@ struct TenantIsolationTests {
         case ("POST", "/domains"): return #"{"domain":"\#(freshDomain())"}"#
         case ("POST", "/domains/{id}/verify"): return #"{"method":"dns"}"#
         case ("PATCH", "/audit-retention"): return #"{"retentionDays":3650}"#
+        case ("POST", "/identity-providers"):
+            return #"{"preset":"oidc","name":"B IdP","issuer":"https://idp.b.example","clientId":"b"}"#
+        case ("PATCH", "/identity-providers/{id}"): return #"{"name":"Taken over","issuer":"https://evil.example"}"#
         default: return nil
         }
     }
@@ -106,7 +114,8 @@ struct TenantIsolationTests {
         var parts: [String] = []
         for path in ["/organization", "/users/\(r.user)", "/users/\(r.user)/roles", "/groups/\(r.group)",
                      "/groups/\(r.group)/members", "/products/\(r.product)", "/products/\(r.product)/access",
-                     "/api-tokens/\(r.token)", "/oauth-clients/\(r.oauthClient)", "/domains/\(r.domain)", "/users?limit=200",
+                     "/api-tokens/\(r.token)", "/oauth-clients/\(r.oauthClient)", "/domains/\(r.domain)",
+                     "/identity-providers/\(r.identityProvider)", "/identity-providers/\(r.identityProvider)/test", "/users?limit=200",
                      "/audit-events?limit=200"] {
             let response = try await api.call(.get, path)
             #expect(response.status == .ok, "\(path)")
@@ -125,7 +134,7 @@ struct TenantIsolationTests {
             let resources = try await Self.seed(apiA)
             let before = try await Self.snapshot(apiA, resources)
             let aIDs = [a.organization.id, resources.user, resources.group, resources.product, resources.token, resources.stream,
-                        resources.oauthClient, resources.ingestionKey, resources.domain, a.admin.id]
+                        resources.oauthClient, resources.ingestionKey, resources.domain, resources.identityProvider, a.admin.id]
             let bOwnProduct = try await apiB.object(.post, "/products",
                                                     json: #"{"name":"B own","kind":"wiki","url":"https://own.b.example"}"#,
                                                     expect: .created)["id"] as! String

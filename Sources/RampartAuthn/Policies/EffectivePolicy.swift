@@ -77,3 +77,19 @@ extension EffectivePolicy {
         return now < graceEnds ? .enrolmentRequired(graceEndsAt: graceEnds) : .denied(.mfaEnrolmentOverdue)
     }
 }
+
+extension EffectivePolicy {
+    /// Decides a sign-in through an identity provider: the IP allowlist still applies, SSO
+    /// and password rules do not; MFA is satisfied by the provider's own when the provider is
+    /// trusted for it (`providerMFA`), else by Rampart's second factor.
+    public func decideFederatedSignIn(address: IPAddress?, hasSecondFactor: Bool, providerMFA: Bool,
+                                      mfaRequiredSince: Timestamp, now: Timestamp) -> SignInDecision {
+        if let allowlist = settings.ipAllowlist {
+            guard let address, allowlist.contains(where: { $0.contains(address) }) else { return .denied(.addressNotAllowed) }
+        }
+        guard settings.mfaRequired, !providerMFA else { return .allowed }
+        if hasSecondFactor { return .secondFactorRequired }
+        let graceEnds = mfaRequiredSince.adding(days: settings.mfaEnrolmentGraceDays)
+        return now < graceEnds ? .enrolmentRequired(graceEndsAt: graceEnds) : .denied(.mfaEnrolmentOverdue)
+    }
+}

@@ -96,6 +96,14 @@ public struct AuditAction: RawRepresentable, Hashable, Sendable, CustomStringCon
     public static let auditRetentionChanged = AuditAction(rawValue: "audit.retention_changed")
     public static let auditPurged = AuditAction(rawValue: "audit.purged")
 
+    // Identity providers and federated sign-in (issue 13).
+    public static let identityProviderCreated = AuditAction(rawValue: "identity_provider.created")
+    public static let identityProviderUpdated = AuditAction(rawValue: "identity_provider.updated")
+    public static let identityProviderDeleted = AuditAction(rawValue: "identity_provider.deleted")
+    public static let ssoSigninFailed = AuditAction(rawValue: "sso.signin_failed")
+    public static let ssoIdentityLinked = AuditAction(rawValue: "sso.identity_linked")
+    public static let ssoTestCompleted = AuditAction(rawValue: "sso.test_completed")
+
     public static let catalogue: [AuditAction] = [
         .organizationCreated, .userCreated, .userUpdated, .userDeleted, .userDeactivated, .userReactivated,
         .roleAssigned, .roleRevoked, .groupCreated, .groupUpdated, .groupDeleted, .groupMemberAdded,
@@ -116,5 +124,7 @@ public struct AuditAction: RawRepresentable, Hashable, Sendable, CustomStringCon
         .ingestionKeyCreated, .ingestionKeyRevoked,
         .domainClaimed, .domainVerified, .domainVerificationFailed, .domainDeleted,
         .auditRetentionChanged, .auditPurged,
+        .identityProviderCreated, .identityProviderUpdated, .identityProviderDeleted, .ssoSigninFailed,
+        .ssoIdentityLinked, .ssoTestCompleted,
     ] + ProductEvent.actions
 }

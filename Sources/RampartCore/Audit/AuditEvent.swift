@@ -32,6 +32,9 @@ public struct AuditTarget: Codable, Sendable, Equatable {
         AuditTarget(type: "ingestion_key", id: k.id, name: k.name)
     }
     public static func domain(_ d: DomainClaim) -> AuditTarget { AuditTarget(type: "domain", id: d.id, name: d.domain) }
+    public static func identityProvider(_ p: IdentityProvider) -> AuditTarget {
+        AuditTarget(type: "identity_provider", id: p.id, name: p.name)
+    }
     public static func logStream(_ s: LogStream) -> AuditTarget { AuditTarget(type: "log_stream", id: s.id, name: s.name) }
     public static func oauthClient(_ c: OAuthClient) -> AuditTarget { AuditTarget(type: "oauth_client", id: c.id, name: c.name) }
     public static func organization(_ o: Organization) -> AuditTarget {

@@ -38,7 +38,8 @@ public struct OAuthClientJWKS: Sendable, Equatable, Codable {
     public static let ecAlgorithms = ["ES256"]
     /// What a client assertion may be signed with; never `none` nor an HMAC, whose key would be public.
     public static let assertionAlgorithms = rsaAlgorithms + ecAlgorithms
-    static let privateMembers = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"]
+    /// Members only a private or symmetric key has.
+    public static let privateMembers = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"]
 
     /// Checks a JWKS as an admin gave it (`field` names it in the error).
     public static func parse(_ value: JSONValue, field: String) throws(RampartError) -> OAuthClientJWKS {

@@ -51,4 +51,7 @@ public enum Permission: String, CaseIterable, Sendable {
     /// How long audit events are kept, legal holds and purges: what evidence exists later, so
     /// org-admins alone set it. Read with `readAuditLog`.
     case manageAuditRetention
+    /// Identity providers: they decide who may sign in as whom, so org-admins alone set them.
+    /// Read with `readOrganization`.
+    case manageIdentityProviders
 }

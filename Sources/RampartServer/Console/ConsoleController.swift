@@ -29,6 +29,7 @@ struct ConsoleController: Sendable {
         ConsoleSCIMController(services: services).addRoutes(to: console)
         ConsoleLogStreamsController(services: services).addRoutes(to: console)
         ConsoleDomainsController(services: services).addRoutes(to: console)
+        ConsoleIdentityProvidersController(services: services).addRoutes(to: console)
         ConsoleOAuthClientsController(services: services).addRoutes(to: console)
         ConsolePoliciesController(services: services).addRoutes(to: console)
         ConsoleEditController(services: services).addRoutes(to: console)

@@ -60,7 +60,7 @@ struct ClientAssertion: Sendable {
               client.authMethod == .privateKeyJWT, let jwks = client.jwks else { return nil }
         var verified: Claims?
         for key in jwks.keys where key.algorithms.contains(alg) && (header.kid == nil || header.kid == key.kid) {
-            guard let collection = await Self.collection(key, alg: alg) else { continue }
+            guard let collection = await SingleKeyCollection.make(key, alg: alg) else { continue }
             if let claims = try? await collection.verify(token, as: Claims.self) {
                 verified = claims
                 break
@@ -83,29 +83,6 @@ struct ClientAssertion: Sendable {
               let jti = claims.jti, (1...256).contains(jti.utf8.count) else { return nil }
         // Kept past the skew, so the entry outlives every moment the assertion could pass.
         return Timestamp(Date(timeIntervalSince1970: exp + Self.skewSeconds))
-    }
-
-    /// A collection holding this one key for this one algorithm, so jwt-kit can use nothing else.
-    private static func collection(_ key: OAuthClientJWKS.Key, alg: String) async -> JWTKeyCollection? {
-        let collection = JWTKeyCollection()
-        switch (key.kty, alg) {
-        case ("EC", "ES256"):
-            guard let x = key.x, let y = key.y, let publicKey = try? ES256PublicKey(parameters: (x: x, y: y)) else { return nil }
-            await collection.add(ecdsa: publicKey)
-        case ("RSA", _):
-            guard let n = key.n, let e = key.e, let publicKey = try? Insecure.RSA.PublicKey(modulus: n, exponent: e) else {
-                return nil
-            }
-            switch alg {
-            case "RS256": await collection.add(rsa: publicKey, digestAlgorithm: .sha256)
-            case "RS384": await collection.add(rsa: publicKey, digestAlgorithm: .sha384)
-            case "RS512": await collection.add(rsa: publicKey, digestAlgorithm: .sha512)
-            case "PS256": await collection.add(pss: publicKey, digestAlgorithm: .sha256)
-            default: return nil
-            }
-        default: return nil
-        }
-        return collection
     }
 
     /// The claims before the signature is checked: only to find which client's keys to check it with.

@@ -1,9 +1,23 @@
+import Foundation
+
 /// `application/x-www-form-urlencoded` as forms, OAuth clients and identity providers send it
 /// (WHATWG URL, section 5): `+` is a space and `%XX` a byte. One reader for every form and
 /// query Rampart parses by hand. Foundation's `removingPercentEncoding` walked every string
 /// through UTF-16, a twentieth of a token request's CPU; most values hold neither `+` nor `%`
 /// and are returned as they are.
 enum FormURLEncoding {
+    private static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+    /// One component percent-encoded: everything but RFC 3986's unreserved characters.
+    static func component(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: unreserved) ?? ""
+    }
+
+    /// Pairs as a query string or form body.
+    static func encode(_ pairs: [(String, String)]) -> String {
+        pairs.map { component($0.0) + "=" + component($0.1) }.joined(separator: "&")
+    }
+
     /// One decoded component, or nil when a `%` is not followed by two hex digits or the
     /// bytes are not UTF-8.
     static func decode(_ text: Substring) -> String? {

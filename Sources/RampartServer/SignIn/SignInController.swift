@@ -53,6 +53,9 @@ struct SignInController: Sendable {
         guard email.contains("@"), email.count <= 320 else {
             return finderPage(email: email, error: "Type the email address you sign in with.", status: .badRequest)
         }
+        // A page that moves on, not a redirect: the console's `form-action 'self'` would stop
+        // the redirect chain that ends at the provider.
+        if let route = try await HomeRealm(services: services).route(email: email) { return SignInContinuation.onward(to: route) }
         let found = try await OrganizationFinder(services: services).organizations(withMember: email)
         if found.count == 1 {
             return ConsoleRenderer.redirect("/o/\(found[0].slug)/signin?email=\(Self.queryEscaped(email))")
@@ -74,12 +77,13 @@ struct SignInController: Sendable {
         let email = request.uri.queryParameters.get("email").map { String($0.prefix(320)) } ?? ""
         let notice = request.uri.queryParameters.get("reset") == "done"
             ? "Your password is changed and every session ended. Sign in with the new password." : nil
-        return signInPage(organization: organization, typed: "", email: email, error: nil, notice: notice)
+        return signInPage(organization: organization, typed: "", email: email, error: nil, notice: notice,
+                          providers: try await HomeRealm(services: services).buttons(organization))
     }
 
     private func signInPage(organization: Organization?, typed: String, email: String, error: String?,
                             notice: String? = nil, status: HTTPResponse.Status = .ok,
-                            retryAfter: Int? = nil) -> Response {
+                            retryAfter: Int? = nil, providers: [[String: String]] = []) -> Response {
         let csrf = SignInFormToken(keys: services.keys).issue()
         var values: [String: Any] = [
             "title": "Sign in", "csrf": csrf, "organization": typed, "email": email,
@@ -87,6 +91,8 @@ struct SignInController: Sendable {
             "action": organization.map { "/o/\($0.slug)/signin" } ?? "/console/signin",
         ]
         if let organization { values["fixedOrganization"] = ["name": organization.name, "slug": organization.slug] }
+        values["providers"] = providers
+        values["hasProviders"] = !providers.isEmpty
         var response = ConsoleRenderer.page("signin", values, status: status)
         if let retryAfter { response.headers[.retryAfter] = String(retryAfter) }
         response.headers.append(HTTPField(name: .setCookie, value: ConsoleCookie.make(ConsoleCookie.signinCSRF, csrf, secure: secure)))
@@ -118,6 +124,15 @@ struct SignInController: Sendable {
                                 context: RampartRequestContext) async throws -> Response {
         let email = form["email"].trimmingCharacters(in: .whitespaces).lowercased()
         let fixed = typed.isEmpty ? organization : nil
+        let homeRealm = HomeRealm(services: services)
+        // Home-realm discovery: an email of a domain routed to a provider goes there, unless a
+        // password was typed (a break-glass account signs in with its password).
+        if form["password"].isEmpty {
+            if let route = try await homeRealm.route(email: email, in: organization) { return SignInContinuation.onward(to: route) }
+            let error = form["sso"].isEmpty ? "Type your password." : "No identity provider signs in people with this email. Type your password."
+            return signInPage(organization: fixed, typed: typed, email: email, error: error, status: .badRequest,
+                              providers: fixed == nil ? [] : try await homeRealm.buttons(organization))
+        }
         let outcome = try await signIns.signIn(organization: organization, email: email, password: form["password"],
                                                client: SignInClient(request, context))
         switch outcome {
@@ -127,7 +142,8 @@ struct SignInController: Sendable {
             return signInPage(organization: fixed, typed: typed, email: email, error: Self.lockoutMessage(until),
                               status: .tooManyRequests, retryAfter: Self.seconds(until: until))
         case .denied(let denial):
-            return signInPage(organization: fixed, typed: typed, email: email, error: Self.message(denial), status: .forbidden)
+            return signInPage(organization: fixed, typed: typed, email: email, error: Self.message(denial), status: .forbidden,
+                              providers: try await homeRealm.buttons(organization))
         case .signedIn(let signedIn):
             let slug = organization.slug
             let cookies = [sessionCookie(signedIn), ConsoleCookie.clear(ConsoleCookie.signinCSRF, secure: secure)]
@@ -244,7 +260,7 @@ struct SignInController: Sendable {
         case .passwordSignInNotAllowed:
             "Your organization does not allow password sign-in for your account. Ask your administrator how to sign in."
         case .ssoRequired:
-            "Your organization requires sign-in through its identity provider."
+            "Your organization requires sign-in through its identity provider: use the Sign in with … button, or leave the password empty and continue."
         case .mfaEnrolmentOverdue:
             "Your organization requires two-step verification. Ask your administrator for help."
         }

@@ -88,12 +88,10 @@ struct SignInService: Sendable {
         let rehash = try await PasswordCheck(services: services).rehashIfNeeded(password, stored: stored)
         let audit = client.audit(user, email: email)
         return try await services.database.write(org: orgID) { tenant -> SignInOutcome in
-            let policy = try await tenant.effectivePolicy(for: user.id)
-            let hasFactor = try await tenant.factors(of: user.id).contains(where: \.countsAsSecondFactor)
-            let graceStart = policy.settings.mfaRequired && !hasFactor ? try await tenant.mfaGraceStart(for: user.id) : .now()
+            let (policy, hasFactor, graceStart) = try await tenant.signInPolicy(for: user.id)
             let decision = policy.decidePasswordSignIn(userID: user.id, address: client.ip.flatMap(IPAddress.init),
                                                        hasSecondFactor: hasFactor, mfaRequiredSince: graceStart,
-                                                       ssoConfigured: false, now: .now())
+                                                       ssoConfigured: try await tenant.hasEnabledIdentityProvider(), now: .now())
             let next: SignInNextStep
             switch decision {
             case .allowed: next = .done
@@ -203,7 +201,7 @@ struct SignInService: Sendable {
     }
 
     /// A session with the lifetime and idle timeout of the person's effective policy.
-    private static func startFullSession(_ tenant: Tenant, user: User, client: SignInClient,
+    static func startFullSession(_ tenant: Tenant, user: User, client: SignInClient,
                                          amr: [String] = ["pwd"], sid: String? = nil) async throws -> SignedIn {
         let policy = try await tenant.effectivePolicy(for: user.id)
         try await tenant.touchLastActive(user.id)
@@ -248,5 +246,16 @@ struct SignInService: Sendable {
             return [account, address].compactMap { $0 }.max()
         }
         return until.map { .lockedOut(until: $0) } ?? .refused
+    }
+}
+
+extension Tenant {
+    /// What a sign-in decision reads about a person: their effective policy, whether they
+    /// have a second factor, and when MFA first applied to them without one (the grace period's start).
+    func signInPolicy(for userID: String) async throws -> (EffectivePolicy, hasFactor: Bool, graceStart: Timestamp) {
+        let policy = try await effectivePolicy(for: userID)
+        let hasFactor = try await factors(of: userID).contains(where: \.countsAsSecondFactor)
+        let graceStart = policy.settings.mfaRequired && !hasFactor ? try await mfaGraceStart(for: userID) : .now()
+        return (policy, hasFactor, graceStart)
     }
 }

@@ -129,7 +129,7 @@ extension Tenant {
         try await endAccess(of: userID)
         try await sql.raw("DELETE FROM oauth_grants WHERE org_id = \(bind: orgID) AND user_id = \(bind: userID)").run()
         for table in ["group_members", "role_assignments", "user_passwords", "setup_links", "scim_users",
-                      "auth_factors", "recovery_codes", "mfa_grace"] {
+                      "auth_factors", "recovery_codes", "mfa_grace", "external_identities"] {
             try await sql.raw(SQLQueryString("DELETE FROM \(ident: table) WHERE org_id = ") + "\(bind: orgID)"
                 + " AND user_id = " + "\(bind: userID)").run()
         }
