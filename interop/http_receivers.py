@@ -115,8 +115,10 @@ class Receivers:
                     time.sleep(12)
                     self.close_connection = True
                 elif fault == "429":
+                    self.body()  # read, so the connection is ready for the next request
                     self.answer(429, {"text": "Server is busy", "code": 9}, {"Retry-After": "1"})
                 else:
+                    self.body()
                     self.answer(int(fault), {"text": "Internal server error", "code": 8})
                 return True
 

@@ -65,6 +65,9 @@ public enum OCSFMapping {
         // A domain claim is an entity of the organisation; its verification, passed or failed, updates it.
         add(.entityManagement, create, ["domain.claimed"])
         add(.entityManagement, update, ["domain.verified", "domain.verification_failed"])
+        // A dead letter is an entity of the stream: made when a batch is given up, gone when replayed or discarded.
+        add(.entityManagement, create, ["log_stream.dead_lettered"])
+        add(.entityManagement, delete, ["log_stream.dead_letter_replayed", "log_stream.dead_letter_discarded"])
         add(.webResourcesActivity, create, ["product.content_created"])
         add(.webResourcesActivity, (2, "Read"), ["product.content_viewed"])
         add(.webResourcesActivity, update, ["product.content_edited"])

@@ -111,6 +111,11 @@ struct PermissionMatrixTests {
                     nonce: nil, codeChallenge: String(repeating: "a", count: 43), authTime: .now(), amr: ["pwd"])
                 let code = try await tenant.issueAuthorizationCode(codeRequest, client: client, user: target, by: .system)
                 let ingestionKey = try await tenant.createIngestionKey(product: product.id, name: "wiki", by: .system).0
+                // The stream's creation event, given up on as if its receiver had refused it.
+                _ = try await tenant.leaseLogStream(stream.id, owner: "fixture", until: Timestamp.now().adding(seconds: 30))
+                let deadLetter = try #require(try await tenant.deadLetterLogStreamBatch(
+                    stream.id, owner: "fixture", first: stream.cursor + 1, last: stream.cursor + 1, events: 1, error: "refused",
+                    attempts: 1))
                 let domain = try await tenant.claimDomain(
                     try DomainName(parsing: "d\(UUID().uuidString.prefix(8).lowercased()).example.org", publicSuffixes: .empty),
                     by: .system)
@@ -122,7 +127,7 @@ struct PermissionMatrixTests {
                     "/api-tokens/{id}": spare.id, "/scim-tokens/{id}": scim.id, "/authentication-policies/{id}": policy.id,
                     "/log-streams/{id}": stream.id, "/oauth-clients/{id}": client.id, "/oauth-grants/{id}": grant.id,
                     "/ingestion-keys/{id}": ingestionKey.id, "/domains/{id}": domain.id,
-                    "{userId}": target.id, "{groupId}": group.id, "{sessionId}": session.id, "{role}": Role.auditor.rawValue,
+                    "{deadLetterId}": deadLetter.id, "{userId}": target.id, "{groupId}": group.id, "{sessionId}": session.id, "{role}": Role.auditor.rawValue,
                 ])
             }
         }
@@ -171,8 +176,9 @@ struct PermissionMatrixTests {
                         let response = try await API(client: client, token: fixture.tokens[caller]!)
                             .call(HTTPRequest.Method(method)!, uri, json: Self.body(method, path, fixture: fixture))
                         let who = "\(caller.rawValue) on \(key) (target \(target?.rawValue ?? "without roles"))"
-                        // The fixture's stream points at a closed port: its test record is refused (502).
-                        let receiverRefused = key == "POST /log-streams/{id}/test" && response.status == .badGateway
+                        // The fixture's stream points at a closed port: its test record and replays are refused (502).
+                        let receiverRefused = ["POST /log-streams/{id}/test", "POST /log-streams/{id}/dead-letters/{deadLetterId}/replay"]
+                            .contains(key) && response.status == .badGateway
                         if permitted {
                             #expect(response.status != .forbidden && (response.status.code < 500 || receiverRefused),
                                     "\(who): \(response.text)")

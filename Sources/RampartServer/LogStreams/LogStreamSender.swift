@@ -132,8 +132,13 @@ public final class LogStreamSender: Service, Sendable {
                     try await self.transport(for: stream, secret: secret).send(events, orgID: orgID)
                 } catch {
                     await forget(streamID)
-                    let wait = (error as? LogStreamDeliveryError)?.retryAfter ?? Self.backoff(failures: stream.failures)
                     let reason = Self.describe(error)
+                    let attempts = stream.failures + 1
+                    if attempts >= stream.deadLetterAfter {
+                        try await deadLetter(stream, events, error: reason, attempts: attempts, orgID: orgID)
+                        continue
+                    }
+                    let wait = (error as? LogStreamDeliveryError)?.retryAfter ?? Self.backoff(failures: stream.failures)
                     try await database.write(org: orgID) {
                         try await $0.logStreamFailed(streamID, owner: owner, error: reason, retryAt: Timestamp.now().adding(seconds: wait))
                     }
@@ -150,6 +155,23 @@ public final class LogStreamSender: Service, Sendable {
                 return
             }
         }
+    }
+
+    /// Gives up on a batch: its events go to the stream's dead letters and the stream goes on
+    /// with the next batch at once (an admin replays or discards the dead letter).
+    private func deadLetter(_ stream: LogStream, _ events: [AuditEvent], error: String, attempts: Int64, orgID: String) async throws {
+        guard let first = events.first, let last = events.last else { return }
+        let owner = self.owner
+        let letter = try await services.database.write(org: orgID) {
+            try await $0.deadLetterLogStreamBatch(stream.id, owner: owner, first: first.sequence, last: last.sequence,
+                                                  events: Int64(events.count), error: error, attempts: attempts)
+        }
+        guard let letter else { return }
+        services.logger.error("log stream gave up on a batch after its attempts; it is kept as a dead letter to replay", metadata: [
+            "event": "log_stream.dead_lettered", "org_id": .string(orgID), "stream_id": .string(stream.id),
+            "dead_letter_id": .string(letter.id), "first_sequence": .stringConvertible(first.sequence),
+            "last_sequence": .stringConvertible(last.sequence), "attempts": .stringConvertible(attempts), "error": .string(error),
+        ])
     }
 
     /// The stream's transport, or a new one when there is none or the stream's settings changed.

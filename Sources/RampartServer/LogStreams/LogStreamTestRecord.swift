@@ -11,13 +11,20 @@ public enum LogStreamTestRecord {
                                outcome: AuditOutcome.success.rawValue, actor: actor,
                                targetsJSON: #"[{"type":"log_stream","id":"\#(stream.id)","name":null}]"#, requestID: nil,
                                detailsJSON: "{}", previousHash: "", hash: "")
+        try await sendOnce([event], to: stream, secret: secret, orgID: orgID, hostname: hostname, what: "the test record")
+    }
+
+    /// Sends `events` through a transport of the stream's kind made for this one delivery, and
+    /// closes it; throws `receiverUnreachable` with the reason when the receiver did not take them.
+    static func sendOnce(_ events: [AuditEvent], to stream: LogStream, secret: String?, orgID: String, hostname: String,
+                         what: String) async throws {
         let http = HTTPClient(eventLoopGroupProvider: .singleton,
                               configuration: HTTPClient.Configuration(redirectConfiguration: .disallow,
                                                                       timeout: .init(connect: .seconds(5))))
         var failure: (any Error)?
         do {
             let transport = try stream.transport(secret: secret, context: LogStreamTransportContext(hostname: hostname, http: http))
-            do { try await transport.send([event], orgID: orgID) } catch { failure = error }
+            do { try await transport.send(events, orgID: orgID) } catch { failure = error }
             await transport.close()
         } catch {
             failure = error
@@ -25,7 +32,7 @@ public enum LogStreamTestRecord {
         try? await http.shutdown()
         if let failure {
             throw RampartError(.receiverUnreachable,
-                               "The receiver at \(stream.endpoint) did not take the test record: \(LogStreamSender.describe(failure))")
+                               "The receiver at \(stream.endpoint) did not take \(what): \(LogStreamSender.describe(failure))")
         }
     }
 }

@@ -33,14 +33,15 @@ extension Tenant {
         if let secret { sealed = try await sealLogStreamSecret(secret, stream: stream.id, keys: keys) }
         try await sql.raw("""
             INSERT INTO log_streams (org_id, id, name, name_key, kind, endpoint, ca_certificate, status, cursor, created_at, failures,
-                                     format, settings, sealed_secret)
+                                     format, settings, sealed_secret, dead_letter_after)
             VALUES (\(bind: orgID), \(bind: stream.id), \(bind: name), \(bind: name.lowercased()), \(bind: kind.rawValue),
                     \(bind: stream.endpoint), \(bind: caCertificate), \(bind: stream.status.rawValue), \(bind: stream.cursor),
                     \(bind: now.microseconds), 0, \(bind: stream.format.rawValue), \(bind: try Self.encodeTarget(stream.target)),
-                    \(bind: sealed))
+                    \(bind: sealed), \(bind: stream.deadLetterAfter))
             """).run()
         var details = AuditDetails(["kind": .string(kind.rawValue), "endpoint": .string(stream.endpoint),
-                                    "format": .string(stream.format.rawValue), "startsAfterSequence": .int(stream.cursor)])
+                                    "format": .string(stream.format.rawValue), "startsAfterSequence": .int(stream.cursor),
+                                    "deadLetterAfter": .int(stream.deadLetterAfter)])
         for (name, value) in stream.target.named { details[name] = .string(value) }
         try await appendAudit([context.record(.logStreamCreated, [.logStream(stream)], details: details, at: now)])
         return (stream, generated)
@@ -81,6 +82,9 @@ extension Tenant {
         if stream.format != before.format {
             details.change("format", from: .string(before.format.rawValue), to: .string(stream.format.rawValue))
         }
+        if stream.deadLetterAfter != before.deadLetterAfter {
+            details.change("deadLetterAfter", from: .int(before.deadLetterAfter), to: .int(stream.deadLetterAfter))
+        }
         let old = Dictionary(uniqueKeysWithValues: before.target.named)
         let new = Dictionary(uniqueKeysWithValues: stream.target.named)
         for key in Set(old.keys).union(new.keys).sorted() where old[key] != new[key] {
@@ -105,7 +109,8 @@ extension Tenant {
             UPDATE log_streams SET name = \(bind: stream.name), name_key = \(bind: stream.name.lowercased()),
             endpoint = \(bind: stream.endpoint), ca_certificate = \(bind: stream.caCertificate), status = \(bind: stream.status.rawValue),
             format = \(bind: stream.format.rawValue), settings = \(bind: try Self.encodeTarget(stream.target)),
-            sealed_secret = COALESCE(\(bind: sealed), sealed_secret), failures = 0, next_attempt_at = NULL
+            sealed_secret = COALESCE(\(bind: sealed), sealed_secret), dead_letter_after = \(bind: stream.deadLetterAfter),
+            failures = 0, next_attempt_at = NULL
             WHERE org_id = \(bind: orgID) AND id = \(bind: stream.id)
             """).run()
         try await appendAudit([context.record(.logStreamUpdated, [.logStream(stream)], details: details)])
@@ -128,6 +133,7 @@ extension Tenant {
     public func deleteLogStream(_ id: String, by context: AuditContext) async throws {
         let stream = try await requireLogStream(id)
         try await sql.raw("DELETE FROM log_streams WHERE org_id = \(bind: orgID) AND id = \(bind: stream.id)").run()
+        try await sql.raw("DELETE FROM log_stream_dead_letters WHERE org_id = \(bind: orgID) AND stream_id = \(bind: stream.id)").run()
         try await appendAudit([context.record(.logStreamDeleted, [.logStream(stream)])])
     }
 
@@ -187,7 +193,8 @@ extension Tenant {
 
     static let logStreamColumns = """
         id, name, kind, endpoint, ca_certificate, status, cursor, created_at, last_success_at, last_error, last_error_at, \
-        failures, next_attempt_at, format, settings, CASE WHEN sealed_secret IS NULL THEN 0 ELSE 1 END
+        failures, next_attempt_at, format, settings, CASE WHEN sealed_secret IS NULL THEN 0 ELSE 1 END, dead_letter_after, \
+        (SELECT COUNT(*) FROM log_stream_dead_letters d WHERE d.org_id = log_streams.org_id AND d.stream_id = log_streams.id)
         """
 
     static func decodeLogStream(_ row: any ColumnReader) throws -> LogStream {
@@ -202,6 +209,7 @@ extension Tenant {
                          status: status, cursor: try row.integer(6),
                          createdAt: try row.timestamp(7), lastSuccessAt: try row.optionalTimestamp(8),
                          lastError: try row.optionalText(9), lastErrorAt: try row.optionalTimestamp(10),
-                         failures: try row.integer(11), nextAttemptAt: try row.optionalTimestamp(12))
+                         failures: try row.integer(11), nextAttemptAt: try row.optionalTimestamp(12),
+                         deadLetterAfter: try row.integer(16), deadLetters: try row.integer(17))
     }
 }
