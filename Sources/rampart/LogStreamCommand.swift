@@ -15,6 +15,7 @@ struct LogStreamCommand: AsyncParsableCommand {
     static func describe(_ body: LogStreamBody) -> String {
         let s = body.stream
         var lines = ["\(s.name) (\(s.id)): \(s.kind.rawValue) to \(s.endpoint), \(s.status.rawValue), format \(s.format.rawValue)",
+                     "  people in events: \(s.personalData.rawValue)",
                      "  trusts: \(s.caCertificate == nil ? "the system's root certificates" : "its own CA certificates")",
                      "  sent up to event \(s.cursor) of \(body.headSequence) (\(body.lag) behind)",
                      "  last success: \(s.lastSuccessAt?.rfc3339 ?? "never")"]
@@ -47,6 +48,8 @@ struct LogStreamCommand: AsyncParsableCommand {
         @Option(help: ArgumentHelp("Failed attempts at one batch before its events become a dead letter and the stream "
                                    + "moves on (default \(LogStream.defaultDeadLetterAfter)).", valueName: "attempts"))
         var deadLetterAfter: Int64?
+        @Option(help: "People in events: full (default), or pseudonymous (a stable pseudonym per person, no IP or user agent).")
+        var personalData: String?
         @Option(help: ArgumentHelp("A file holding the kind's secret: the Splunk HEC token, the webhook's signing secret, or "
                                    + "the Sentinel app's client secret ('-' reads standard input). A webhook without one gets "
                                    + "a generated secret, printed once.", valueName: "path"))
@@ -59,7 +62,7 @@ struct LogStreamCommand: AsyncParsableCommand {
         @Option(help: "Sentinel: the OAuth token URL (default: Entra ID's for the tenant).") var tokenUrl: String?
 
         func fields(kind: LogStreamKind, endpoint: String?) throws -> LogStreamFields {
-            var fields = LogStreamFields(endpoint: endpoint, format: format, deadLetterAfter: deadLetterAfter, target: LogStreamTarget(
+            var fields = LogStreamFields(endpoint: endpoint, format: format, deadLetterAfter: deadLetterAfter, personalData: personalData, target: LogStreamTarget(
                 index: index, tenantId: tenantId, clientId: clientId, dcrImmutableId: dcrImmutableId, streamName: streamName,
                 tokenUrl: tokenUrl))
             guard let secretFile else { return fields }
@@ -220,11 +223,12 @@ struct LogStreamCommand: AsyncParsableCommand {
         func run() async throws {
             try await runReportingErrors {
                 let stream = self.stream
-                let (found, secret, orgID) = try await tenant.write(withKeys: { tenant, keys in
+                let (found, secret, pseudonyms, orgID) = try await tenant.write(withKeys: { tenant, keys in
                     let found = try await tenant.requireLogStream(try await stream.id(in: tenant))
-                    return (found, try await tenant.logStreamSecret(found, keys: keys), tenant.orgID)
+                    return (found, try await tenant.logStreamSecret(found, keys: keys),
+                            try await tenant.logStreamPseudonyms(found, keys: keys), tenant.orgID)
                 })
-                try await LogStreamTestRecord.send(to: found, secret: secret, orgID: orgID, actor: .system,
+                try await LogStreamTestRecord.send(to: found, secret: secret, pseudonyms: pseudonyms, orgID: orgID, actor: .system,
                                                    hostname: LogStreamSender.hostname(publicURL: publicURL))
                 try tenant.output(["delivered": true]) { "The receiver at \(found.endpoint) took the test record." }
             }

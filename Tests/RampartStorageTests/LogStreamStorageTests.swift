@@ -214,4 +214,42 @@ struct LogStreamStorageTests {
             }
         }
     }
+
+    @Test(arguments: Backend.all)
+    func aPseudonymousStreamHasItsOrganisationsStablePseudonyms(_ backend: Backend) async throws {
+        try await TestStore.with(backend) { store in
+            let org = try await store.createOrganization().organization.id
+            let other = try await store.createOrganization().organization.id
+            func stream(in org: String, _ personalData: String?) async throws -> LogStream {
+                try await store.database.write(org: org) { tenant in
+                    try await tenant.createLogStream(name: "SIEM \(personalData ?? "default")", kind: .syslog,
+                                                     fields: LogStreamFields(endpoint: "siem:6514", personalData: personalData),
+                                                     caCertificate: nil, start: .now, keys: store.keys, by: .system).stream
+                }
+            }
+            let full = try await stream(in: org, nil)
+            let pseudonymous = try await stream(in: org, "pseudonymous")
+            let elsewhere = try await stream(in: other, "pseudonymous")
+            #expect(full.personalData == .full && pseudonymous.personalData == .pseudonymous)
+            await #expect(throws: RampartError.self) { try await stream(in: org, "anonymous") }
+            func pseudonyms(_ org: String, _ stream: LogStream) async throws -> ActorPseudonyms? {
+                try await store.database.read(org: org) { try await $0.logStreamPseudonyms(stream, keys: store.keys) }
+            }
+            #expect(try await pseudonyms(org, full) == nil)
+            let ada = AuditActor(type: .user, id: "u-1", name: "ada@example.com")
+            let here = try #require(try await pseudonyms(org, pseudonymous)).pseudonym(of: ada)
+            #expect(try #require(try await pseudonyms(org, pseudonymous)).pseudonym(of: ada) == here, "stable in the organisation")
+            #expect(try #require(try await pseudonyms(other, elsewhere)).pseudonym(of: ada) != here, "another in another organisation")
+
+            let head = try await store.database.read(org: org) { try await $0.auditHead().sequence }
+            let changed = try await store.database.write(org: org) { tenant in
+                try await tenant.updateLogStream(full.id, name: nil, fields: LogStreamFields(personalData: "pseudonymous"),
+                                                 caCertificate: .unchanged, status: nil, keys: store.keys, by: .system)
+            }
+            #expect(changed.personalData == .pseudonymous)
+            #expect(try await store.database.read(org: org) { try await $0.requireLogStream(full.id) }.personalData == .pseudonymous)
+            let event = try #require(try await store.database.read(org: org) { try await $0.auditEvents(after: head, limit: 5) }.last)
+            #expect(event.detailsJSON.contains(#""personalData":{"after":"pseudonymous","before":"full"}"#), "\(event.detailsJSON)")
+        }
+    }
 }

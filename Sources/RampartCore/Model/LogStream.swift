@@ -77,6 +77,15 @@ public struct LogStreamTarget: Codable, Sendable, Equatable {
     }
 }
 
+/// What a stream sends of the people in events (`ActorPseudonyms`).
+public enum LogStreamPersonalData: String, Codable, Sendable, CaseIterable {
+    /// Actors as the log holds them: id, name or email, IP address, user agent.
+    case full
+    /// Each actor's id and name replaced by the organisation's pseudonym for them, without IP
+    /// address or user agent.
+    case pseudonymous
+}
+
 public enum LogStreamStatus: String, Codable, Sendable, CaseIterable {
     case active
     /// Kept with its cursor, sending nothing until resumed.
@@ -133,6 +142,7 @@ public struct LogStream: Codable, Sendable, Equatable {
     public var deadLetterAfter: Int64
     /// How many dead letters wait for a replay or a discard.
     public var deadLetters: Int64
+    public var personalData: LogStreamPersonalData
 
     /// Ten attempts: with the back-off doubling from 1 s up to 60 s, about five minutes of a
     /// receiver refusing one batch before the stream moves on.
@@ -143,12 +153,13 @@ public struct LogStream: Codable, Sendable, Equatable {
                 target: LogStreamTarget = LogStreamTarget(), hasSecret: Bool = false, caCertificate: String?,
                 status: LogStreamStatus, cursor: Int64, createdAt: Timestamp, lastSuccessAt: Timestamp? = nil,
                 lastError: String? = nil, lastErrorAt: Timestamp? = nil, failures: Int64 = 0, nextAttemptAt: Timestamp? = nil,
-                deadLetterAfter: Int64 = LogStream.defaultDeadLetterAfter, deadLetters: Int64 = 0) {
+                deadLetterAfter: Int64 = LogStream.defaultDeadLetterAfter, deadLetters: Int64 = 0,
+                personalData: LogStreamPersonalData = .full) {
         self.id = id; self.name = name; self.kind = kind; self.endpoint = endpoint; self.format = format
         self.target = target; self.hasSecret = hasSecret; self.caCertificate = caCertificate
         self.status = status; self.cursor = cursor; self.createdAt = createdAt; self.lastSuccessAt = lastSuccessAt
         self.lastError = lastError; self.lastErrorAt = lastErrorAt; self.failures = failures; self.nextAttemptAt = nextAttemptAt
-        self.deadLetterAfter = deadLetterAfter; self.deadLetters = deadLetters
+        self.deadLetterAfter = deadLetterAfter; self.deadLetters = deadLetters; self.personalData = personalData
     }
 
     /// The syslog receiver's host and port, from an endpoint `Validate.endpoint` accepted.

@@ -111,11 +111,12 @@ struct LogStreamsController: APIController {
     @Sendable func test(_ request: Request, context: RampartRequestContext) async throws -> Response {
         let id = try context.id()
         let keys = services.keys
-        let (stream, secret, actor) = try await write(request, context, .manageLogStreams) { tenant, audit in
+        let (stream, secret, pseudonyms, actor) = try await write(request, context, .manageLogStreams) { tenant, audit in
             let stream = try await tenant.requireLogStream(id)
-            return (stream, try await tenant.logStreamSecret(stream, keys: keys), audit.actor)
+            return (stream, try await tenant.logStreamSecret(stream, keys: keys), try await tenant.logStreamPseudonyms(stream, keys: keys),
+                    audit.actor)
         }
-        try await LogStreamTestRecord.send(to: stream, secret: secret, orgID: try context.requireCredential().orgID, actor: actor,
+        try await LogStreamTestRecord.send(to: stream, secret: secret, pseudonyms: pseudonyms, orgID: try context.requireCredential().orgID, actor: actor,
                                            hostname: LogStreamSender.hostname(publicURL: services.configuration.publicURL))
         return try JSON.response(["delivered": true])
     }
@@ -213,6 +214,7 @@ public struct LogStreamBody: Encodable, Sendable {
         try c.encode(stream.lastErrorAt, forKey: Key("lastErrorAt"))
         try c.encode(stream.failures, forKey: Key("failures"))
         try c.encode(stream.nextAttemptAt, forKey: Key("nextAttemptAt"))
+        try c.encode(stream.personalData, forKey: Key("personalData"))
         try c.encode(stream.deadLetterAfter, forKey: Key("deadLetterAfter"))
         try c.encode(stream.deadLetters, forKey: Key("deadLetters"))
     }

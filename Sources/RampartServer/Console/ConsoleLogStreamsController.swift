@@ -41,6 +41,8 @@ struct ConsoleLogStreamsController: ConsolePageController {
                              apiName: "format"),
             ConsoleFormField(name: "start", label: "Send from (now, beginning, or a time such as 2026-12-01T00:00:00Z)",
                              apiName: "start"),
+            ConsoleFormField(name: "personal_data", label: "People in events: full (default) or pseudonymous",
+                             apiName: "personalData"),
             ConsoleFormField(name: "dead_letter_after",
                              label: "Attempts at a batch before it becomes a dead letter (default \(LogStream.defaultDeadLetterAfter))",
                              apiName: "deadLetterAfter", type: "number"),
@@ -58,6 +60,7 @@ struct ConsoleLogStreamsController: ConsolePageController {
         // A number that does not read as one is 0, which the checks refuse with the field's message.
         let deadLetterAfter = given("dead_letter_after").map { Int64($0.trimmingCharacters(in: .whitespaces)) ?? 0 }
         return LogStreamFields(endpoint: form["endpoint"], format: given("format"), deadLetterAfter: deadLetterAfter,
+                               personalData: given("personal_data"),
                                token: given("token"), secret: given("secret"),
                                clientSecret: given("client_secret"), target: target)
     }
@@ -146,12 +149,13 @@ struct ConsoleLogStreamsController: ConsolePageController {
         let id = try context.id()
         _ = try await form(request, context)
         let keys = services.keys
-        let (stream, secret, actor) = try await write(request, context, .manageLogStreams) { tenant, audit in
+        let (stream, secret, pseudonyms, actor) = try await write(request, context, .manageLogStreams) { tenant, audit in
             let stream = try await tenant.requireLogStream(id)
-            return (stream, try await tenant.logStreamSecret(stream, keys: keys), audit.actor)
+            return (stream, try await tenant.logStreamSecret(stream, keys: keys), try await tenant.logStreamPseudonyms(stream, keys: keys),
+                    audit.actor)
         }
         do {
-            try await LogStreamTestRecord.send(to: stream, secret: secret, orgID: try context.requirePrincipal().orgID, actor: actor,
+            try await LogStreamTestRecord.send(to: stream, secret: secret, pseudonyms: pseudonyms, orgID: try context.requirePrincipal().orgID, actor: actor,
                                                hostname: LogStreamSender.hostname(publicURL: services.configuration.publicURL))
             return try await streamPage(request, context, id: id, test: (true, "The receiver took the test record."))
         } catch let error as RampartError where error.code == .receiverUnreachable {
@@ -243,7 +247,7 @@ struct ConsoleLogStreamsController: ConsolePageController {
         let s = body.stream
         let failing = s.failures > 0
         let target = s.target
-        let rows: [(String, String?)] = [("Format", s.format.rawValue), ("Index", target.index), ("Tenant", target.tenantId),
+        let rows: [(String, String?)] = [("Format", s.format.rawValue), ("People in events", s.personalData.rawValue), ("Index", target.index), ("Tenant", target.tenantId),
                                          ("Client id", target.clientId), ("Data collection rule", target.dcrImmutableId),
                                          ("Stream", target.streamName), ("Token URL", target.tokenUrl),
                                          ("Secret", s.kind.secretField.map { _ in s.hasSecret ? "sealed" : "none" })]

@@ -9,18 +9,20 @@ import RampartStorage
 public enum LogStreamDeadLetterReplay {
     public static func replay(_ streamID: String, _ letterID: String, database: Database, keys: KeyService, orgID: String,
                               hostname: String, by context: AuditContext) async throws -> LogStreamDeadLetter {
-        let (stream, letter, secret, events) = try await database.read(org: orgID) { tenant in
+        let (stream, letter, secret, pseudonyms, events) = try await database.read(org: orgID) { tenant in
             let letter = try await tenant.requireLogStreamDeadLetter(streamID, letterID)
             let stream = try await tenant.requireLogStream(letter.streamID)
             let events = try await tenant.auditEvents(after: letter.firstSequence - 1,
                                                       limit: Int(letter.lastSequence - letter.firstSequence + 1))
-            return (stream, letter, try await tenant.logStreamSecret(stream, keys: keys), events)
+            return (stream, letter, try await tenant.logStreamSecret(stream, keys: keys),
+                    try await tenant.logStreamPseudonyms(stream, keys: keys), events)
         }
         // Events purged by retention since the batch was given up are not in the log to send.
         let batch = events.filter { $0.sequence <= letter.lastSequence }
         for start in stride(from: 0, to: batch.count, by: LogStreamSender.batchSize) {
             let part = Array(batch[start..<min(start + LogStreamSender.batchSize, batch.count)])
-            try await LogStreamTestRecord.sendOnce(part, to: stream, secret: secret, orgID: orgID, hostname: hostname,
+            try await LogStreamTestRecord.sendOnce(part, to: stream, secret: secret, pseudonyms: pseudonyms, orgID: orgID,
+                                                   hostname: hostname,
                                                    what: "the dead letter's events")
         }
         return try await database.write(org: orgID) {

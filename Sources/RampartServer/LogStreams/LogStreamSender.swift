@@ -122,14 +122,16 @@ public final class LogStreamSender: Service, Sendable {
         while !Task.isCancelled {
             do {
                 let until = Timestamp.now().adding(seconds: Self.leaseSeconds)
-                guard let (stream, secret) = try await database.write(org: orgID, { tenant -> (LogStream, String?)? in
+                guard let (stream, secret, pseudonyms) = try await database.write(org: orgID, {
+                    tenant -> (LogStream, String?, ActorPseudonyms?)? in
                     guard let stream = try await tenant.leaseLogStream(streamID, owner: owner, until: until) else { return nil }
-                    return (stream, try await tenant.logStreamSecret(stream, keys: keys))
+                    return (stream, try await tenant.logStreamSecret(stream, keys: keys),
+                            try await tenant.logStreamPseudonyms(stream, keys: keys))
                 }) else { return }
                 let events = try await database.read(org: orgID) { try await $0.auditEvents(after: stream.cursor, limit: Self.batchSize) }
                 guard let last = events.last else { return }
                 do {
-                    try await self.transport(for: stream, secret: secret).send(events, orgID: orgID)
+                    try await self.transport(for: stream, secret: secret, pseudonyms: pseudonyms).send(events, orgID: orgID)
                 } catch {
                     await forget(streamID)
                     let reason = Self.describe(error)
@@ -175,10 +177,10 @@ public final class LogStreamSender: Service, Sendable {
     }
 
     /// The stream's transport, or a new one when there is none or the stream's settings changed.
-    private func transport(for stream: LogStream, secret: String?) async throws -> any LogStreamTransport {
+    private func transport(for stream: LogStream, secret: String?, pseudonyms: ActorPseudonyms?) async throws -> any LogStreamTransport {
         let settings = stream.transportSettings(secret: secret)
         if let open = state.withLockedValue({ $0.transports[stream.id] }), open.settings == settings { return open.transport }
-        let transport = try stream.transport(secret: secret, context: transportContext)
+        let transport = try stream.transport(secret: secret, pseudonyms: pseudonyms, context: transportContext)
         let replaced = state.withLockedValue { state in
             defer { state.transports[stream.id] = (settings, transport) }
             return state.transports[stream.id]?.transport
