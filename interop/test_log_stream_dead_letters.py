@@ -13,20 +13,8 @@ import pytest
 
 import http_receivers as rx
 from conftest import new_org, run_cli, run_cli_json
-from test_log_stream_http import event_of, stream_body, wait_for
+from test_log_stream_http import event_of, receivers, store, stream_body, wait_for  # noqa: F401 (fixtures)
 from test_log_stream_syslog import all_events, api
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def store(request):
-    return request.getfixturevalue(request.param)
-
-
-@pytest.fixture
-def receivers(tmp_path):
-    receiver = rx.Receivers(tmp_path / "receivers").start()
-    yield receiver
-    receiver.stop()
 
 
 def wait_for_dead_letter(server, token, stream_id: str, timeout: float = 30) -> list[dict]:

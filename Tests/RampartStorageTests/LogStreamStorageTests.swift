@@ -85,6 +85,15 @@ struct LogStreamStorageTests {
             try await store.database.write(org: org) { try await $0.logStreamDelivered(stream.id, owner: "node-a", cursor: 2) }
             let delivered = try await store.database.read(org: org) { try await $0.requireLogStream(stream.id) }
             #expect(delivered.cursor == 3 && delivered.lastSuccessAt != nil, "the cursor never moves back")
+            // Checkpoints sent alone move their own cursor, and it never moves back either.
+            try await store.database.write(org: org) {
+                try await $0.logStreamDelivered(stream.id, owner: "node-a", cursor: 3, checkpointCursor: 3)
+            }
+            try await store.database.write(org: org) {
+                try await $0.logStreamDelivered(stream.id, owner: "node-a", cursor: 3, checkpointCursor: 1)
+            }
+            let checkpointed = try await store.database.read(org: org) { try await $0.requireLogStream(stream.id) }
+            #expect(checkpointed.cursor == 3 && checkpointed.checkpointCursor == 3)
 
             // A failure keeps the cursor and makes the stream wait; nobody can lease it before then.
             try await store.database.write(org: org) {

@@ -143,6 +143,8 @@ public struct LogStream: Codable, Sendable, Equatable {
     /// How many dead letters wait for a replay or a discard.
     public var deadLetters: Int64
     public var personalData: LogStreamPersonalData
+    /// The sequence number of the last signed checkpoint the receiver took (0: none yet).
+    public var checkpointCursor: Int64
 
     /// Ten attempts: with the back-off doubling from 1 s up to 60 s, about five minutes of a
     /// receiver refusing one batch before the stream moves on.
@@ -154,12 +156,13 @@ public struct LogStream: Codable, Sendable, Equatable {
                 status: LogStreamStatus, cursor: Int64, createdAt: Timestamp, lastSuccessAt: Timestamp? = nil,
                 lastError: String? = nil, lastErrorAt: Timestamp? = nil, failures: Int64 = 0, nextAttemptAt: Timestamp? = nil,
                 deadLetterAfter: Int64 = LogStream.defaultDeadLetterAfter, deadLetters: Int64 = 0,
-                personalData: LogStreamPersonalData = .full) {
+                personalData: LogStreamPersonalData = .full, checkpointCursor: Int64 = 0) {
         self.id = id; self.name = name; self.kind = kind; self.endpoint = endpoint; self.format = format
         self.target = target; self.hasSecret = hasSecret; self.caCertificate = caCertificate
         self.status = status; self.cursor = cursor; self.createdAt = createdAt; self.lastSuccessAt = lastSuccessAt
         self.lastError = lastError; self.lastErrorAt = lastErrorAt; self.failures = failures; self.nextAttemptAt = nextAttemptAt
         self.deadLetterAfter = deadLetterAfter; self.deadLetters = deadLetters; self.personalData = personalData
+        self.checkpointCursor = checkpointCursor
     }
 
     /// The syslog receiver's host and port, from an endpoint `Validate.endpoint` accepted.

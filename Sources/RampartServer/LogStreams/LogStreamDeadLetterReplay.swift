@@ -1,5 +1,6 @@
 import RampartCore
 import RampartStorage
+import RampartStreams
 
 /// Replays a dead letter: its events, read again from the log, sent in order through a
 /// transport of the stream's kind with the stream's present settings (an admin usually fixed
@@ -9,18 +10,19 @@ import RampartStorage
 public enum LogStreamDeadLetterReplay {
     public static func replay(_ streamID: String, _ letterID: String, database: Database, keys: KeyService, orgID: String,
                               hostname: String, by context: AuditContext) async throws -> LogStreamDeadLetter {
-        let (stream, letter, secret, pseudonyms, events) = try await database.read(org: orgID) { tenant in
+        let (stream, letter, secret, pseudonyms, records) = try await database.read(org: orgID) { tenant in
             let letter = try await tenant.requireLogStreamDeadLetter(streamID, letterID)
             let stream = try await tenant.requireLogStream(letter.streamID)
             let events = try await tenant.auditEvents(after: letter.firstSequence - 1,
                                                       limit: Int(letter.lastSequence - letter.firstSequence + 1))
+                .filter { $0.sequence <= letter.lastSequence }
+            let checkpoints = try await tenant.auditCheckpoints(after: letter.firstSequence - 1, through: letter.lastSequence)
             return (stream, letter, try await tenant.logStreamSecret(stream, keys: keys),
-                    try await tenant.logStreamPseudonyms(stream, keys: keys), events)
+                    try await tenant.logStreamPseudonyms(stream, keys: keys), CheckpointRecord.merge(events, checkpoints))
         }
-        // Events purged by retention since the batch was given up are not in the log to send.
-        let batch = events.filter { $0.sequence <= letter.lastSequence }
-        for start in stride(from: 0, to: batch.count, by: LogStreamSender.batchSize) {
-            let part = Array(batch[start..<min(start + LogStreamSender.batchSize, batch.count)])
+        // The checkpoints signed in its range go with its events; events purged by retention since are not in the log to send.
+        for start in stride(from: 0, to: records.count, by: LogStreamSender.batchSize) {
+            let part = Array(records[start..<min(start + LogStreamSender.batchSize, records.count)])
             try await LogStreamTestRecord.sendOnce(part, to: stream, secret: secret, pseudonyms: pseudonyms, orgID: orgID,
                                                    hostname: hostname,
                                                    what: "the dead letter's events")

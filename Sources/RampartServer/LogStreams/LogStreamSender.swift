@@ -128,15 +128,21 @@ public final class LogStreamSender: Service, Sendable {
                     return (stream, try await tenant.logStreamSecret(stream, keys: keys),
                             try await tenant.logStreamPseudonyms(stream, keys: keys))
                 }) else { return }
-                let events = try await database.read(org: orgID) { try await $0.auditEvents(after: stream.cursor, limit: Self.batchSize) }
-                guard let last = events.last else { return }
+                let (events, checkpoints) = try await database.read(org: orgID) { tenant in
+                    let events = try await tenant.auditEvents(after: stream.cursor, limit: Self.batchSize)
+                    return (events, try await tenant.auditCheckpoints(after: stream.checkpointCursor,
+                                                                      through: events.last?.sequence ?? stream.cursor))
+                }
+                guard !events.isEmpty || !checkpoints.isEmpty else { return }
                 do {
-                    try await self.transport(for: stream, secret: secret, pseudonyms: pseudonyms).send(events, orgID: orgID)
+                    try await self.transport(for: stream, secret: secret, pseudonyms: pseudonyms)
+                        .send(CheckpointRecord.merge(events, checkpoints), orgID: orgID)
                 } catch {
                     await forget(streamID)
                     let reason = Self.describe(error)
                     let attempts = stream.failures + 1
-                    if attempts >= stream.deadLetterAfter {
+                    // A batch of checkpoints alone waits for the receiver: they are no one's dead letter.
+                    if attempts >= stream.deadLetterAfter, !events.isEmpty {
                         try await deadLetter(stream, events, error: reason, attempts: attempts, orgID: orgID)
                         continue
                     }
@@ -150,7 +156,10 @@ public final class LogStreamSender: Service, Sendable {
                     ])
                     return
                 }
-                try await database.write(org: orgID) { try await $0.logStreamDelivered(streamID, owner: owner, cursor: last.sequence) }
+                try await database.write(org: orgID) {
+                    try await $0.logStreamDelivered(streamID, owner: owner, cursor: events.last?.sequence ?? stream.cursor,
+                                                    checkpointCursor: checkpoints.last?.sequence ?? stream.checkpointCursor)
+                }
                 if events.count < Self.batchSize { return }
             } catch {
                 services.logger.warning("log stream sweep failed", metadata: ["stream_id": .string(streamID), "error": .string("\(error)")])

@@ -29,6 +29,22 @@ extension Tenant {
         try await auditCheckpoints(limit: 1).first
     }
 
+    /// The checkpoints of sequence numbers after `after` and up to `through`, oldest first: what
+    /// a log stream sends with the events they cover.
+    public func auditCheckpoints(after: Int64, through: Int64) async throws -> [AuditCheckpoint] {
+        guard through > after else { return [] }
+        return try await rows("""
+            SELECT c.seq, c.head_hash, c.signed_at, c.key_id, c.signature, k.public_key
+            FROM audit_checkpoints c JOIN audit_checkpoint_keys k ON k.org_id = c.org_id AND k.key_id = c.key_id
+            WHERE c.org_id = \(bind: orgID) AND c.seq > \(bind: after) AND c.seq <= \(bind: through) ORDER BY c.seq
+            """, decodeCheckpoint)
+    }
+
+    private func decodeCheckpoint(_ row: any ColumnReader) throws -> AuditCheckpoint {
+        AuditCheckpoint(orgID: orgID, sequence: try row.integer(0), headHash: try row.text(1), signedAt: try row.timestamp(2),
+                        keyID: try row.text(3), publicKey: try row.text(5), signature: try row.text(4))
+    }
+
     /// Newest first.
     public func auditCheckpoints(limit: Int = 100, unwitnessedOnly: Bool = false) async throws -> [AuditCheckpoint] {
         var query = SQLQueryString("""
@@ -37,11 +53,7 @@ extension Tenant {
             WHERE c.org_id = \(bind: orgID)
             """)
         if unwitnessedOnly { query = query + " AND c.witnessed_at IS NULL" }
-        return try await rows(query + " ORDER BY c.seq DESC LIMIT " + "\(bind: Int64(limit))") { row in
-            AuditCheckpoint(orgID: orgID, sequence: try row.integer(0), headHash: try row.text(1),
-                            signedAt: try row.timestamp(2), keyID: try row.text(3), publicKey: try row.text(5),
-                            signature: try row.text(4))
-        }
+        return try await rows(query + " ORDER BY c.seq DESC LIMIT " + "\(bind: Int64(limit))", decodeCheckpoint)
     }
 
     /// The public keys that signed this organisation's checkpoints, by key id.

@@ -11,6 +11,7 @@ extension Tenant {
         let now = clock()
         let moved = try await sql.raw("""
             UPDATE log_streams SET cursor = \(bind: last), failures = 0, next_attempt_at = NULL,
+            checkpoint_cursor = CASE WHEN checkpoint_cursor < \(bind: last) THEN \(bind: last) ELSE checkpoint_cursor END,
             last_error = \(bind: String(error.prefix(500))), last_error_at = \(bind: now.microseconds)
             WHERE org_id = \(bind: orgID) AND id = \(bind: id) AND lease_owner = \(bind: owner) AND cursor < \(bind: first)
             RETURNING id

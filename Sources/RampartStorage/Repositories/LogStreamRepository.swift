@@ -33,11 +33,12 @@ extension Tenant {
         if let secret { sealed = try await sealLogStreamSecret(secret, stream: stream.id, keys: keys) }
         try await sql.raw("""
             INSERT INTO log_streams (org_id, id, name, name_key, kind, endpoint, ca_certificate, status, cursor, created_at, failures,
-                                     format, settings, sealed_secret, dead_letter_after, personal_data)
+                                     format, settings, sealed_secret, dead_letter_after, personal_data, checkpoint_cursor)
             VALUES (\(bind: orgID), \(bind: stream.id), \(bind: name), \(bind: name.lowercased()), \(bind: kind.rawValue),
                     \(bind: stream.endpoint), \(bind: caCertificate), \(bind: stream.status.rawValue), \(bind: stream.cursor),
                     \(bind: now.microseconds), 0, \(bind: stream.format.rawValue), \(bind: try Self.encodeTarget(stream.target)),
-                    \(bind: sealed), \(bind: stream.deadLetterAfter), \(bind: stream.personalData.rawValue))
+                    \(bind: sealed), \(bind: stream.deadLetterAfter), \(bind: stream.personalData.rawValue),
+                    \(bind: stream.cursor))
             """).run()
         var details = AuditDetails(["kind": .string(kind.rawValue), "endpoint": .string(stream.endpoint),
                                     "format": .string(stream.format.rawValue), "startsAfterSequence": .int(stream.cursor),
@@ -163,12 +164,16 @@ extension Tenant {
         return leased == nil ? nil : try await requireLogStream(id)
     }
 
-    /// The receiver took every event up to `cursor`. A node that lost its lease moves nothing.
-    public func logStreamDelivered(_ id: String, owner: String, cursor: Int64) async throws {
+    /// The receiver took every event up to `cursor` and every checkpoint up to
+    /// `checkpointCursor`. Neither ever moves back; a node that lost its lease moves nothing.
+    public func logStreamDelivered(_ id: String, owner: String, cursor: Int64, checkpointCursor: Int64 = 0) async throws {
         try await sql.raw("""
-            UPDATE log_streams SET cursor = \(bind: cursor), last_success_at = \(bind: clock().microseconds),
-            failures = 0, next_attempt_at = NULL
-            WHERE org_id = \(bind: orgID) AND id = \(bind: id) AND lease_owner = \(bind: owner) AND cursor < \(bind: cursor)
+            UPDATE log_streams SET cursor = CASE WHEN cursor < \(bind: cursor) THEN \(bind: cursor) ELSE cursor END,
+            checkpoint_cursor = CASE WHEN checkpoint_cursor < \(bind: checkpointCursor) THEN \(bind: checkpointCursor)
+                                ELSE checkpoint_cursor END,
+            last_success_at = \(bind: clock().microseconds), failures = 0, next_attempt_at = NULL
+            WHERE org_id = \(bind: orgID) AND id = \(bind: id) AND lease_owner = \(bind: owner)
+            AND (cursor < \(bind: cursor) OR checkpoint_cursor < \(bind: checkpointCursor))
             """).run()
     }
 
@@ -203,7 +208,7 @@ extension Tenant {
 
     static let logStreamColumns = """
         id, name, kind, endpoint, ca_certificate, status, cursor, created_at, last_success_at, last_error, last_error_at, \
-        failures, next_attempt_at, format, settings, CASE WHEN sealed_secret IS NULL THEN 0 ELSE 1 END, dead_letter_after, personal_data, \
+        failures, next_attempt_at, format, settings, CASE WHEN sealed_secret IS NULL THEN 0 ELSE 1 END, dead_letter_after, personal_data, checkpoint_cursor, \
         (SELECT COUNT(*) FROM log_stream_dead_letters d WHERE d.org_id = log_streams.org_id AND d.stream_id = log_streams.id)
         """
 
@@ -221,7 +226,7 @@ extension Tenant {
                          createdAt: try row.timestamp(7), lastSuccessAt: try row.optionalTimestamp(8),
                          lastError: try row.optionalText(9), lastErrorAt: try row.optionalTimestamp(10),
                          failures: try row.integer(11), nextAttemptAt: try row.optionalTimestamp(12),
-                         deadLetterAfter: try row.integer(16), deadLetters: try row.integer(18),
-                         personalData: personalData)
+                         deadLetterAfter: try row.integer(16), deadLetters: try row.integer(19),
+                         personalData: personalData, checkpointCursor: try row.integer(18))
     }
 }
