@@ -36,6 +36,15 @@ STREAM = "Custom-RampartAudit_CL"
 REPLAY_WINDOW = 300
 
 
+def is_checkpoint(record) -> bool:
+    """A signed audit checkpoint a stream sends among its events (Splunk wraps it in `event`; CEF
+    and LEEF lines name its action in their header)."""
+    if isinstance(record, str):
+        return "|audit.checkpoint|" in record
+    inner = record.get("event", record) if isinstance(record.get("event"), dict) else record
+    return inner.get("action") == "audit.checkpoint" or inner.get("metadata", {}).get("event_code") == "audit.checkpoint"
+
+
 class Receivers:
     def __init__(self, directory: Path):
         self.pki = make_pki(directory / "pki")
@@ -74,9 +83,17 @@ class Receivers:
         with self.lock:
             self.faults[receiver].extend(faults)
 
-    def events(self, receiver: str) -> list[dict]:
+    def records(self, receiver: str) -> list:
+        """Everything the receiver took, in order: events and the signed checkpoints sent among them."""
         with self.lock:
-            return [event for batch in self.batches[receiver] for event in batch]
+            return [record for batch in self.batches[receiver] for record in batch]
+
+    def events(self, receiver: str) -> list:
+        """The events the receiver took, without the checkpoint records (`checkpoints`)."""
+        return [r for r in self.records(receiver) if not is_checkpoint(r)]
+
+    def checkpoints(self, receiver: str) -> list:
+        return [r for r in self.records(receiver) if is_checkpoint(r)]
 
     def _handler(self):
         receivers = self
@@ -115,8 +132,10 @@ class Receivers:
                     time.sleep(12)
                     self.close_connection = True
                 elif fault == "429":
+                    self.body()  # read, so the connection is ready for the next request
                     self.answer(429, {"text": "Server is busy", "code": 9}, {"Retry-After": "1"})
                 else:
+                    self.body()
                     self.answer(int(fault), {"text": "Internal server error", "code": 8})
                 return True
 

@@ -4,6 +4,7 @@ extension LogStreamFormat {
     /// Appends one event in this format: the JSON the API shows, an OCSF event, or a CEF or LEEF line.
     public func write(_ event: AuditEvent, orgID: String, to out: inout [UInt8]) {
         switch self {
+        case .json where event.action == CheckpointRecord.action: CheckpointRecord.writeJSON(event, to: &out)
         case .json: AuditEventJSON.write(event, to: &out)
         case .ocsf: OCSFEvent.write(event, orgID: orgID, to: &out)
         case .cef: CEFRecord.write(event, orgID: orgID, to: &out)

@@ -7,12 +7,15 @@ import RampartStorage
 struct LogStreamCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "log-stream",
-        abstract: "Send the audit log to SIEMs: list, create, change, pause, resume, delete and test log streams.",
-        subcommands: [List.self, Show.self, Create.self, Update.self, Pause.self, Resume.self, Delete.self, Test.self])
+        abstract: "Send the audit log to SIEMs: list, create, change, pause, resume, delete and test log streams, and replay "
+            + "or discard their dead letters.",
+        subcommands: [List.self, Show.self, Create.self, Update.self, Pause.self, Resume.self, Delete.self, Test.self,
+                      DeadLetters.self, Replay.self, Discard.self])
 
     static func describe(_ body: LogStreamBody) -> String {
         let s = body.stream
         var lines = ["\(s.name) (\(s.id)): \(s.kind.rawValue) to \(s.endpoint), \(s.status.rawValue), format \(s.format.rawValue)",
+                     "  people in events: \(s.personalData.rawValue)",
                      "  trusts: \(s.caCertificate == nil ? "the system's root certificates" : "its own CA certificates")",
                      "  sent up to event \(s.cursor) of \(body.headSequence) (\(body.lag) behind)",
                      "  last success: \(s.lastSuccessAt?.rfc3339 ?? "never")"]
@@ -22,6 +25,7 @@ struct LogStreamCommand: AsyncParsableCommand {
             lines.append("  last error: \(error) at \(s.lastErrorAt?.rfc3339 ?? "?")")
         }
         if let next = s.nextAttemptAt { lines.append("  next attempt: \(next.rfc3339) (\(s.failures) failures)") }
+        lines.append("  dead letters: \(s.deadLetters) (a batch becomes one after \(s.deadLetterAfter) failed attempts)")
         return lines.joined(separator: "\n")
     }
 
@@ -41,6 +45,11 @@ struct LogStreamCommand: AsyncParsableCommand {
     /// The receiver settings of `create` and `update`; which a kind takes is `LogStreamFields`' to say.
     struct ReceiverOptions: ParsableArguments {
         @Option(help: "The record format: json (default), cef, leef (syslog, webhook) or ocsf.") var format: String?
+        @Option(help: ArgumentHelp("Failed attempts at one batch before its events become a dead letter and the stream "
+                                   + "moves on (default \(LogStream.defaultDeadLetterAfter)).", valueName: "attempts"))
+        var deadLetterAfter: Int64?
+        @Option(help: "People in events: full (default), or pseudonymous (a stable pseudonym per person, no IP or user agent).")
+        var personalData: String?
         @Option(help: ArgumentHelp("A file holding the kind's secret: the Splunk HEC token, the webhook's signing secret, or "
                                    + "the Sentinel app's client secret ('-' reads standard input). A webhook without one gets "
                                    + "a generated secret, printed once.", valueName: "path"))
@@ -53,7 +62,7 @@ struct LogStreamCommand: AsyncParsableCommand {
         @Option(help: "Sentinel: the OAuth token URL (default: Entra ID's for the tenant).") var tokenUrl: String?
 
         func fields(kind: LogStreamKind, endpoint: String?) throws -> LogStreamFields {
-            var fields = LogStreamFields(endpoint: endpoint, format: format, target: LogStreamTarget(
+            var fields = LogStreamFields(endpoint: endpoint, format: format, deadLetterAfter: deadLetterAfter, personalData: personalData, target: LogStreamTarget(
                 index: index, tenantId: tenantId, clientId: clientId, dcrImmutableId: dcrImmutableId, streamName: streamName,
                 tokenUrl: tokenUrl))
             guard let secretFile else { return fields }
@@ -214,13 +223,87 @@ struct LogStreamCommand: AsyncParsableCommand {
         func run() async throws {
             try await runReportingErrors {
                 let stream = self.stream
-                let (found, secret, orgID) = try await tenant.write(withKeys: { tenant, keys in
+                let (found, secret, pseudonyms, orgID) = try await tenant.write(withKeys: { tenant, keys in
                     let found = try await tenant.requireLogStream(try await stream.id(in: tenant))
-                    return (found, try await tenant.logStreamSecret(found, keys: keys), tenant.orgID)
+                    return (found, try await tenant.logStreamSecret(found, keys: keys),
+                            try await tenant.logStreamPseudonyms(found, keys: keys), tenant.orgID)
                 })
-                try await LogStreamTestRecord.send(to: found, secret: secret, orgID: orgID, actor: .system,
+                try await LogStreamTestRecord.send(to: found, secret: secret, pseudonyms: pseudonyms, orgID: orgID, actor: .system,
                                                    hostname: LogStreamSender.hostname(publicURL: publicURL))
                 try tenant.output(["delivered": true]) { "The receiver at \(found.endpoint) took the test record." }
+            }
+        }
+    }
+}
+
+extension LogStreamCommand {
+    struct DeadLetterOption: ParsableArguments {
+        @Option(help: "The dead letter's id, as `rampart log-stream dead-letters` shows it.") var deadLetter: String
+    }
+
+    struct DeadLetters: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "dead-letters",
+            abstract: "List the batches a stream gave up on after its attempts, oldest first; replay or discard each.")
+        @OptionGroup var tenant: TenantOptions
+        @OptionGroup var stream: StreamOption
+
+        func run() async throws {
+            try await runReportingErrors {
+                let stream = self.stream
+                let letters = try await tenant.read { tenant in try await tenant.logStreamDeadLetters(try await stream.id(in: tenant)) }
+                try tenant.output(["data": letters]) {
+                    table([["ID", "EVENTS", "FIRST", "LAST", "GIVEN UP", "ERROR"]] + letters.map { letter in
+                        [letter.id, String(letter.events), String(letter.firstSequence), String(letter.lastSequence),
+                         letter.createdAt.rfc3339, letter.error]
+                    }, empty: "No dead letters.")
+                }
+            }
+        }
+    }
+
+    struct Replay: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Send a dead letter's events to the stream's receiver again, in order; the dead letter goes once they are taken.")
+        @OptionGroup var tenant: TenantOptions
+        @OptionGroup var stream: StreamOption
+        @OptionGroup var deadLetter: DeadLetterOption
+        @Option(help: "The address the server is reached at; its host is the records' HOSTNAME.")
+        var publicURL = "http://localhost:8080"
+
+        func run() async throws {
+            try await runReportingErrors {
+                let (stream, letterID, hostname) = (self.stream, deadLetter.deadLetter,
+                                                    LogStreamSender.hostname(publicURL: publicURL))
+                let replayed = try await tenant.withDatabase { database, keys, orgID in
+                    let id = try await database.read(org: orgID) { try await stream.id(in: $0) }
+                    return try await LogStreamDeadLetterReplay.replay(id, letterID, database: database, keys: keys, orgID: orgID,
+                                                                      hostname: hostname, by: .system)
+                }
+                try tenant.output(["replayed": replayed.events]) {
+                    "The receiver took the \(replayed.events) events (\(replayed.firstSequence) to \(replayed.lastSequence)) "
+                        + "of the dead letter; it is gone."
+                }
+            }
+        }
+    }
+
+    struct Discard: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Drop a dead letter without sending it: its events stay in the audit log, but this stream never sends them.")
+        @OptionGroup var tenant: TenantOptions
+        @OptionGroup var stream: StreamOption
+        @OptionGroup var deadLetter: DeadLetterOption
+
+        func run() async throws {
+            try await runReportingErrors {
+                let (stream, letterID) = (self.stream, deadLetter.deadLetter)
+                let letter = try await tenant.write { tenant in
+                    try await tenant.removeLogStreamDeadLetter(try await stream.id(in: tenant), letterID, replayed: false, by: .system)
+                }
+                try tenant.output(["id": letter.id, "discarded": "true"]) {
+                    "Discarded the dead letter of events \(letter.firstSequence) to \(letter.lastSequence)."
+                }
             }
         }
     }

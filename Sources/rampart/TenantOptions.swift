@@ -34,6 +34,16 @@ struct TenantOptions: ParsableArguments {
         }
     }
 
+    /// The store, its keys and the organisation's id, for work that spans several transactions
+    /// with something outside between them (a dead letter's replay sends between its read and its write).
+    func withDatabase<R: Sendable>(_ body: @Sendable @escaping (Database, KeyService, String) async throws -> R) async throws -> R {
+        let source = store.keySource()
+        return try await store.withStore { database in
+            let keys = try await KeyService.open(source: source, database: database)
+            return try await body(database, keys, try await resolveOrganization(org, in: database).id)
+        }
+    }
+
     /// Finds what a command names, changes it in the same transaction, and prints the result.
     func change<Found: Sendable, Result: Encodable & Sendable>(
         _ find: @escaping @Sendable (Tenant) async throws -> Found,

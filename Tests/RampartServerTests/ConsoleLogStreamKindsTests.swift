@@ -11,6 +11,46 @@ import Testing
 /// back, and a webhook's generated secret is shown on the one page after it was made.
 @Suite("Console log stream kinds")
 struct ConsoleLogStreamKindsTests {
+    /// The stream's page lists its dead letters with Replay and Discard; a replay the receiver
+    /// refuses says why and keeps the dead letter; a discard, after its confirmation, removes it.
+    @Test(arguments: Backend.all)
+    func deadLettersAreShownReplayedAndDiscarded(backend: Backend) async throws {
+        try await withApp(backend) { client, store in
+            let org = try await store.createOrganization()
+            let orgID = org.organization.id
+            let browser = ConsoleBrowser(client: client)
+            let session = try await ConsoleTests.setUpAdmin(browser, org)
+            let (stream, letter) = try await store.database.write(org: orgID) { tenant in
+                // A receiver on a closed port: every replay is refused.
+                let stream = try await tenant.createLogStream(name: "SIEM", kind: .syslog,
+                                                              fields: LogStreamFields(endpoint: "127.0.0.1:1", deadLetterAfter: 2),
+                                                              caCertificate: nil, start: .beginning, keys: store.keys, by: .system).stream
+                _ = try await tenant.leaseLogStream(stream.id, owner: "test", until: Timestamp.now().adding(seconds: 30))
+                return (stream, try #require(try await tenant.deadLetterLogStreamBatch(
+                    stream.id, owner: "test", first: 1, last: 2, events: 2, error: "HTTP 500: poison", attempts: 2)))
+            }
+            let page = try await browser.get("/console/log-streams/\(stream.id)", cookie: session)
+            #expect(page.text.contains(#"id="dead-letter-count">1 (a batch becomes one after 2 failed attempts)"#), "\(page.text)")
+            #expect(page.text.contains(#"id="dead-letter-\#(letter.id)""#) && page.text.contains("HTTP 500: poison (after 2 attempts)"))
+            #expect(page.text.contains(#"id="replay-\#(letter.id)""#) && page.text.contains(#"id="discard-\#(letter.id)""#))
+            let csrf = try #require(ConsoleBrowser.csrf(in: page))
+
+            let refused = try await browser.post("/console/log-streams/\(stream.id)/dead-letters/\(letter.id)/replay",
+                                                 form: ["csrf": csrf], cookie: session)
+            #expect(refused.status == .badGateway && refused.text.contains(#"id="test-result""#) && refused.text.contains("did not take"))
+            #expect(try await store.database.read(org: orgID) { try await $0.logStreamDeadLetters(stream.id) } == [letter])
+
+            let confirm = try await browser.get("/console/log-streams/\(stream.id)/dead-letters/\(letter.id)/discard", cookie: session)
+            #expect(confirm.text.contains("Discard the dead letter of events 1 to 2?"))
+            let discarded = try await browser.post("/console/log-streams/\(stream.id)/dead-letters/\(letter.id)/discard",
+                                                   form: ["csrf": csrf], cookie: session)
+            #expect(discarded.status == .seeOther)
+            #expect(try await store.database.read(org: orgID) { try await $0.logStreamDeadLetters(stream.id) }.isEmpty)
+            let after = try await browser.get("/console/log-streams/\(stream.id)", cookie: session)
+            #expect(after.text.contains(#"id="dead-letter-count">0"#) && !after.text.contains(#"id="dead-letters""#))
+        }
+    }
+
     @Test(arguments: Backend.all)
     func eachKindHasItsFieldsAndRefusalsStayBesideThem(backend: Backend) async throws {
         try await withApp(backend) { client, store in

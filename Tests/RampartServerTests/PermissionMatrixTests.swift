@@ -114,6 +114,11 @@ struct PermissionMatrixTests {
                     nonce: nil, codeChallenge: String(repeating: "a", count: 43), authTime: .now(), amr: ["pwd"])
                 let code = try await tenant.issueAuthorizationCode(codeRequest, client: client, user: target, by: .system)
                 let ingestionKey = try await tenant.createIngestionKey(product: product.id, name: "wiki", by: .system).0
+                // The stream's creation event, given up on as if its receiver had refused it.
+                _ = try await tenant.leaseLogStream(stream.id, owner: "fixture", until: Timestamp.now().adding(seconds: 30))
+                let deadLetter = try #require(try await tenant.deadLetterLogStreamBatch(
+                    stream.id, owner: "fixture", first: stream.cursor + 1, last: stream.cursor + 1, events: 1, error: "refused",
+                    attempts: 1))
                 let domain = try await tenant.claimDomain(
                     try DomainName(parsing: "d\(UUID().uuidString.prefix(8).lowercased()).example.org", publicSuffixes: .empty),
                     by: .system)
@@ -129,7 +134,7 @@ struct PermissionMatrixTests {
                     "/log-streams/{id}": stream.id, "/oauth-clients/{id}": client.id, "/oauth-grants/{id}": grant.id,
                     "/ingestion-keys/{id}": ingestionKey.id, "/domains/{id}": domain.id,
                     "/identity-providers/{id}": identityProvider.id,
-                    "{userId}": target.id, "{groupId}": group.id, "{sessionId}": session.id, "{role}": Role.auditor.rawValue,
+                    "{deadLetterId}": deadLetter.id, "{userId}": target.id, "{groupId}": group.id, "{sessionId}": session.id, "{role}": Role.auditor.rawValue,
                 ])
             }
         }
@@ -178,8 +183,9 @@ struct PermissionMatrixTests {
                         let response = try await API(client: client, token: fixture.tokens[caller]!)
                             .call(HTTPRequest.Method(method)!, uri, json: Self.body(method, path, fixture: fixture))
                         let who = "\(caller.rawValue) on \(key) (target \(target?.rawValue ?? "without roles"))"
-                        // The fixture's stream points at a closed port: its test record is refused (502).
-                        let receiverRefused = key == "POST /log-streams/{id}/test" && response.status == .badGateway
+                        // The fixture's stream points at a closed port: its test record and replays are refused (502).
+                        let receiverRefused = ["POST /log-streams/{id}/test", "POST /log-streams/{id}/dead-letters/{deadLetterId}/replay"]
+                            .contains(key) && response.status == .badGateway
                         if permitted {
                             #expect(response.status != .forbidden && (response.status.code < 500 || receiverRefused),
                                     "\(who): \(response.text)")

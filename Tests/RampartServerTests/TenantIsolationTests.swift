@@ -21,6 +21,8 @@ struct TenantIsolationTests {
         let ingestionKey: String
         let domain: String
         let identityProvider: String
+        /// A dead letter of another of A's streams, made in storage: only a failing sender makes one.
+        var deadLetter = ""
     }
 
     static func seed(_ api: API) async throws -> Resources {
@@ -72,6 +74,7 @@ struct TenantIsolationTests {
         path = path.replacingOccurrences(of: "{groupId}", with: r.group)
         path = path.replacingOccurrences(of: "{role}", with: "auditor")
         path = path.replacingOccurrences(of: "{sessionId}", with: r.user)
+        path = path.replacingOccurrences(of: "{deadLetterId}", with: r.deadLetter)
         return path
     }
 
@@ -131,10 +134,18 @@ struct TenantIsolationTests {
             let b = try await store.createOrganization()
             let apiA = API(client: client, token: a.apiToken)
             let apiB = API(client: client, token: b.apiToken)
-            let resources = try await Self.seed(apiA)
+            var resources = try await Self.seed(apiA)
+            let keys = store.keys
+            resources.deadLetter = try await store.database.write(org: a.organization.id) { tenant in
+                let stream = try await tenant.createLogStream(name: "A refused", kind: .syslog, fields: LogStreamFields(endpoint: "127.0.0.1:1"),
+                                                              caCertificate: nil, start: .beginning, keys: keys, by: .system).stream
+                _ = try await tenant.leaseLogStream(stream.id, owner: "test", until: Timestamp.now().adding(seconds: 30))
+                return try #require(try await tenant.deadLetterLogStreamBatch(stream.id, owner: "test", first: 1, last: 1, events: 1,
+                                                                              error: "refused", attempts: 1)).id
+            }
             let before = try await Self.snapshot(apiA, resources)
             let aIDs = [a.organization.id, resources.user, resources.group, resources.product, resources.token, resources.stream,
-                        resources.oauthClient, resources.ingestionKey, resources.domain, resources.identityProvider, a.admin.id]
+                        resources.oauthClient, resources.ingestionKey, resources.domain, resources.identityProvider, resources.deadLetter, a.admin.id]
             let bOwnProduct = try await apiB.object(.post, "/products",
                                                     json: #"{"name":"B own","kind":"wiki","url":"https://own.b.example"}"#,
                                                     expect: .created)["id"] as! String

@@ -85,6 +85,15 @@ struct LogStreamStorageTests {
             try await store.database.write(org: org) { try await $0.logStreamDelivered(stream.id, owner: "node-a", cursor: 2) }
             let delivered = try await store.database.read(org: org) { try await $0.requireLogStream(stream.id) }
             #expect(delivered.cursor == 3 && delivered.lastSuccessAt != nil, "the cursor never moves back")
+            // Checkpoints sent alone move their own cursor, and it never moves back either.
+            try await store.database.write(org: org) {
+                try await $0.logStreamDelivered(stream.id, owner: "node-a", cursor: 3, checkpointCursor: 3)
+            }
+            try await store.database.write(org: org) {
+                try await $0.logStreamDelivered(stream.id, owner: "node-a", cursor: 3, checkpointCursor: 1)
+            }
+            let checkpointed = try await store.database.read(org: org) { try await $0.requireLogStream(stream.id) }
+            #expect(checkpointed.cursor == 3 && checkpointed.checkpointCursor == 3)
 
             // A failure keeps the cursor and makes the stream wait; nobody can lease it before then.
             try await store.database.write(org: org) {
@@ -131,6 +140,125 @@ struct LogStreamStorageTests {
                 try await store.database.write(org: second) { try await $0.deleteLogStream(stream.id, by: .system) }
             }
             #expect(try await store.database.read(org: first) { try await $0.logStreams() }.count == 1)
+        }
+    }
+
+    @Test(arguments: Backend.all)
+    func aBatchGivenUpOnBecomesADeadLetterAndTheStreamMovesOn(_ backend: Backend) async throws {
+        try await TestStore.with(backend) { store in
+            let org = try await store.createOrganization().organization.id
+            let other = try await store.createOrganization().organization.id
+            let stream = try await store.database.write(org: org) { tenant in
+                try await tenant.createLogStream(name: "SIEM", kind: .syslog,
+                                                 fields: LogStreamFields(endpoint: "siem:6514", deadLetterAfter: 3),
+                                                 caCertificate: nil, start: .beginning, keys: store.keys, by: .system).stream
+            }
+            #expect(stream.deadLetterAfter == 3 && stream.deadLetters == 0)
+            for refused in [Int64(0), 1001] {
+                await #expect(throws: RampartError.self, "\(refused)") {
+                    try await store.database.write(org: org) { tenant in
+                        try await tenant.updateLogStream(stream.id, name: nil, fields: LogStreamFields(deadLetterAfter: refused),
+                                                         caCertificate: .unchanged, status: nil, keys: store.keys, by: .system)
+                    }
+                }
+            }
+            let until = Timestamp.now().adding(seconds: 30)
+            _ = try await store.database.write(org: org) { try await $0.leaseLogStream(stream.id, owner: "node-a", until: until) }
+            try await store.database.write(org: org) {
+                try await $0.logStreamFailed(stream.id, owner: "node-a", error: "HTTP 500", retryAt: .now())
+            }
+            let head = try await store.database.read(org: org) { try await $0.auditHead().sequence }
+
+            // Only the lease holder gives a batch up.
+            #expect(try await store.database.write(org: org) {
+                try await $0.deadLetterLogStreamBatch(stream.id, owner: "node-b", first: 1, last: 2, events: 2, error: "x", attempts: 3)
+            } == nil)
+            let letter = try #require(try await store.database.write(org: org) {
+                try await $0.deadLetterLogStreamBatch(stream.id, owner: "node-a", first: 1, last: 2, events: 2, error: "HTTP 500: poison",
+                                                      attempts: 3)
+            })
+            let moved = try await store.database.read(org: org) { try await $0.requireLogStream(stream.id) }
+            #expect(moved.cursor == 2 && moved.failures == 0 && moved.nextAttemptAt == nil && moved.deadLetters == 1,
+                    "the stream moves past the batch and starts its attempts again")
+            let event = try #require(try await store.database.read(org: org) { try await $0.auditEvents(after: head, limit: 10) }.last)
+            #expect(event.action == "log_stream.dead_lettered" && event.actor.type == .system)
+            #expect(event.detailsJSON.contains(#""firstSequence":1"#) && event.detailsJSON.contains(#""lastSequence":2"#))
+            // A batch the cursor already passed is not given up twice.
+            #expect(try await store.database.write(org: org) {
+                try await $0.deadLetterLogStreamBatch(stream.id, owner: "node-a", first: 1, last: 2, events: 2, error: "x", attempts: 3)
+            } == nil)
+            let listed = try await store.database.read(org: org) { try await $0.logStreamDeadLetters(stream.id) }
+            #expect(listed == [letter] && letter.error == "HTTP 500: poison" && letter.events == 2)
+
+            // Another organisation neither sees nor removes it.
+            await #expect(throws: RampartError.self) {
+                try await store.database.read(org: other) { try await $0.logStreamDeadLetters(stream.id) }
+            }
+            await #expect(throws: RampartError.self) {
+                try await store.database.write(org: other) {
+                    try await $0.removeLogStreamDeadLetter(stream.id, letter.id, replayed: false, by: .system)
+                }
+            }
+            await #expect(throws: RampartError.self, "a dead letter is found only under its own stream") {
+                try await store.database.read(org: org) { try await $0.requireLogStreamDeadLetter(Identifier.make(), letter.id) }
+            }
+            if backend == .postgres {
+                let seen = try await store.database.read(org: other) { tenant in
+                    try await tenant.sql.raw("SELECT COUNT(*) AS n FROM log_stream_dead_letters").first()?.decode(column: "n", as: Int64.self)
+                }
+                #expect(seen == 0, "row-level security hides other organisations' dead letters")
+            }
+
+            let discarded = try await store.database.write(org: org) {
+                try await $0.removeLogStreamDeadLetter(stream.id, letter.id, replayed: false, by: .system)
+            }
+            #expect(discarded == letter)
+            #expect(try await store.database.read(org: org) { try await $0.logStreamDeadLetters(stream.id) }.isEmpty)
+            let last = try #require(try await store.database.read(org: org) { try await $0.auditEvents(after: head, limit: 10) }.last)
+            #expect(last.action == "log_stream.dead_letter_discarded" && last.detailsJSON.contains(letter.id))
+            await #expect(throws: RampartError.self, "gone once discarded") {
+                try await store.database.write(org: org) {
+                    try await $0.removeLogStreamDeadLetter(stream.id, letter.id, replayed: true, by: .system)
+                }
+            }
+        }
+    }
+
+    @Test(arguments: Backend.all)
+    func aPseudonymousStreamHasItsOrganisationsStablePseudonyms(_ backend: Backend) async throws {
+        try await TestStore.with(backend) { store in
+            let org = try await store.createOrganization().organization.id
+            let other = try await store.createOrganization().organization.id
+            func stream(in org: String, _ personalData: String?) async throws -> LogStream {
+                try await store.database.write(org: org) { tenant in
+                    try await tenant.createLogStream(name: "SIEM \(personalData ?? "default")", kind: .syslog,
+                                                     fields: LogStreamFields(endpoint: "siem:6514", personalData: personalData),
+                                                     caCertificate: nil, start: .now, keys: store.keys, by: .system).stream
+                }
+            }
+            let full = try await stream(in: org, nil)
+            let pseudonymous = try await stream(in: org, "pseudonymous")
+            let elsewhere = try await stream(in: other, "pseudonymous")
+            #expect(full.personalData == .full && pseudonymous.personalData == .pseudonymous)
+            await #expect(throws: RampartError.self) { try await stream(in: org, "anonymous") }
+            func pseudonyms(_ org: String, _ stream: LogStream) async throws -> ActorPseudonyms? {
+                try await store.database.read(org: org) { try await $0.logStreamPseudonyms(stream, keys: store.keys) }
+            }
+            #expect(try await pseudonyms(org, full) == nil)
+            let ada = AuditActor(type: .user, id: "u-1", name: "ada@example.com")
+            let here = try #require(try await pseudonyms(org, pseudonymous)).pseudonym(of: ada)
+            #expect(try #require(try await pseudonyms(org, pseudonymous)).pseudonym(of: ada) == here, "stable in the organisation")
+            #expect(try #require(try await pseudonyms(other, elsewhere)).pseudonym(of: ada) != here, "another in another organisation")
+
+            let head = try await store.database.read(org: org) { try await $0.auditHead().sequence }
+            let changed = try await store.database.write(org: org) { tenant in
+                try await tenant.updateLogStream(full.id, name: nil, fields: LogStreamFields(personalData: "pseudonymous"),
+                                                 caCertificate: .unchanged, status: nil, keys: store.keys, by: .system)
+            }
+            #expect(changed.personalData == .pseudonymous)
+            #expect(try await store.database.read(org: org) { try await $0.requireLogStream(full.id) }.personalData == .pseudonymous)
+            let event = try #require(try await store.database.read(org: org) { try await $0.auditEvents(after: head, limit: 5) }.last)
+            #expect(event.detailsJSON.contains(#""personalData":{"after":"pseudonymous","before":"full"}"#), "\(event.detailsJSON)")
         }
     }
 }

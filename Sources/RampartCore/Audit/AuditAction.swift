@@ -69,6 +69,9 @@ public struct AuditAction: RawRepresentable, Hashable, Sendable, CustomStringCon
     public static let logStreamCreated = AuditAction(rawValue: "log_stream.created")
     public static let logStreamUpdated = AuditAction(rawValue: "log_stream.updated")
     public static let logStreamDeleted = AuditAction(rawValue: "log_stream.deleted")
+    public static let logStreamDeadLettered = AuditAction(rawValue: "log_stream.dead_lettered")
+    public static let logStreamDeadLetterReplayed = AuditAction(rawValue: "log_stream.dead_letter_replayed")
+    public static let logStreamDeadLetterDiscarded = AuditAction(rawValue: "log_stream.dead_letter_discarded")
 
     // The OpenID Connect provider (issue 15).
     public static let oauthClientCreated = AuditAction(rawValue: "oauth_client.created")
@@ -117,6 +120,7 @@ public struct AuditAction: RawRepresentable, Hashable, Sendable, CustomStringCon
         .scimUserDeactivated, .scimUserReactivated, .scimUserDeleted, .scimGroupCreated, .scimGroupUpdated,
         .scimGroupMembersChanged, .scimGroupDeleted, .passwordResetRequested, .userInvited,
         .logStreamCreated, .logStreamUpdated, .logStreamDeleted,
+        .logStreamDeadLettered, .logStreamDeadLetterReplayed, .logStreamDeadLetterDiscarded,
         .oauthClientCreated, .oauthClientUpdated, .oauthClientDeleted, .oauthClientSecretRotated,
         .oauthSigningKeyRotated, .oauthAuthorized, .oauthAuthorizationDenied, .oauthTokensIssued,
         .oauthGrantRevoked, .oauthReplayDetected,

@@ -77,6 +77,15 @@ public struct LogStreamTarget: Codable, Sendable, Equatable {
     }
 }
 
+/// What a stream sends of the people in events (`ActorPseudonyms`).
+public enum LogStreamPersonalData: String, Codable, Sendable, CaseIterable {
+    /// Actors as the log holds them: id, name or email, IP address, user agent.
+    case full
+    /// Each actor's id and name replaced by the organisation's pseudonym for them, without IP
+    /// address or user agent.
+    case pseudonymous
+}
+
 public enum LogStreamStatus: String, Codable, Sendable, CaseIterable {
     case active
     /// Kept with its cursor, sending nothing until resumed.
@@ -128,15 +137,32 @@ public struct LogStream: Codable, Sendable, Equatable {
     /// Failed attempts since the last success; the wait before the next one grows with it.
     public var failures: Int64
     public var nextAttemptAt: Timestamp?
+    /// After this many failed attempts at one batch, its events go to the dead letters and the
+    /// stream moves on, so one batch the receiver keeps refusing does not stop it for good.
+    public var deadLetterAfter: Int64
+    /// How many dead letters wait for a replay or a discard.
+    public var deadLetters: Int64
+    public var personalData: LogStreamPersonalData
+    /// The sequence number of the last signed checkpoint the receiver took (0: none yet).
+    public var checkpointCursor: Int64
+
+    /// Ten attempts: with the back-off doubling from 1 s up to 60 s, about five minutes of a
+    /// receiver refusing one batch before the stream moves on.
+    public static let defaultDeadLetterAfter: Int64 = 10
+    public static let deadLetterAfterRange: ClosedRange<Int64> = 1...1000
 
     public init(id: String, name: String, kind: LogStreamKind, endpoint: String, format: LogStreamFormat = .json,
                 target: LogStreamTarget = LogStreamTarget(), hasSecret: Bool = false, caCertificate: String?,
                 status: LogStreamStatus, cursor: Int64, createdAt: Timestamp, lastSuccessAt: Timestamp? = nil,
-                lastError: String? = nil, lastErrorAt: Timestamp? = nil, failures: Int64 = 0, nextAttemptAt: Timestamp? = nil) {
+                lastError: String? = nil, lastErrorAt: Timestamp? = nil, failures: Int64 = 0, nextAttemptAt: Timestamp? = nil,
+                deadLetterAfter: Int64 = LogStream.defaultDeadLetterAfter, deadLetters: Int64 = 0,
+                personalData: LogStreamPersonalData = .full, checkpointCursor: Int64 = 0) {
         self.id = id; self.name = name; self.kind = kind; self.endpoint = endpoint; self.format = format
         self.target = target; self.hasSecret = hasSecret; self.caCertificate = caCertificate
         self.status = status; self.cursor = cursor; self.createdAt = createdAt; self.lastSuccessAt = lastSuccessAt
         self.lastError = lastError; self.lastErrorAt = lastErrorAt; self.failures = failures; self.nextAttemptAt = nextAttemptAt
+        self.deadLetterAfter = deadLetterAfter; self.deadLetters = deadLetters; self.personalData = personalData
+        self.checkpointCursor = checkpointCursor
     }
 
     /// The syslog receiver's host and port, from an endpoint `Validate.endpoint` accepted.
@@ -145,6 +171,31 @@ public struct LogStream: Codable, Sendable, Equatable {
         var host = String(endpoint[..<colon])
         if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         return (host, Int(endpoint[endpoint.index(after: colon)...])!)
+    }
+}
+
+/// A batch a stream's receiver refused `deadLetterAfter` times in a row: the events from
+/// `firstSequence` to `lastSequence` (they stay in the log), kept until an admin replays them
+/// to the receiver or discards them.
+public struct LogStreamDeadLetter: Codable, Sendable, Equatable {
+    public var id: String
+    public var streamID: String
+    public var firstSequence: Int64
+    public var lastSequence: Int64
+    public var events: Int64
+    /// The receiver's last refusal, as the stream's health showed it.
+    public var error: String
+    public var attempts: Int64
+    public var createdAt: Timestamp
+
+    enum CodingKeys: String, CodingKey {
+        case id, streamID = "streamId", firstSequence, lastSequence, events, error, attempts, createdAt
+    }
+
+    public init(id: String, streamID: String, firstSequence: Int64, lastSequence: Int64, events: Int64, error: String,
+                attempts: Int64, createdAt: Timestamp) {
+        self.id = id; self.streamID = streamID; self.firstSequence = firstSequence; self.lastSequence = lastSequence
+        self.events = events; self.error = error; self.attempts = attempts; self.createdAt = createdAt
     }
 }
 

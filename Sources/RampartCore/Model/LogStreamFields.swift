@@ -7,6 +7,10 @@ import Foundation
 public struct LogStreamFields: Sendable, Equatable, Decodable {
     public var endpoint: String?
     public var format: String?
+    /// Failed attempts at one batch before it goes to the dead letters (every kind).
+    public var deadLetterAfter: Int64?
+    /// `full` or `pseudonymous` (every kind).
+    public var personalData: String?
     /// The kind's secret under its API name: `token` (Splunk), `secret` (webhook), `clientSecret` (Sentinel).
     public var token: String?
     public var secret: String?
@@ -14,19 +18,22 @@ public struct LogStreamFields: Sendable, Equatable, Decodable {
     /// The settings only some kinds have, as given (unchecked); an empty one clears it.
     public var target: LogStreamTarget
 
-    public init(endpoint: String? = nil, format: String? = nil, token: String? = nil, secret: String? = nil,
-                clientSecret: String? = nil, target: LogStreamTarget = LogStreamTarget()) {
-        self.endpoint = endpoint; self.format = format; self.token = token; self.secret = secret
-        self.clientSecret = clientSecret; self.target = target
+    public init(endpoint: String? = nil, format: String? = nil, deadLetterAfter: Int64? = nil, personalData: String? = nil,
+                token: String? = nil, secret: String? = nil, clientSecret: String? = nil, target: LogStreamTarget = LogStreamTarget()) {
+        self.endpoint = endpoint; self.format = format; self.deadLetterAfter = deadLetterAfter; self.personalData = personalData
+        self.token = token
+        self.secret = secret; self.clientSecret = clientSecret; self.target = target
     }
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case endpoint, format, token, secret, clientSecret }
+    enum CodingKeys: String, CodingKey, CaseIterable { case endpoint, format, deadLetterAfter, personalData, token, secret, clientSecret }
 
     /// From a JSON body in which the target's settings stand beside the others.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init(endpoint: try c.decodeIfPresent(String.self, forKey: .endpoint),
                   format: try c.decodeIfPresent(String.self, forKey: .format),
+                  deadLetterAfter: try c.decodeIfPresent(Int64.self, forKey: .deadLetterAfter),
+                  personalData: try c.decodeIfPresent(String.self, forKey: .personalData),
                   token: try c.decodeIfPresent(String.self, forKey: .token),
                   secret: try c.decodeIfPresent(String.self, forKey: .secret),
                   clientSecret: try c.decodeIfPresent(String.self, forKey: .clientSecret),
@@ -68,6 +75,20 @@ public struct LogStreamFields: Sendable, Equatable, Decodable {
                 throw RampartError.invalidField("format", "must be one of \(formats) for \(kind.rawValue) streams")
             }
             stream.format = parsed
+        }
+        if let deadLetterAfter {
+            guard LogStream.deadLetterAfterRange.contains(deadLetterAfter) else {
+                let range = LogStream.deadLetterAfterRange
+                throw RampartError.invalidField("deadLetterAfter",
+                                                "must be a number of attempts from \(range.lowerBound) to \(range.upperBound)")
+            }
+            stream.deadLetterAfter = deadLetterAfter
+        }
+        if let personalData {
+            guard let parsed = LogStreamPersonalData(rawValue: personalData.trimming(.whitespaces)) else {
+                throw RampartError.invalidField("personalData", "must be full or pseudonymous")
+            }
+            stream.personalData = parsed
         }
         var settings = stream.target
         if let index = target.index {

@@ -16,6 +16,9 @@ struct LogStreamsController: APIController {
             APIRoute(.patch, "/log-streams/{id}", update),
             APIRoute(.delete, "/log-streams/{id}", delete),
             APIRoute(.post, "/log-streams/{id}/test", test),
+            APIRoute(.get, "/log-streams/{id}/dead-letters", deadLetters),
+            APIRoute(.post, "/log-streams/{id}/dead-letters/{deadLetterId}/replay", replay),
+            APIRoute(.delete, "/log-streams/{id}/dead-letters/{deadLetterId}", discard),
         ]
     }
 
@@ -108,13 +111,45 @@ struct LogStreamsController: APIController {
     @Sendable func test(_ request: Request, context: RampartRequestContext) async throws -> Response {
         let id = try context.id()
         let keys = services.keys
-        let (stream, secret, actor) = try await write(request, context, .manageLogStreams) { tenant, audit in
+        let (stream, secret, pseudonyms, actor) = try await write(request, context, .manageLogStreams) { tenant, audit in
             let stream = try await tenant.requireLogStream(id)
-            return (stream, try await tenant.logStreamSecret(stream, keys: keys), audit.actor)
+            return (stream, try await tenant.logStreamSecret(stream, keys: keys), try await tenant.logStreamPseudonyms(stream, keys: keys),
+                    audit.actor)
         }
-        try await LogStreamTestRecord.send(to: stream, secret: secret, orgID: try context.requireCredential().orgID, actor: actor,
+        try await LogStreamTestRecord.send(to: stream, secret: secret, pseudonyms: pseudonyms, orgID: try context.requireCredential().orgID, actor: actor,
                                            hostname: LogStreamSender.hostname(publicURL: services.configuration.publicURL))
         return try JSON.response(["delivered": true])
+    }
+}
+
+extension LogStreamsController {
+    /// The batches the stream gave up on, oldest first.
+    @Sendable func deadLetters(_ request: Request, context: RampartRequestContext) async throws -> Response {
+        let id = try context.id()
+        let letters = try await read(context, .readAuditLog) { try await $0.logStreamDeadLetters(id) }
+        return try JSON.response(ListBody(data: letters))
+    }
+
+    /// Sends the dead letter's events to the receiver now; 502 with the reason (and the dead
+    /// letter kept) when it does not take them.
+    @Sendable func replay(_ request: Request, context: RampartRequestContext) async throws -> Response {
+        let (id, letterID) = (try context.id(), try context.id("deadLetterId"))
+        let audit = try await write(request, context, .manageLogStreams) { tenant, audit in
+            _ = try await tenant.requireLogStreamDeadLetter(id, letterID)
+            return audit
+        }
+        let replayed = try await LogStreamDeadLetterReplay.replay(
+            id, letterID, database: services.database, keys: services.keys, orgID: try context.requireCredential().orgID,
+            hostname: LogStreamSender.hostname(publicURL: services.configuration.publicURL), by: audit)
+        return try JSON.response(["replayed": replayed.events])
+    }
+
+    @Sendable func discard(_ request: Request, context: RampartRequestContext) async throws -> Response {
+        let (id, letterID) = (try context.id(), try context.id("deadLetterId"))
+        _ = try await write(request, context, .manageLogStreams) {
+            try await $0.removeLogStreamDeadLetter(id, letterID, replayed: false, by: $1)
+        }
+        return JSON.noContent()
     }
 }
 
@@ -179,5 +214,8 @@ public struct LogStreamBody: Encodable, Sendable {
         try c.encode(stream.lastErrorAt, forKey: Key("lastErrorAt"))
         try c.encode(stream.failures, forKey: Key("failures"))
         try c.encode(stream.nextAttemptAt, forKey: Key("nextAttemptAt"))
+        try c.encode(stream.personalData, forKey: Key("personalData"))
+        try c.encode(stream.deadLetterAfter, forKey: Key("deadLetterAfter"))
+        try c.encode(stream.deadLetters, forKey: Key("deadLetters"))
     }
 }

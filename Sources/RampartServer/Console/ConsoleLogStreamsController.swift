@@ -41,6 +41,11 @@ struct ConsoleLogStreamsController: ConsolePageController {
                              apiName: "format"),
             ConsoleFormField(name: "start", label: "Send from (now, beginning, or a time such as 2026-12-01T00:00:00Z)",
                              apiName: "start"),
+            ConsoleFormField(name: "personal_data", label: "People in events: full (default) or pseudonymous",
+                             apiName: "personalData"),
+            ConsoleFormField(name: "dead_letter_after",
+                             label: "Attempts at a batch before it becomes a dead letter (default \(LogStream.defaultDeadLetterAfter))",
+                             apiName: "deadLetterAfter", type: "number"),
             ConsoleFormField(name: "ca_certificate", label: "CA certificates to trust (PEM; leave empty for the system's)",
                              apiName: "caCertificate", multiline: true),
         ]
@@ -52,7 +57,11 @@ struct ConsoleLogStreamsController: ConsolePageController {
         let target = LogStreamTarget(index: given("index"), tenantId: given("tenant_id"), clientId: given("client_id"),
                                      dcrImmutableId: given("dcr_immutable_id"), streamName: given("stream_name"),
                                      tokenUrl: given("token_url"))
-        return LogStreamFields(endpoint: form["endpoint"], format: given("format"), token: given("token"), secret: given("secret"),
+        // A number that does not read as one is 0, which the checks refuse with the field's message.
+        let deadLetterAfter = given("dead_letter_after").map { Int64($0.trimmingCharacters(in: .whitespaces)) ?? 0 }
+        return LogStreamFields(endpoint: form["endpoint"], format: given("format"), deadLetterAfter: deadLetterAfter,
+                               personalData: given("personal_data"),
+                               token: given("token"), secret: given("secret"),
                                clientSecret: given("client_secret"), target: target)
     }
 
@@ -64,6 +73,9 @@ struct ConsoleLogStreamsController: ConsolePageController {
         group.post("log-streams/{id}/status", use: setStatus)
         group.get("log-streams/{id}/delete", use: confirmDelete)
         group.post("log-streams/{id}/delete", use: delete)
+        group.post("log-streams/{id}/dead-letters/{deadLetterId}/replay", use: replay)
+        group.get("log-streams/{id}/dead-letters/{deadLetterId}/discard", use: confirmDiscard)
+        group.post("log-streams/{id}/dead-letters/{deadLetterId}/discard", use: discard)
     }
 
     /// The list, and the form for the kind the query names (`?kind=webhook`; syslog by default).
@@ -118,9 +130,16 @@ struct ConsoleLogStreamsController: ConsolePageController {
     /// The stream's page; after a test, with what the receiver did with the test record.
     private func streamPage(_ request: Request, _ context: RampartRequestContext, id: String, test: (passed: Bool, message: String)?,
                             generatedSecret: String? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
-        let body = try await read(context, .readAuditLog) { LogStreamBody(try await $0.requireLogStream(id), head: try await $0.auditHead()) }
+        let (body, letters) = try await read(context, .readAuditLog) { tenant in
+            (LogStreamBody(try await tenant.requireLogStream(id), head: try await tenant.auditHead()),
+             try await tenant.logStreamDeadLetters(id))
+        }
         return ConsoleRenderer.page("log-stream", ConsolePage.values(context, title: body.stream.name, active: "streams", extra: [
             "stream": Self.values(body), "canManageStreams": context.principal?.can(.manageLogStreams) ?? false,
+            "deadLetters": letters.map { ["id": $0.id, "streamId": $0.streamID, "events": $0.events, "firstSequence": $0.firstSequence,
+                                          "lastSequence": $0.lastSequence, "error": $0.error, "attempts": $0.attempts,
+                                          "createdAt": ConsolePage.time($0.createdAt)] as [String: Any] },
+            "hasDeadLetters": !letters.isEmpty,
             "hasTest": test != nil, "testPassed": test?.passed ?? false, "testMessage": test?.message ?? "",
             "generatedSecret": generatedSecret ?? "", "hasGeneratedSecret": generatedSecret != nil,
         ].merging(ConsoleNotice.values(request)) { $1 }), status: status)
@@ -130,12 +149,13 @@ struct ConsoleLogStreamsController: ConsolePageController {
         let id = try context.id()
         _ = try await form(request, context)
         let keys = services.keys
-        let (stream, secret, actor) = try await write(request, context, .manageLogStreams) { tenant, audit in
+        let (stream, secret, pseudonyms, actor) = try await write(request, context, .manageLogStreams) { tenant, audit in
             let stream = try await tenant.requireLogStream(id)
-            return (stream, try await tenant.logStreamSecret(stream, keys: keys), audit.actor)
+            return (stream, try await tenant.logStreamSecret(stream, keys: keys), try await tenant.logStreamPseudonyms(stream, keys: keys),
+                    audit.actor)
         }
         do {
-            try await LogStreamTestRecord.send(to: stream, secret: secret, orgID: try context.requirePrincipal().orgID, actor: actor,
+            try await LogStreamTestRecord.send(to: stream, secret: secret, pseudonyms: pseudonyms, orgID: try context.requirePrincipal().orgID, actor: actor,
                                                hostname: LogStreamSender.hostname(publicURL: services.configuration.publicURL))
             return try await streamPage(request, context, id: id, test: (true, "The receiver took the test record."))
         } catch let error as RampartError where error.code == .receiverUnreachable {
@@ -175,6 +195,45 @@ struct ConsoleLogStreamsController: ConsolePageController {
         return ConsoleRenderer.redirect(ConsoleNotice.deleted.after("/console/log-streams"))
     }
 
+    /// Sends the dead letter's events again; the page says why when the receiver still refuses them.
+    @Sendable func replay(_ request: Request, context: RampartRequestContext) async throws -> Response {
+        let (id, letterID) = (try context.id(), try context.id("deadLetterId"))
+        _ = try await form(request, context)
+        let audit = try await write(request, context, .manageLogStreams) { tenant, audit in
+            _ = try await tenant.requireLogStreamDeadLetter(id, letterID)
+            return audit
+        }
+        do {
+            _ = try await LogStreamDeadLetterReplay.replay(
+                id, letterID, database: services.database, keys: services.keys, orgID: try context.requirePrincipal().orgID,
+                hostname: LogStreamSender.hostname(publicURL: services.configuration.publicURL), by: audit)
+            return ConsoleRenderer.redirect(ConsoleNotice.deadLetterReplayed.after("/console/log-streams/\(id)"))
+        } catch let error as RampartError where error.code == .receiverUnreachable {
+            return try await streamPage(request, context, id: id, test: (false, error.message), status: .badGateway)
+        }
+    }
+
+    @Sendable func confirmDiscard(_ request: Request, context: RampartRequestContext) async throws -> Response {
+        let (id, letterID) = (try context.id(), try context.id("deadLetterId"))
+        let letter = try await read(context, .manageLogStreams) { try await $0.requireLogStreamDeadLetter(id, letterID) }
+        return ConsoleConfirmation(
+            question: "Discard the dead letter of events \(letter.firstSequence) to \(letter.lastSequence)?",
+            consequence: "Its \(letter.events) events stay in the audit log, but this stream will not send them: the receiver "
+                + "never gets them unless a new stream sends them from an earlier time.",
+            action: "/console/log-streams/\(id)/dead-letters/\(letter.id)/discard", button: "Discard",
+            cancel: "/console/log-streams/\(id)"
+        ).page(context, active: "streams")
+    }
+
+    @Sendable func discard(_ request: Request, context: RampartRequestContext) async throws -> Response {
+        let (id, letterID) = (try context.id(), try context.id("deadLetterId"))
+        _ = try await form(request, context)
+        _ = try await write(request, context, .manageLogStreams) {
+            try await $0.removeLogStreamDeadLetter(id, letterID, replayed: false, by: $1)
+        }
+        return ConsoleRenderer.redirect(ConsoleNotice.deadLetterDiscarded.after("/console/log-streams/\(id)"))
+    }
+
     static func label(_ kind: LogStreamKind) -> String {
         switch kind {
         case .syslog: "Syslog over TLS"
@@ -188,7 +247,7 @@ struct ConsoleLogStreamsController: ConsolePageController {
         let s = body.stream
         let failing = s.failures > 0
         let target = s.target
-        let rows: [(String, String?)] = [("Format", s.format.rawValue), ("Index", target.index), ("Tenant", target.tenantId),
+        let rows: [(String, String?)] = [("Format", s.format.rawValue), ("People in events", s.personalData.rawValue), ("Index", target.index), ("Tenant", target.tenantId),
                                          ("Client id", target.clientId), ("Data collection rule", target.dcrImmutableId),
                                          ("Stream", target.streamName), ("Token URL", target.tokenUrl),
                                          ("Secret", s.kind.secretField.map { _ in s.hasSecret ? "sealed" : "none" })]
@@ -200,6 +259,7 @@ struct ConsoleLogStreamsController: ConsolePageController {
                 "cursor": s.cursor, "head": body.headSequence, "lag": body.lag,
                 "lastSuccessAt": ConsolePage.time(s.lastSuccessAt), "lastError": s.lastError ?? "", "hasLastError": s.lastError != nil,
                 "lastErrorAt": ConsolePage.time(s.lastErrorAt), "failures": s.failures,
-                "nextAttemptAt": ConsolePage.time(s.nextAttemptAt), "createdAt": ConsolePage.time(s.createdAt)]
+                "nextAttemptAt": ConsolePage.time(s.nextAttemptAt), "createdAt": ConsolePage.time(s.createdAt),
+                "deadLetterAfter": s.deadLetterAfter, "deadLetterCount": s.deadLetters]
     }
 }

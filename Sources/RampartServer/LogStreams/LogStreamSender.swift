@@ -122,18 +122,31 @@ public final class LogStreamSender: Service, Sendable {
         while !Task.isCancelled {
             do {
                 let until = Timestamp.now().adding(seconds: Self.leaseSeconds)
-                guard let (stream, secret) = try await database.write(org: orgID, { tenant -> (LogStream, String?)? in
+                guard let (stream, secret, pseudonyms) = try await database.write(org: orgID, {
+                    tenant -> (LogStream, String?, ActorPseudonyms?)? in
                     guard let stream = try await tenant.leaseLogStream(streamID, owner: owner, until: until) else { return nil }
-                    return (stream, try await tenant.logStreamSecret(stream, keys: keys))
+                    return (stream, try await tenant.logStreamSecret(stream, keys: keys),
+                            try await tenant.logStreamPseudonyms(stream, keys: keys))
                 }) else { return }
-                let events = try await database.read(org: orgID) { try await $0.auditEvents(after: stream.cursor, limit: Self.batchSize) }
-                guard let last = events.last else { return }
+                let (events, checkpoints) = try await database.read(org: orgID) { tenant in
+                    let events = try await tenant.auditEvents(after: stream.cursor, limit: Self.batchSize)
+                    return (events, try await tenant.auditCheckpoints(after: stream.checkpointCursor,
+                                                                      through: events.last?.sequence ?? stream.cursor))
+                }
+                guard !events.isEmpty || !checkpoints.isEmpty else { return }
                 do {
-                    try await self.transport(for: stream, secret: secret).send(events, orgID: orgID)
+                    try await self.transport(for: stream, secret: secret, pseudonyms: pseudonyms)
+                        .send(CheckpointRecord.merge(events, checkpoints), orgID: orgID)
                 } catch {
                     await forget(streamID)
-                    let wait = (error as? LogStreamDeliveryError)?.retryAfter ?? Self.backoff(failures: stream.failures)
                     let reason = Self.describe(error)
+                    let attempts = stream.failures + 1
+                    // A batch of checkpoints alone waits for the receiver: they are no one's dead letter.
+                    if attempts >= stream.deadLetterAfter, !events.isEmpty {
+                        try await deadLetter(stream, events, error: reason, attempts: attempts, orgID: orgID)
+                        continue
+                    }
+                    let wait = (error as? LogStreamDeliveryError)?.retryAfter ?? Self.backoff(failures: stream.failures)
                     try await database.write(org: orgID) {
                         try await $0.logStreamFailed(streamID, owner: owner, error: reason, retryAt: Timestamp.now().adding(seconds: wait))
                     }
@@ -143,7 +156,10 @@ public final class LogStreamSender: Service, Sendable {
                     ])
                     return
                 }
-                try await database.write(org: orgID) { try await $0.logStreamDelivered(streamID, owner: owner, cursor: last.sequence) }
+                try await database.write(org: orgID) {
+                    try await $0.logStreamDelivered(streamID, owner: owner, cursor: events.last?.sequence ?? stream.cursor,
+                                                    checkpointCursor: checkpoints.last?.sequence ?? stream.checkpointCursor)
+                }
                 if events.count < Self.batchSize { return }
             } catch {
                 services.logger.warning("log stream sweep failed", metadata: ["stream_id": .string(streamID), "error": .string("\(error)")])
@@ -152,11 +168,28 @@ public final class LogStreamSender: Service, Sendable {
         }
     }
 
+    /// Gives up on a batch: its events go to the stream's dead letters and the stream goes on
+    /// with the next batch at once (an admin replays or discards the dead letter).
+    private func deadLetter(_ stream: LogStream, _ events: [AuditEvent], error: String, attempts: Int64, orgID: String) async throws {
+        guard let first = events.first, let last = events.last else { return }
+        let owner = self.owner
+        let letter = try await services.database.write(org: orgID) {
+            try await $0.deadLetterLogStreamBatch(stream.id, owner: owner, first: first.sequence, last: last.sequence,
+                                                  events: Int64(events.count), error: error, attempts: attempts)
+        }
+        guard let letter else { return }
+        services.logger.error("log stream gave up on a batch after its attempts; it is kept as a dead letter to replay", metadata: [
+            "event": "log_stream.dead_lettered", "org_id": .string(orgID), "stream_id": .string(stream.id),
+            "dead_letter_id": .string(letter.id), "first_sequence": .stringConvertible(first.sequence),
+            "last_sequence": .stringConvertible(last.sequence), "attempts": .stringConvertible(attempts), "error": .string(error),
+        ])
+    }
+
     /// The stream's transport, or a new one when there is none or the stream's settings changed.
-    private func transport(for stream: LogStream, secret: String?) async throws -> any LogStreamTransport {
+    private func transport(for stream: LogStream, secret: String?, pseudonyms: ActorPseudonyms?) async throws -> any LogStreamTransport {
         let settings = stream.transportSettings(secret: secret)
         if let open = state.withLockedValue({ $0.transports[stream.id] }), open.settings == settings { return open.transport }
-        let transport = try stream.transport(secret: secret, context: transportContext)
+        let transport = try stream.transport(secret: secret, pseudonyms: pseudonyms, context: transportContext)
         let replaced = state.withLockedValue { state in
             defer { state.transports[stream.id] = (settings, transport) }
             return state.transports[stream.id]?.transport

@@ -6,18 +6,28 @@ import RampartStreams
 /// action `log_stream.test`), sent through a transport of its own for the stream's kind, so an
 /// admin sees at once whether the receiver takes it, and why not.
 public enum LogStreamTestRecord {
-    public static func send(to stream: LogStream, secret: String?, orgID: String, actor: AuditActor, hostname: String) async throws {
+    public static func send(to stream: LogStream, secret: String?, pseudonyms: ActorPseudonyms?, orgID: String, actor: AuditActor,
+                            hostname: String) async throws {
         let event = AuditEvent(orgID: orgID, sequence: 0, id: Identifier.make(), occurredAt: .now(), action: "log_stream.test",
                                outcome: AuditOutcome.success.rawValue, actor: actor,
                                targetsJSON: #"[{"type":"log_stream","id":"\#(stream.id)","name":null}]"#, requestID: nil,
                                detailsJSON: "{}", previousHash: "", hash: "")
+        try await sendOnce([event], to: stream, secret: secret, pseudonyms: pseudonyms, orgID: orgID, hostname: hostname,
+                           what: "the test record")
+    }
+
+    /// Sends `events` through a transport of the stream's kind made for this one delivery, and
+    /// closes it; throws `receiverUnreachable` with the reason when the receiver did not take them.
+    static func sendOnce(_ events: [AuditEvent], to stream: LogStream, secret: String?, pseudonyms: ActorPseudonyms?, orgID: String,
+                         hostname: String, what: String) async throws {
         let http = HTTPClient(eventLoopGroupProvider: .singleton,
                               configuration: HTTPClient.Configuration(redirectConfiguration: .disallow,
                                                                       timeout: .init(connect: .seconds(5))))
         var failure: (any Error)?
         do {
-            let transport = try stream.transport(secret: secret, context: LogStreamTransportContext(hostname: hostname, http: http))
-            do { try await transport.send([event], orgID: orgID) } catch { failure = error }
+            let transport = try stream.transport(secret: secret, pseudonyms: pseudonyms,
+                                                 context: LogStreamTransportContext(hostname: hostname, http: http))
+            do { try await transport.send(events, orgID: orgID) } catch { failure = error }
             await transport.close()
         } catch {
             failure = error
@@ -25,7 +35,7 @@ public enum LogStreamTestRecord {
         try? await http.shutdown()
         if let failure {
             throw RampartError(.receiverUnreachable,
-                               "The receiver at \(stream.endpoint) did not take the test record: \(LogStreamSender.describe(failure))")
+                               "The receiver at \(stream.endpoint) did not take \(what): \(LogStreamSender.describe(failure))")
         }
     }
 }

@@ -20,22 +20,37 @@ struct LogStreamTransportContext: Sendable {
 }
 
 extension LogStream {
-    /// The transport for this stream's kind, with its opened secret.
-    func transport(secret: String?, context: LogStreamTransportContext) throws -> any LogStreamTransport {
+    /// The transport for this stream's kind, with its opened secret; with `pseudonyms` (a
+    /// pseudonymous stream), every event it sends has its actor replaced first.
+    func transport(secret: String?, pseudonyms: ActorPseudonyms?, context: LogStreamTransportContext) throws -> any LogStreamTransport {
         let http = { try HTTPDelivery(stream: self, secret: secret, client: context.http) }
-        switch kind {
-        case .syslog: return SyslogTransport(stream: self, record: SyslogRecord(hostname: context.hostname, format: format))
-        case .splunkHEC: return SplunkHECTransport(stream: self, token: secret ?? "", host: context.hostname, http: try http())
-        case .webhook: return WebhookTransport(stream: self, secret: secret ?? "", http: try http())
-        case .sentinel: return SentinelTransport(stream: self, clientSecret: secret ?? "", http: try http())
+        let transport: any LogStreamTransport = switch kind {
+        case .syslog: SyslogTransport(stream: self, record: SyslogRecord(hostname: context.hostname, format: format))
+        case .splunkHEC: SplunkHECTransport(stream: self, token: secret ?? "", host: context.hostname, http: try http())
+        case .webhook: WebhookTransport(stream: self, secret: secret ?? "", http: try http())
+        case .sentinel: SentinelTransport(stream: self, clientSecret: secret ?? "", http: try http())
         }
+        return pseudonyms.map { PseudonymousTransport(inner: transport, pseudonyms: $0) } ?? transport
     }
 
     /// What tells one transport of this stream from the next: a change to any of it needs a new one.
     func transportSettings(secret: String?) -> String {
-        [kind.rawValue, endpoint, format.rawValue, caCertificate ?? "", String(describing: target), secret ?? ""]
-            .joined(separator: "\n")
+        [kind.rawValue, endpoint, format.rawValue, caCertificate ?? "", String(describing: target), personalData.rawValue,
+         secret ?? ""].joined(separator: "\n")
     }
+}
+
+/// A pseudonymous stream's transport: the events' actors are replaced before any format
+/// writes them, so no record of any kind or format carries the person.
+struct PseudonymousTransport: LogStreamTransport {
+    let inner: any LogStreamTransport
+    let pseudonyms: ActorPseudonyms
+
+    func send(_ events: [AuditEvent], orgID: String) async throws {
+        try await inner.send(events.map(pseudonyms.apply), orgID: orgID)
+    }
+
+    func close() async { await inner.close() }
 }
 
 /// A receiver that did not take a batch: the reason (never a secret) for the stream's health,

@@ -51,6 +51,15 @@ public final class KeyService: Sendable {
         HKDF<SHA256>.deriveKey(inputKeyMaterial: current.key, info: Data(purpose.utf8), outputByteCount: 32)
     }
 
+    /// The organisation's key for the actor pseudonyms of its log streams: derived with
+    /// HKDF-SHA256 from its first data key, which key rotation keeps, so a person's pseudonym
+    /// never changes, and no two organisations share one.
+    public func pseudonymKey(in tenant: Tenant) async throws -> SymmetricKey {
+        let (_, first) = try await dataKey(in: tenant, version: 1)
+        return HKDF<SHA256>.deriveKey(inputKeyMaterial: first, info: Data("rampart.log-stream-pseudonym.v1".utf8),
+                                      outputByteCount: 32)
+    }
+
     /// Creates the organisation's first data key; called in the transaction that creates it.
     func createOrganizationKey(in tenant: Tenant, at now: Timestamp) async throws {
         let dataKey = SymmetricKey(size: .bits256)

@@ -34,6 +34,17 @@ extension Tenant {
         try await auditCheckpoints(limit: 1, at: sequence).first
     }
 
+    /// The checkpoints of sequence numbers after `after` and up to `through`, oldest first: what
+    /// a log stream sends with the events they cover.
+    public func auditCheckpoints(after: Int64, through: Int64) async throws -> [AuditCheckpoint] {
+        guard through > after else { return [] }
+        return try await rows("""
+            SELECT c.seq, c.head_hash, c.signed_at, c.key_id, c.signature, k.public_key
+            FROM audit_checkpoints c JOIN audit_checkpoint_keys k ON k.org_id = c.org_id AND k.key_id = c.key_id
+            WHERE c.org_id = \(bind: orgID) AND c.seq > \(bind: after) AND c.seq <= \(bind: through) ORDER BY c.seq
+            """, Self.decodeCheckpoint(orgID))
+    }
+
     /// Newest first.
     public func auditCheckpoints(limit: Int = 100, unwitnessedOnly: Bool = false, at sequence: Int64? = nil) async throws
         -> [AuditCheckpoint] {

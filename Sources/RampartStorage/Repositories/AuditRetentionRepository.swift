@@ -7,7 +7,7 @@ import SQLKit
 /// A purge removes the oldest events up to a signed checkpoint, never further: the log that
 /// remains verifies from that checkpoint's head (checked against its signature), and the
 /// `audit.purged` event it appends names the checkpoint, so events removed any other way still
-/// show. It never removes what a log stream has not sent yet.
+/// show. It never removes what a log stream has not sent yet, nor what a dead letter holds.
 extension Tenant {
     public func auditRetention() async throws -> AuditRetention {
         try await sql.raw("""
@@ -85,6 +85,10 @@ extension Tenant {
         if let unsent = try await optionalInteger("SELECT MIN(cursor) AS v FROM log_streams WHERE org_id = \(bind: orgID)") {
             limit = min(limit, unsent)
         }
+        // A dead letter is replayed from the log: its events stay until it is replayed or discarded.
+        if let held = try await optionalInteger("""
+            SELECT MIN(first_seq) AS v FROM log_stream_dead_letters WHERE org_id = \(bind: orgID)
+            """) { limit = min(limit, held - 1) }
         guard limit > purged, let checkpoint = try await sql.raw("""
             SELECT seq, head_hash FROM audit_checkpoints WHERE org_id = \(bind: orgID) AND seq > \(bind: purged)
             AND seq <= \(bind: limit) ORDER BY seq DESC LIMIT 1
@@ -146,11 +150,7 @@ extension Tenant {
         let start = try await auditRetention().purgedThrough.sequence
         let head = try await auditHead().sequence
         guard withCheckpoints else { return AuditExportScope(start: start, head: head, checkpoints: []) }
-        let checkpoints = try await rows("""
-            SELECT c.seq, c.head_hash, c.signed_at, c.key_id, c.signature, k.public_key
-            FROM audit_checkpoints c JOIN audit_checkpoint_keys k ON k.org_id = c.org_id AND k.key_id = c.key_id
-            WHERE c.org_id = ?1 AND c.seq >= CAST(?2 AS BIGINT) AND c.seq <= CAST(?3 AS BIGINT) ORDER BY c.seq
-            """, [orgID, String(start), String(head)], Self.decodeCheckpoint(orgID))
+        let checkpoints = try await auditCheckpoints(after: start - 1, through: head)
         return AuditExportScope(start: start, head: head, checkpoints: checkpoints)
     }
 }

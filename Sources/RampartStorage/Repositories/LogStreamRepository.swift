@@ -33,14 +33,17 @@ extension Tenant {
         if let secret { sealed = try await sealLogStreamSecret(secret, stream: stream.id, keys: keys) }
         try await sql.raw("""
             INSERT INTO log_streams (org_id, id, name, name_key, kind, endpoint, ca_certificate, status, cursor, created_at, failures,
-                                     format, settings, sealed_secret)
+                                     format, settings, sealed_secret, dead_letter_after, personal_data, checkpoint_cursor)
             VALUES (\(bind: orgID), \(bind: stream.id), \(bind: name), \(bind: name.lowercased()), \(bind: kind.rawValue),
                     \(bind: stream.endpoint), \(bind: caCertificate), \(bind: stream.status.rawValue), \(bind: stream.cursor),
                     \(bind: now.microseconds), 0, \(bind: stream.format.rawValue), \(bind: try Self.encodeTarget(stream.target)),
-                    \(bind: sealed))
+                    \(bind: sealed), \(bind: stream.deadLetterAfter), \(bind: stream.personalData.rawValue),
+                    \(bind: stream.cursor))
             """).run()
         var details = AuditDetails(["kind": .string(kind.rawValue), "endpoint": .string(stream.endpoint),
-                                    "format": .string(stream.format.rawValue), "startsAfterSequence": .int(stream.cursor)])
+                                    "format": .string(stream.format.rawValue), "startsAfterSequence": .int(stream.cursor),
+                                    "deadLetterAfter": .int(stream.deadLetterAfter),
+                                    "personalData": .string(stream.personalData.rawValue)])
         for (name, value) in stream.target.named { details[name] = .string(value) }
         try await appendAudit([context.record(.logStreamCreated, [.logStream(stream)], details: details, at: now)])
         return (stream, generated)
@@ -81,6 +84,12 @@ extension Tenant {
         if stream.format != before.format {
             details.change("format", from: .string(before.format.rawValue), to: .string(stream.format.rawValue))
         }
+        if stream.personalData != before.personalData {
+            details.change("personalData", from: .string(before.personalData.rawValue), to: .string(stream.personalData.rawValue))
+        }
+        if stream.deadLetterAfter != before.deadLetterAfter {
+            details.change("deadLetterAfter", from: .int(before.deadLetterAfter), to: .int(stream.deadLetterAfter))
+        }
         let old = Dictionary(uniqueKeysWithValues: before.target.named)
         let new = Dictionary(uniqueKeysWithValues: stream.target.named)
         for key in Set(old.keys).union(new.keys).sorted() where old[key] != new[key] {
@@ -105,7 +114,9 @@ extension Tenant {
             UPDATE log_streams SET name = \(bind: stream.name), name_key = \(bind: stream.name.lowercased()),
             endpoint = \(bind: stream.endpoint), ca_certificate = \(bind: stream.caCertificate), status = \(bind: stream.status.rawValue),
             format = \(bind: stream.format.rawValue), settings = \(bind: try Self.encodeTarget(stream.target)),
-            sealed_secret = COALESCE(\(bind: sealed), sealed_secret), failures = 0, next_attempt_at = NULL
+            sealed_secret = COALESCE(\(bind: sealed), sealed_secret), dead_letter_after = \(bind: stream.deadLetterAfter),
+            personal_data = \(bind: stream.personalData.rawValue),
+            failures = 0, next_attempt_at = NULL
             WHERE org_id = \(bind: orgID) AND id = \(bind: stream.id)
             """).run()
         try await appendAudit([context.record(.logStreamUpdated, [.logStream(stream)], details: details)])
@@ -121,6 +132,11 @@ extension Tenant {
         return String(decoding: opened, as: UTF8.self)
     }
 
+    /// The stream's pseudonyms for actors, nil when it sends them in full.
+    public func logStreamPseudonyms(_ stream: LogStream, keys: KeyService) async throws -> ActorPseudonyms? {
+        stream.personalData == .pseudonymous ? ActorPseudonyms(key: try await keys.pseudonymKey(in: self)) : nil
+    }
+
     private func sealLogStreamSecret(_ secret: String, stream id: String, keys: KeyService) async throws -> String {
         try await keys.seal(Data(secret.utf8), in: self, table: "log_streams", row: id, column: "sealed_secret")
     }
@@ -128,6 +144,7 @@ extension Tenant {
     public func deleteLogStream(_ id: String, by context: AuditContext) async throws {
         let stream = try await requireLogStream(id)
         try await sql.raw("DELETE FROM log_streams WHERE org_id = \(bind: orgID) AND id = \(bind: stream.id)").run()
+        try await sql.raw("DELETE FROM log_stream_dead_letters WHERE org_id = \(bind: orgID) AND stream_id = \(bind: stream.id)").run()
         try await appendAudit([context.record(.logStreamDeleted, [.logStream(stream)])])
     }
 
@@ -147,12 +164,16 @@ extension Tenant {
         return leased == nil ? nil : try await requireLogStream(id)
     }
 
-    /// The receiver took every event up to `cursor`. A node that lost its lease moves nothing.
-    public func logStreamDelivered(_ id: String, owner: String, cursor: Int64) async throws {
+    /// The receiver took every event up to `cursor` and every checkpoint up to
+    /// `checkpointCursor`. Neither ever moves back; a node that lost its lease moves nothing.
+    public func logStreamDelivered(_ id: String, owner: String, cursor: Int64, checkpointCursor: Int64 = 0) async throws {
         try await sql.raw("""
-            UPDATE log_streams SET cursor = \(bind: cursor), last_success_at = \(bind: clock().microseconds),
-            failures = 0, next_attempt_at = NULL
-            WHERE org_id = \(bind: orgID) AND id = \(bind: id) AND lease_owner = \(bind: owner) AND cursor < \(bind: cursor)
+            UPDATE log_streams SET cursor = CASE WHEN cursor < \(bind: cursor) THEN \(bind: cursor) ELSE cursor END,
+            checkpoint_cursor = CASE WHEN checkpoint_cursor < \(bind: checkpointCursor) THEN \(bind: checkpointCursor)
+                                ELSE checkpoint_cursor END,
+            last_success_at = \(bind: clock().microseconds), failures = 0, next_attempt_at = NULL
+            WHERE org_id = \(bind: orgID) AND id = \(bind: id) AND lease_owner = \(bind: owner)
+            AND (cursor < \(bind: cursor) OR checkpoint_cursor < \(bind: checkpointCursor))
             """).run()
     }
 
@@ -187,12 +208,14 @@ extension Tenant {
 
     static let logStreamColumns = """
         id, name, kind, endpoint, ca_certificate, status, cursor, created_at, last_success_at, last_error, last_error_at, \
-        failures, next_attempt_at, format, settings, CASE WHEN sealed_secret IS NULL THEN 0 ELSE 1 END
+        failures, next_attempt_at, format, settings, CASE WHEN sealed_secret IS NULL THEN 0 ELSE 1 END, dead_letter_after, personal_data, checkpoint_cursor, \
+        (SELECT COUNT(*) FROM log_stream_dead_letters d WHERE d.org_id = log_streams.org_id AND d.stream_id = log_streams.id)
         """
 
     static func decodeLogStream(_ row: any ColumnReader) throws -> LogStream {
         guard let kind = LogStreamKind(rawValue: try row.text(2)), let status = LogStreamStatus(rawValue: try row.text(5)),
               let format = LogStreamFormat(rawValue: try row.text(13)),
+              let personalData = LogStreamPersonalData(rawValue: try row.text(17)),
               let target = try? JSONDecoder().decode(LogStreamTarget.self, from: Data(try row.text(14).utf8))
         else {
             throw RampartError(.integrity, "A log stream has a kind, format or setting this version does not know.")
@@ -202,6 +225,8 @@ extension Tenant {
                          status: status, cursor: try row.integer(6),
                          createdAt: try row.timestamp(7), lastSuccessAt: try row.optionalTimestamp(8),
                          lastError: try row.optionalText(9), lastErrorAt: try row.optionalTimestamp(10),
-                         failures: try row.integer(11), nextAttemptAt: try row.optionalTimestamp(12))
+                         failures: try row.integer(11), nextAttemptAt: try row.optionalTimestamp(12),
+                         deadLetterAfter: try row.integer(16), deadLetters: try row.integer(19),
+                         personalData: personalData, checkpointCursor: try row.integer(18))
     }
 }
