@@ -365,8 +365,12 @@ def pg_template(rampart_bin) -> str:
         except RuntimeError as error:
             if "already exists" not in str(error):
                 raise
+        # The template holds no organisation, so no key is wrapped by the key migrate makes.
         key_dir = Path(tempfile.mkdtemp(prefix="rampart-interop-template-keys-"))
-        migrate_postgres(rampart_bin, with_database(owner, PG_TEMPLATE), key_dir)
+        try:
+            migrate_postgres(rampart_bin, with_database(owner, PG_TEMPLATE), key_dir)
+        finally:
+            shutil.rmtree(key_dir, ignore_errors=True)
     return PG_TEMPLATE
 
 
