@@ -94,10 +94,6 @@ extension Tenant {
             AND seq <= \(bind: limit) ORDER BY seq DESC LIMIT 1
             """).first().map({ ChainHead(sequence: try $0.int("seq"), hash: try $0.string("head_hash")) })
         else { return nil }
-        let count = try await optionalInteger("""
-            SELECT COUNT(*) AS v FROM audit_events WHERE org_id = \(bind: orgID) AND seq > \(bind: purged)
-            AND seq <= \(bind: checkpoint.sequence)
-            """) ?? 0
         try await sql.raw("""
             DELETE FROM audit_event_targets WHERE org_id = \(bind: orgID) AND seq <= \(bind: checkpoint.sequence)
             """).run()
@@ -105,8 +101,9 @@ extension Tenant {
         retention.purgedThrough = checkpoint
         retention.lastPurgeAt = clock()
         try await saveAuditRetention(retention)
-        let purge = AuditPurge(firstSequence: purged + 1, throughSequence: checkpoint.sequence, events: count,
-                               checkpoint: checkpoint)
+        // Sequence numbers have no gaps (`appendAudit`), so the range is the count.
+        let purge = AuditPurge(firstSequence: purged + 1, throughSequence: checkpoint.sequence,
+                               events: checkpoint.sequence - purged, checkpoint: checkpoint)
         try await appendAudit([context.record(.auditPurged, [], details: AuditDetails([
             "firstSequence": .int(purge.firstSequence), "throughSequence": .int(purge.throughSequence),
             "events": .int(purge.events), "retentionDays": .int(Int64(retention.retentionDays)),
