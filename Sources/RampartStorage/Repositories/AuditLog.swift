@@ -180,17 +180,19 @@ public struct AuditVerifier: Sendable {
                         : "the checkpoint's signature does not verify (the witness was altered)"))
             }
             let head = try await tenant.auditHead()
-            var checked: Int64 = 0
+            let start: ChainHead
+            var verifier: AuditChainVerifier
             do {
-                let start = try await Self.start(in: tenant)
-                var verifier = try AuditChainVerifier(start: start, witnesses: savedHeads + checkpoints.map(\.head))
+                start = try await Self.start(in: tenant)
+                verifier = try AuditChainVerifier(start: start, witnesses: savedHeads + checkpoints.map(\.head))
+            } catch let failure as AuditChainVerifier.Break {
+                return Report(organization: organization, events: 0, failure: failure)
+            }
+            do {
                 var last = start.sequence
                 while true {
                     let batch = try await tenant.auditEvents(after: last, limit: 2000)
-                    for event in batch {
-                        try verifier.check(event)
-                        checked = verifier.count
-                    }
+                    for event in batch { try verifier.check(event) }
                     guard let end = batch.last else { break }
                     try await Self.checkTargetIndex(of: batch, after: last, in: tenant)
                     last = end.sequence
@@ -201,7 +203,7 @@ public struct AuditVerifier: Sendable {
                 return Report(organization: organization, events: verifier.count, failure: nil, head: head,
                               purgedThrough: start.sequence)
             } catch let failure as AuditChainVerifier.Break {
-                return Report(organization: organization, events: checked, failure: failure)
+                return Report(organization: organization, events: verifier.count, failure: failure)
             }
         }
     }
