@@ -48,6 +48,19 @@ public struct ProductEvent: Sendable, Equatable {
     static let targetFields: Set<String> = ["type", "id", "name"]
     private static let actionsByName = Dictionary(uniqueKeysWithValues: actions.map { ($0.rawValue, $0) })
 
+    static func window(now: Timestamp) -> Window { (now.adding(days: -maxAgeDays), now.adding(seconds: maxFutureSeconds)) }
+
+    /// The events of a request body `{"events": [...]}`, in order, read straight from its
+    /// text where it is a valid batch; otherwise through the `JSONValue` tree, whose checks
+    /// name the first problem, so both ways give the same events and the same errors.
+    public static func batch(text: UnsafeBufferPointer<UInt8>, now: Timestamp) throws(RampartError) -> [ProductEvent] {
+        var reader = ProductEventReader(text, window: window(now: now))
+        if let events = reader.batch() { return events }
+        let body: JSONValue
+        do { body = try JSONValue.decode(text) } catch { throw RampartError(.invalidJSON, "The body is not valid JSON.") }
+        return try batch(body, now: now)
+    }
+
     /// The events of a request body `{"events": [...]}`, in order.
     public static func batch(_ body: JSONValue, now: Timestamp) throws(RampartError) -> [ProductEvent] {
         guard case .object(let top) = body else { throw RampartError(.invalidJSON, "The body must be a JSON object.") }
@@ -58,7 +71,7 @@ public struct ProductEvent: Sendable, Equatable {
         guard (1...maxBatch).contains(items.count) else {
             throw .invalidField("events", "must hold 1 to \(maxBatch) events (it holds \(items.count))")
         }
-        let window = (earliest: now.adding(days: -maxAgeDays), latest: now.adding(seconds: maxFutureSeconds))
+        let window = Self.window(now: now)
         var events: [ProductEvent] = []
         events.reserveCapacity(items.count)
         for (index, item) in items.enumerated() {
@@ -68,59 +81,89 @@ public struct ProductEvent: Sendable, Equatable {
     }
 
     // Paths are closures: they are written out only for the message of a refused field.
-    init(_ value: JSONValue, path: @autoclosure () -> String, window: (earliest: Timestamp, latest: Timestamp)) throws(RampartError) {
+    init(_ value: JSONValue, path: @autoclosure () -> String, window: Window) throws(RampartError) {
         let fields = try Self.object(value, path(), allowed: Self.fields)
         guard value.canonicalByteCount <= Self.maxEventBytes else {
             throw Self.invalid(path(), "is larger than \(Self.maxEventBytes / 1024) KiB")
         }
-        idempotencyKey = try Self.line(fields["idempotencyKey"], "\(path()).idempotencyKey", max: 200)
-        let actionName = try Self.line(fields["action"], "\(path()).action", max: 64)
-        guard let action = Self.actionsByName[actionName] else {
-            throw Self.invalid("\(path()).action", "must be one of \(Self.actions.map(\.rawValue).joined(separator: ", "))")
+        self.init(
+            idempotencyKey: try Self.line(fields["idempotencyKey"], "\(path()).idempotencyKey", max: 200),
+            action: try Self.action(fields["action"], "\(path()).action"),
+            occurredAt: try Self.occurredAt(fields["occurredAt"], "\(path()).occurredAt", window: window),
+            actor: try Self.actor(fields["actor"], "\(path()).actor"),
+            targets: try Self.targets(fields["targets"], "\(path()).targets"),
+            outcome: try Self.outcome(fields["outcome"], "\(path()).outcome"),
+            details: try Self.details(fields["details"], "\(path()).details"))
+    }
+
+    init(idempotencyKey: String, action: AuditAction, occurredAt: Timestamp, actor: AuditActor, targets: [AuditTarget],
+         outcome: AuditOutcome, details: JSONValue) {
+        self.idempotencyKey = idempotencyKey; self.action = action; self.occurredAt = occurredAt; self.actor = actor
+        self.targets = targets; self.outcome = outcome; self.details = details
+    }
+
+    /// The times an event may carry: not older than the retention, not far in the future.
+    typealias Window = (earliest: Timestamp, latest: Timestamp)
+
+    static func action(_ value: JSONValue?, _ path: @autoclosure () -> String) throws(RampartError) -> AuditAction {
+        let name = try line(value, path(), max: 64)
+        guard let action = actionsByName[name] else {
+            throw invalid(path(), "must be one of \(actions.map(\.rawValue).joined(separator: ", "))")
         }
-        self.action = action
-        let time = try Self.line(fields["occurredAt"], "\(path()).occurredAt", max: 64)
+        return action
+    }
+
+    static func occurredAt(_ value: JSONValue?, _ path: @autoclosure () -> String, window: Window) throws(RampartError) -> Timestamp {
+        let time = try line(value, path(), max: 64)
         guard let occurredAt = Timestamp(rfc3339: time) else {
-            throw Self.invalid("\(path()).occurredAt", "must be an RFC 3339 date-time such as 2026-12-01T09:30:00Z")
+            throw invalid(path(), "must be an RFC 3339 date-time such as 2026-12-01T09:30:00Z")
         }
         guard occurredAt <= window.latest else {
-            throw Self.invalid("\(path()).occurredAt", "is more than \(Int(Self.maxFutureSeconds / 60)) minutes in the future")
+            throw invalid(path(), "is more than \(Int(maxFutureSeconds / 60)) minutes in the future")
         }
-        guard occurredAt >= window.earliest else {
-            throw Self.invalid("\(path()).occurredAt", "is more than \(Self.maxAgeDays) days in the past")
+        guard occurredAt >= window.earliest else { throw invalid(path(), "is more than \(maxAgeDays) days in the past") }
+        return occurredAt
+    }
+
+    static func outcome(_ value: JSONValue?, _ path: @autoclosure () -> String) throws(RampartError) -> AuditOutcome {
+        switch value {
+        case nil: return .success
+        case .string(let text)? where AuditOutcome(rawValue: text) != nil: return AuditOutcome(rawValue: text)!
+        default: throw invalid(path(), "must be success or failure")
         }
-        self.occurredAt = occurredAt
-        actor = try Self.actor(fields["actor"], "\(path()).actor")
-        targets = try Self.targets(fields["targets"], "\(path()).targets")
-        switch fields["outcome"] {
-        case nil: outcome = .success
-        case .string(let text)? where AuditOutcome(rawValue: text) != nil: outcome = AuditOutcome(rawValue: text)!
-        default: throw Self.invalid("\(path()).outcome", "must be success or failure")
-        }
-        switch fields["details"] {
-        case nil: details = .object([:])
+    }
+
+    static func details(_ value: JSONValue?, _ path: @autoclosure () -> String) throws(RampartError) -> JSONValue {
+        switch value {
+        case nil: return .object([:])
         case let value? where value.isObject:
-            try Self.checkDetails(value, "\(path()).details", depth: 1)
-            details = value
-        default: throw Self.invalid("\(path()).details", "must be an object")
+            try checkDetails(value, path(), depth: 1)
+            return value
+        default: throw invalid(path(), "must be an object")
         }
     }
 
     private static func actor(_ value: JSONValue?, _ path: @autoclosure () -> String) throws(RampartError) -> AuditActor {
         guard let value else { throw invalid(path(), "is required") }
         let fields = try object(value, path(), allowed: actorFields)
-        let id = try fields["id"].map { v throws(RampartError) in try line(v, "\(path()).id", max: 200) }
-        let email = try fields["email"].map { v throws(RampartError) in
+        return try actor(id: fields["id"], email: fields["email"], name: fields["name"], ip: fields["ip"],
+                         userAgent: fields["userAgent"], path())
+    }
+
+    static func actor(id: JSONValue?, email: JSONValue?, name: JSONValue?, ip: JSONValue?, userAgent: JSONValue?,
+                      _ path: @autoclosure () -> String) throws(RampartError) -> AuditActor {
+        let id = try id.map { v throws(RampartError) in try line(v, "\(path()).id", max: 200) }
+        let email = try email.map { v throws(RampartError) in
             let text = try line(v, "\(path()).email", max: 320)
             do { return try Validate.email(text, field: "email") } catch {
                 throw invalid("\(path()).email", "must be an email address such as ada@example.com")
             }
         }
-        let name = try fields["name"].map { v throws(RampartError) in try line(v, "\(path()).name", max: 200) }
+        let name = try name.map { v throws(RampartError) in try line(v, "\(path()).name", max: 200) }
         guard id != nil || email != nil || name != nil else { throw invalid(path(), "must have an id, an email or a name") }
-        let ip = try fields["ip"].map { v throws(RampartError) in try line(v, "\(path()).ip", max: 45) }
+        let ip = try ip.map { v throws(RampartError) in try line(v, "\(path()).ip", max: 45) }
         if let ip, !isIPAddress(ip) { throw invalid("\(path()).ip", "must be an IPv4 or IPv6 address") }
-        let userAgent = try fields["userAgent"].map { v throws(RampartError) in try line(v, "\(path()).userAgent", max: 512) }
+        let userAgent = try userAgent.map { v throws(RampartError) in try line(v, "\(path()).userAgent", max: 512) }
         // The email is the label the log shows for people elsewhere (`user ada@example.com`).
         return AuditActor(type: .user, id: id, name: email ?? name, ip: ip, userAgent: userAgent)
     }
@@ -134,15 +177,19 @@ public struct ProductEvent: Sendable, Equatable {
         for (index, item) in items.enumerated() {
             func at() -> String { "\(path())[\(index)]" }
             let fields = try object(item, at(), allowed: targetFields)
-            let type = try line(fields["type"], "\(at()).type", max: 64)
-            guard type.utf8.allSatisfy({ (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || $0 == UInt8(ascii: "_") }) else {
-                throw invalid("\(at()).type", "must be lowercase letters and '_' (page, space, issue)")
-            }
-            let id = try line(fields["id"], "\(at()).id", max: 200)
-            let name = try fields["name"].map { v throws(RampartError) in try line(v, "\(at()).name", max: 200) }
-            targets.append(AuditTarget(type: type, id: id, name: name))
+            targets.append(try target(type: fields["type"], id: fields["id"], name: fields["name"], at()))
         }
         return targets
+    }
+
+    static func target(type: JSONValue?, id: JSONValue?, name: JSONValue?, _ path: @autoclosure () -> String) throws(RampartError) -> AuditTarget {
+        let type = try line(type, "\(path()).type", max: 64)
+        guard type.utf8.allSatisfy({ (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || $0 == UInt8(ascii: "_") }) else {
+            throw invalid("\(path()).type", "must be lowercase letters and '_' (page, space, issue)")
+        }
+        let id = try line(id, "\(path()).id", max: 200)
+        let name = try name.map { v throws(RampartError) in try line(v, "\(path()).name", max: 200) }
+        return AuditTarget(type: type, id: id, name: name)
     }
 
     /// Details are free-form but bounded: keys are short single lines, strings may hold line
@@ -177,7 +224,7 @@ public struct ProductEvent: Sendable, Equatable {
 
     /// A required single-line string: no control characters (so no CR or LF that could split
     /// a syslog record or a CSV row), not empty, at most `max` characters.
-    private static func line(_ value: JSONValue?, _ path: @autoclosure () -> String, max: Int) throws(RampartError) -> String {
+    static func line(_ value: JSONValue?, _ path: @autoclosure () -> String, max: Int) throws(RampartError) -> String {
         guard let value else { throw invalid(path(), "is required") }
         guard case .string(let text) = value else { throw invalid(path(), "must be a string") }
         guard !text.isEmpty else { throw invalid(path(), "must not be empty") }

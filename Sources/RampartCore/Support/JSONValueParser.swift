@@ -23,10 +23,11 @@ extension JSONValue {
 }
 
 /// A strict RFC 8259 reader over UTF-8 bytes. Each method returns nil where the text leaves
-/// this reader's subset; the caller then asks `JSONDecoder`.
-private struct JSONTextReader {
-    private let bytes: UnsafeBufferPointer<UInt8>
-    private var index = 0
+/// this reader's subset; the caller then asks `JSONDecoder`. `ProductEventReader` walks a
+/// batch of events with it field by field, without building the tree.
+struct JSONTextReader {
+    let bytes: UnsafeBufferPointer<UInt8>
+    private(set) var index = 0
     private var depth = 0
     /// Below `JSONDecoder`'s own nesting limit (512), so deeper text gets its answer.
     private static let maximumDepth = 500
@@ -40,13 +41,13 @@ private struct JSONTextReader {
         return index == bytes.count ? value : nil
     }
 
-    private var current: UInt8? { index < bytes.count ? bytes[index] : nil }
+    var current: UInt8? { index < bytes.count ? bytes[index] : nil }
 
-    private mutating func skipSpace() {
+    mutating func skipSpace() {
         while let byte = current, byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 { index += 1 }
     }
 
-    private mutating func value() -> JSONValue? {
+    mutating func value() -> JSONValue? {
         guard let byte = current else { return nil }
         switch byte {
         case UInt8(ascii: "{"): return object()
@@ -58,6 +59,14 @@ private struct JSONTextReader {
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return number()
         default: return nil
         }
+    }
+
+    /// Steps over `byte` (after any space), or returns false where the text has something else.
+    mutating func consume(_ byte: UInt8) -> Bool {
+        skipSpace()
+        guard current == byte else { return false }
+        index += 1
+        return true
     }
 
     private mutating func literal(_ word: StaticString, _ value: JSONValue) -> JSONValue? {
@@ -120,7 +129,7 @@ private struct JSONTextReader {
 
     /// A string literal starting at the opening quote. Runs without escapes are copied at once;
     /// the result must be valid UTF-8.
-    private mutating func string() -> String? {
+    mutating func string() -> String? {
         index += 1
         var out: [UInt8] = []
         var start = index

@@ -29,15 +29,10 @@ struct EventsController: APIController {
         let credential = try EventCredential(request)
         let source = try await credential.prepare(services)
         let buffer = try await Body.collectJSON(request, limit: ProductEvent.maxBodyBytes)
-        let body = try buffer.withUnsafeReadableBytes { raw in
-            do {
-                return try JSONValue.decode(raw.bindMemory(to: UInt8.self))
-            } catch {
-                throw RampartError(.invalidJSON, "The body is not valid JSON.")
-            }
-        }
         let now = Timestamp.now()
-        let events = try ProductEvent.batch(body, now: now)
+        let events = try buffer.withUnsafeReadableBytes { raw throws(RampartError) in
+            try ProductEvent.batch(text: raw.bindMemory(to: UInt8.self), now: now)
+        }
         let requestID = context.requestID
         let ingested = try await services.database.write(org: source.orgID) { tenant in
             let source = try await source.resolve(in: tenant, services: services, now: now)
