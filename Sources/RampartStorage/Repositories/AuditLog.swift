@@ -190,16 +190,17 @@ public struct AuditVerifier: Sendable {
             }
             do {
                 var last = start.sequence
+                var indexRows: Int64 = 0
                 while true {
                     let batch = try await tenant.auditEvents(after: last, limit: 2000)
                     for event in batch { try verifier.check(event) }
                     guard let end = batch.last else { break }
-                    try await Self.checkTargetIndex(of: batch, after: last, in: tenant)
+                    indexRows += try await Self.checkTargetIndex(of: batch, after: last, in: tenant)
                     last = end.sequence
                     progress?(verifier.count, head.sequence - start.sequence)
                 }
                 try verifier.finish(head: head)
-                try await Self.checkNoTargetsBeyond(last, in: tenant)
+                try await Self.checkTargetIndexHoldsNoOtherRows(expected: indexRows, after: start.sequence, in: tenant)
                 return Report(organization: organization, events: verifier.count, failure: nil, head: head,
                               purgedThrough: start.sequence)
             } catch let failure as AuditChainVerifier.Break {
@@ -226,19 +227,32 @@ public struct AuditVerifier: Sendable {
 
     /// `?target=` searches read `audit_event_targets`, which the hash chain does not cover:
     /// it must list exactly the distinct target ids each (verified) event names, or a deleted
-    /// row would hide an event from searches unnoticed.
-    static func checkTargetIndex(of batch: [AuditEvent], after last: Int64, in tenant: Tenant) async throws {
-        guard let end = batch.last?.sequence else { return }
+    /// row would hide an event from searches unnoticed. Returns how many rows the batch has.
+    ///
+    /// Read target by target (the table's key is org, target, sequence), never by a range of
+    /// sequence numbers alone, which would read the whole table for every batch. Rows naming
+    /// a target no event of the batch names are left to `checkTargetIndexHoldsNoOtherRows`.
+    static func checkTargetIndex(of batch: [AuditEvent], after last: Int64, in tenant: Tenant) async throws -> Int64 {
+        guard let end = batch.last?.sequence else { return 0 }
+        let expected = batch.map(namedTargets)
         var indexed: [Int64: Set<String>] = [:]
-        for row in try await tenant.sql.raw("""
-            SELECT seq, target_id FROM audit_event_targets
-            WHERE org_id = \(bind: tenant.orgID) AND seq > \(bind: last) AND seq <= \(bind: end)
-            """).all() {
-            indexed[try row.int("seq"), default: []].insert(try row.string("target_id"))
+        for ids in Array(Set(expected.joined())).chunked(500) {
+            for row in try await tenant.sql.select().column("seq").column("target_id").from("audit_event_targets")
+                .where("org_id", .equal, tenant.orgID).where("target_id", .in, Array(ids))
+                .where("seq", .greaterThan, last).where("seq", .lessThanOrEqual, end).all() {
+                indexed[try row.int("seq"), default: []].insert(try row.string("target_id"))
+            }
         }
-        for event in batch {
-            let named = (try? JSONDecoder().decode([AuditTarget].self, from: Data(event.targetsJSON.utf8))) ?? []
-            let expected = Set(named.map(\.id))
+        try compare(batch, expected, indexed)
+        return expected.reduce(0) { $0 + Int64($1.count) }
+    }
+
+    private static func namedTargets(_ event: AuditEvent) -> Set<String> {
+        Set(((try? JSONDecoder().decode([AuditTarget].self, from: Data(event.targetsJSON.utf8))) ?? []).map(\.id))
+    }
+
+    private static func compare(_ batch: [AuditEvent], _ expected: [Set<String>], _ indexed: [Int64: Set<String>]) throws {
+        for (event, expected) in zip(batch, expected) {
             let found = indexed[event.sequence] ?? []
             if found != expected {
                 let missing = expected.subtracting(found).count, extra = found.subtracting(expected).count
@@ -249,7 +263,32 @@ public struct AuditVerifier: Sendable {
         }
     }
 
-    static func checkNoTargetsBeyond(_ last: Int64, in tenant: Tenant) async throws {
+    /// After every batch matched: the index must hold no more rows than the events name. One
+    /// count; only when it is off does a second, slower pass read each batch's range of the
+    /// table to say which event has a row too many, or that rows name events that do not exist.
+    static func checkTargetIndexHoldsNoOtherRows(expected: Int64, after start: Int64, in tenant: Tenant) async throws {
+        let count = try await tenant.sql.raw("""
+            SELECT COUNT(*) AS n FROM audit_event_targets WHERE org_id = \(bind: tenant.orgID) AND seq > \(bind: start)
+            """).first()!.int("n")
+        guard count != expected else { return }
+        var last = start
+        while true {
+            let batch = try await tenant.auditEvents(after: last, limit: 2000)
+            guard let end = batch.last?.sequence else { break }
+            var indexed: [Int64: Set<String>] = [:]
+            for row in try await tenant.sql.raw("""
+                SELECT seq, target_id FROM audit_event_targets
+                WHERE org_id = \(bind: tenant.orgID) AND seq > \(bind: last) AND seq <= \(bind: end)
+                """).all() {
+                indexed[try row.int("seq"), default: []].insert(try row.string("target_id"))
+            }
+            try compare(batch, batch.map(namedTargets), indexed)
+            last = end
+        }
+        try await checkNoTargetsBeyond(last, in: tenant)
+    }
+
+    private static func checkNoTargetsBeyond(_ last: Int64, in tenant: Tenant) async throws {
         if let row = try await tenant.sql.raw("""
             SELECT MIN(seq) AS s FROM audit_event_targets WHERE org_id = \(bind: tenant.orgID) AND seq > \(bind: last)
             """).first(), try !row.decodeNil(column: "s") {
