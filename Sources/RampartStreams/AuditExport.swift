@@ -110,7 +110,7 @@ public struct AuditExport: Sendable {
     private func append(_ event: AuditEvent, to out: inout [UInt8]) throws {
         switch format {
         case .bundle: out += try Self.line(AuditBundle.Line(event: AuditBundle.Event(event)))
-        case .csv: out += AuditCSV.row(event).utf8
+        case .csv: AuditCSV.write(event, to: &out)
         case .jsonl: LogStreamFormat.json.write(event, orgID: orgID, to: &out); out.append(UInt8(ascii: "\n"))
         case .ocsf: LogStreamFormat.ocsf.write(event, orgID: orgID, to: &out); out.append(UInt8(ascii: "\n"))
         case .cef: LogStreamFormat.cef.write(event, orgID: orgID, to: &out); out.append(UInt8(ascii: "\n"))
@@ -131,15 +131,38 @@ public enum AuditCSV {
     public static let header = "sequence,occurredAt,action,outcome,actorType,actorId,actorName,actorIp,actorUserAgent,targets,requestId,details,hash"
 
     public static func row(_ e: AuditEvent) -> String {
-        [String(e.sequence), e.occurredAt.rfc3339, e.action, e.outcome, e.actor.type.rawValue, e.actor.id ?? "",
-         e.actor.name ?? "", e.actor.ip ?? "", e.actor.userAgent ?? "", e.targetsJSON, e.requestID ?? "", e.detailsJSON, e.hash]
-            .map(cell).joined(separator: ",") + "\r\n"
+        var out: [UInt8] = []
+        write(e, to: &out)
+        return String(decoding: out, as: UTF8.self)
     }
 
-    static func cell(_ value: String) -> String {
-        var text = value
-        if let first = text.first, "=+-@\t\r".contains(first) { text = "'" + text }
-        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
-        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    /// Written byte by byte: through `String`'s characters and Foundation's replacing, a CSV
+    /// export of a million events took five times as long as the same export as JSON lines.
+    public static func write(_ e: AuditEvent, to out: inout [UInt8]) {
+        let cells = [String(e.sequence), e.occurredAt.rfc3339, e.action, e.outcome, e.actor.type.rawValue, e.actor.id ?? "",
+                     e.actor.name ?? "", e.actor.ip ?? "", e.actor.userAgent ?? "", e.targetsJSON, e.requestID ?? "",
+                     e.detailsJSON, e.hash]
+        for (index, value) in cells.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            cell(value, to: &out)
+        }
+        out.append(contentsOf: [0x0D, 0x0A])
+    }
+
+    static func cell(_ value: String, to out: inout [UInt8]) {
+        let bytes = value.utf8
+        let formula = bytes.first.map { "=+-@\t\r".utf8.contains($0) } ?? false
+        let quoted = bytes.contains { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 0x0A || $0 == 0x0D }
+        if quoted { out.append(UInt8(ascii: "\"")) }
+        if formula { out.append(UInt8(ascii: "'")) }
+        if quoted {
+            for byte in bytes {
+                if byte == UInt8(ascii: "\"") { out.append(byte) }
+                out.append(byte)
+            }
+            out.append(UInt8(ascii: "\""))
+        } else {
+            out.append(contentsOf: bytes)
+        }
     }
 }

@@ -34,6 +34,33 @@ struct StreamFormatTests {
         #expect(!line.contains("\n") && !line.contains("\r"), "one line whatever the values hold")
     }
 
+    @Test func csvQuotesWhatNeedsItAndDefusesFormulas() {
+        func cell(_ value: String) -> String {
+            var out: [UInt8] = []
+            AuditCSV.cell(value, to: &out)
+            return String(decoding: out, as: UTF8.self)
+        }
+        #expect(cell("plain") == "plain")
+        #expect(cell("") == "")
+        #expect(cell("Zoë Müller") == "Zoë Müller")
+        #expect(cell("a,b") == #""a,b""#)
+        #expect(cell(#"say "hi""#) == #""say ""hi""""#)
+        #expect(cell("two\nlines") == "\"two\nlines\"")
+        #expect(cell("=SUM(A1:A2)") == "'=SUM(A1:A2)")
+        #expect(cell("+1") == "'+1")
+        #expect(cell("-1") == "'-1")
+        #expect(cell("@cmd") == "'@cmd")
+        #expect(cell("\tx") == "'\tx")
+        #expect(cell("=HYPERLINK(\"x\",1)") == #""'=HYPERLINK(""x"",1)""#)
+        #expect(cell("\r\n") == "\"'\r\n\"", "a cell starting with CR is defused and quoted")
+    }
+
+    @Test func csvRowHasEveryColumnInOrder() {
+        let row = AuditCSV.row(Self.event(name: "Ada, \"the\" Countess"))
+        #expect(row.hasSuffix("\r\n"))
+        #expect(row == #"7,2025-12-05T16:00:00.123Z,user.created,success,api_token,t-1,"Ada, ""the"" Countess",192.0.2.1,curl/8,"[{""id"":""u-1"",""name"":""Ada"",""type"":""user""}]",r-1,"{""k"":""v=w""}",h"# + "\r\n")
+    }
+
     @Test func cefSeverityAndIPv6() {
         var event = Self.event(outcome: "failure")
         event.actor.ip = "2001:db8::1"
