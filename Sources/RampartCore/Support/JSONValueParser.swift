@@ -136,8 +136,11 @@ struct JSONTextReader {
         while let byte = current {
             switch byte {
             case UInt8(ascii: "\""):
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<index]))
+                let run = UnsafeBufferPointer(rebasing: bytes[start..<index])
                 index += 1
+                // Most strings hold no escape: made from the text itself, without a copy first.
+                if out.isEmpty { return String(validating: run, as: UTF8.self) }
+                out.append(contentsOf: run)
                 return String(validating: out, as: UTF8.self)
             case UInt8(ascii: "\\"):
                 out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<index]))

@@ -4,6 +4,7 @@ import Foundation
 public enum Validate {
     /// Emails are compared case-insensitively; the stored form is trimmed and lowercased.
     public static func email(_ raw: String, field: String = "email") throws(RampartError) -> String {
+        if isNormalASCIIEmail(raw) { return raw }
         let email = raw.trimming(.whitespaces).lowercased()
         guard email.utf8.count <= 320 else { throw .invalidField(field, "must be at most 320 characters") }
         let parts = email.split(separator: "@", omittingEmptySubsequences: false)
@@ -19,6 +20,41 @@ public enum Validate {
         }
         guard domainOK else { throw .invalidField(field, "must be an email address such as ada@example.com") }
         return email
+    }
+
+    /// The common case, checked over the bytes without a copy (every ingested product event
+    /// carries an email): lowercase ASCII with no space around it that passes every rule below.
+    /// Anything else, valid or not, takes the full path, which also words the errors.
+    private static func isNormalASCIIEmail(_ raw: String) -> Bool {
+        let bytes = raw.utf8
+        guard bytes.count <= 320 else { return false }
+        var at: Int?, labelLength = 0, labels = 1, index = 0, previous: UInt8 = 0
+        for byte in bytes {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "."), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "+"), UInt8(ascii: "'"):
+                break
+            case UInt8(ascii: "@"):
+                guard at == nil, index > 0, index <= 64 else { return false }
+                at = index
+            default:
+                return false
+            }
+            if at != nil, index > at! {
+                if byte == UInt8(ascii: ".") {
+                    guard labelLength > 0, previous != UInt8(ascii: "-") else { return false }
+                    labels += 1
+                    labelLength = 0
+                } else {
+                    guard labelLength > 0 || byte != UInt8(ascii: "-"), byte != UInt8(ascii: "@") else { return false }
+                    labelLength += 1
+                    guard labelLength <= 63 else { return false }
+                }
+            }
+            previous = byte
+            index += 1
+        }
+        return at != nil && labels >= 2 && labelLength > 0 && previous != UInt8(ascii: "-")
     }
 
     /// A human-readable name: trimmed, not empty, bounded, no control characters.
