@@ -176,9 +176,15 @@ public struct Tenant: Sendable {
     public let flavor: SQLFlavor
     /// Nil only in a store opened without its key-encryption key: the audit log then cannot
     /// be appended to or read in clear (`requireKeys`).
-    public let keys: KeyService?
+    public private(set) var keys: KeyService?
     /// The time of changes made through this view; the demo seeder replays history with its own.
     public var clock: @Sendable () -> Timestamp = { .now() }
+
+    public func with(keys: KeyService) -> Tenant {
+        var copy = self
+        copy.keys = keys
+        return copy
+    }
 
     public func with(clock: @escaping @Sendable () -> Timestamp) -> Tenant {
         var copy = self

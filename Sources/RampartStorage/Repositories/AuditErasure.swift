@@ -10,6 +10,11 @@ public struct UserErasure: Sendable, Equatable, Encodable {
     public let userDeleted: Bool
     public let subjectKeysDestroyed: Int
     public let legacyEvents: Int64
+
+    public init(userId: String, userDeleted: Bool, subjectKeysDestroyed: Int, legacyEvents: Int64) {
+        self.userId = userId; self.userDeleted = userDeleted
+        self.subjectKeysDestroyed = subjectKeysDestroyed; self.legacyEvents = legacyEvents
+    }
 }
 
 extension Tenant {
@@ -72,6 +77,7 @@ extension Tenant {
             AND target_id = \(bind: id)))
             """).first()!.int("n")
         let erasure = UserErasure(userId: id, userDeleted: user != nil, subjectKeysDestroyed: destroyed, legacyEvents: legacy)
+
         try await appendAudit([context.record(.userErased, [AuditTarget(type: "user", id: id, name: nil)], details: AuditDetails([
             "userDeleted": .bool(erasure.userDeleted), "subjectKeysDestroyed": .int(Int64(destroyed)),
             "legacyEvents": .int(legacy),
