@@ -69,7 +69,7 @@ struct RampartBench {
                 FileHandle.standardError.write(Data("audit-query needs --org (an organisation audit-append filled)\n".utf8))
                 exit(2)
             }
-            try await auditQuery(configuration, orgID: org, actors: Int(option("--actors") ?? "") ?? 1000,
+            try await auditQuery(configuration, keys: keys, orgID: org, actors: Int(option("--actors") ?? "") ?? 1000,
                                  queries: Int(option("--queries") ?? "") ?? 1000, logger: logger)
         case "totp-verify":
             try totpVerify(iterations: Int(option("--iterations") ?? "") ?? 200_000)
@@ -86,6 +86,7 @@ struct RampartBench {
     static func auditAppend(_ configuration: DatabaseConfiguration, keys: KeyService, events: Int, batch: Int,
                             actors: Int, logger: Logger) async throws {
         try await Database.with(configuration, logger: logger) { database in
+            database.attach(keys)
             if configuration.flavor == .sqlite { try await Migrator(database: database).migrate() }
             let org = try await OrganizationProvisioner(database: database, keys: keys)
                 .create(name: "Bench", slug: "bench-\(UUID().uuidString.prefix(8).lowercased())", region: nil,
@@ -127,9 +128,10 @@ struct RampartBench {
 
     /// Looks up the newest page (50 events) of random actors, each in its read transaction,
     /// as `GET /api/v1/audit-events?actor=` does; prints the latency percentiles.
-    static func auditQuery(_ configuration: DatabaseConfiguration, orgID: String, actors: Int, queries: Int,
+    static func auditQuery(_ configuration: DatabaseConfiguration, keys: KeyService, orgID: String, actors: Int, queries: Int,
                            logger: Logger) async throws {
         try await Database.with(configuration, logger: logger) { database in
+            database.attach(keys)
             let events = try await database.read(org: orgID) { try await $0.auditHead().sequence }
             var latencies: [Double] = []
             var found = 0
@@ -184,6 +186,7 @@ extension RampartBench {
     /// once a minute, so not here).
     static func sessionLookup(_ configuration: DatabaseConfiguration, keys: KeyService, iterations: Int, logger: Logger) async throws {
         try await Database.with(configuration, logger: logger) { database in
+            database.attach(keys)
             if configuration.flavor == .sqlite { try await Migrator(database: database).migrate() }
             let org = try await OrganizationProvisioner(database: database, keys: keys)
                 .create(name: "Bench", slug: "bench-\(UUID().uuidString.prefix(8).lowercased())", region: nil,

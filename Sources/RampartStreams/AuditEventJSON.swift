@@ -23,7 +23,9 @@ public enum AuditEventJSON {
 
     private static func actor(_ actor: AuditActor, _ out: inout [UInt8]) {
         out.append(UInt8(ascii: "{"))
-        field("id", first: true, &out); string(actor.id, &out)
+        // Only for a person erased since: the key is absent otherwise, as in the API.
+        if actor.erased { field("erased", first: true, &out); out += "true".utf8 }
+        field("id", first: !actor.erased, &out); string(actor.id, &out)
         field("ip", &out); string(actor.ip, &out)
         field("name", &out); string(actor.name, &out)
         field("type", &out); string(actor.type.rawValue, &out)

@@ -64,6 +64,11 @@ public struct AuditExport: Sendable {
     public let filter: Filter
     public let orgID: String
 
+    /// A bundle holds events as stored, so that they verify offline: personal data sealed,
+    /// never in clear (and, once a person is erased, unrecoverable there too). Every other
+    /// format holds them as people read them.
+    public var carriesStoredEvents: Bool { format == .bundle }
+
     public init(format: Format, filter: Filter, orgID: String) throws {
         if format == .bundle, !filter.isEmpty { throw RampartError(.invalidParameter, Self.bundleFilterRefused) }
         self.format = format; self.filter = filter; self.orgID = orgID

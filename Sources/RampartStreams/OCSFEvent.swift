@@ -48,7 +48,7 @@ public enum OCSFMapping {
         add(.accountChange, (4, "Password Reset"),
             ["auth.password_reset", "auth.password_reset_forced", "auth.password_reset_requested"])
         add(.accountChange, (5, "Disable"), ["user.deactivated", "scim.user_deactivated"])
-        add(.accountChange, (6, "Delete"), ["user.deleted", "scim.user_deleted"])
+        add(.accountChange, (6, "Delete"), ["user.deleted", "scim.user_deleted", "user.erased"])
         add(.accountChange, (7, "Attach Policy"), ["auth_policy.assigned"])
         add(.accountChange, (10, "MFA Factor Enable"), ["mfa.factor_enrolled"])
         add(.accountChange, (11, "MFA Factor Disable"), ["mfa.reset"])

@@ -36,7 +36,10 @@ extension Audit {
                     let scope = try await tenant.auditExportScope(withCheckpoints: format == .bundle)
                     let progress = ProgressLine(subject: "export", unit: "events read")
                     return try await export.run(from: scope.start, head: scope.head, checkpoints: scope.checkpoints,
-                                                page: { try await tenant.auditEvents(after: $0, limit: AuditExport.pageSize) },
+                                                page: {
+                                                    try await tenant.auditEvents(after: $0, limit: AuditExport.pageSize,
+                                                                                 as: export.carriesStoredEvents ? .stored : .readable)
+                                                },
                                                 write: sink.write, progress: { progress.update($0, of: scope.head) })
                 }
                 try sink.close()

@@ -74,9 +74,14 @@ struct StoreOptions: ParsableArguments {
                 """)
         }
         let store = Self.describe(configuration)
+        let source = keySource()
         do {
             return try await Database.with(configuration, logger: cliLogger) { database in
                 if database.flavor == .sqlite { try await Migrator(database: database).migrate() }
+                // The audit log's personal data is sealed with the organisations' keys: any
+                // command that appends an event or reads one in clear needs them. Without a
+                // key file such commands say so (`Tenant.requireKeys`); verification needs none.
+                if source.missingKeyFile == nil, let keys = try? KeyService(source: source) { database.attach(keys) }
                 return try await body(database)
             }
         } catch let error as RampartError where error.code == .notFound {

@@ -7,7 +7,7 @@ struct UserCommand: AsyncParsableCommand {
         commandName: "user", abstract: "List, create, deactivate and reactivate users and manage their authentication.",
         subcommands: [List.self, Create.self, Update.self, Deactivate.self, Reactivate.self, Access.self, GrantRole.self, RevokeRole.self,
                       EffectivePolicy.self, Sessions.self, EndSessions.self, Factors.self, ResetMFA.self,
-                      ForcePasswordReset.self, ImportHash.self, ImportHashes.self, Invite.self])
+                      ForcePasswordReset.self, ImportHash.self, ImportHashes.self, Invite.self, Erase.self])
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List an organisation's users.")
@@ -100,6 +100,40 @@ struct UserCommand: AsyncParsableCommand {
                     let rows = grants.map { [$0.product.name, $0.via.map(\.name).joined(separator: ", ")] }
                     return table(rows.isEmpty ? [] : [["PRODUCT", "THROUGH GROUPS"]] + rows,
                                  empty: "\(user) may use no product: none of their groups has access to one.")
+                }
+            }
+        }
+    }
+
+    struct Erase: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: """
+            Erase a person from the audit log: delete the user and destroy the key their personal data in it is \
+            sealed under. Their events stay and verify, and read as "erased user". Cannot be undone.
+            """)
+        @OptionGroup var tenant: TenantOptions
+        @Option(help: "User id, or email of a user not yet deleted.") var user: String
+
+        func run() async throws {
+            try await runReportingErrors {
+                let user = self.user
+                let erasure = try await tenant.withDatabase { database, _, orgID in
+                    let erasure = try await database.write(org: orgID) { tenant in
+                        let id: String
+                        if let canonical = Identifier.canonical(user) { id = canonical } else { id = try await tenant.findUser(user).id }
+                        return try await tenant.eraseUser(id, by: .system)
+                    }
+                    await database.scrubAfterErasure()
+                    return erasure
+                }
+                try tenant.output(erasure) {
+                    var lines = ["Erased user \(erasure.userId): \(erasure.subjectKeysDestroyed) subject key(s) destroyed."]
+                    if erasure.legacyEvents > 0 {
+                        lines.append("""
+                            \(erasure.legacyEvents) event(s) written before personal data was sealed still name them; \
+                            they cannot be shredded (docs/security-model.md).
+                            """)
+                    }
+                    return lines.joined(separator: "\n")
                 }
             }
         }

@@ -78,7 +78,7 @@ struct AuditExportAPITests {
                 #expect(event.previousHash == previous)
                 previous = event.hash
             }
-            let stored = try await store.database.read(org: orgID) { try await $0.auditEvents(after: 0, limit: 1000) }
+            let stored = try await store.database.read(org: orgID) { try await $0.auditEvents(after: 0, limit: 1000, as: .stored) }
             #expect(events == stored)
         }
     }

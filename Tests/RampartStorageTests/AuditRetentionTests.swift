@@ -65,7 +65,7 @@ struct AuditRetentionTests {
                 let export = try AuditExport(format: .bundle, filter: AuditExport.Filter(), orgID: org.id)
                 let collected = ByteCollector()
                 _ = try await export.run(from: scope.start, head: scope.head, checkpoints: scope.checkpoints,
-                                         page: { try await tenant.auditEvents(after: $0, limit: 2) }, write: { collected.append($0) })
+                                         page: { try await tenant.auditEvents(after: $0, limit: 2, as: .stored) }, write: { collected.append($0) })
                 return collected.bytes
             }
             let lines = try String(decoding: bytes, as: UTF8.self).split(separator: "\n")

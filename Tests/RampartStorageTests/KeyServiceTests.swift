@@ -175,7 +175,10 @@ struct KeyServiceTests {
             #expect(try await Self.open(store, mine.organization.id, sealed, keys: fresh) == Self.secret)
             #expect(try await Self.open(store, foreign.organization.id, foreignSealed,
                                         keys: KeyService(current: otherKEK)) == Self.secret)
-            #expect(!(try await store.events(foreign.organization.id)).contains { $0.action == "keys.kek_rotated" })
+            let foreignEvents = try await store.database.read(org: foreign.organization.id) {
+                try await $0.auditEvents(after: 0, limit: 100, as: .stored)
+            }
+            #expect(!foreignEvents.contains { $0.action == "keys.kek_rotated" })
             #expect(try await store.verify(foreign.organization).failure == nil)
         }
     }

@@ -57,6 +57,7 @@ public struct TestStore: Sendable {
         defer { if backend == .sqlite { try? FileManager.default.removeItem(atPath: directory) } }
         let keys = try KeyService(source: .resolve(dataDirectory: directory, environment: [:]))
         return try await Database.with(configuration, logger: testLogger) { database in
+            database.attach(keys)
             if backend == .sqlite { try await Migrator(database: database).migrate() }
             let store = TestStore(backend: backend, dataDirectory: directory, configuration: configuration,
                                   database: database, keys: keys)
@@ -78,7 +79,11 @@ public struct TestStore: Sendable {
         switch backend {
         case .sqlite: return try await body(database)
         case .postgres:
-            return try await Database.with(.postgres(url: Backend.postgresOwnerURL!), logger: testLogger, body)
+            let keys = self.keys
+            return try await Database.with(.postgres(url: Backend.postgresOwnerURL!), logger: testLogger) { owner in
+                owner.attach(keys)
+                return try await body(owner)
+            }
         }
     }
 }

@@ -9,6 +9,8 @@ public struct AuditAction: RawRepresentable, Hashable, Sendable, CustomStringCon
     public static let userUpdated = AuditAction(rawValue: "user.updated")
     public static let userDeleted = AuditAction(rawValue: "user.deleted")
     public static let userDeactivated = AuditAction(rawValue: "user.deactivated")
+    /// A person's subject key was destroyed: their personal data in the log can no longer be read.
+    public static let userErased = AuditAction(rawValue: "user.erased")
     public static let userReactivated = AuditAction(rawValue: "user.reactivated")
     public static let roleAssigned = AuditAction(rawValue: "role.assigned")
     public static let roleRevoked = AuditAction(rawValue: "role.revoked")
@@ -109,7 +111,7 @@ public struct AuditAction: RawRepresentable, Hashable, Sendable, CustomStringCon
 
     public static let catalogue: [AuditAction] = [
         .organizationCreated, .userCreated, .userUpdated, .userDeleted, .userDeactivated, .userReactivated,
-        .roleAssigned, .roleRevoked, .groupCreated, .groupUpdated, .groupDeleted, .groupMemberAdded,
+        .userErased, .roleAssigned, .roleRevoked, .groupCreated, .groupUpdated, .groupDeleted, .groupMemberAdded,
         .groupMemberRemoved, .productCreated, .productUpdated, .productDeleted, .productAccessGranted,
         .productAccessRevoked, .apiTokenCreated, .apiTokenRevoked, .signinSucceeded, .signinFailed, .signout,
         .passwordSet, .kekRotated,

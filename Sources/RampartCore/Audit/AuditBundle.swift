@@ -34,17 +34,23 @@ public enum AuditBundle {
         public let detailsJSON: String
         public let previousHash: String
         public let hash: String
+        /// Absent for encoding 1; 2 when personal data is sealed (then `actor`'s name, IP
+        /// address and user agent, person targets' names and `personal` are the sealed bytes).
+        public let encoding: Int?
+        public let personal: String?
 
         public init(_ e: AuditEvent) {
             sequence = e.sequence; id = e.id; occurredAtMicroseconds = e.occurredAt.microseconds; action = e.action
             outcome = e.outcome; actor = e.actor; targetsJSON = e.targetsJSON; requestId = e.requestID
             detailsJSON = e.detailsJSON; previousHash = e.previousHash; hash = e.hash
+            encoding = e.encoding == AuditEncoding.legacy ? nil : e.encoding; personal = e.personal
         }
 
         public func event(orgID: String) -> AuditEvent {
             AuditEvent(orgID: orgID, sequence: sequence, id: id, occurredAt: Timestamp(microseconds: occurredAtMicroseconds),
                        action: action, outcome: outcome, actor: actor, targetsJSON: targetsJSON, requestID: requestId,
-                       detailsJSON: detailsJSON, previousHash: previousHash, hash: hash)
+                       detailsJSON: detailsJSON, previousHash: previousHash, hash: hash,
+                       encoding: encoding ?? AuditEncoding.legacy, personal: personal)
         }
     }
 

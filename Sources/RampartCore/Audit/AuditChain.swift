@@ -6,13 +6,17 @@ import Foundation
 /// `hash(n) = SHA-256(canonical(event n))`, where the canonical encoding is every field in a
 /// fixed order, each as a 4-byte big-endian length followed by its UTF-8 bytes, ending with
 /// the previous event's hash. Length prefixes make the encoding unambiguous; JSON fields are
-/// hashed exactly as stored, so the chain never depends on a JSON encoder's whims.
+/// hashed exactly as stored, so the chain never depends on a JSON encoder's whims. Events of
+/// encoding 2 (`AuditEncoding.sealed`) start with `rampart.audit.v2` and hash the sealed form
+/// of personal data plus the sealed personal details: destroying a subject key changes no
+/// stored byte, so the chain still verifies after an erasure.
 public enum AuditChain {
     public static let genesisHash = String(repeating: "0", count: 64)
 
     public static func hash(orgID: String, sequence: Int64, id: String, occurredAt: Timestamp, action: String,
                             outcome: String, actor: AuditActor, targetsJSON: String, requestID: String?,
-                            detailsJSON: String, previousHash: String) -> String {
+                            detailsJSON: String, previousHash: String, encoding: Int = AuditEncoding.legacy,
+                            personal: String? = nil) -> String {
         // One buffer, hashed once: cheaper than many small digest updates on the append path.
         var bytes: [UInt8] = []
         bytes.reserveCapacity(512 + detailsJSON.utf8.count + targetsJSON.utf8.count)
@@ -30,7 +34,7 @@ public enum AuditChain {
             bytes.append(UInt8(n & 0xFF))
             bytes.append(contentsOf: s.utf8)
         }
-        field("rampart.audit.v1")
+        field(encoding == AuditEncoding.sealed ? "rampart.audit.v2" : "rampart.audit.v1")
         field(orgID)
         field(String(sequence))
         field(id)
@@ -45,6 +49,7 @@ public enum AuditChain {
         field(targetsJSON)
         field(requestID)
         field(detailsJSON)
+        if encoding == AuditEncoding.sealed { field(personal) }
         field(previousHash)
         return SHA256.hash(data: bytes).hexString
     }
@@ -52,21 +57,30 @@ public enum AuditChain {
     public static func hash(of e: AuditEvent) -> String {
         hash(orgID: e.orgID, sequence: e.sequence, id: e.id, occurredAt: e.occurredAt, action: e.action,
              outcome: e.outcome, actor: e.actor, targetsJSON: e.targetsJSON, requestID: e.requestID,
-             detailsJSON: e.detailsJSON, previousHash: e.previousHash)
+             detailsJSON: e.detailsJSON, previousHash: e.previousHash, encoding: e.encoding, personal: e.personal)
     }
 
-    /// Builds the stored form of the next event after `head`.
+    /// Builds the stored form of the next event after `head`: with a sealer, encoding 2 with
+    /// personal data sealed; without one, the legacy encoding (kept for reading old logs and
+    /// for the chain's own tests).
     public static func seal(_ record: AuditRecord, orgID: String, after head: ChainHead, at now: Timestamp,
-                            id: String = Identifier.make()) -> AuditEvent
+                            id: String = Identifier.make(), sealer: AuditSealer? = nil) -> AuditEvent
     {
-        let targets = JSONValue.canonicalArray(ofSortedObjects: record.targets.map { t in
-            [("id", .string(t.id)), ("name", JSONValue(t.name)), ("type", .string(t.type))]
-        })
+        var actor = record.actor, targets: String, details: String, personal: String?
+        if let sealer {
+            (actor, targets, details, personal) = sealer.seal(record, event: id)
+        } else {
+            targets = JSONValue.canonicalArray(ofSortedObjects: record.targets.map { t in
+                [("id", .string(t.id)), ("name", JSONValue(t.name)), ("type", .string(t.type))]
+            })
+            details = record.details.json.canonical
+        }
         var event = AuditEvent(
             orgID: orgID, sequence: head.sequence + 1, id: id, occurredAt: record.occurredAt ?? now,
-            action: record.action.rawValue, outcome: record.outcome.rawValue, actor: record.actor,
-            targetsJSON: targets, requestID: record.requestID, detailsJSON: record.details.json.canonical,
-            previousHash: head.hash, hash: "")
+            action: record.action.rawValue, outcome: record.outcome.rawValue, actor: actor,
+            targetsJSON: targets, requestID: record.requestID, detailsJSON: details,
+            previousHash: head.hash, hash: "", encoding: sealer == nil ? AuditEncoding.legacy : AuditEncoding.sealed,
+            personal: personal)
         event.hash = hash(of: event)
         return event
     }

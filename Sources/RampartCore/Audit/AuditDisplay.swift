@@ -3,7 +3,8 @@ extension AuditActor {
     /// The actor's kind comes first and a token's name is quoted, so that a token named
     /// `grace.allen@acme.test` or `rampart` never reads as that person or as the CLI.
     public var label: String {
-        switch type {
+        if erased { return "erased user" }
+        return switch type {
         case .user: "user \(name ?? id ?? "unknown")"
         case .apiToken: "API token ‘\(name ?? id ?? "unknown")’"
         case .scimToken: "SCIM token ‘\(name ?? id ?? "unknown")’"
@@ -16,6 +17,7 @@ extension AuditActor {
 extension AuditTarget {
     /// "user grace.allen@acme.test", "API token ‘deploy-bot’": kind first, as for actors.
     public var label: String {
+        if erased { return "erased user" }
         let shown = name ?? id
         switch type {
         case "api_token": return "API token ‘\(shown)’"
@@ -31,8 +33,10 @@ extension AuditTarget {
         return items.compactMap { item in
             guard case .object(let fields) = item, case .string(let type)? = fields["type"],
                   case .string(let id)? = fields["id"] else { return nil }
-            if case .string(let name)? = fields["name"] { return AuditTarget(type: type, id: id, name: name) }
-            return AuditTarget(type: type, id: id, name: nil)
+            var target = AuditTarget(type: type, id: id, name: nil)
+            if case .string(let name)? = fields["name"] { target.name = name }
+            if case .bool(true)? = fields["erased"] { target.erased = true }
+            return target
         }
     }
 }

@@ -1,5 +1,5 @@
-/// Who did something. Personal data (the name) stays inside the event so that later
-/// sealing per subject can shred it without breaking the chain.
+/// Who did something. A person's name, IP address and user agent are fields of their own,
+/// sealed under the person's subject key when the event is stored (`AuditPersonalData`).
 public struct AuditActor: Codable, Sendable, Equatable {
     public enum Kind: String, Codable, Sendable {
         case user, apiToken = "api_token", scimToken = "scim_token", oauthClient = "oauth_client", system
@@ -9,9 +9,35 @@ public struct AuditActor: Codable, Sendable, Equatable {
     public var name: String?
     public var ip: String?
     public var userAgent: String?
+    /// The person was erased: their subject key is gone, and with it the name, IP address and
+    /// user agent this event held. Only ever set when an event is read.
+    public var erased: Bool = false
 
     public init(type: Kind, id: String?, name: String?, ip: String? = nil, userAgent: String? = nil) {
         self.type = type; self.id = id; self.name = name; self.ip = ip; self.userAgent = userAgent
+    }
+
+    private enum CodingKeys: String, CodingKey { case type, id, name, ip, userAgent, erased }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        type = try c.decode(Kind.self, forKey: .type)
+        id = try c.decodeIfPresent(String.self, forKey: .id)
+        name = try c.decodeIfPresent(String.self, forKey: .name)
+        ip = try c.decodeIfPresent(String.self, forKey: .ip)
+        userAgent = try c.decodeIfPresent(String.self, forKey: .userAgent)
+        erased = try c.decodeIfPresent(Bool.self, forKey: .erased) ?? false
+    }
+
+    /// `erased` is written only when true, so an actor that was never erased reads as before.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(type, forKey: .type)
+        try c.encode(id, forKey: .id)
+        try c.encode(name, forKey: .name)
+        try c.encode(ip, forKey: .ip)
+        try c.encode(userAgent, forKey: .userAgent)
+        if erased { try c.encode(true, forKey: .erased) }
     }
 
     public static let system = AuditActor(type: .system, id: nil, name: "rampart")
@@ -21,7 +47,32 @@ public struct AuditTarget: Codable, Sendable, Equatable {
     public var type: String
     public var id: String
     public var name: String?
+    /// A person target whose subject key was destroyed: the name is gone. Only set on reading.
+    public var erased: Bool = false
     public init(type: String, id: String, name: String?) { self.type = type; self.id = id; self.name = name }
+
+    private enum CodingKeys: String, CodingKey { case type, id, name, erased }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        type = try c.decode(String.self, forKey: .type)
+        id = try c.decode(String.self, forKey: .id)
+        name = try c.decodeIfPresent(String.self, forKey: .name)
+        erased = try c.decodeIfPresent(Bool.self, forKey: .erased) ?? false
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(type, forKey: .type)
+        try c.encode(id, forKey: .id)
+        try c.encode(name, forKey: .name)
+        if erased { try c.encode(true, forKey: .erased) }
+    }
+
+    /// Whether this target is a person, whose name is personal data: Rampart's users and a
+    /// product's targets of type `user`. Other targets (groups, products, tokens, pages) are
+    /// things, whose names are not sealed.
+    public var isPerson: Bool { type == "user" }
 
     public static func user(_ u: User) -> AuditTarget { AuditTarget(type: "user", id: u.id, name: u.email) }
     public static func group(_ g: Group) -> AuditTarget { AuditTarget(type: "group", id: g.id, name: g.name) }
@@ -55,11 +106,30 @@ public struct AuditRecord: Sendable {
     public var details: AuditDetails
     /// Nil until appended: the log stamps it with its clock.
     public var occurredAt: Timestamp?
+    /// Whose personal data the actor's fields are, when not the default for the actor (see
+    /// `AuditSubject.of(_:)`): product events name people by the product's own references.
+    public var actorSubjectOverride: AuditSubject?
+    /// The same for person targets, by target id.
+    public var targetSubjectOverrides: [String: AuditSubject] = [:]
 
     public init(action: AuditAction, actor: AuditActor, targets: [AuditTarget], outcome: AuditOutcome = .success,
                 requestID: String? = nil, details: AuditDetails = AuditDetails(), occurredAt: Timestamp? = nil) {
         self.action = action; self.actor = actor; self.targets = targets; self.outcome = outcome
         self.requestID = requestID; self.details = details; self.occurredAt = occurredAt
+    }
+
+    /// The subject the actor's name, IP address and user agent are sealed under; nil for
+    /// actors that are not people (tokens, clients, the system).
+    public var actorSubject: AuditSubject? {
+        guard actor.type == .user else { return nil }
+        return actorSubjectOverride ?? AuditSubject.of(actor)
+    }
+
+    /// The subject of a person target's name; nil for targets that are not people.
+    public func subject(of target: AuditTarget) -> AuditSubject? {
+        guard target.isPerson else { return nil }
+        if let override = targetSubjectOverrides[target.id] { return override }
+        return .user(target.id)
     }
 }
 
@@ -79,13 +149,20 @@ public struct AuditEvent: Sendable, Equatable {
     public var detailsJSON: String
     public var previousHash: String
     public var hash: String
+    /// How the event is encoded and hashed: 1 for events written before personal data was
+    /// sealed (kept as they are: the chain cannot be rewritten), 2 for sealed events.
+    public var encoding: Int
+    /// Encoding 2: the personal part of `details` (a person target's email, name, ...),
+    /// sealed under that person's key; nil when there is none. Hashed as stored.
+    public var personal: String?
 
     public init(orgID: String, sequence: Int64, id: String, occurredAt: Timestamp, action: String, outcome: String,
                 actor: AuditActor, targetsJSON: String, requestID: String?, detailsJSON: String,
-                previousHash: String, hash: String) {
+                previousHash: String, hash: String, encoding: Int = AuditEncoding.legacy, personal: String? = nil) {
         self.orgID = orgID; self.sequence = sequence; self.id = id; self.occurredAt = occurredAt
         self.action = action; self.outcome = outcome; self.actor = actor; self.targetsJSON = targetsJSON
         self.requestID = requestID; self.detailsJSON = detailsJSON; self.previousHash = previousHash; self.hash = hash
+        self.encoding = encoding; self.personal = personal
     }
 }
 

@@ -22,6 +22,8 @@ public struct RampartError: Error, Sendable, CustomStringConvertible {
         public static let conflict = Code(rawValue: "conflict")
         /// A policy change would leave no org-admin able to sign in; saved only with an override.
         public static let adminLockout = Code(rawValue: "admin_lockout")
+        /// The person was already erased from the audit log: there is nothing left to destroy.
+        public static let alreadyErased = Code(rawValue: "already_erased")
         public static let payloadTooLarge = Code(rawValue: "payload_too_large")
         public static let unsupportedMediaType = Code(rawValue: "unsupported_media_type")
         public static let databaseUnavailable = Code(rawValue: "database_unavailable")

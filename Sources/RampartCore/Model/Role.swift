@@ -54,4 +54,6 @@ public enum Permission: String, CaseIterable, Sendable {
     /// Identity providers: they decide who may sign in as whom, so org-admins alone set them.
     /// Read with `readOrganization`.
     case manageIdentityProviders
+    /// Erasing a person from the audit log destroys evidence for good, so org-admins alone do it.
+    case eraseUsers
 }

@@ -77,9 +77,12 @@ enum AuditDownload {
         headers[exportHead] = String(head)
         headers[.cacheControl] = "no-store"
         let orgID = export.orgID
+        let form: AuditEventForm = export.carriesStoredEvents ? .stored : .readable
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in
             _ = try await export.run(from: scope.start, head: head, checkpoints: scope.checkpoints, page: { after in
-                try await database.read(org: orgID) { try await $0.auditEvents(after: after, limit: AuditExport.pageSize) }
+                try await database.read(org: orgID) {
+                    try await $0.auditEvents(after: after, limit: AuditExport.pageSize, as: form)
+                }
             }, write: { bytes in
                 if !bytes.isEmpty { try await writer.write(ByteBuffer(bytes: bytes)) }
             })

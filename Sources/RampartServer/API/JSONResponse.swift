@@ -49,7 +49,7 @@ extension RampartError {
         case .forbidden: return .forbidden
         case .notFound: return .notFound
         case .methodNotAllowed: return .methodNotAllowed
-        case .conflict, .adminLockout: return .conflict
+        case .conflict, .adminLockout, .alreadyErased: return .conflict
         case .payloadTooLarge: return .contentTooLarge
         case .unsupportedMediaType: return .unsupportedMediaType
         case .databaseUnavailable: return .serviceUnavailable

@@ -14,6 +14,7 @@ struct UsersController: APIController {
             APIRoute(.delete, "/users/{id}", delete),
             APIRoute(.post, "/users/{id}/deactivate", deactivate),
             APIRoute(.post, "/users/{id}/reactivate", reactivate),
+            APIRoute(.post, "/users/{id}/erase", erase),
             APIRoute(.get, "/users/{id}/access", access),
         ]
     }
@@ -79,6 +80,15 @@ struct UsersController: APIController {
         return try JSON.response(try await writeAccount(request, context, .manageDirectory, account: id) {
             try await $0.setUserStatus(id, .deactivated, by: $1)
         })
+    }
+
+    /// Crypto-shreds the person from the audit log (`Tenant.eraseUser`); also for a user
+    /// deleted earlier, whose id is then no longer in the directory.
+    @Sendable func erase(_ request: Request, context: RampartRequestContext) async throws -> Response {
+        let id = try context.id()
+        let erasure = try await write(request, context, .eraseUsers) { try await $0.eraseUser(id, by: $1) }
+        await services.database.scrubAfterErasure()
+        return try JSON.response(erasure)
     }
 
     /// The products the user may use and the groups that give each, as the console's user page shows them.

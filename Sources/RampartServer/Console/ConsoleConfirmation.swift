@@ -47,6 +47,7 @@ enum ConsoleNotice: String {
     case domainClaimed = "domain-claimed"
     case domainVerified = "domain-verified"
     case retentionSaved = "retention-saved"
+    case userErased = "user-erased"
 
     var text: String {
         switch self {
@@ -74,6 +75,7 @@ enum ConsoleNotice: String {
         case .domainClaimed: "Domain claimed. Publish one of the proofs below, then verify it."
         case .domainVerified: "Domain verified: users with an email in it are this organisation's managed accounts."
         case .retentionSaved: "Retention saved. Events past it are purged within the hour, unless a legal hold is in place."
+        case .userErased: "User erased: deleted, and their personal data in the audit log can no longer be read. Their events read as “erased user”."
         case .mfaReset: "MFA reset: their factors and recovery codes were removed; they enrol again at their next sign-in."
         }
     }

@@ -15,6 +15,7 @@ struct ConsolePage {
             "roles": context.consoleSession?.user.roles.map(\.rawValue).joined(separator: ", ") ?? "",
             "csrf": context.consoleSession?.csrfToken ?? "",
             "canManageDirectory": principal?.can(.manageDirectory) ?? false,
+            "canEraseUsers": principal?.can(.eraseUsers) ?? false,
             "canReadTokens": principal?.can(.readTokens) ?? false,
             "canManageTokens": principal?.can(.manageTokens) ?? false,
             "canReadAudit": principal?.can(.readAuditLog) ?? false,

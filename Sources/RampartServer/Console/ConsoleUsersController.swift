@@ -12,6 +12,8 @@ struct ConsoleUsersController: ConsolePageController {
         group.get("users/{id}/deactivate", use: confirmDeactivate)
         group.post("users/{id}/deactivate") { try await self.setStatus($0, $1, .deactivated) }
         group.post("users/{id}/reactivate") { try await self.setStatus($0, $1, .active) }
+        group.get("users/{id}/erase", use: confirmErase)
+        group.post("users/{id}/erase", use: erase)
     }
 
     @Sendable func list(_ request: Request, context: RampartRequestContext) async throws -> Response {
@@ -73,6 +75,28 @@ struct ConsoleUsersController: ConsolePageController {
                 + "they created are revoked. Reactivating them later does not bring the tokens back.",
             action: "/console/users/\(user.id)/deactivate", button: "Deactivate", cancel: "/console/users/\(user.id)"
         ).page(context, active: "users")
+    }
+
+    @Sendable func confirmErase(_ request: Request, context: RampartRequestContext) async throws -> Response {
+        let id = try context.id()
+        let user = try await read(context, .eraseUsers) { try await $0.requireUser(id) }
+        return ConsoleConfirmation(
+            question: "Erase \(user.email) from the audit log?",
+            consequence: "They are deleted, and the key their name, email, IP addresses and user agents in the audit "
+                + "log are sealed under is destroyed: their events stay and still verify, but read as “erased user” "
+                + "everywhere, in exports and in log streams. Events written before personal data was sealed keep "
+                + "naming them. This cannot be undone.",
+            action: "/console/users/\(user.id)/erase", button: "Erase", cancel: "/console/users/\(user.id)"
+        ).page(context, active: "users")
+    }
+
+    /// The same erasure as `POST /api/v1/users/{id}/erase`, then the user list with a banner.
+    @Sendable func erase(_ request: Request, context: RampartRequestContext) async throws -> Response {
+        let id = try context.id()
+        _ = try await form(request, context)
+        _ = try await write(request, context, .eraseUsers) { try await $0.eraseUser(id, by: $1) }
+        await services.database.scrubAfterErasure()
+        return ConsoleRenderer.redirect(ConsoleNotice.userErased.after("/console/users"))
     }
 
     func setStatus(_ request: Request, _ context: RampartRequestContext, _ status: UserStatus) async throws -> Response {

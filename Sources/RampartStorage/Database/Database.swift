@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import PostgresKit
 import _ConnectionPoolModule
+import NIOConcurrencyHelpers
 import RampartCore
 import ServiceLifecycle
 
@@ -11,6 +12,11 @@ public final class Database: Service, Sendable {
     let driver: any DatabaseDriver
     public let configuration: DatabaseConfiguration
     public let logger: Logger
+    /// The key service that seals and opens the audit log's personal data in every tenant
+    /// transaction; attached once the key-encryption key is loaded (`KeyService.open` does it).
+    private let keyService = NIOLockedValueBox<KeyService?>(nil)
+
+    public func attach(_ keys: KeyService) { keyService.withLockedValue { $0 = keys } }
 
     public static func open(_ configuration: DatabaseConfiguration, logger: Logger) async throws -> Database {
         switch configuration {
@@ -77,9 +83,10 @@ public final class Database: Service, Sendable {
     private func transaction<R: Sendable>(org: String, readOnly: Bool,
                                           _ body: @Sendable (Tenant) async throws -> R) async throws -> R {
         let flavor = self.flavor
+        let keys = keyService.withLockedValue { $0 }
         return try await mapErrors {
             try await driver.transaction(tenant: org, readOnly: readOnly) { sql in
-                try await body(Tenant(orgID: org, sql: sql, flavor: flavor))
+                try await body(Tenant(orgID: org, sql: sql, flavor: flavor, keys: keys))
             }
         }
     }
@@ -89,6 +96,16 @@ public final class Database: Service, Sendable {
         async throws -> R
     {
         try await mapErrors { try await driver.transaction(tenant: nil, readOnly: readOnly, body) }
+    }
+
+    /// After an erasure has committed: on SQLite, copies the WAL into the database file and
+    /// truncates it, so the erased key's earlier page images leave the WAL; on PostgreSQL,
+    /// asks VACUUM to remove the dead row versions (which only the tables' owner may run:
+    /// for the server's role it is skipped, and autovacuum or the operator does it, see
+    /// docs/security-model.md). Best effort: the erasure itself has already happened.
+    public func scrubAfterErasure() async {
+        let statement = flavor == .sqlite ? "PRAGMA wal_checkpoint(TRUNCATE)" : "VACUUM audit_subject_keys, users"
+        _ = try? await withConnection { sql in try await sql.raw(SQLQueryString(statement)).run() }
     }
 
     /// Whether any organisation exists: a store not yet migrated holds none.
@@ -157,8 +174,17 @@ public struct Tenant: Sendable {
     public let orgID: String
     public let sql: any SQLDatabase
     public let flavor: SQLFlavor
+    /// Nil only in a store opened without its key-encryption key: the audit log then cannot
+    /// be appended to or read in clear (`requireKeys`).
+    public private(set) var keys: KeyService?
     /// The time of changes made through this view; the demo seeder replays history with its own.
     public var clock: @Sendable () -> Timestamp = { .now() }
+
+    public func with(keys: KeyService) -> Tenant {
+        var copy = self
+        copy.keys = keys
+        return copy
+    }
 
     public func with(clock: @escaping @Sendable () -> Timestamp) -> Tenant {
         var copy = self

@@ -41,7 +41,9 @@ public final class KeyService: Sendable {
                     """)
             }
         }
-        return try KeyService(source: source)
+        let keys = try KeyService(source: source)
+        database.attach(keys)
+        return keys
     }
 
     /// A key for one purpose of the servers themselves (signing sign-in form tokens, ...),
@@ -57,6 +59,16 @@ public final class KeyService: Sendable {
     public func pseudonymKey(in tenant: Tenant) async throws -> SymmetricKey {
         let (_, first) = try await dataKey(in: tenant, version: 1)
         return HKDF<SHA256>.deriveKey(inputKeyMaterial: first, info: Data("rampart.log-stream-pseudonym.v1".utf8),
+                                      outputByteCount: 32)
+    }
+
+    /// The organisation's key for the references of audit subjects known by an email or a
+    /// product's reference (`audit_subject_keys.subject`): an HMAC of the address under it, so
+    /// the table never holds the address, and the same address finds the same key. Derived
+    /// as `pseudonymKey` is, with another purpose.
+    public func subjectReferenceKey(in tenant: Tenant) async throws -> SymmetricKey {
+        let (_, first) = try await dataKey(in: tenant, version: 1)
+        return HKDF<SHA256>.deriveKey(inputKeyMaterial: first, info: Data("rampart.audit-subject.v1".utf8),
                                       outputByteCount: 32)
     }
 

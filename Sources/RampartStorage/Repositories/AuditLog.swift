@@ -13,15 +13,17 @@ extension Tenant {
 
     /// Appends events in order. The head row is locked for the rest of the transaction, so
     /// concurrent writers of one organisation take turns and sequence numbers have no gaps.
+    /// Personal data is sealed under its subjects' keys, loaded once per distinct subject.
     @discardableResult
     public func appendAudit(_ records: [AuditRecord]) async throws -> [AuditEvent] {
         guard !records.isEmpty else { return [] }
         var head = try await lockedHead()
+        let sealer = AuditSealer(orgID: orgID, keys: try await subjectKeys(for: Self.subjects(of: records)))
         var events: [AuditEvent] = []
         var targetRows: [(sequence: Int64, targetID: String)] = []
         events.reserveCapacity(records.count)
         for record in records {
-            let event = AuditChain.seal(record, orgID: orgID, after: head, at: clock())
+            let event = AuditChain.seal(record, orgID: orgID, after: head, at: clock(), sealer: sealer)
             head = ChainHead(sequence: event.sequence, hash: event.hash)
             events.append(event)
             let ids = record.targets.count == 1 ? [record.targets[0].id] : Set(record.targets.map(\.id)).sorted()
@@ -30,12 +32,14 @@ extension Tenant {
         try await insertRows(
             into: "audit_events",
             columns: ["org_id", "seq", "id", "occurred_at", "action", "outcome", "actor_type", "actor_id", "actor_name",
-                      "actor_ip", "actor_user_agent", "targets", "request_id", "details", "prev_hash", "hash"],
+                      "actor_ip", "actor_user_agent", "targets", "request_id", "details", "prev_hash", "hash", "encoding",
+                      "personal"],
             rows: events.map { e in
                 [ColumnValue(e.orgID), ColumnValue(e.sequence), ColumnValue(e.id), ColumnValue(e.occurredAt.microseconds),
                  ColumnValue(e.action), ColumnValue(e.outcome), ColumnValue(e.actor.type.rawValue), ColumnValue(e.actor.id),
                  ColumnValue(e.actor.name), ColumnValue(e.actor.ip), ColumnValue(e.actor.userAgent), ColumnValue(e.targetsJSON),
-                 ColumnValue(e.requestID), ColumnValue(e.detailsJSON), ColumnValue(e.previousHash), ColumnValue(e.hash)]
+                 ColumnValue(e.requestID), ColumnValue(e.detailsJSON), ColumnValue(e.previousHash), ColumnValue(e.hash),
+                 ColumnValue(Int64(e.encoding)), ColumnValue(e.personal)]
             })
         try await insertRows(into: "audit_event_targets", columns: ["org_id", "target_id", "seq"],
                              rows: targetRows.map { [ColumnValue(orgID), ColumnValue($0.targetID), ColumnValue($0.sequence)] })
@@ -44,6 +48,18 @@ extension Tenant {
             WHERE org_id = \(bind: orgID)
             """).run()
         return events
+    }
+
+    /// The distinct subjects whose personal data `records` hold.
+    static func subjects(of records: [AuditRecord]) -> Set<AuditSubject> {
+        var subjects = Set<AuditSubject>()
+        for record in records {
+            if let subject = record.actorSubject { subjects.insert(subject) }
+            for target in record.targets where target.isPerson {
+                if let subject = record.subject(of: target) { subjects.insert(subject) }
+            }
+        }
+        return subjects
     }
 
     /// Locks the organisation's head row for the rest of the transaction (PostgreSQL); on
@@ -83,7 +99,7 @@ extension Tenant {
         if let until = query.until { q = q + " AND e.occurred_at < " + "\(bind: until.microseconds)" }
         if let before = query.beforeSequence { q = q + " AND e.seq < " + "\(bind: before)" }
         q = q + " ORDER BY e.seq DESC LIMIT " + "\(bind: query.limit + 1)"
-        let events = try await sql.raw(q).all().map(Self.decodeEvent)
+        let events = try await readable(try await sql.raw(q).all().map(Self.decodeEvent))
         if events.count > query.limit {
             let kept = Array(events.prefix(query.limit))
             return Page(items: kept, nextCursor: kept.last.map { String($0.sequence) })
@@ -91,13 +107,16 @@ extension Tenant {
         return Page(items: events, nextCursor: nil)
     }
 
-    /// Events in sequence order after `sequence`, for verification and log followers.
-    /// The events after `sequence`, oldest first: how the verifier and log streams follow the
-    /// log. Read by position (`ColumnReader`), which is most of the cost of a stream's batch.
-    public func auditEvents(after sequence: Int64, limit: Int) async throws -> [AuditEvent] {
-        try await rows("""
+    /// The events after `sequence`, oldest first: how the verifier, exports and log streams
+    /// follow the log. Read by position (`ColumnReader`), which is most of the cost of a
+    /// stream's batch. `.readable` opens personal data (erased subjects read as erased);
+    /// `.stored` gives the bytes the chain hashes, for verification and bundles.
+    public func auditEvents(after sequence: Int64, limit: Int, as form: AuditEventForm = .readable) async throws
+        -> [AuditEvent]
+    {
+        let stored = try await rows("""
             SELECT org_id, seq, id, occurred_at, action, outcome, actor_type, actor_id, actor_name, actor_ip,
-            actor_user_agent, targets, request_id, details, prev_hash, hash
+            actor_user_agent, targets, request_id, details, prev_hash, hash, encoding, personal
             FROM audit_events WHERE org_id = ?1 AND seq > CAST(?2 AS BIGINT) ORDER BY seq LIMIT CAST(?3 AS BIGINT)
             """, [orgID, String(sequence), String(limit)]) { row in
             AuditEvent(
@@ -106,8 +125,17 @@ extension Tenant {
                 actor: AuditActor(type: AuditActor.Kind(rawValue: try row.text(6)) ?? .system, id: try row.optionalText(7),
                                   name: try row.optionalText(8), ip: try row.optionalText(9), userAgent: try row.optionalText(10)),
                 targetsJSON: try row.text(11), requestID: try row.optionalText(12), detailsJSON: try row.text(13),
-                previousHash: try row.text(14), hash: try row.text(15))
+                previousHash: try row.text(14), hash: try row.text(15), encoding: Int(try row.integer(16)),
+                personal: try row.optionalText(17))
         }
+        return form == .stored ? stored : try await readable(stored)
+    }
+
+    /// `events` with their personal data opened, the subject keys of the whole batch read at once.
+    public func readable(_ events: [AuditEvent]) async throws -> [AuditEvent] {
+        guard events.contains(where: { $0.encoding == AuditEncoding.sealed }) else { return events }
+        let opener = try await subjectKeys(opening: events)
+        return events.map(opener.open)
     }
 
     public func auditEventCount() async throws -> Int64 {
@@ -123,13 +151,22 @@ extension Tenant {
                               id: try row.optionalString("actor_id"), name: try row.optionalString("actor_name"),
                               ip: try row.optionalString("actor_ip"), userAgent: try row.optionalString("actor_user_agent")),
             targetsJSON: try row.string("targets"), requestID: try row.optionalString("request_id"),
-            detailsJSON: try row.string("details"), previousHash: try row.string("prev_hash"), hash: try row.string("hash"))
+            detailsJSON: try row.string("details"), previousHash: try row.string("prev_hash"), hash: try row.string("hash"),
+            encoding: Int(try row.int("encoding")), personal: try row.optionalString("personal"))
     }
 
     static func escapeLike(_ s: String) -> String {
         s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
             .replacingOccurrences(of: "_", with: "\\_")
     }
+}
+
+/// Which form of stored events a read returns.
+public enum AuditEventForm: Sendable {
+    /// Personal data opened with the subject keys; what people, exports and streams get.
+    case readable
+    /// Exactly as stored and hashed: sealed personal data.
+    case stored
 }
 
 public struct AuditQuery: Sendable {
@@ -192,7 +229,7 @@ public struct AuditVerifier: Sendable {
                 var last = start.sequence
                 var indexRows: Int64 = 0
                 while true {
-                    let batch = try await tenant.auditEvents(after: last, limit: 2000)
+                    let batch = try await tenant.auditEvents(after: last, limit: 2000, as: .stored)
                     for event in batch { try verifier.check(event) }
                     guard let end = batch.last else { break }
                     indexRows += try await Self.checkTargetIndex(of: batch, after: last, in: tenant)

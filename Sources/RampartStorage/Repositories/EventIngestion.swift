@@ -25,6 +25,22 @@ public struct EventSource: Sendable {
     }
 }
 
+/// Whose personal data a product's person is: the Rampart user when the product sent
+/// Rampart's id, else the email address, else the product's own reference, so that erasing
+/// a Rampart user also shreds what products sent about them by id or address.
+struct ProductPeople {
+    let product: String
+    let rampartUsers: Set<String>
+
+    func subject(id: String?, name: String?) -> AuditSubject? {
+        if let id, rampartUsers.contains(id) { return .user(id) }
+        // A product's actor carries its email in `name` when it sent one (ProductEvent).
+        if let name, name.contains("@") { return .email(name.lowercased()) }
+        if let reference = id ?? name { return .productUser(product: product, reference: reference) }
+        return nil
+    }
+}
+
 /// Where one event of a batch landed: appended now, or already in the log under its key.
 public struct IngestedEvent: Sendable, Equatable {
     public let idempotencyKey: String
@@ -41,6 +57,7 @@ extension Tenant {
         // then sees them; the primary key of ingested_event_keys backs this up.
         let head = try await lockedHead()
         var sequences = try await ingestedSequences(product: source.product.id, keys: events.map(\.idempotencyKey))
+        let people = ProductPeople(product: source.product.id, rampartUsers: try await rampartUserIDs(among: events))
         let productTarget = AuditTarget.product(source.product)
         let sourceDetails = source.details
         var results: [IngestedEvent] = []
@@ -56,11 +73,16 @@ extension Tenant {
             sequences[event.idempotencyKey] = sequence
             results.append(IngestedEvent(idempotencyKey: event.idempotencyKey, sequence: sequence, duplicate: false))
             keyRows.append([ColumnValue(orgID), ColumnValue(source.product.id), ColumnValue(event.idempotencyKey), ColumnValue(sequence)])
-            records.append(AuditRecord(
+            var record = AuditRecord(
                 action: event.action, actor: event.actor, targets: event.targets + [productTarget], outcome: event.outcome,
                 requestID: requestID,
                 details: AuditDetails(["source": sourceDetails, "idempotencyKey": .string(event.idempotencyKey), "data": event.details]),
-                occurredAt: event.occurredAt))
+                occurredAt: event.occurredAt)
+            record.actorSubjectOverride = people.subject(id: event.actor.id, name: event.actor.name)
+            for target in event.targets where target.isPerson {
+                record.targetSubjectOverrides[target.id] = people.subject(id: target.id, name: target.name)
+            }
+            records.append(record)
         }
         let appended = try await appendAudit(records)
         guard appended.first.map({ $0.sequence == head.sequence + 1 }) ?? true else {
@@ -68,6 +90,24 @@ extension Tenant {
         }
         try await insertRows(into: "ingested_event_keys", columns: ["org_id", "product_id", "idempotency_key", "seq"], rows: keyRows)
         return results
+    }
+
+    /// The ids among the batch's actors and person targets that are Rampart users of this
+    /// organisation: one query per batch.
+    private func rampartUserIDs(among events: [ProductEvent]) async throws -> Set<String> {
+        var ids = Set<String>()
+        for event in events {
+            if let id = event.actor.id { ids.insert(id) }
+            for target in event.targets where target.isPerson { ids.insert(target.id) }
+        }
+        var found = Set<String>()
+        for chunk in Array(ids).chunked(1000) {
+            for row in try await sql.select().column("id").from("users").where("org_id", .equal, orgID)
+                .where("id", .in, Array(chunk)).all() {
+                found.insert(try row.string("id"))
+            }
+        }
+        return found
     }
 
     /// The sequence numbers of the keys among `keys` that this product already sent.

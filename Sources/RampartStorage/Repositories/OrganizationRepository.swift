@@ -76,7 +76,8 @@ public struct OrganizationProvisioner: Sendable {
         let now = clock()
         let keys = self.keys
         return try await database.write(org: orgID) { tenant in
-            let tenant = tenant.with(clock: clock)
+            // Its first events are sealed with the key service that makes its data key.
+            let tenant = tenant.with(keys: keys).with(clock: clock)
             let taken = try await tenant.sql.raw("SELECT id FROM organizations WHERE slug = \(bind: slug)").first()
             if taken != nil { throw RampartError(.conflict, "The slug '\(slug)' is taken; choose another with --slug.") }
             try await tenant.sql.raw("""

@@ -25,11 +25,17 @@ extension Tenant {
         }
         let roles = try await grouped("SELECT user_id, role AS value FROM role_assignments WHERE org_id = \(bind: org)")
         let groups = try await grouped("SELECT user_id, group_id AS value FROM group_members WHERE org_id = \(bind: org)")
-        let addresses = try await grouped("""
-            SELECT DISTINCT actor_id AS user_id, actor_ip AS value FROM audit_events
+        // The addresses are sealed per person in the log: read the sign-ins and open them.
+        let signIns = try await readable(try await sql.raw("""
+            SELECT * FROM audit_events
             WHERE org_id = \(bind: org) AND action = \(bind: AuditAction.signinSucceeded.rawValue)
             AND occurred_at >= \(bind: since) AND actor_id IS NOT NULL AND actor_ip IS NOT NULL
-            """)
+            """).all().map(Self.decodeEvent))
+        var addresses = [String: [String]]()
+        for event in signIns {
+            guard let user = event.actor.id, let ip = event.actor.ip, !(addresses[user] ?? []).contains(ip) else { continue }
+            addresses[user, default: []].append(ip)
+        }
         let withPassword = Set(try await sql.raw("SELECT user_id FROM user_passwords WHERE org_id = \(bind: org)")
             .all().map { try $0.string("user_id") })
         let withFactor = Set(try await sql.raw("""
