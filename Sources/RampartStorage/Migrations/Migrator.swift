@@ -6,7 +6,8 @@ import SQLKit
 public struct Migrator: Sendable {
     static let all: [Migration] = [.foundation, .authentication, .scim, .mailOutbox, .logStreams, .oauth,
                                     .oauthClientKeys, .backchannelLogout, .eventIngestion, .logStreamTargets,
-                                    .sessionSID, .auditCheckpoints, .domainClaims, .identityProviders, .logStreamDeadLetters, .auditRetention]
+                                    .sessionSID, .auditCheckpoints, .domainClaims, .identityProviders, .logStreamDeadLetters, .auditRetention,
+                                    .samlServiceProviderKeys]
     public static var latestVersion: Int64 { all.last!.version }
 
     let database: Database
