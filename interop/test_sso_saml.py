@@ -168,8 +168,14 @@ def refused(org: Org, answer: requests.Response, reason: str):
     assert org.failures()[0] == reason
 
 
-FORGERIES = [(name, forge, "saml_assertion_count") for name, forge in attacks.WRAPPING.items()
-             if name not in ("XSW1", "XSW1 without the copy's assertion", "XSW2")] + [
+# XSW5-7 keep the signed assertion's ID on two elements: refused as malformed before the count.
+FORGERIES = [
+    ("XSW3", attacks.xsw3, "saml_assertion_count"),
+    ("XSW4", attacks.xsw4, "saml_assertion_count"),
+    ("XSW5", attacks.xsw5, "saml_malformed"),
+    ("XSW6", attacks.xsw6, "saml_malformed"),
+    ("XSW7", attacks.xsw7, "saml_malformed"),
+    ("XSW8", attacks.xsw8, "saml_assertion_count"),
     ("signature removed", attacks.signature_removed, "saml_signature_missing"),
     ("two assertions", attacks.two_assertions, "saml_assertion_count"),
     ("DOCTYPE", attacks.doctype, "saml_doctype_forbidden"),
@@ -266,7 +272,7 @@ def test_unsolicited_reused_and_replayed_responses(target, idp):
     first = Flight(provider["signInUrl"])
     refused(org, first.post(relay_state=False, browser=requests.Session()), "saml_unsolicited")
     # A response to an earlier request inside a newer attempt: InResponseTo is bound to the attempt.
-    second = Flight(provider["signInUrl"], browser=first.browser)
+    second = Flight(provider["signInUrl"])
     refused(org, second.post(first.xml), "saml_in_response_to_mismatch")
     # The first attempt's own response still signs in once; then its attempt is used.
     assert onward(first.post()) == f"/o/{org.slug}/account"

@@ -167,10 +167,6 @@ def xsw8(xml: str) -> str:
     return dump(root)
 
 
-WRAPPING = {"XSW1": xsw1, "XSW1 without the copy's assertion": xsw1_lean, "XSW2": xsw2, "XSW3": xsw3, "XSW4": xsw4,
-            "XSW5": xsw5, "XSW6": xsw6, "XSW7": xsw7, "XSW8": xsw8}
-
-
 # MARK: - Other forgeries of a signed response
 
 def signature_removed(xml: str) -> str:
