@@ -21,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "saml"))
 import attacks  # noqa: E402
 from pysaml2_idp import PySAML2IdP, make_keys  # noqa: E402
 from saml2.xmldsig import SIG_RSA_SHA1  # noqa: E402
+from conftest import new_org, run_cli, run_cli_json  # noqa: E402
 from test_sso_oidc import Org, onward  # noqa: E402
 
 
@@ -320,6 +321,7 @@ def test_a_redirect_binding_message_that_inflates_past_the_limit(target):
 
 def test_an_admin_signs_into_the_console_through_pysaml2_in_chromium(server_factory, sqlite, rampart_bin, idp, tmp_path):
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
     from test_console_browser import Steps, find, make_driver, wait_for
 
     server = server_factory(sqlite)
@@ -345,7 +347,42 @@ def test_an_admin_signs_into_the_console_through_pysaml2_in_chromium(server_fact
         assert find(driver, By.ID, "acs-url", steps).get_attribute("value") == provider["acsUrl"]
         failures = find(driver, By.ID, "failures", steps).text
         assert "saml_unsolicited" in failures and "IdP-initiated sign-in is off" in failures, failures
+        # The wizard: a SAML provider added by pasting the IdP's metadata.
+        find(driver, By.LINK_TEXT, "Identity providers", steps).click()
+        wait_for(driver, lambda d: d.find_elements(By.ID, "create-identity-provider"), "the add form", steps)
+        Select(find(driver, By.ID, "preset", steps)).select_by_value("saml")
+        find(driver, By.ID, "name", steps).send_keys("Pasted metadata")
+        driver.execute_script("document.getElementById('metadata_xml').value = arguments[0]", idp.metadata())
+        find(driver, By.ID, "add-identity-provider", steps).click()
+        wait_for(driver, lambda d: d.find_elements(By.ID, "acs-url"), "the new provider's page", steps)
+        steps.shot("pasted")
     finally:
         driver.quit()
     succeeded = org.ok("GET", "/audit-events?action=auth.signin_succeeded&limit=5")["data"][0]
     assert succeeded["details"]["method"] == "sso"
+    pasted = [p for p in org.ok("GET", "/identity-providers")["data"] if p["name"] == "Pasted metadata"]
+    assert pasted and pasted[0]["saml"]["idpEntityId"] == idp.entity_id and pasted[0]["saml"]["ssoUrl"] == idp.sso_url
+    assert pasted[0]["saml"]["signingCertificateFingerprints"] == provider["saml"]["signingCertificateFingerprints"]
+
+
+def test_the_cli_imports_saml_metadata_from_a_file_or_a_url(sqlite, rampart_bin, idp, tmp_path):
+    org = new_org(rampart_bin, sqlite.args)
+    tenant = ["--org", org["organization"]["slug"], *sqlite.args]
+    document = tmp_path / "idp-metadata.xml"
+    document.write_text(idp.metadata())
+    created = run_cli_json(rampart_bin, "idp", "create", *tenant, "--preset", "saml", "--name", "From file",
+                           "--metadata-file", str(document), "--public-url", "https://rampart.example", "--json")
+    assert created["saml"]["idpEntityId"] == idp.entity_id and created["saml"]["ssoUrl"] == idp.sso_url
+    assert created["acsUrl"] == f"https://rampart.example/o/{org['organization']['slug']}/sso/saml/{created['id']}/acs"
+    fetched = run_cli_json(rampart_bin, "idp", "create", *tenant, "--preset", "saml", "--name", "From URL",
+                           "--metadata-url", idp.entity_id, "--allow-idp-initiated", "true",
+                           "--mfa-authn-context", "https://refeds.org/profile/mfa", "--json")
+    assert fetched["saml"]["signingCertificates"] == created["saml"]["signingCertificates"]
+    assert fetched["saml"]["allowIdpInitiated"] is True and fetched["saml"]["mfaAuthnContexts"] == ["https://refeds.org/profile/mfa"]
+    shown = run_cli(rampart_bin, "idp", "show", *tenant, "--id", created["id"]).stdout
+    assert "SP metadata URL" in shown and "ACS URL" in shown
+    document.write_text("<!DOCTYPE x><x/>")
+    bad = run_cli(rampart_bin, "idp", "create", *tenant, "--preset", "saml", "--name", "Bad", "--metadata-file", str(document),
+                  check=False)
+    assert bad.returncode != 0 and "metadataXml" in bad.stderr and "DOCTYPE" in bad.stderr
+    assert len(run_cli_json(rampart_bin, "idp", "list", *tenant, "--json")["data"]) == 2
