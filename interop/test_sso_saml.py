@@ -22,7 +22,7 @@ import attacks  # noqa: E402
 from pysaml2_idp import PySAML2IdP, make_keys  # noqa: E402
 from saml2.xmldsig import SIG_RSA_SHA1  # noqa: E402
 from conftest import new_org, run_cli, run_cli_json  # noqa: E402
-from test_sso_oidc import Org, onward  # noqa: E402
+from test_sso_oidc import Org, console_shows_provider, onward  # noqa: E402
 
 
 @pytest.fixture
@@ -124,6 +124,46 @@ def test_a_signed_response_alone_is_accepted_only_when_the_provider_says_so(serv
     assert org.failures() == ["saml_signature_missing"]
     org.ok("PATCH", f"/identity-providers/{provider['id']}", json={"requireSignedAssertion": False})
     assert onward(Flight(provider["signInUrl"]).post()) == f"/o/{org.slug}/account"
+
+
+def test_an_encrypted_assertion_is_decrypted_with_the_providers_sp_key(server_factory, sqlite, rampart_bin, idp):
+    server = server_factory(sqlite)
+    org = Org(server, rampart_bin, sqlite)
+    provider = saml_provider(org, idp)
+    email = f"enc-{uuid.uuid4().hex[:6]}@corp.example.test"
+    idp.identity = (email, {"mail": [email]})
+    # For the SP certificate pysaml2 read from Rampart's metadata.
+    idp.encrypt = True
+    flight = Flight(provider["signInUrl"])
+    assert "EncryptedAssertion" in flight.xml and email not in flight.xml
+    assert onward(flight.post()) == f"/o/{org.slug}/account"
+    assert org.user(email) is not None and org.failures() == []
+
+
+def test_the_idps_mfa_counts_only_when_trusted_and_its_authn_context_says_so(server_factory, sqlite, rampart_bin, idp):
+    server = server_factory(sqlite)
+    org = Org(server, rampart_bin, sqlite)
+    provider = saml_provider(org, idp)
+    user = org.ok("POST", "/users", json={"email": f"mfa-{uuid.uuid4().hex[:6]}@corp.example.test", "displayName": "M"})
+    policy = org.ok("POST", "/authentication-policies", json={"name": f"MFA {uuid.uuid4().hex[:6]}",
+                                                              "settings": {"mfaRequired": True}})
+    assert org.api("PUT", f"/authentication-policies/{policy['id']}/users/{user['id']}").status_code == 204
+    idp.identity = (user["email"], {"mail": [user["email"]]})
+    idp.authn_class = "urn:oasis:names:tc:SAML:2.0:ac:classes:MobileTwoFactorContract"
+    enrol = f"/o/{org.slug}/account/mfa/enrol"
+    # Not trusted: Rampart's own second factor follows (here its enrolment, the person has none).
+    assert onward(Flight(provider["signInUrl"]).post()) == enrol
+    org.ok("PATCH", f"/identity-providers/{provider['id']}", json={"trustIdpMfa": True})
+    assert onward(Flight(provider["signInUrl"]).post()) == f"/o/{org.slug}/account"
+    succeeded = org.ok("GET", "/audit-events?action=auth.signin_succeeded&limit=1")["data"][0]
+    assert succeeded["details"]["provider_mfa"] is True
+    # Trusted, but the IdP says a password was all: the step-up again.
+    idp.authn_class = "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport"
+    assert onward(Flight(provider["signInUrl"]).post()) == enrol
+    # The list is the provider's: one naming only REFEDS MFA no longer takes MobileTwoFactorContract.
+    org.ok("PATCH", f"/identity-providers/{provider['id']}", json={"mfaAuthnContexts": ["https://refeds.org/profile/mfa"]})
+    idp.authn_class = "urn:oasis:names:tc:SAML:2.0:ac:classes:MobileTwoFactorContract"
+    assert onward(Flight(provider["signInUrl"]).post()) == enrol
 
 
 def test_test_connection_shows_the_attributes_or_the_error(server_factory, sqlite, rampart_bin, idp):
@@ -337,14 +377,7 @@ def test_an_admin_signs_into_the_console_through_pysaml2_in_chromium(server_fact
         driver.get(f"{server.base_url}/o/{org.slug}/signin")
         find(driver, By.ID, f"sso-{provider['id']}", steps).click()
         # pysaml2's page posts its form on load; Rampart's continue page takes the browser on.
-        wait_for(driver, lambda d: d.current_url.rstrip("/").endswith("/console"), "the console", steps)
-        steps.shot("console")
-        assert admin["email"] in driver.page_source, steps.context()
-        find(driver, By.LINK_TEXT, "Identity providers", steps).click()
-        wait_for(driver, lambda d: d.find_elements(By.ID, f"idp-{provider['id']}"), "the providers list", steps)
-        find(driver, By.ID, f"idp-{provider['id']}", steps).click()
-        wait_for(driver, lambda d: d.find_elements(By.ID, "acs-url"), "the provider's page", steps)
-        assert find(driver, By.ID, "acs-url", steps).get_attribute("value") == provider["acsUrl"]
+        console_shows_provider(driver, steps, admin["email"], provider["id"], "acs-url", provider["acsUrl"])
         failures = find(driver, By.ID, "failures", steps).text
         assert "saml_unsolicited" in failures and "IdP-initiated sign-in is off" in failures, failures
         # The wizard: a SAML provider added by pasting the IdP's metadata.

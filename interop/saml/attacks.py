@@ -77,20 +77,24 @@ def unchanged(xml: str) -> str:
 
 # MARK: - Signature wrapping (XSW1–XSW8)
 
-def xsw1(xml: str) -> str:
-    """Signed Response: an attacker's Response at the root; the original inside its Signature."""
+def evil_response(xml: str):
+    """For a signed Response: the original, and the attacker's Response (new IDs, the original's Signature kept)."""
     original = parse(xml)
     root = evil(original, "_evil_r")
     assertion(root).set("ID", "_evil_a")
+    return original, root
+
+
+def xsw1(xml: str) -> str:
+    """Signed Response: an attacker's Response at the root; the original inside its Signature."""
+    original, root = evil_response(xml)
     signature(root).append(object_holding(unsigned(original)))
     return dump(root)
 
 
 def xsw1_lean(xml: str) -> str:
     """XSW1 with the copy's assertion removed, so only one assertion is left: the Reference gives it away."""
-    original = parse(xml)
-    root = evil(original, "_evil_r")
-    assertion(root).set("ID", "_evil_a")
+    original, root = evil_response(xml)
     copy_ = unsigned(original)
     copy_.remove(assertion(copy_))
     signature(root).append(object_holding(copy_))
@@ -99,11 +103,8 @@ def xsw1_lean(xml: str) -> str:
 
 def xsw2(xml: str) -> str:
     """Signed Response: an attacker's Response at the root; the original before its Signature."""
-    original = parse(xml)
-    root = evil(original, "_evil_r")
-    assertion(root).set("ID", "_evil_a")
-    sig = signature(root)
-    sig.addprevious(unsigned(original))
+    original, root = evil_response(xml)
+    signature(root).addprevious(unsigned(original))
     return dump(root)
 
 

@@ -7,6 +7,7 @@ signed). The person it signs in is whoever the test sets in `identity`: there is
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import socket
 import subprocess
@@ -17,6 +18,8 @@ from unittest import mock
 from urllib.parse import parse_qs, urlparse
 
 import saml2.assertion
+import saml2.entity
+import saml2.sigver
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from saml2.config import IdPConfig
 from saml2.metadata import entity_descriptor
@@ -64,14 +67,26 @@ def idp_server(entity_id: str, sso_url: str, key: str, cert: str, sp_metadata_do
     return Server(config=idp_config(entity_id, sso_url, key, cert, sp_metadata_documents, lifetime_minutes))
 
 
+AES256_CBC = "http://www.w3.org/2001/04/xmlenc#aes256-cbc"
+
+
 def authn_response(server: Server, identity: dict, name_id: str, in_response_to: str | None, destination: str,
                    sp_entity_id: str, sign_response: bool = False, sign_assertion: bool = True,
-                   sign_alg: str = SIG_RSA_SHA256, authn_class: str = PASSWORD_CLASS) -> str:
-    """A signed Response as pysaml2 writes it (the assertion signed, the Response too if asked)."""
-    return str(server.create_authn_response(
-        identity=identity, in_response_to=in_response_to, destination=destination, sp_entity_id=sp_entity_id,
-        name_id=NameID(format=NAMEID_FORMAT_EMAILADDRESS, text=name_id), authn={"class_ref": authn_class},
-        sign_assertion=sign_assertion, sign_response=sign_response, sign_alg=sign_alg, digest_alg=DIGEST_SHA256))
+                   sign_alg: str = SIG_RSA_SHA256, authn_class: str = PASSWORD_CLASS, encrypt: bool = False) -> str:
+    """A signed Response as pysaml2 writes it (the assertion signed, the Response too if asked). With
+    `encrypt`, the assertion is encrypted (AES-256-CBC, RSA-OAEP) for the SP's encryption certificate
+    in its metadata: pysaml2's own choice, 3DES-CBC, no longer encrypts with OpenSSL 3."""
+    encryption = contextlib.nullcontext()
+    if encrypt:
+        server.sec.encrypt_assertion = functools.partial(type(server.sec).encrypt_assertion, server.sec, key_type="aes-256")
+        encryption = mock.patch.object(saml2.entity, "pre_encryption_part",
+                                       functools.partial(saml2.sigver.pre_encryption_part, msg_enc=AES256_CBC))
+    with encryption:
+        return str(server.create_authn_response(
+            identity=identity, in_response_to=in_response_to, destination=destination, sp_entity_id=sp_entity_id,
+            name_id=NameID(format=NAMEID_FORMAT_EMAILADDRESS, text=name_id), authn={"class_ref": authn_class},
+            sign_assertion=sign_assertion, sign_response=sign_response, sign_alg=sign_alg, digest_alg=DIGEST_SHA256,
+            encrypt_assertion=encrypt))
 
 
 @contextlib.contextmanager
@@ -96,7 +111,7 @@ def clock_shifted(seconds: int):
 
 class PySAML2IdP:
     """pysaml2's IdP on a loopback port. Tests set `identity` (the person), and may change how the
-    next answers are made: `sign_alg`, `sign_response`, `sign_assertion`, `keys` (another key pair), `overrides`
+    next answers are made: `sign_alg`, `sign_response`, `sign_assertion`, `encrypt`, `keys` (another key pair), `overrides`
     (destination, audience, in_response_to) and `clock_shift`."""
 
     def __init__(self):
@@ -114,6 +129,7 @@ class PySAML2IdP:
         self.sign_alg = SIG_RSA_SHA256
         self.sign_response = False
         self.sign_assertion = True
+        self.encrypt = False
         self.overrides: dict = {}
         self.clock_shift = 0
         self.requests: list[dict] = []
@@ -155,7 +171,7 @@ class PySAML2IdP:
             with clock_shifted(self.clock_shift):
                 xml = authn_response(server, identity, name_id, sign_response=self.sign_response,
                                      sign_assertion=self.sign_assertion, sign_alg=self.sign_alg,
-                                     authn_class=self.authn_class, **options)
+                                     authn_class=self.authn_class, encrypt=self.encrypt, **options)
             self.last_response = xml
             post = server.apply_binding(BINDING_HTTP_POST, xml, destination=options["destination"], relay_state=relay_state,
                                         response=True)
