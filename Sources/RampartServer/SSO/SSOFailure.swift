@@ -70,7 +70,7 @@ struct SSOFailure: Error, Sendable, Equatable {
 
     /// A refusal of the SAML response validator, with its words for the admin.
     init(_ rejection: SAMLRejection) {
-        // Every SAMLRejection.Reason has its "saml_" case above (SSOFailureTests checks it).
+        // Every SAMLRejection.Reason has its "saml_" case above (SSOFailureTests checks each).
         self.init(Reason(rawValue: "saml_" + rejection.reason.rawValue) ?? .samlMalformed, detail: rejection.detail)
     }
 
