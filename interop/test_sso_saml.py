@@ -389,13 +389,24 @@ def test_an_admin_signs_into_the_console_through_pysaml2_in_chromium(server_fact
         find(driver, By.ID, "add-identity-provider", steps).click()
         wait_for(driver, lambda d: d.find_elements(By.ID, "acs-url"), "the new provider's page", steps)
         steps.shot("pasted")
+        # And one added by uploading the metadata file.
+        document = tmp_path / "idp-metadata.xml"
+        document.write_text(idp.metadata())
+        find(driver, By.LINK_TEXT, "Identity providers", steps).click()
+        wait_for(driver, lambda d: d.find_elements(By.ID, "create-identity-provider"), "the add form", steps)
+        Select(find(driver, By.ID, "preset", steps)).select_by_value("saml")
+        find(driver, By.ID, "name", steps).send_keys("Uploaded metadata")
+        find(driver, By.ID, "metadata_file", steps).send_keys(str(document))
+        find(driver, By.ID, "add-identity-provider", steps).click()
+        wait_for(driver, lambda d: d.find_elements(By.ID, "acs-url"), "the uploaded provider's page", steps)
     finally:
         driver.quit()
     succeeded = org.ok("GET", "/audit-events?action=auth.signin_succeeded&limit=5")["data"][0]
     assert succeeded["details"]["method"] == "sso"
-    pasted = [p for p in org.ok("GET", "/identity-providers")["data"] if p["name"] == "Pasted metadata"]
-    assert pasted and pasted[0]["saml"]["idpEntityId"] == idp.entity_id and pasted[0]["saml"]["ssoUrl"] == idp.sso_url
-    assert pasted[0]["saml"]["signingCertificateFingerprints"] == provider["saml"]["signingCertificateFingerprints"]
+    for name in ("Pasted metadata", "Uploaded metadata"):
+        added = [p for p in org.ok("GET", "/identity-providers")["data"] if p["name"] == name]
+        assert added and added[0]["saml"]["idpEntityId"] == idp.entity_id and added[0]["saml"]["ssoUrl"] == idp.sso_url, name
+        assert added[0]["saml"]["signingCertificateFingerprints"] == provider["saml"]["signingCertificateFingerprints"]
 
 
 def test_the_cli_imports_saml_metadata_from_a_file_or_a_url(sqlite, rampart_bin, idp, tmp_path):

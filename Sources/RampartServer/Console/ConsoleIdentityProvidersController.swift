@@ -110,11 +110,12 @@ struct ConsoleIdentityProvidersController: ConsolePageController {
         return input
     }
 
-    /// Pasted metadata (or its URL) replaces the SAML fields typed beside it: on the edit page
-    /// those hold the current settings, which the new document is meant to update.
+    /// Pasted or uploaded metadata (or its URL) replaces the SAML fields typed beside it: on the
+    /// edit page those hold the current settings, which the new document is meant to update.
     static func samlImported(_ typed: IdentityProviderInput, _ form: ConsoleForm) async throws -> IdentityProviderInput {
         var input = typed
-        let xml = form["metadata_xml"], url = form["metadata_url"]
+        let pasted = form["metadata_xml"], url = form["metadata_url"]
+        let xml = pasted.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? form["metadata_file"] : pasted
         guard !xml.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty || !url.isEmpty else { return input }
         input.idpEntityId = nil; input.ssoUrl = nil; input.signingCertificates = nil
         try await SAMLMetadataImport.apply(xml: xml, url: url, to: &input)
