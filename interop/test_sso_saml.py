@@ -22,7 +22,7 @@ import attacks  # noqa: E402
 from pysaml2_idp import PySAML2IdP, make_keys  # noqa: E402
 from saml2.xmldsig import SIG_RSA_SHA1  # noqa: E402
 from conftest import new_org, run_cli, run_cli_json  # noqa: E402
-from test_sso_oidc import Org, console_shows_provider, onward  # noqa: E402
+from test_sso_oidc import Org, console_shows_provider, onward, store  # noqa: E402,F401 (the store fixture)
 
 
 @pytest.fixture
@@ -32,9 +32,19 @@ def idp():
     provider.close()
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def store(request):
-    return request.getfixturevalue(request.param)
+@pytest.fixture
+def saml_org(server_factory, sqlite, rampart_bin, idp):
+    """A server on SQLite, an organisation, and its SAML provider configured from pysaml2's metadata."""
+    server = server_factory(sqlite)
+    org = Org(server, rampart_bin, sqlite)
+    return server, org, saml_provider(org, idp)
+
+
+def person(idp: PySAML2IdP, prefix: str, **attributes) -> str:
+    """The person the IdP signs in next: a new email, as NameID and `mail`."""
+    email = f"{prefix}-{uuid.uuid4().hex[:6]}@corp.example.test"
+    idp.identity = (email, {"mail": [email], **attributes})
+    return email
 
 
 def saml_provider(org: Org, idp: PySAML2IdP, **settings) -> dict:
@@ -82,8 +92,7 @@ def test_pysaml2_signs_a_person_in_with_jit_and_groups(server_factory, store, ra
     engineers = org.ok("POST", "/groups", json={"name": "engineers"})
     auditors = org.ok("POST", "/groups", json={"name": "auditors"})
     provider = saml_provider(org, idp)
-    email = f"alice-{uuid.uuid4().hex[:6]}@corp.example.test"
-    idp.identity = (email, {"mail": [email], "displayName": ["Alice SAML"], "groups": ["engineers", "unknown-team"]})
+    email = person(idp, "alice", displayName=["Alice SAML"], groups=["engineers", "unknown-team"])
 
     flight = Flight(provider["signInUrl"])
     assert idp.requests[-1]["acs"] == provider["acsUrl"] and idp.requests[-1]["issuer"] == provider["spEntityId"]
@@ -113,12 +122,9 @@ def test_pysaml2_signs_a_person_in_with_jit_and_groups(server_factory, store, ra
     assert org.failures()[0] == "user_deactivated"
 
 
-def test_a_signed_response_alone_is_accepted_only_when_the_provider_says_so(server_factory, sqlite, rampart_bin, idp):
-    server = server_factory(sqlite)
-    org = Org(server, rampart_bin, sqlite)
-    provider = saml_provider(org, idp)
-    email = f"rita-{uuid.uuid4().hex[:6]}@corp.example.test"
-    idp.identity = (email, {"mail": [email]})
+def test_a_signed_response_alone_is_accepted_only_when_the_provider_says_so(saml_org, idp):
+    server, org, provider = saml_org
+    person(idp, "rita")
     idp.sign_response, idp.sign_assertion = True, False
     assert Flight(provider["signInUrl"]).post().status_code == 403
     assert org.failures() == ["saml_signature_missing"]
@@ -126,12 +132,9 @@ def test_a_signed_response_alone_is_accepted_only_when_the_provider_says_so(serv
     assert onward(Flight(provider["signInUrl"]).post()) == f"/o/{org.slug}/account"
 
 
-def test_an_encrypted_assertion_is_decrypted_with_the_providers_sp_key(server_factory, sqlite, rampart_bin, idp):
-    server = server_factory(sqlite)
-    org = Org(server, rampart_bin, sqlite)
-    provider = saml_provider(org, idp)
-    email = f"enc-{uuid.uuid4().hex[:6]}@corp.example.test"
-    idp.identity = (email, {"mail": [email]})
+def test_an_encrypted_assertion_is_decrypted_with_the_providers_sp_key(saml_org, idp):
+    server, org, provider = saml_org
+    email = person(idp, "enc")
     # For the SP certificate pysaml2 read from Rampart's metadata.
     idp.encrypt = True
     flight = Flight(provider["signInUrl"])
@@ -140,10 +143,8 @@ def test_an_encrypted_assertion_is_decrypted_with_the_providers_sp_key(server_fa
     assert org.user(email) is not None and org.failures() == []
 
 
-def test_the_idps_mfa_counts_only_when_trusted_and_its_authn_context_says_so(server_factory, sqlite, rampart_bin, idp):
-    server = server_factory(sqlite)
-    org = Org(server, rampart_bin, sqlite)
-    provider = saml_provider(org, idp)
+def test_the_idps_mfa_counts_only_when_trusted_and_its_authn_context_says_so(saml_org, idp):
+    server, org, provider = saml_org
     user = org.ok("POST", "/users", json={"email": f"mfa-{uuid.uuid4().hex[:6]}@corp.example.test", "displayName": "M"})
     policy = org.ok("POST", "/authentication-policies", json={"name": f"MFA {uuid.uuid4().hex[:6]}",
                                                               "settings": {"mfaRequired": True}})
@@ -170,8 +171,7 @@ def test_test_connection_shows_the_attributes_or_the_error(server_factory, sqlit
     server = server_factory(sqlite)
     org = Org(server, rampart_bin, sqlite)
     provider = saml_provider(org, idp, enabled=False)
-    email = f"tess-{uuid.uuid4().hex[:6]}@corp.example.test"
-    idp.identity = (email, {"mail": [email], "groups": ["g1"]})
+    email = person(idp, "tess", groups=["g1"])
     link = org.ok("POST", f"/identity-providers/{provider['id']}/test")["signInUrl"]
     answer = Flight(link).post()
     assert answer.status_code == 200 and "Test finished" in answer.text
@@ -192,13 +192,10 @@ def test_test_connection_shows_the_attributes_or_the_error(server_factory, sqlit
 
 
 @pytest.fixture
-def target(server_factory, sqlite, rampart_bin, idp):
-    server = server_factory(sqlite)
-    org = Org(server, rampart_bin, sqlite)
-    provider = saml_provider(org, idp)
-    email = f"victim-{uuid.uuid4().hex[:6]}@corp.example.test"
+def target(saml_org, idp):
+    server, org, provider = saml_org
+    email = person(idp, "victim", groups=["admins"])
     org.ok("POST", "/users", json={"email": email, "displayName": "Victim"})
-    idp.identity = (email, {"mail": [email], "groups": ["admins"]})
     return server, org, provider, email
 
 
@@ -334,8 +331,7 @@ def test_a_response_for_one_organisation_is_refused_at_anothers_acs(server_facto
     a, b = Org(server, rampart_bin, sqlite), Org(server, rampart_bin, sqlite)
     provider_a = saml_provider(a, idp)
     provider_b = saml_provider(b, idp)
-    email = f"dana-{uuid.uuid4().hex[:6]}@corp.example.test"
-    idp.identity = (email, {"mail": [email]})
+    email = person(idp, "dana")
     # B's own sign-in attempt, answered with a response the IdP made for A.
     for_a = Flight(provider_a["signInUrl"])
     at_b = Flight(provider_b["signInUrl"])

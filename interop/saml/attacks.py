@@ -135,14 +135,22 @@ def xsw5(xml: str) -> str:
     return dump(root)
 
 
-def xsw6(xml: str) -> str:
-    """An attacker's assertion (same ID, signature kept) holding the original inside its Signature."""
+def forged_holding_original(xml: str, original_keeps_id: bool) -> str:
+    """An attacker's assertion (same ID, signature kept) holding the original, unsigned, in an Object of its Signature."""
     root = parse(xml)
     signed = assertion(root)
     forged = evil(signed, new_id=None)
-    signature(forged).append(object_holding(unsigned(signed)))
+    original = unsigned(signed)
+    if not original_keeps_id:
+        original.attrib.pop("ID")
+    signature(forged).append(object_holding(original))
     root.replace(signed, forged)
     return dump(root)
+
+
+def xsw6(xml: str) -> str:
+    """The original, with its ID, inside the attacker's assertion's Signature."""
+    return forged_holding_original(xml, original_keeps_id=True)
 
 
 def xsw7(xml: str) -> str:
@@ -157,15 +165,8 @@ def xsw7(xml: str) -> str:
 
 
 def xsw8(xml: str) -> str:
-    """The attacker's assertion carrying the original (unsigned) in an Object of its Signature."""
-    root = parse(xml)
-    signed = assertion(root)
-    forged = evil(signed, new_id=None)
-    signature(forged).append(object_holding(unsigned(signed)))
-    # XSW8 differs from XSW6 in that the original keeps no ID of its own to resolve.
-    signature(forged).find("ds:Object", NS)[0].attrib.pop("ID")
-    root.replace(signed, forged)
-    return dump(root)
+    """As XSW6, but the original keeps no ID of its own for a Reference to resolve."""
+    return forged_holding_original(xml, original_keeps_id=False)
 
 
 # MARK: - Other forgeries of a signed response
