@@ -98,6 +98,8 @@ let package = Package(
                 .product(name: "_ConnectionPoolModule", package: "postgres-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
+                // Each SAML provider's service-provider certificate is made here (self-signed).
+                .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -109,6 +111,7 @@ let package = Package(
                 "RampartSCIM",
                 "RampartAuthn",
                 "RampartStreams",
+                "RampartSAML",
                 "CQREncode",
                 "CResolv",
                 "RampartStorage",
@@ -173,6 +176,7 @@ let package = Package(
                 "RampartServer",
                 "RampartStreams",
                 "RampartTestSupport",
+                "RampartSAMLTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

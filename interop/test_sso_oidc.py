@@ -401,6 +401,22 @@ def test_the_cli_manages_identity_providers(sqlite, rampart_bin):
     assert run_cli_json(rampart_bin, "idp", "list", *tenant, "--json")["data"] == []
 
 
+def console_shows_provider(driver, steps, email: str, provider_id: str, field: str, value: str) -> None:
+    """After a federated sign-in in Chromium: the console for `email`, then the provider's page, whose
+    copy field `field` holds `value`."""
+    from selenium.webdriver.common.by import By
+    from test_console_browser import find, wait_for
+
+    wait_for(driver, lambda d: d.current_url.rstrip("/").endswith("/console"), "the console", steps)
+    steps.shot("console")
+    assert email in driver.page_source, steps.context()
+    find(driver, By.LINK_TEXT, "Identity providers", steps).click()
+    wait_for(driver, lambda d: d.find_elements(By.ID, f"idp-{provider_id}"), "the providers list", steps)
+    find(driver, By.ID, f"idp-{provider_id}", steps).click()
+    wait_for(driver, lambda d: d.find_elements(By.ID, field), "the provider's page", steps)
+    assert find(driver, By.ID, field, steps).get_attribute("value") == value
+
+
 def test_an_admin_signs_into_the_console_through_the_provider_in_chromium(server_factory, sqlite, rampart_bin, mock_provider,
                                                                         tmp_path):
     from selenium.webdriver.common.by import By
@@ -422,14 +438,7 @@ def test_an_admin_signs_into_the_console_through_the_provider_in_chromium(server
         wait_for(driver, lambda d: d.find_elements(By.NAME, "sub"), "the provider's sign-in form", steps)
         find(driver, By.NAME, "sub", steps).send_keys(sub)
         find(driver, By.XPATH, "//button[contains(., 'Authorize')]", steps).click()
-        wait_for(driver, lambda d: d.current_url.rstrip("/").endswith("/console"), "the console", steps)
-        steps.shot("console")
-        assert admin["email"] in driver.page_source, steps.context()
-        find(driver, By.LINK_TEXT, "Identity providers", steps).click()
-        wait_for(driver, lambda d: d.find_elements(By.ID, f"idp-{provider['id']}"), "the providers list", steps)
-        find(driver, By.ID, f"idp-{provider['id']}", steps).click()
-        wait_for(driver, lambda d: d.find_elements(By.ID, "redirect-uri"), "the provider's page", steps)
-        assert find(driver, By.ID, "redirect-uri", steps).get_attribute("value") == provider["redirectUri"]
+        console_shows_provider(driver, steps, admin["email"], provider["id"], "redirect-uri", provider["redirectUri"])
     finally:
         driver.quit()
     succeeded = org.ok("GET", "/audit-events?action=auth.signin_succeeded&limit=5")["data"][0]

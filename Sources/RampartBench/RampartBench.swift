@@ -13,12 +13,14 @@ import RampartStorage
 ///   rampart-bench scim-provision --url http://HOST:PORT/scim/v2 [--users N] [--groups G] [--big-group B]
 ///                                [--connections C] [--lookups L] [--server-pid PID]   (token in RAMPART_SCIM_TOKEN)
 ///   rampart-bench saml-acs [--responses N] [--tasks T] [--out DIR]
+///   rampart-bench saml-acs-http --url http://HOST:PORT --slug ORG [--responses N] [--connections C]
+///                               (an org-admin API token in RAMPART_API_TOKEN)
 @main
 struct RampartBench {
     static func main() async throws {
         var arguments = Array(CommandLine.arguments.dropFirst())
         guard let name = arguments.first else {
-            FileHandle.standardError.write(Data("usage: rampart-bench audit-append|audit-query|totp-verify|session-lookup|scim-provision|saml-acs [options]\n".utf8))
+            FileHandle.standardError.write(Data("usage: rampart-bench audit-append|audit-query|totp-verify|session-lookup|scim-provision|saml-acs|saml-acs-http [options]\n".utf8))
             exit(2)
         }
         arguments.removeFirst()
@@ -50,6 +52,23 @@ struct RampartBench {
             try await SAMLACSBenchmark.run(responses: Int(option("--responses") ?? "") ?? 5000,
                                            tasks: Int(option("--tasks") ?? "") ?? ProcessInfo.processInfo.activeProcessorCount,
                                            out: option("--out"))
+            return
+        }
+        if name == "saml-acs-http" {
+            // A client of a running server, like scim-provision.
+            guard let url = option("--url"), let slug = option("--slug"),
+                  let token = ProcessInfo.processInfo.environment["RAMPART_API_TOKEN"] else {
+                FileHandle.standardError.write(Data("saml-acs-http needs --url, --slug and an API token in RAMPART_API_TOKEN\n".utf8))
+                exit(2)
+            }
+            do {
+                try await SAMLACSOverHTTPBenchmark.run(baseURL: url, token: token, slug: slug,
+                                                       responses: Int(option("--responses") ?? "") ?? 2000,
+                                                       connections: Int(option("--connections") ?? "") ?? 8)
+            } catch {
+                FileHandle.standardError.write(Data("saml-acs-http failed: \(error)\n".utf8))
+                exit(1)
+            }
             return
         }
         var logger = Logger(label: "bench")

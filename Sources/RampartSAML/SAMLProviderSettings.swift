@@ -44,7 +44,8 @@ public struct SAMLAssertion: Sendable, Equatable {
     public var nameID: String
     public var nameIDFormat: String?
     public var sessionIndex: String?
-    /// Attribute Name → values, in document order.
+    /// Attribute Name → values, in document order; an attribute with a FriendlyName is found under it too
+    /// (unless another attribute has that Name).
     public var attributes: [String: [String]]
     public var authnContextClassRefs: [String]
     public var authnInstant: Date?

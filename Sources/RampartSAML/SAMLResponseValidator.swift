@@ -172,13 +172,20 @@ public struct SAMLResponseValidator: Sendable {
         if let text = authn.attribute("SessionNotOnOrAfter"), let end = SAMLTime.parse(text), now.addingTimeInterval(-skew) >= end {
             throw SAMLRejection(.expired, "the identity provider's session has ended; sign in again")
         }
-        var attributes: [String: [String]] = [:]
+        var attributes: [String: [String]] = [:], friendlyAttributes: [String: [String]] = [:]
         for statement in assertion.children(saml, "AttributeStatement") {
             for attribute in statement.children(saml, "Attribute") {
                 guard let name = attribute.attribute("Name") else { continue }
-                attributes[name, default: []] += attribute.children(saml, "AttributeValue").map(\.trimmedText)
+                let values = attribute.children(saml, "AttributeValue").map(\.trimmedText)
+                attributes[name, default: []] += values
+                // Also under its FriendlyName ("mail" beside "urn:oid:0.9.2342.19200300.100.1.3"),
+                // unless an attribute has that Name: a mapping may use either.
+                if let friendly = attribute.attribute("FriendlyName"), friendly != name {
+                    friendlyAttributes[friendly, default: []] += values
+                }
             }
         }
+        for (friendly, values) in friendlyAttributes where attributes[friendly] == nil { attributes[friendly] = values }
         let value = nameID.trimmedText
         guard !value.isEmpty else { throw SAMLRejection(.malformed, "the assertion's NameID is empty") }
         return SAMLAssertion(

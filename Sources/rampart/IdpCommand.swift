@@ -33,10 +33,16 @@ struct IdpCommand: AsyncParsableCommand {
         var certificateFiles: [String] = []
         @Option(help: "SAML: true or false: require a signed assertion (default true).") var requireSignedAssertion: Bool?
         @Option(help: "SAML: true or false: accept IdP-initiated sign-in (default false).") var allowIdpInitiated: Bool?
+        @Option(help: "SAML: a file with the IdP's metadata XML; sets the entity id, SSO URL and certificates (options given beside it win).")
+        var metadataFile: String?
+        @Option(help: "SAML: the address of the IdP's metadata document, read the same way.") var metadataUrl: String?
+        @Option(name: .customLong("mfa-authn-context"),
+                help: "SAML: an AuthnContextClassRef that means the IdP did MFA (repeat; replaces the list).")
+        var mfaAuthnContexts: [String] = []
         @Option(help: "The address the server is reached at, as given to `rampart serve`; the URLs shown are built from it.")
         var publicURL = "http://localhost:8080"
 
-        func input(preset: IdentityProviderPreset? = nil) throws -> IdentityProviderInput {
+        func input(preset: IdentityProviderPreset? = nil) async throws -> IdentityProviderInput {
             var input = IdentityProviderInput()
             input.preset = preset; input.name = name; input.enabled = enabled; input.jit = jit; input.trustIdpMfa = trustIdpMfa
             if !domains.isEmpty { input.domains = domains }
@@ -69,6 +75,15 @@ struct IdpCommand: AsyncParsableCommand {
                     return String(decoding: data, as: UTF8.self)
                 }
             }
+            if !mfaAuthnContexts.isEmpty { input.mfaAuthnContexts = mfaAuthnContexts }
+            var metadataXML: String?
+            if let metadataFile {
+                guard let data = FileManager.default.contents(atPath: metadataFile), data.count <= SAMLMetadataImport.bodyLimit else {
+                    throw RampartError.invalidField("metadataXml", "must be a readable XML file of at most 1 MiB (\(metadataFile))")
+                }
+                metadataXML = String(decoding: data, as: UTF8.self)
+            }
+            try await SAMLMetadataImport.apply(xml: metadataXML, url: metadataUrl, to: &input)
             return input
         }
     }
@@ -80,6 +95,7 @@ struct IdpCommand: AsyncParsableCommand {
         if let acs = body.acsUrl, let entity = body.spEntityId {
             lines.append("SP entity id: \(entity)")
             lines.append("ACS URL: \(acs)")
+            if let metadata = body.metadataUrl { lines.append("SP metadata URL: \(metadata)") }
         }
         lines.append("Sign-in URL: \(body.signInUrl)")
         for failure in body.recentFailures ?? [] { lines.append("Failed \(failure.occurredAt.rfc3339): \(failure.reason)") }
@@ -114,7 +130,7 @@ struct IdpCommand: AsyncParsableCommand {
                 guard let preset = IdentityProviderPreset(rawValue: preset) else {
                     throw RampartError(.invalidParameter, "--preset must be okta, entra, google, saml or oidc.")
                 }
-                let input = try settings.input(preset: preset)
+                let input = try await settings.input(preset: preset)
                 let (provider, organization) = try await tenant.write(withKeys: { tenant, keys in
                     (try await tenant.createIdentityProvider(input, keys: keys, by: .system), try await tenant.organization())
                 })
@@ -152,7 +168,7 @@ struct IdpCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await runReportingErrors {
-                let (id, input) = (self.id, try settings.input())
+                let (id, input) = (self.id, try await settings.input())
                 let (provider, organization) = try await tenant.write(withKeys: { tenant, keys in
                     (try await tenant.updateIdentityProvider(id, input, keys: keys, by: .system), try await tenant.organization())
                 })

@@ -18,25 +18,11 @@ import argparse
 import base64
 import json
 import os
-import subprocess
 import time
 
-from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
-from saml2.config import IdPConfig
-from saml2.saml import NAME_FORMAT_URI, NAMEID_FORMAT_EMAILADDRESS, NameID
-from saml2.server import Server
-from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
+from pysaml2_idp import authn_response, idp_server, make_keys, sp_metadata
 
 IDP_ENTITY_ID = "https://idp.peers.test/idp"
-
-
-def sp_metadata(entity_id, acs):
-    return f"""<?xml version="1.0"?>
-<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="{entity_id}">
-  <md:SPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
-    <md:AssertionConsumerService Binding="{BINDING_HTTP_POST}" Location="{acs}" index="0"/>
-  </md:SPSSODescriptor>
-</md:EntityDescriptor>"""
 
 
 def main():
@@ -48,26 +34,12 @@ def main():
     parser.add_argument("--sign-response", action="store_true")
     parser.add_argument("--name", default="pysaml2")
     args = parser.parse_args()
-    key = os.path.join(args.out_dir, f"{args.name}-idp.key")
-    cert = os.path.join(args.out_dir, f"{args.name}-idp.crt")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-sha256", "-nodes", "-days", "3650",
-                    "-keyout", key, "-out", cert, "-subj", "/CN=peers-idp"], check=True, capture_output=True)
-    config = IdPConfig().load({
-        "entityid": IDP_ENTITY_ID, "xmlsec_binary": "/usr/bin/xmlsec1", "key_file": key, "cert_file": cert,
-        "metadata": {"inline": [sp_metadata(args.sp_entity_id, args.acs_url)]},
-        "service": {"idp": {
-            "endpoints": {"single_sign_on_service": [("https://idp.peers.test/sso", BINDING_HTTP_REDIRECT)]},
-            "name_id_format": [NAMEID_FORMAT_EMAILADDRESS],
-            "policy": {"default": {"lifetime": {"minutes": 15}, "attribute_restrictions": None, "name_form": NAME_FORMAT_URI}},
-            "signing_algorithm": SIG_RSA_SHA256, "digest_algorithm": DIGEST_SHA256}},
-    })
+    key, cert = make_keys(args.out_dir, f"{args.name}-idp")
+    server = idp_server(IDP_ENTITY_ID, "https://idp.peers.test/sso", key, cert, [sp_metadata(args.sp_entity_id, args.acs_url)])
     issued = int(time.time())
-    xml = str(Server(config=config).create_authn_response(
-        identity={"uid": ["alice"], "mail": ["alice@example.test"], "displayName": ["Alice Example"]},
-        in_response_to=args.in_response_to, destination=args.acs_url, sp_entity_id=args.sp_entity_id,
-        name_id=NameID(format=NAMEID_FORMAT_EMAILADDRESS, text="alice@example.test"),
-        authn={"class_ref": "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport"},
-        sign_assertion=True, sign_response=args.sign_response, sign_alg=SIG_RSA_SHA256, digest_alg=DIGEST_SHA256))
+    xml = authn_response(server, {"uid": ["alice"], "mail": ["alice@example.test"], "displayName": ["Alice Example"]},
+                         "alice@example.test", args.in_response_to, args.acs_url, args.sp_entity_id,
+                         sign_response=args.sign_response)
     with open(os.path.join(args.out_dir, f"{args.name}-response.b64"), "w") as f:
         f.write(base64.b64encode(xml.encode()).decode() + "\n")
     with open(os.path.join(args.out_dir, f"{args.name}-response.json"), "w") as f:

@@ -95,11 +95,40 @@ public struct SAMLProviderSettings: Codable, Sendable, Equatable {
     public var signingCertificates: [String]
     public var requireSignedAssertion: Bool
     public var allowIdpInitiated: Bool
+    /// The AuthnContextClassRef values (or Entra's authnmethodsreferences values) that say the
+    /// IdP did MFA; read only when the provider's MFA is trusted (`trustIdpMfa`).
+    public var mfaAuthnContexts: [String]
 
     public init(idpEntityId: String, ssoUrl: String, signingCertificates: [String], requireSignedAssertion: Bool,
-                allowIdpInitiated: Bool) {
+                allowIdpInitiated: Bool, mfaAuthnContexts: [String] = SAMLProviderSettings.defaultMFAAuthnContexts) {
         self.idpEntityId = idpEntityId; self.ssoUrl = ssoUrl; self.signingCertificates = signingCertificates
         self.requireSignedAssertion = requireSignedAssertion; self.allowIdpInitiated = allowIdpInitiated
+        self.mfaAuthnContexts = mfaAuthnContexts
+    }
+
+    /// REFEDS MFA, Entra's multipleauthn, and SAML 2.0's multi-factor classes.
+    public static let defaultMFAAuthnContexts = [
+        "https://refeds.org/profile/mfa",
+        "http://schemas.microsoft.com/claims/multipleauthn",
+        "urn:oasis:names:tc:SAML:2.0:ac:classes:MobileTwoFactorContract",
+        "urn:oasis:names:tc:SAML:2.0:ac:classes:MobileTwoFactorUnregistered",
+        "urn:oasis:names:tc:SAML:2.0:ac:classes:TimeSyncToken",
+        "urn:oasis:names:tc:SAML:2.0:ac:classes:SmartcardPKI",
+    ]
+
+    enum CodingKeys: String, CodingKey {
+        case idpEntityId, ssoUrl, signingCertificates, requireSignedAssertion, allowIdpInitiated, mfaAuthnContexts
+    }
+
+    /// Providers stored before `mfaAuthnContexts` existed read with the defaults.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        idpEntityId = try container.decode(String.self, forKey: .idpEntityId)
+        ssoUrl = try container.decode(String.self, forKey: .ssoUrl)
+        signingCertificates = try container.decode([String].self, forKey: .signingCertificates)
+        requireSignedAssertion = try container.decode(Bool.self, forKey: .requireSignedAssertion)
+        allowIdpInitiated = try container.decode(Bool.self, forKey: .allowIdpInitiated)
+        mfaAuthnContexts = try container.decodeIfPresent([String].self, forKey: .mfaAuthnContexts) ?? Self.defaultMFAAuthnContexts
     }
 }
 
@@ -157,6 +186,10 @@ public struct IdentityProviderInput: Sendable {
     public var signingCertificates: [String]?
     public var requireSignedAssertion: Bool?
     public var allowIdpInitiated: Bool?
+    public var mfaAuthnContexts: [String]?
+    /// The field the SAML settings were imported from (`metadataXml`, `metadataUrl`), so a
+    /// refusal names what the admin gave.
+    public var importedFrom: String?
 
     public init() {}
 
@@ -225,8 +258,10 @@ public struct IdentityProviderInput: Sendable {
     }
 
     private func applyOIDC(to provider: inout IdentityProvider) throws(RampartError) {
+        if let importedFrom { throw .invalidField(importedFrom, "is SAML metadata; this is an OpenID Connect provider") }
         if let field = [("idpEntityId", idpEntityId != nil), ("ssoUrl", ssoUrl != nil), ("signingCertificates", signingCertificates != nil),
-                        ("requireSignedAssertion", requireSignedAssertion != nil), ("allowIdpInitiated", allowIdpInitiated != nil)]
+                        ("requireSignedAssertion", requireSignedAssertion != nil), ("allowIdpInitiated", allowIdpInitiated != nil),
+                        ("mfaAuthnContexts", mfaAuthnContexts != nil)]
             .first(where: \.1)?.0 {
             throw .invalidField(field, "is a SAML setting; this is an OpenID Connect provider")
         }
@@ -307,6 +342,13 @@ public struct IdentityProviderInput: Sendable {
         }
         if let requireSignedAssertion { settings.requireSignedAssertion = requireSignedAssertion }
         if let allowIdpInitiated { settings.allowIdpInitiated = allowIdpInitiated }
+        if let mfaAuthnContexts {
+            let cleaned = mfaAuthnContexts.map { $0.trimming(.whitespaces) }.filter { !$0.isEmpty }
+            guard cleaned.count <= 20, cleaned.allSatisfy({ $0.count <= 256 && !$0.unicodeScalars.contains { $0.value <= 0x20 } }) else {
+                throw .invalidField("mfaAuthnContexts", "must list at most 20 AuthnContextClassRef URIs")
+            }
+            settings.mfaAuthnContexts = cleaned
+        }
         guard !settings.idpEntityId.isEmpty else { throw .invalidField("idpEntityId", "is required for a SAML provider") }
         guard !settings.ssoUrl.isEmpty else { throw .invalidField("ssoUrl", "is required for a SAML provider") }
         guard !settings.signingCertificates.isEmpty else {

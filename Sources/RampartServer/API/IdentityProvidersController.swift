@@ -40,10 +40,22 @@ struct IdentityProvidersController: APIController {
         let signingCertificates: [String]?
         let requireSignedAssertion: Bool?
         let allowIdpInitiated: Bool?
+        let mfaAuthnContexts: [String]?
+        /// SAML: the IdP's metadata document, or where to fetch it; read into idpEntityId, ssoUrl
+        /// and signingCertificates (those given beside it win).
+        let metadataXml: String?
+        let metadataUrl: String?
         static let fields: Set<String> = ["preset", "name", "domains", "enabled", "jit", "groupMatch", "attributes", "trustIdpMfa",
                                           "issuer", "clientId", "clientSecret", "scopes", "allowedTenants", "hostedDomain",
                                           "idpEntityId", "ssoUrl", "signingCertificates", "requireSignedAssertion",
-                                          "allowIdpInitiated"]
+                                          "allowIdpInitiated", "mfaAuthnContexts", "metadataXml", "metadataUrl"]
+
+        /// The settings given, with the metadata (if any) read into them.
+        func resolvedInput() async throws -> IdentityProviderInput {
+            var input = self.input
+            try await SAMLMetadataImport.apply(xml: metadataXml, url: metadataUrl, to: &input)
+            return input
+        }
 
         var input: IdentityProviderInput {
             var input = IdentityProviderInput()
@@ -53,6 +65,7 @@ struct IdentityProvidersController: APIController {
             input.allowedTenants = allowedTenants; input.hostedDomain = hostedDomain; input.idpEntityId = idpEntityId
             input.ssoUrl = ssoUrl; input.signingCertificates = signingCertificates
             input.requireSignedAssertion = requireSignedAssertion; input.allowIdpInitiated = allowIdpInitiated
+            input.mfaAuthnContexts = mfaAuthnContexts
             return input
         }
     }
@@ -72,7 +85,7 @@ struct IdentityProvidersController: APIController {
     }
 
     @Sendable func create(_ request: Request, context: RampartRequestContext) async throws -> Response {
-        let input = try await Body.decode(CreateBody.self, from: request).body.input
+        let input = try await Body.decode(CreateBody.self, from: request).body.resolvedInput()
         let keys = services.keys
         let (provider, organization) = try await write(request, context, .manageIdentityProviders) { tenant, audit in
             (try await tenant.createIdentityProvider(input, keys: keys, by: audit), try await tenant.organization())
@@ -96,7 +109,7 @@ struct IdentityProvidersController: APIController {
 
     @Sendable func update(_ request: Request, context: RampartRequestContext) async throws -> Response {
         let id = try context.id()
-        let input = try await Body.decode(InputBody.self, from: request).input
+        let input = try await Body.decode(InputBody.self, from: request).resolvedInput()
         let keys = services.keys
         let (provider, organization) = try await write(request, context, .manageIdentityProviders) { tenant, audit in
             (try await tenant.updateIdentityProvider(id, input, keys: keys, by: audit), try await tenant.organization())
@@ -144,6 +157,7 @@ public struct IdentityProviderBody: Encodable, Sendable {
         public let signingCertificateFingerprints: [String]
         public let requireSignedAssertion: Bool
         public let allowIdpInitiated: Bool
+        public let mfaAuthnContexts: [String]
     }
 
     public let id: String
@@ -173,14 +187,15 @@ public struct IdentityProviderBody: Encodable, Sendable {
         saml = p.saml.map {
             SAML(idpEntityId: $0.idpEntityId, ssoUrl: $0.ssoUrl, signingCertificates: $0.signingCertificates,
                  signingCertificateFingerprints: $0.signingCertificates.map { CertificateFingerprint.sha256($0) ?? "" },
-                 requireSignedAssertion: $0.requireSignedAssertion, allowIdpInitiated: $0.allowIdpInitiated)
+                 requireSignedAssertion: $0.requireSignedAssertion, allowIdpInitiated: $0.allowIdpInitiated,
+                 mfaAuthnContexts: $0.mfaAuthnContexts)
         }
         let slug = organization.slug
         redirectUri = p.kind == .oidc ? OIDCRelyingParty.redirectURI(slug: slug, providerID: p.id, publicURL: publicURL) : nil
-        let samlBase = PublicLink.to("/o/\(slug)/sso/saml/\(p.id)", at: publicURL)
-        spEntityId = p.kind == .saml ? samlBase + "/metadata" : nil
-        acsUrl = p.kind == .saml ? samlBase + "/acs" : nil
-        metadataUrl = p.kind == .saml ? samlBase + "/metadata" : nil
+        let saml = p.kind == .saml
+        spEntityId = saml ? SAMLServiceProvider.entityID(slug: slug, providerID: p.id, publicURL: publicURL) : nil
+        acsUrl = saml ? SAMLServiceProvider.acsURL(slug: slug, providerID: p.id, publicURL: publicURL) : nil
+        metadataUrl = saml ? SAMLServiceProvider.metadataURL(slug: slug, providerID: p.id, publicURL: publicURL) : nil
         signInUrl = PublicLink.to(SSOController.signInPath(slug: slug, providerID: p.id), at: publicURL)
         createdAt = p.createdAt; updatedAt = p.updatedAt
     }

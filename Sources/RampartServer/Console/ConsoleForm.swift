@@ -18,15 +18,18 @@ struct ConsoleForm: Sendable {
     static let expired = RampartError(.forbidden,
                                       "The form expired or did not come from this console; reload the page and try again.")
 
-    /// Parses the body without a CSRF check, for forms that carry their own proof.
+    /// Parses the body without a CSRF check, for forms that carry their own proof. A form with a
+    /// file field (multipart, such as an IdP's metadata document) may be larger than a typed one.
     static func read(_ request: Request) async throws -> ConsoleForm {
+        let boundary = request.headers[.contentType].flatMap(MultipartForm.boundary(ofContentType:))
         let buffer: ByteBuffer
         do {
-            buffer = try await request.body.collect(upTo: 64 * 1024)
+            buffer = try await request.body.collect(upTo: boundary == nil ? 64 * 1024 : 1024 * 1024)
         } catch {
             if MalformedFraming.matches(error) { throw RampartError(.malformedRequest, MalformedFraming.message) }
             throw RampartError(.payloadTooLarge, "The form is too large.")
         }
+        if let boundary { return ConsoleForm(fields: MultipartForm.fields(Array(buffer.readableBytesView), boundary: boundary)) }
         return ConsoleForm(fields: parse(String(buffer: buffer)))
     }
 

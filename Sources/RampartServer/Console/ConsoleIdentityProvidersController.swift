@@ -30,10 +30,17 @@ struct ConsoleIdentityProvidersController: ConsolePageController {
         ConsoleFormField(name: "allowed_tenants", label: "Entra ID: allowed tenant IDs (one a line)", apiName: "allowedTenants",
                          multiline: true),
         ConsoleFormField(name: "hosted_domain", label: "Google Workspace: hosted domain", apiName: "hostedDomain"),
+        ConsoleFormField(name: "metadata_xml", label: "SAML: IdP metadata XML (paste it; it fills in the entity ID, URL and certificates)",
+                         apiName: "metadataXml", multiline: true),
+        ConsoleFormField(name: "metadata_url", label: "SAML: or the IdP metadata URL", apiName: "metadataUrl"),
         ConsoleFormField(name: "idp_entity_id", label: "SAML: IdP entity ID", apiName: "idpEntityId"),
-        ConsoleFormField(name: "sso_url", label: "SAML: IdP single sign-on URL", apiName: "ssoUrl"),
+        ConsoleFormField(name: "sso_url", label: "SAML: IdP single sign-on URL (HTTP-Redirect)", apiName: "ssoUrl"),
         ConsoleFormField(name: "certificate", label: "SAML: IdP signing certificate (PEM)", apiName: "signingCertificates",
                          multiline: true),
+        ConsoleFormField(name: "certificate_2", label: "SAML: second signing certificate, during a rollover (PEM)",
+                         apiName: "signingCertificates", multiline: true),
+        ConsoleFormField(name: "mfa_authn_contexts", label: "SAML: AuthnContextClassRef values that mean the IdP did MFA (one a line)",
+                         apiName: "mfaAuthnContexts", multiline: true),
     ]
 
     /// What to copy where, per preset: shown beside the form.
@@ -42,7 +49,7 @@ struct ConsoleIdentityProvidersController: ConsolePageController {
         case .okta: "In Okta: Applications → Create App Integration → OIDC, Web Application. Paste the redirect URI shown after saving as the Sign-in redirect URI; copy the Client ID and secret here. The issuer is https://your-okta-domain. Add a Groups claim named groups to map groups."
         case .entra: "In Entra ID: App registrations → New registration, platform Web. Paste the redirect URI shown after saving; copy the Application (client) ID here and create a client secret. Issuer: https://login.microsoftonline.com/<tenant id>/v2.0. Groups arrive as object IDs: match them by external ID."
         case .google: "In Google Cloud: APIs & Services → Credentials → OAuth client ID, Web application. Paste the redirect URI shown after saving as an authorised redirect URI; copy the client ID and secret here. Issuer: https://accounts.google.com; set the hosted domain to your Workspace domain."
-        case .saml: "Give your IdP the SP entity ID and ACS URL shown after saving (or its metadata URL). Copy the IdP's entity ID, single sign-on URL and signing certificate here."
+        case .saml: "For Okta, Entra ID or any SAML 2.0 IdP: paste the IdP's metadata XML or its metadata URL (Okta: the app's Sign On tab, Identity Provider metadata; Entra ID: Enterprise applications → Single sign-on, App Federation Metadata Url), or type its entity ID, single sign-on URL and signing certificate. After saving, give the IdP the SP entity ID and ACS URL shown (or the SP metadata URL)."
         case .oidc: "Register Rampart at your provider as a confidential web client (authorization code flow) with the redirect URI shown after saving; copy the issuer, client ID and secret here."
         }
     }
@@ -72,7 +79,7 @@ struct ConsoleIdentityProvidersController: ConsolePageController {
         let form = try await self.form(request, context, requiring: .manageIdentityProviders)
         let keys = services.keys
         do {
-            var input = Self.input(form)
+            var input = try await Self.samlImported(Self.input(form), form)
             input.preset = IdentityProviderPreset(rawValue: form["preset"])
             input.jit = form["jit"] == "on"
             let created = try await write(request, context, .manageIdentityProviders) { [input] in
@@ -97,7 +104,21 @@ struct ConsoleIdentityProvidersController: ConsolePageController {
         input.idpEntityId = text("idp_entity_id"); input.ssoUrl = text("sso_url")
         input.domains = lines("domains")
         if let tenants = lines("allowed_tenants"), !tenants.isEmpty { input.allowedTenants = tenants }
-        if let certificate = text("certificate") { input.signingCertificates = [certificate] }
+        let certificates = [text("certificate"), text("certificate_2")].compactMap { $0 }
+        if !certificates.isEmpty { input.signingCertificates = certificates }
+        if let contexts = lines("mfa_authn_contexts"), !contexts.isEmpty { input.mfaAuthnContexts = contexts }
+        return input
+    }
+
+    /// Pasted or uploaded metadata (or its URL) replaces the SAML fields typed beside it: on the
+    /// edit page those hold the current settings, which the new document is meant to update.
+    static func samlImported(_ typed: IdentityProviderInput, _ form: ConsoleForm) async throws -> IdentityProviderInput {
+        var input = typed
+        let pasted = form["metadata_xml"], url = form["metadata_url"]
+        let xml = pasted.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? form["metadata_file"] : pasted
+        guard !xml.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty || !url.isEmpty else { return input }
+        input.idpEntityId = nil; input.ssoUrl = nil; input.signingCertificates = nil
+        try await SAMLMetadataImport.apply(xml: xml, url: url, to: &input)
         return input
     }
 
@@ -127,16 +148,20 @@ struct ConsoleIdentityProvidersController: ConsolePageController {
             "allowed_tenants": provider.oidc?.allowedTenants.joined(separator: "\n") ?? "",
             "hosted_domain": provider.oidc?.hostedDomain ?? "", "idp_entity_id": provider.saml?.idpEntityId ?? "",
             "sso_url": provider.saml?.ssoUrl ?? "", "certificate": provider.saml?.signingCertificates.first ?? "",
+            "certificate_2": provider.saml.map { $0.signingCertificates.dropFirst().first ?? "" } ?? "",
+            "mfa_authn_contexts": provider.saml?.mfaAuthnContexts.joined(separator: "\n") ?? "",
         ]
         return ConsoleRenderer.page("identity-provider", ConsolePage.values(context, title: provider.name,
                                                                             active: "idps", extra: [
             "id": provider.id, "name": provider.name, "preset": provider.preset.displayName,
             "instructions": Self.instructions(provider.preset), "copy": copy,
             "enabled": provider.enabled, "jit": provider.jit, "trustIdpMfa": provider.trustIdpMfa,
+            "isSAML": provider.kind == .saml, "requireSignedAssertion": provider.saml?.requireSignedAssertion ?? true,
+            "allowIdpInitiated": provider.saml?.allowIdpInitiated ?? false,
             "matchExternal": provider.groupMatch == .externalId,
             "attributes": "email: \(provider.attributes.email), names: \(provider.attributes.givenName) / \(provider.attributes.familyName) / \(provider.attributes.displayName), groups: \(provider.attributes.groups)",
             "failures": failures.map { ["at": ConsolePage.time($0.occurredAt), "reason": $0.reason,
-                                        "explanation": SSOFailure.Reason(rawValue: $0.reason).map { SSOFailure($0).message } ?? ""] },
+                                        "explanation": $0.detail ?? SSOFailure.Reason(rawValue: $0.reason).map { SSOFailure($0).message } ?? ""] },
             "hasFailures": !failures.isEmpty,
             "hasTest": report != nil, "testOK": report?.ok ?? false, "testMessage": report?.message ?? "",
             "testReason": report?.reason ?? "",
@@ -155,9 +180,15 @@ struct ConsoleIdentityProvidersController: ConsolePageController {
             let kind = try await read(context, .manageIdentityProviders) { try await $0.requireIdentityProvider(id).kind }
             var input = Self.input(form)
             if kind == .oidc {
-                input.idpEntityId = nil; input.ssoUrl = nil; input.signingCertificates = nil
+                input.idpEntityId = nil; input.ssoUrl = nil; input.signingCertificates = nil; input.mfaAuthnContexts = nil
             } else {
                 input.issuer = nil; input.clientId = nil; input.clientSecret = nil; input.hostedDomain = nil
+                input = try await Self.samlImported(input, form)
+                // A second certificate field left empty ends a rollover: the list is what the form shows.
+                input.signingCertificates = input.signingCertificates ?? []
+                input.mfaAuthnContexts = input.mfaAuthnContexts ?? []
+                input.requireSignedAssertion = form["require_signed_assertion"] == "on"
+                input.allowIdpInitiated = form["allow_idp_initiated"] == "on"
             }
             input.enabled = form["enabled"] == "on"
             input.jit = form["jit"] == "on"

@@ -39,6 +39,9 @@ struct CrossSiteRequestGuard: RouterMiddleware {
 
     static func guarded(_ path: String) -> Bool {
         if path.hasPrefix("/o/"), backChannelSuffixes.contains(where: path.hasSuffix) { return false }
+        // The IdP's page posts the SAML response here: the RelayState's attempt and the browser
+        // cookie bind it to this browser, as the state does for an OpenID Connect callback.
+        if SAMLServiceProvider.isAssertionConsumer(path) { return false }
         return path == "/console" || path.hasPrefix("/console/") || path.hasPrefix("/o/") || path == "/signin"
     }
 

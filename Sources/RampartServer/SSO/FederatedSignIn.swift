@@ -11,7 +11,7 @@ enum FederatedOutcome: Sendable {
     case failed(SSOFailure)
 }
 
-/// Completes a sign-in once a protocol (OpenID Connect now, SAML next) has verified who the
+/// Completes a sign-in once a protocol (OpenID Connect or SAML) has verified who the
 /// provider says the person is. It finds the account — by the provider's subject, else by a
 /// verified email in the provider's organisation, else creates it when JIT is on —, updates
 /// what the provider maps, applies the person's policy (IP allowlist, MFA: the provider's own
@@ -135,20 +135,22 @@ struct FederatedSignIn: Sendable {
     }
 
     /// Audits a refusal; the person sees `failure.message`.
+    /// Audits a refusal; the person sees `failure.message`, the admin also `detail` (the event keeps it).
     func fail(_ reason: SSOFailure.Reason, _ provider: IdentityProvider, _ organization: Organization, _ client: SignInClient,
-              user: User? = nil, testAttemptID: String? = nil) async throws -> FederatedOutcome {
+              user: User? = nil, testAttemptID: String? = nil, detail: String? = nil) async throws -> FederatedOutcome {
         let audit = Self.audit(client, user)
-        try await services.database.write(org: organization.id) { tenant in
+        var details = AuditDetails(["reason": .string(reason.rawValue), "provider_id": .string(provider.id)])
+        if let detail { details["detail"] = .string(String(detail.prefix(500))) }
+        try await services.database.write(org: organization.id) { [details] tenant in
             try await tenant.appendAudit([audit.record(.ssoSigninFailed, [.identityProvider(provider)] + (user.map { [.user($0)] } ?? []),
-                                                       details: AuditDetails(["reason": .string(reason.rawValue),
-                                                                              "provider_id": .string(provider.id)]),
-                                                       outcome: .failure)])
+                                                       details: details, outcome: .failure)])
             if let testAttemptID {
-                let report = SSOTestReport(ok: false, reason: reason.rawValue, message: SSOFailure(reason).message, identity: nil)
+                let report = SSOTestReport(ok: false, reason: reason.rawValue, message: detail.map { "Rampart refused the answer: \($0)." }
+                                               ?? SSOFailure(reason).message, identity: nil)
                 try await tenant.recordSSOTestResult(attemptID: testAttemptID, result: report.json)
             }
         }
-        return .failed(SSOFailure(reason))
+        return .failed(SSOFailure(reason, detail: detail))
     }
 
     /// The person as the actor, by id only: a failure's event holds no email or claim.

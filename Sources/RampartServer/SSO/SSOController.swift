@@ -3,18 +3,23 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import RampartCore
+import RampartSAML
 import RampartStorage
 
 /// The browser's side of federated sign-in: `GET /o/{slug}/sso/{id}/start` (a provider's
 /// `signInUrl`) records an attempt bound to this browser and sends it to the provider;
-/// `GET /o/{slug}/sso/oidc/{id}/callback` (the provider's `redirectUri`) finishes it. The
-/// SAML service provider adds its ACS beside them and finishes through `FederatedSignIn` too.
+/// `GET /o/{slug}/sso/oidc/{id}/callback` (the provider's `redirectUri`) finishes an OpenID
+/// Connect one, `POST /o/{slug}/sso/saml/{id}/acs` (HTTP-POST binding) a SAML one; both
+/// through `FederatedSignIn`. `GET /o/{slug}/sso/saml/{id}/metadata` is the SP metadata.
 struct SSOController: Sendable {
     let services: RampartServices
     /// How long a person has at the provider before the attempt expires.
     static let attemptLifetimeSeconds: Double = 10 * 60
     /// Ties an attempt to the browser that started it: SameSite=Lax, since the provider's
-    /// redirect back is a cross-site navigation that a Strict cookie would not come with.
+    /// redirect back is a cross-site navigation that a Strict cookie would not come with; for
+    /// SAML SameSite=None under TLS, since the IdP's form POST to the ACS is cross-site and
+    /// browsers send Lax cookies only with top-level GETs. The cookie proves nothing alone: it
+    /// must match the attempt that the RelayState names.
     static let browserCookie = "rampart_sso"
 
     private var secure: Bool { services.configuration.secureCookies }
@@ -22,6 +27,9 @@ struct SSOController: Sendable {
     func addRoutes(to router: Router<RampartRequestContext>) {
         router.get("/o/:slug/sso/:id/start", use: start)
         router.get("/o/:slug/sso/oidc/:id/callback", use: oidcCallback)
+        router.post("/o/:slug/sso/saml/:id/acs", use: samlACS)
+        router.get("/o/:slug/sso/saml/:id/acs", use: samlRedirectBindingACS)
+        router.get("/o/:slug/sso/saml/:id/metadata", use: samlMetadata)
     }
 
     static func signInPath(slug: String, providerID: String) -> String { "/o/\(slug)/sso/\(providerID)/start" }
@@ -37,10 +45,6 @@ struct SSOController: Sendable {
         guard provider.enabled || testMode == true else {
             return page(SSOFailure(.providerDisabled).message, status: .forbidden, slug: organization.slug)
         }
-        guard provider.kind == .oidc else {
-            return page("Sign-in through SAML providers is not available yet. Sign in another way, or ask your administrator.",
-                        status: .notImplemented, slug: organization.slug)
-        }
         // A product's authorize request that sent the person here rides in a Strict cookie that will
         // not come back with the provider's redirect: the attempt keeps it instead.
         let returnTo = query.get("return_to").flatMap { SSOReturnTo.validated($0, slug: organization.slug) }
@@ -49,14 +53,22 @@ struct SSOController: Sendable {
         let browser = OIDCRelyingParty.random()
         let url: String
         do {
-            url = try await OIDCRelyingParty(services: services).authorizationURL(
-                provider: provider, organization: organization, browserHash: SSOHash.of(browser), returnTo: returnTo,
-                testMode: testMode == true, loginHint: hint)
+            switch provider.kind {
+            case .oidc:
+                url = try await OIDCRelyingParty(services: services).authorizationURL(
+                    provider: provider, organization: organization, browserHash: SSOHash.of(browser), returnTo: returnTo,
+                    testMode: testMode == true, loginHint: hint)
+            case .saml:
+                url = try await SAMLServiceProvider(services: services).authnRequestURL(
+                    provider: provider, organization: organization, browserHash: SSOHash.of(browser), returnTo: returnTo,
+                    testMode: testMode == true)
+            }
         } catch let failure as SSOFailure {
-            _ = try await FederatedSignIn(services: services).fail(failure.reason, provider, organization, SignInClient(request, context))
+            _ = try await FederatedSignIn(services: services).fail(failure.reason, provider, organization, SignInClient(request, context),
+                                                                   detail: failure.detail)
             return page(failure.message, status: .badGateway, slug: organization.slug)
         }
-        return ConsoleRenderer.redirect(url, cookies: [browserCookie(browser, slug: organization.slug)])
+        return ConsoleRenderer.redirect(url, cookies: [browserCookie(browser, slug: organization.slug, crossSitePost: provider.kind == .saml)])
     }
 
     // MARK: - OpenID Connect callback
@@ -109,6 +121,107 @@ struct SSOController: Sendable {
         return render(outcome, organization)
     }
 
+    // MARK: - SAML
+
+    /// The largest ACS form read: a response of the validator's largest size, base64 and form-encoded.
+    static let maximumACSBody = 1024 * 1024
+
+    /// The ACS (HTTP-POST binding). The RelayState Rampart gave the IdP names this browser's
+    /// attempt, whose AuthnRequest ID the response must answer; without one the response is
+    /// IdP-initiated, accepted only when the provider allows it (and then a RelayState that is a
+    /// path of the organisation is where the person lands; anything else, such as another
+    /// site's URL, is ignored).
+    @Sendable func samlACS(_ request: Request, context: RampartRequestContext) async throws -> Response {
+        guard let organization = try await services.organization(at: context),
+              let provider = try await provider(context, organization), provider.kind == .saml else { return notFound() }
+        let client = SignInClient(request, context)
+        let signIns = FederatedSignIn(services: services)
+        let fields: [String: String]
+        do {
+            fields = ConsoleForm.parse(String(buffer: try await request.body.collect(upTo: Self.maximumACSBody)))
+        } catch {
+            return render(try await signIns.fail(.samlTooLarge, provider, organization, client,
+                                                 detail: "the posted form is larger than \(Self.maximumACSBody / 1024) KiB"), organization)
+        }
+        let relayState = fields["RelayState"].map { String($0.prefix(1024)) } ?? ""
+        var attempt: SSOAttempt?
+        if !relayState.isEmpty, !relayState.hasPrefix("/") {
+            let keys = services.keys
+            let consumed = try await services.database.write(org: organization.id) {
+                try await $0.consumeSSOAttempt(id: SSOHash.of(relayState), keys: keys)
+            }
+            switch consumed {
+            case .failure(.unknown) where provider.saml?.allowIdpInitiated == true:
+                break  // the IdP's own RelayState on an IdP-initiated response
+            case .failure(let refusal):
+                let reason = SSOFailure.Reason(rawValue: refusal.rawValue) ?? .unknownState
+                return render(try await signIns.fail(reason, provider, organization, client), organization)
+            case .success(let found): attempt = found
+            }
+        }
+        let test = attempt?.testMode == true ? attempt?.id : nil
+        if let attempt {
+            guard attempt.providerID == provider.id else {
+                return render(try await signIns.fail(.unknownState, provider, organization, client, testAttemptID: test), organization)
+            }
+            guard let cookie = ConsoleCookie.value(Self.browserCookie, in: request),
+                  constantTimeEquals(SSOHash.of(cookie), attempt.browserHash) else {
+                return render(try await signIns.fail(.browserMismatch, provider, organization, client, testAttemptID: test), organization)
+            }
+        }
+        guard provider.enabled || attempt?.testMode == true else {
+            return render(try await signIns.fail(.providerDisabled, provider, organization, client), organization)
+        }
+        guard let response = fields["SAMLResponse"], !response.isEmpty else {
+            return render(try await signIns.fail(.samlMalformed, provider, organization, client, testAttemptID: test,
+                                                 detail: "the POST carries no SAMLResponse"), organization)
+        }
+        let identity: FederatedIdentity
+        do {
+            identity = try await SAMLServiceProvider(services: services).identity(
+                provider: provider, organization: organization, base64Response: response, expectedRequestID: attempt?.samlRequestID)
+        } catch let failure as SSOFailure {
+            return render(try await signIns.fail(failure.reason, provider, organization, client, testAttemptID: test,
+                                                 detail: failure.detail), organization)
+        }
+        let now = Timestamp.now()
+        let finished = attempt ?? SSOAttempt(
+            id: "", providerID: provider.id, browserHash: "", nonceHash: nil, pkceVerifier: nil, samlRequestID: nil,
+            returnTo: relayState.isEmpty ? nil : SSOReturnTo.validated(relayState, slug: organization.slug), testMode: false,
+            createdAt: now, expiresAt: now)
+        return render(try await signIns.complete(provider: provider, organization: organization, identity: identity,
+                                                 attempt: finished, client: client), organization)
+    }
+
+    /// A response sent with the HTTP-Redirect binding, which the Web SSO profile does not allow for
+    /// responses (SAML profiles 4.1.2): refused with the reason and audited, so that a misconfigured
+    /// IdP is found on the provider's page. The message is inflated within the size limit first,
+    /// to tell an oversize one apart.
+    @Sendable func samlRedirectBindingACS(_ request: Request, context: RampartRequestContext) async throws -> Response {
+        guard let organization = try await services.organization(at: context),
+              let provider = try await provider(context, organization), provider.kind == .saml else { return notFound() }
+        let client = SignInClient(request, context)
+        let message = request.uri.queryParameters.get("SAMLResponse") ?? ""
+        do {
+            _ = try SAMLRedirectBinding.inflate(base64: message, limit: SAMLServiceProvider.maximumRedirectMessageBytes)
+        } catch {
+            return render(try await FederatedSignIn(services: services).fail(SSOFailure(error).reason, provider, organization, client,
+                                                                              detail: error.detail), organization)
+        }
+        return render(try await FederatedSignIn(services: services).fail(
+            .samlBindingNotAllowed, provider, organization, client,
+            detail: "the IdP sent its response with the HTTP-Redirect binding; set the IdP's ACS binding to HTTP-POST"), organization)
+    }
+
+    /// The SP metadata of one SAML provider, for the admin to hand to the IdP (or the IdP to fetch).
+    @Sendable func samlMetadata(_ request: Request, context: RampartRequestContext) async throws -> Response {
+        guard let organization = try await services.organization(at: context),
+              let provider = try await provider(context, organization), provider.kind == .saml else { return notFound() }
+        let xml = try await SAMLServiceProvider(services: services).metadata(provider: provider, organization: organization)
+        return Response(status: .ok, headers: [.contentType: "application/samlmetadata+xml; charset=utf-8"],
+                        body: .init(byteBuffer: ByteBuffer(string: xml)))
+    }
+
     // MARK: - Answers
 
     /// The page a finished attempt leads to. A success moves on through a page rather than a
@@ -154,8 +267,10 @@ struct SSOController: Sendable {
         return try await services.database.read(org: organization.id) { try await $0.identityProvider(id) }
     }
 
-    private func browserCookie(_ value: String, slug: String) -> String {
-        "\(Self.browserCookie)=\(value); Path=/o/\(slug)/sso/; HttpOnly; SameSite=Lax; Max-Age=\(Int(Self.attemptLifetimeSeconds))"
+    private func browserCookie(_ value: String, slug: String, crossSitePost: Bool) -> String {
+        // Browsers refuse SameSite=None without Secure: over plain HTTP only a same-site IdP can post back with it.
+        let sameSite = crossSitePost && secure ? "None" : "Lax"
+        return "\(Self.browserCookie)=\(value); Path=/o/\(slug)/sso/; HttpOnly; SameSite=\(sameSite); Max-Age=\(Int(Self.attemptLifetimeSeconds))"
             + (secure ? "; Secure" : "")
     }
 }

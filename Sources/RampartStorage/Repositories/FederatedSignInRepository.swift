@@ -34,6 +34,8 @@ public struct SSOAttempt: Sendable, Equatable {
 public struct SSOFailureRecord: Sendable, Encodable {
     public let occurredAt: Timestamp
     public let reason: String
+    /// What was wrong in plain words, when the protocol said (SAML refusals do).
+    public let detail: String?
     public let requestId: String?
 }
 
@@ -67,18 +69,10 @@ extension Tenant {
             """).run()
     }
 
-    /// Marks the attempt whose state hashes to `id` used and returns it, once: a second call,
-    /// or a call after it expired, is refused.
+    /// Marks the attempt whose state (OIDC) or RelayState (SAML) hashes to `id` used and returns
+    /// it, once: a second call, or a call after it expired, is refused.
     public func consumeSSOAttempt(id: String, keys: KeyService) async throws -> Result<SSOAttempt, SSOAttemptRefusal> {
         try await consumeSSOAttempt(where: SQLQueryString("id = ") + "\(bind: id)", keys: keys)
-    }
-
-    /// The same, for a SAML response: the attempt whose AuthnRequest ID its InResponseTo names.
-    public func consumeSSOAttempt(providerID: String, samlRequestID: String, keys: KeyService) async throws
-        -> Result<SSOAttempt, SSOAttemptRefusal>
-    {
-        try await consumeSSOAttempt(where: SQLQueryString("provider_id = ") + "\(bind: providerID)"
-            + " AND saml_request_id = " + "\(bind: samlRequestID)", keys: keys)
     }
 
     private func consumeSSOAttempt(where condition: SQLQueryString, keys: KeyService) async throws
@@ -138,7 +132,8 @@ extension Tenant {
             .map { event in
                 let details = try? JSONDecoder().decode([String: JSONValue].self, from: Data(event.detailsJSON.utf8))
                 let reason: String = if case .string(let text)? = details?["reason"] { text } else { "unknown" }
-                return SSOFailureRecord(occurredAt: event.occurredAt, reason: reason, requestId: event.requestID)
+                let detail: String? = if case .string(let text)? = details?["detail"] { text } else { nil }
+                return SSOFailureRecord(occurredAt: event.occurredAt, reason: reason, detail: detail, requestId: event.requestID)
             }
     }
 

@@ -49,6 +49,8 @@ extension Tenant {
                 \(bind: provider.trustIdpMfa ? 1 : 0), \(bind: Self.settingsJSON(provider)), \(bind: sealed),
                 \(bind: now.microseconds), \(bind: now.microseconds))
             """).run()
+        // The SP key pair exists from the start, so the SP metadata can be handed to the IdP at once.
+        if provider.kind == .saml { _ = try await ensureSAMLServiceProviderKey(providerID: provider.id, keys: keys) }
         try await appendAudit([context.record(.identityProviderCreated, [.identityProvider(provider)],
                                               details: Self.auditDetails(provider), at: now)])
         return provider
@@ -90,7 +92,7 @@ extension Tenant {
     /// Deleting a provider ends its links and pending sign-ins; the accounts it created stay.
     public func deleteIdentityProvider(_ id: String, by context: AuditContext) async throws -> IdentityProvider {
         let provider = try await requireIdentityProvider(id)
-        for table in ["external_identities", "sso_signin_attempts", "sso_assertion_ids"] {
+        for table in ["external_identities", "sso_signin_attempts", "sso_assertion_ids", "saml_sp_keys"] {
             try await sql.raw(SQLQueryString("DELETE FROM \(ident: table) WHERE org_id = ") + "\(bind: orgID)"
                 + " AND provider_id = " + "\(bind: provider.id)").run()
         }
@@ -143,6 +145,9 @@ extension Tenant {
             details["idpEntityId"] = .string(saml.idpEntityId)
             details["ssoUrl"] = .string(saml.ssoUrl)
             details["signingCertificates"] = .array(saml.signingCertificates.map { .string(CertificateFingerprint.sha256($0) ?? "?") })
+            details["requireSignedAssertion"] = .bool(saml.requireSignedAssertion)
+            details["allowIdpInitiated"] = .bool(saml.allowIdpInitiated)
+            details["mfaAuthnContexts"] = .array(saml.mfaAuthnContexts.map { .string($0) })
         }
         return details
     }
