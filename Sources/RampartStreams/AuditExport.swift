@@ -139,17 +139,17 @@ enum AuditBundleEventLine {
         out += #"{"event":{"action":"#.utf8
         string(e.action, &out)
         out += #","actor":{"#.utf8
+        // As `JSONEncoder` writes an actor: sorted keys, absent fields left out, `type` always there.
         if e.actor.erased { out += #""erased":true,"#.utf8 }
-        out += #""id":"#.utf8
-        string(e.actor.id, &out)
-        out += #","ip":"#.utf8
-        string(e.actor.ip, &out)
-        out += #","name":"#.utf8
-        string(e.actor.name, &out)
-        out += #","type":"#.utf8
+        optional(e.actor.id, named: "id", &out)
+        optional(e.actor.ip, named: "ip", &out)
+        optional(e.actor.name, named: "name", &out)
+        out += #""type":"#.utf8
         string(e.actor.type.rawValue, &out)
-        out += #","userAgent":"#.utf8
-        string(e.actor.userAgent, &out)
+        if let userAgent = e.actor.userAgent {
+            out += #","userAgent":"#.utf8
+            string(userAgent, &out)
+        }
         out += #"},"detailsJSON":"#.utf8
         string(e.detailsJSON, &out)
         if e.encoding != AuditEncoding.legacy { number(Int64(e.encoding), named: "encoding", &out) }
@@ -176,8 +176,18 @@ enum AuditBundleEventLine {
         out += "}}\n".utf8
     }
 
-    private static func string(_ value: String?, _ out: inout [UInt8]) {
-        if let value { JSONValue.writeString(value, .foundation, to: &out) } else { out += "null".utf8 }
+    private static func string(_ value: String, _ out: inout [UInt8]) {
+        JSONValue.writeString(value, .foundation, to: &out)
+    }
+
+    /// `"name":"value",` when there is a value.
+    private static func optional(_ value: String?, named name: String, _ out: inout [UInt8]) {
+        guard let value else { return }
+        out += #"""#.utf8
+        out += name.utf8
+        out += #"":"#.utf8
+        string(value, &out)
+        out.append(UInt8(ascii: ","))
     }
 
     /// `,"name":123`: never the first field.

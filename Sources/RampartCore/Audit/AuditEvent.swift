@@ -33,10 +33,10 @@ public struct AuditActor: Codable, Sendable, Equatable {
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(type, forKey: .type)
-        try c.encode(id, forKey: .id)
-        try c.encode(name, forKey: .name)
-        try c.encode(ip, forKey: .ip)
-        try c.encode(userAgent, forKey: .userAgent)
+        try c.encodeIfPresent(id, forKey: .id)
+        try c.encodeIfPresent(name, forKey: .name)
+        try c.encodeIfPresent(ip, forKey: .ip)
+        try c.encodeIfPresent(userAgent, forKey: .userAgent)
         if erased { try c.encode(true, forKey: .erased) }
     }
 
