@@ -204,12 +204,6 @@ enum AuditBundleEventLine {
 public enum AuditCSV {
     public static let header = "sequence,occurredAt,action,outcome,actorType,actorId,actorName,actorIp,actorUserAgent,targets,requestId,details,hash"
 
-    public static func row(_ e: AuditEvent) -> String {
-        var out: [UInt8] = []
-        write(e, to: &out)
-        return String(decoding: out, as: UTF8.self)
-    }
-
     /// Written byte by byte: through `String`'s characters and Foundation's replacing, a CSV
     /// export of a million events took five times as long as the same export as JSON lines.
     public static func write(_ e: AuditEvent, to out: inout [UInt8]) {

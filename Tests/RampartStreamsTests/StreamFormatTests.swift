@@ -56,7 +56,9 @@ struct StreamFormatTests {
     }
 
     @Test func csvRowHasEveryColumnInOrder() {
-        let row = AuditCSV.row(Self.event(name: "Ada, \"the\" Countess"))
+        var out: [UInt8] = []
+        AuditCSV.write(Self.event(name: "Ada, \"the\" Countess"), to: &out)
+        let row = String(decoding: out, as: UTF8.self)
         #expect(row.hasSuffix("\r\n"))
         #expect(row == #"7,2025-12-05T16:00:00.123Z,user.created,success,api_token,t-1,"Ada, ""the"" Countess",192.0.2.1,curl/8,"[{""id"":""u-1"",""name"":""Ada"",""type"":""user""}]",r-1,"{""k"":""v=w""}",h"# + "\r\n")
     }
