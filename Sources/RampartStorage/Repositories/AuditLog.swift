@@ -274,11 +274,9 @@ public struct AuditVerifier: Sendable {
         let expected = batch.map(namedTargets)
         var indexed: [Int64: Set<String>] = [:]
         for ids in Array(Set(expected.joined())).chunked(500) {
-            for row in try await tenant.sql.select().column("seq").column("target_id").from("audit_event_targets")
+            try collect(try await tenant.sql.select().column("seq").column("target_id").from("audit_event_targets")
                 .where("org_id", .equal, tenant.orgID).where("target_id", .in, Array(ids))
-                .where("seq", .greaterThan, last).where("seq", .lessThanOrEqual, end).all() {
-                indexed[try row.int("seq"), default: []].insert(try row.string("target_id"))
-            }
+                .where("seq", .greaterThan, last).where("seq", .lessThanOrEqual, end).all(), into: &indexed)
         }
         try compare(batch, expected, indexed)
         return expected.reduce(0) { $0 + Int64($1.count) }
@@ -286,6 +284,11 @@ public struct AuditVerifier: Sendable {
 
     private static func namedTargets(_ event: AuditEvent) -> Set<String> {
         Set(((try? JSONDecoder().decode([AuditTarget].self, from: Data(event.targetsJSON.utf8))) ?? []).map(\.id))
+    }
+
+    /// Index rows (`seq`, `target_id`) as the target ids each sequence number has.
+    private static func collect(_ rows: [any SQLRow], into indexed: inout [Int64: Set<String>]) throws {
+        for row in rows { indexed[try row.int("seq"), default: []].insert(try row.string("target_id")) }
     }
 
     private static func compare(_ batch: [AuditEvent], _ expected: [Set<String>], _ indexed: [Int64: Set<String>]) throws {
@@ -310,15 +313,14 @@ public struct AuditVerifier: Sendable {
         guard count != expected else { return }
         var last = start
         while true {
-            let batch = try await tenant.auditEvents(after: last, limit: 2000)
+            // Target ids are stored in clear: the events' stored form serves, nothing to open.
+            let batch = try await tenant.auditEvents(after: last, limit: 2000, as: .stored)
             guard let end = batch.last?.sequence else { break }
             var indexed: [Int64: Set<String>] = [:]
-            for row in try await tenant.sql.raw("""
+            try collect(try await tenant.sql.raw("""
                 SELECT seq, target_id FROM audit_event_targets
                 WHERE org_id = \(bind: tenant.orgID) AND seq > \(bind: last) AND seq <= \(bind: end)
-                """).all() {
-                indexed[try row.int("seq"), default: []].insert(try row.string("target_id"))
-            }
+                """).all(), into: &indexed)
             try compare(batch, batch.map(namedTargets), indexed)
             last = end
         }
