@@ -70,9 +70,7 @@ public enum AuditChain {
         if let sealer {
             (actor, targets, details, personal) = sealer.seal(record, event: id)
         } else {
-            targets = JSONValue.canonicalArray(ofSortedObjects: record.targets.map { t in
-                [("id", .string(t.id)), ("name", JSONValue(t.name)), ("type", .string(t.type))]
-            })
+            targets = JSONValue.canonicalArray(ofSortedObjects: record.targets.map { $0.canonicalFields(name: $0.name) })
             details = record.details.json.canonical
         }
         var event = AuditEvent(

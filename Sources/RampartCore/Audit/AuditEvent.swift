@@ -74,6 +74,12 @@ public struct AuditTarget: Codable, Sendable, Equatable {
     /// things, whose names are not sealed.
     public var isPerson: Bool { type == "user" }
 
+    /// The target as an event's `targets` holds it, keys in canonical order, with `name` as
+    /// stored there (sealed, opened or clear): the one shape the chain hashes.
+    func canonicalFields(name: String?) -> [(key: String, value: JSONValue)] {
+        [("id", .string(id)), ("name", JSONValue(name)), ("type", .string(type))]
+    }
+
     public static func user(_ u: User) -> AuditTarget { AuditTarget(type: "user", id: u.id, name: u.email) }
     public static func group(_ g: Group) -> AuditTarget { AuditTarget(type: "group", id: g.id, name: g.name) }
     public static func product(_ p: Product) -> AuditTarget { AuditTarget(type: "product", id: p.id, name: p.name) }

@@ -132,14 +132,16 @@ public struct AuditSealer: Sendable {
             actor.userAgent = seal(actor.userAgent, key, id, "actor.userAgent")
         }
         var personTarget: SubjectKey?
+        var hasPersonTarget = false
         let targets = JSONValue.canonicalArray(ofSortedObjects: record.targets.map { t in
             var name = t.name
             if let subject = record.subject(of: t) {
+                hasPersonTarget = true
                 let key = keys[subject]
                 if personTarget == nil { personTarget = key }
                 name = seal(name, key, id, "target.\(t.type).\(t.id).name")
             }
-            return [("id", .string(t.id)), ("name", JSONValue(name)), ("type", .string(t.type))]
+            return t.canonicalFields(name: name)
         })
         // Personal details are about the event's first person target (the user created or
         // changed); without one, or once that person is erased, they are not kept.
@@ -149,7 +151,6 @@ public struct AuditSealer: Sendable {
             personal = AuditPersonalData.seal(JSONValue.object(split.personal).canonical, with: personTarget, org: orgID,
                                               event: id, field: "details.personal")
         }
-        let hasPersonTarget = record.targets.contains { record.subject(of: $0) != nil }
         return (actor, targets, (hasPersonTarget ? split.clear : record.details).json.canonical, personal)
     }
 
@@ -196,11 +197,10 @@ public struct AuditOpener: Sendable {
         }
         if e.targetsJSON.contains("\"user\"") {
             e.targetsJSON = JSONValue.canonicalArray(ofSortedObjects: AuditTarget.parse(e.targetsJSON).map { t in
-                guard t.isPerson else { return [("id", .string(t.id)), ("name", JSONValue(t.name)), ("type", .string(t.type))] }
+                guard t.isPerson else { return t.canonicalFields(name: t.name) }
                 let name = open(t.name, e, "target.\(t.type).\(t.id).name")
-                var fields: [(key: String, value: JSONValue)] = []
-                if t.name != nil, name == nil { fields.append(("erased", .bool(true))) }
-                return fields + [("id", .string(t.id)), ("name", JSONValue(name)), ("type", .string(t.type))]
+                let erased = t.name != nil && name == nil
+                return (erased ? [("erased", .bool(true))] : []) + t.canonicalFields(name: name)
             })
         }
         if let personal = e.personal {
