@@ -79,26 +79,17 @@ struct SSOController: Sendable {
         let client = SignInClient(request, context)
         let signIns = FederatedSignIn(services: services)
         let query = request.uri.queryParameters
-        let keys = services.keys
         let state = query.get("state").map { String($0.prefix(512)) } ?? ""
-        let consumed = try await services.database.write(org: organization.id) {
-            try await $0.consumeSSOAttempt(id: SSOHash.of(state), keys: keys)
-        }
         let attempt: SSOAttempt
-        switch consumed {
+        switch try await consumeAttempt(named: state, organization) {
         case .failure(let refusal):
             let reason = SSOFailure.Reason(rawValue: refusal.rawValue) ?? .unknownState
             return render(try await signIns.fail(reason, provider, organization, client), organization)
         case .success(let found): attempt = found
         }
         let test = attempt.testMode ? attempt.id : nil
-        // The attempt must be this provider's and this browser's (login CSRF, mix-up).
-        guard attempt.providerID == provider.id else {
-            return render(try await signIns.fail(.unknownState, provider, organization, client, testAttemptID: test), organization)
-        }
-        guard let cookie = ConsoleCookie.value(Self.browserCookie, in: request),
-              constantTimeEquals(SSOHash.of(cookie), attempt.browserHash) else {
-            return render(try await signIns.fail(.browserMismatch, provider, organization, client, testAttemptID: test), organization)
+        if let reason = bindingFailure(of: attempt, provider, request) {
+            return render(try await signIns.fail(reason, provider, organization, client, testAttemptID: test), organization)
         }
         guard provider.enabled || attempt.testMode else {
             return render(try await signIns.fail(.providerDisabled, provider, organization, client), organization)
@@ -146,11 +137,7 @@ struct SSOController: Sendable {
         let relayState = fields["RelayState"].map { String($0.prefix(1024)) } ?? ""
         var attempt: SSOAttempt?
         if !relayState.isEmpty, !relayState.hasPrefix("/") {
-            let keys = services.keys
-            let consumed = try await services.database.write(org: organization.id) {
-                try await $0.consumeSSOAttempt(id: SSOHash.of(relayState), keys: keys)
-            }
-            switch consumed {
+            switch try await consumeAttempt(named: relayState, organization) {
             case .failure(.unknown) where provider.saml?.allowIdpInitiated == true:
                 break  // the IdP's own RelayState on an IdP-initiated response
             case .failure(let refusal):
@@ -160,14 +147,8 @@ struct SSOController: Sendable {
             }
         }
         let test = attempt?.testMode == true ? attempt?.id : nil
-        if let attempt {
-            guard attempt.providerID == provider.id else {
-                return render(try await signIns.fail(.unknownState, provider, organization, client, testAttemptID: test), organization)
-            }
-            guard let cookie = ConsoleCookie.value(Self.browserCookie, in: request),
-                  constantTimeEquals(SSOHash.of(cookie), attempt.browserHash) else {
-                return render(try await signIns.fail(.browserMismatch, provider, organization, client, testAttemptID: test), organization)
-            }
+        if let attempt, let reason = bindingFailure(of: attempt, provider, request) {
+            return render(try await signIns.fail(reason, provider, organization, client, testAttemptID: test), organization)
         }
         guard provider.enabled || attempt?.testMode == true else {
             return render(try await signIns.fail(.providerDisabled, provider, organization, client), organization)
@@ -220,6 +201,28 @@ struct SSOController: Sendable {
         let xml = try await SAMLServiceProvider(services: services).metadata(provider: provider, organization: organization)
         return Response(status: .ok, headers: [.contentType: "application/samlmetadata+xml; charset=utf-8"],
                         body: .init(byteBuffer: ByteBuffer(string: xml)))
+    }
+
+    // MARK: - Attempts
+
+    /// The attempt that the handle given to the provider (OIDC `state`, SAML `RelayState`) names,
+    /// consumed: it finishes once.
+    private func consumeAttempt(named handle: String, _ organization: Organization) async throws
+        -> Result<SSOAttempt, SSOAttemptRefusal>
+    {
+        let keys = services.keys
+        return try await services.database.write(org: organization.id) {
+            try await $0.consumeSSOAttempt(id: SSOHash.of(handle), keys: keys)
+        }
+    }
+
+    /// Why a consumed attempt may not finish here, if it may not: it must be this provider's and
+    /// this browser's (login CSRF, mix-up).
+    private func bindingFailure(of attempt: SSOAttempt, _ provider: IdentityProvider, _ request: Request) -> SSOFailure.Reason? {
+        guard attempt.providerID == provider.id else { return .unknownState }
+        guard let cookie = ConsoleCookie.value(Self.browserCookie, in: request),
+              constantTimeEquals(SSOHash.of(cookie), attempt.browserHash) else { return .browserMismatch }
+        return nil
     }
 
     // MARK: - Answers
