@@ -95,7 +95,10 @@ struct Audit: AsyncParsableCommand {
             hash and link from the first on, and every checkpoint's signature and head.
             """, valueName: "file"))
         var bundle: String?
-        @Option(help: ArgumentHelp("With --bundle: a public key (base64url) checkpoints must be signed with; repeatable.",
+        // A base64url key starts with '-' one time in 64: the value after --trust-key is taken
+        // as it is, never as another option.
+        @Option(parsing: .unconditionalSingleValue,
+                help: ArgumentHelp("With --bundle: a public key (base64url) checkpoints must be signed with; repeatable.",
                                    valueName: "key"))
         var trustKey: [String] = []
         @Flag(help: "Print JSON.") var json = false
