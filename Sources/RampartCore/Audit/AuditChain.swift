@@ -60,27 +60,56 @@ public enum AuditChain {
              detailsJSON: e.detailsJSON, previousHash: e.previousHash, encoding: e.encoding, personal: e.personal)
     }
 
-    /// Builds the stored form of the next event after `head`: with a sealer, encoding 2 with
-    /// personal data sealed; without one, the legacy encoding (kept for reading old logs and
-    /// for the chain's own tests).
+    /// Builds the next event after `head` in the legacy encoding, every field in clear (kept
+    /// for reading old logs and for the chain's own tests). The log appends sealed events:
+    /// `AuditSealer.prepare`, then `link`.
     public static func seal(_ record: AuditRecord, orgID: String, after head: ChainHead, at now: Timestamp,
-                            id: String = Identifier.make(), sealer: AuditSealer? = nil) -> AuditEvent
-    {
-        var actor = record.actor, targets: String, details: String, personal: String?
-        if let sealer {
-            (actor, targets, details, personal) = sealer.seal(record, event: id)
-        } else {
-            targets = JSONValue.canonicalArray(ofSortedObjects: record.targets.map { $0.canonicalFields(name: $0.name) })
-            details = record.details.json.canonical
-        }
+                            id: String = Identifier.make()) -> AuditEvent {
+        link(PreparedAuditEvent(inClear: record, id: id), orgID: orgID, after: head, at: now)
+    }
+
+    /// Gives a prepared event its place after `head`: its sequence number, the previous
+    /// event's hash and its own; an event without a time of its own takes `now`.
+    public static func link(_ p: PreparedAuditEvent, orgID: String, after head: ChainHead, at now: Timestamp) -> AuditEvent {
         var event = AuditEvent(
-            orgID: orgID, sequence: head.sequence + 1, id: id, occurredAt: record.occurredAt ?? now,
-            action: record.action.rawValue, outcome: record.outcome.rawValue, actor: actor,
-            targetsJSON: targets, requestID: record.requestID, detailsJSON: details,
-            previousHash: head.hash, hash: "", encoding: sealer == nil ? AuditEncoding.legacy : AuditEncoding.sealed,
-            personal: personal)
+            orgID: orgID, sequence: head.sequence + 1, id: p.id, occurredAt: p.occurredAt ?? now, action: p.action,
+            outcome: p.outcome, actor: p.actor, targetsJSON: p.targetsJSON, requestID: p.requestID,
+            detailsJSON: p.detailsJSON, previousHash: head.hash, hash: "", encoding: p.encoding, personal: p.personal)
         event.hash = hash(of: event)
         return event
+    }
+}
+
+/// An event as it will be stored, before it has a place in the chain: personal data sealed,
+/// targets and details in their canonical text. Sealing is most of an append's work, and
+/// needs no place in the chain, so it can be done before the writer takes the head.
+public struct PreparedAuditEvent: Sendable {
+    public let id: String
+    public let occurredAt: Timestamp?
+    public let action: String
+    public let outcome: String
+    public let actor: AuditActor
+    public let targetsJSON: String
+    public let requestID: String?
+    public let detailsJSON: String
+    public let encoding: Int
+    public let personal: String?
+    /// The distinct ids of the event's targets, for the log's target index.
+    public let targetIDs: [String]
+
+    init(_ record: AuditRecord, id: String, actor: AuditActor, targetsJSON: String, detailsJSON: String, encoding: Int,
+         personal: String?) {
+        self.id = id; occurredAt = record.occurredAt; action = record.action.rawValue; outcome = record.outcome.rawValue
+        self.actor = actor; self.targetsJSON = targetsJSON; requestID = record.requestID; self.detailsJSON = detailsJSON
+        self.encoding = encoding; self.personal = personal
+        targetIDs = record.targets.count == 1 ? [record.targets[0].id] : Set(record.targets.map(\.id)).sorted()
+    }
+
+    /// The legacy encoding: nothing sealed.
+    init(inClear record: AuditRecord, id: String) {
+        self.init(record, id: id, actor: record.actor,
+                  targetsJSON: JSONValue.canonicalArray(ofSortedObjects: record.targets.map { $0.canonicalFields(name: $0.name) }),
+                  detailsJSON: record.details.json.canonical, encoding: AuditEncoding.legacy, personal: nil)
     }
 }
 

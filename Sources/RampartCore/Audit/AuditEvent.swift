@@ -131,6 +131,14 @@ public struct AuditRecord: Sendable {
         return actorSubjectOverride ?? AuditSubject.of(actor)
     }
 
+    /// Every subject whose personal data the record holds.
+    public var subjects: Set<AuditSubject> {
+        var subjects = Set<AuditSubject>()
+        if let subject = actorSubject { subjects.insert(subject) }
+        for target in targets { if let subject = subject(of: target) { subjects.insert(subject) } }
+        return subjects
+    }
+
     /// The subject of a person target's name; nil for targets that are not people.
     public func subject(of target: AuditTarget) -> AuditSubject? {
         guard target.isPerson else { return nil }

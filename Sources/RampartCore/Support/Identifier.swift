@@ -6,7 +6,7 @@ import Foundation
 /// Ids are checked and rendered byte by byte: every request parses at least two of them.
 public enum Identifier {
     public static func make(at date: Date = Date()) -> String {
-        var bytes = randomBytes(16)
+        var bytes = SystemRandom.bytes(16)
         let millis = UInt64(max(0, date.timeIntervalSince1970 * 1000))
         for i in 0..<6 { bytes[i] = UInt8(truncatingIfNeeded: millis >> (8 * (5 - UInt64(i)))) }
         bytes[6] = (bytes[6] & 0x0F) | 0x70
@@ -48,18 +48,6 @@ public enum Identifier {
             out.append(digit)
         }
         return String(decoding: out, as: UTF8.self)
-    }
-
-    /// The C library's arc4random (getrandom underneath) fills all sixteen bytes in one call.
-    private static func randomBytes(_ count: Int) -> [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: count)
-        #if canImport(Glibc)
-        bytes.withUnsafeMutableBytes { arc4random_buf($0.baseAddress!, count) }
-        #else
-        var rng = SystemRandomNumberGenerator()
-        for i in 0..<count { bytes[i] = rng.next() }
-        #endif
-        return bytes
     }
 
     private static func isDashPosition(_ index: Int) -> Bool { index == 8 || index == 13 || index == 18 || index == 23 }

@@ -73,11 +73,16 @@ enum EventCredential {
         let orgID: String
         let credential: Credential
 
-        func resolve(in tenant: Tenant, services: RampartServices, now: Timestamp) async throws -> EventSource {
+        /// The product and credential, or unauthorized when the key was revoked or the client
+        /// deleted. With `usage`, notes when an ingestion key was last used (at most once a
+        /// minute per key), which needs a write transaction.
+        func resolve(in tenant: Tenant, noting usage: TokenUsageRecorder? = nil, at now: Timestamp = .now()) async throws
+            -> EventSource
+        {
             switch credential {
             case .ingestionKey(let secret):
                 guard let (key, product) = try await tenant.authenticateIngestionKey(secret) else { throw EventCredential.unauthorized }
-                if services.tokenUsage.shouldRecord(key.id, lastUsed: key.lastUsedAt, now: now) {
+                if let usage, usage.shouldRecord(key.id, lastUsed: key.lastUsedAt, now: now) {
                     try await tenant.markIngestionKeyUsed(key.id, at: now)
                 }
                 return EventSource(product: product, credential: .ingestionKey, credentialID: key.id)

@@ -4,8 +4,8 @@ import RampartCore
 import RampartStorage
 
 /// `POST /api/v1/events`: a product appends a batch of its events to the organisation's audit
-/// log, all of them or none, in one transaction. The batch is read and checked before the
-/// transaction starts, so a writer holds the log only for the append itself.
+/// log, all of them or none, in one transaction. The batch is read, checked and sealed before
+/// that transaction starts, so a writer holds the log only for the append itself.
 struct EventsController: APIController {
     let services: RampartServices
 
@@ -34,9 +34,17 @@ struct EventsController: APIController {
             try ProductEvent.batch(text: raw.bindMemory(to: UInt8.self), now: now)
         }
         let requestID = context.requestID
+        // Sealing the events' personal data is most of the work: it is done in a read
+        // transaction, so that concurrent batches seal while another is appended.
+        let prepared = try await services.database.read(org: source.orgID) { tenant in
+            try await tenant.prepareIngestion(events, from: try await source.resolve(in: tenant), requestID: requestID)
+        }
         let ingested = try await services.database.write(org: source.orgID) { tenant in
-            let source = try await source.resolve(in: tenant, services: services, now: now)
-            return try await tenant.ingest(events, from: source, requestID: requestID)
+            // The credential is checked again where the batch is appended: revoked a moment ago, it is refused.
+            let current = try await source.resolve(in: tenant, noting: services.tokenUsage, at: now)
+            let batch = current == prepared.source
+                ? prepared : try await tenant.prepareIngestion(events, from: current, requestID: requestID)
+            return try await tenant.ingest(batch)
         }
         let duplicates = ingested.reduce(0) { $0 + ($1.duplicate ? 1 : 0) }
         return try JSON.response(Answer(

@@ -17,17 +17,48 @@ extension Tenant {
     @discardableResult
     public func appendAudit(_ records: [AuditRecord]) async throws -> [AuditEvent] {
         guard !records.isEmpty else { return [] }
-        var head = try await lockedHead()
+        let head = try await lockedHead()
         let sealer = AuditSealer(orgID: orgID, keys: try await subjectKeys(for: Self.subjects(of: records)))
+        return try await append(sealer.prepare(records), after: head)
+    }
+
+    /// Seals `records` with the subject keys that exist, without the head: in a read
+    /// transaction, before the writer's, so that writers hold the log only to link and store.
+    /// A subject key found here and destroyed before the append commits leaves its values
+    /// sealed under a key that is gone, as erasure intends.
+    public func prepareAudit(_ records: [AuditRecord]) async throws -> PreparedAuditBatch {
+        let found = try await existingSubjectKeys(for: Self.subjects(of: records))
+        let sealer = AuditSealer(orgID: orgID, keys: found.keys)
+        return PreparedAuditBatch(records: records, events: sealer.prepare(records, leavingOut: found.unknown))
+    }
+
+    /// Appends a batch sealed by `prepareAudit`, in its order; the records that named a
+    /// subject without a key are sealed now, under the head lock, where keys are made.
+    @discardableResult
+    public func appendAudit(_ batch: PreparedAuditBatch) async throws -> [AuditEvent] {
+        guard !batch.records.isEmpty else { return [] }
+        let head = try await lockedHead()
+        var events = batch.events
+        let pending = events.indices.filter { events[$0] == nil }
+        if !pending.isEmpty {
+            let records = pending.map { batch.records[$0] }
+            let sealer = AuditSealer(orgID: orgID, keys: try await subjectKeys(for: Self.subjects(of: records)))
+            for (index, event) in zip(pending, sealer.prepare(records)) { events[index] = event }
+        }
+        return try await append(events.compactMap { $0 }, after: head)
+    }
+
+    /// Links prepared events after `start`, whose row the caller has locked, and stores them.
+    private func append(_ prepared: [PreparedAuditEvent], after start: ChainHead) async throws -> [AuditEvent] {
+        var head = start
         var events: [AuditEvent] = []
-        var targetRows: [(sequence: Int64, targetID: String)] = []
-        events.reserveCapacity(records.count)
-        for record in records {
-            let event = AuditChain.seal(record, orgID: orgID, after: head, at: clock(), sealer: sealer)
+        var targetRows: [[ColumnValue]] = []
+        events.reserveCapacity(prepared.count)
+        for p in prepared {
+            let event = AuditChain.link(p, orgID: orgID, after: head, at: clock())
             head = ChainHead(sequence: event.sequence, hash: event.hash)
             events.append(event)
-            let ids = record.targets.count == 1 ? [record.targets[0].id] : Set(record.targets.map(\.id)).sorted()
-            targetRows += ids.map { (event.sequence, $0) }
+            for id in p.targetIDs { targetRows.append([ColumnValue(orgID), ColumnValue(id), ColumnValue(event.sequence)]) }
         }
         try await insertRows(
             into: "audit_events",
@@ -41,8 +72,7 @@ extension Tenant {
                  ColumnValue(e.requestID), ColumnValue(e.detailsJSON), ColumnValue(e.previousHash), ColumnValue(e.hash),
                  ColumnValue(Int64(e.encoding)), ColumnValue(e.personal)]
             })
-        try await insertRows(into: "audit_event_targets", columns: ["org_id", "target_id", "seq"],
-                             rows: targetRows.map { [ColumnValue(orgID), ColumnValue($0.targetID), ColumnValue($0.sequence)] })
+        try await insertRows(into: "audit_event_targets", columns: ["org_id", "target_id", "seq"], rows: targetRows)
         try await sql.raw("""
             UPDATE audit_heads SET last_seq = \(bind: head.sequence), last_hash = \(bind: head.hash)
             WHERE org_id = \(bind: orgID)
@@ -52,14 +82,7 @@ extension Tenant {
 
     /// The distinct subjects whose personal data `records` hold.
     static func subjects(of records: [AuditRecord]) -> Set<AuditSubject> {
-        var subjects = Set<AuditSubject>()
-        for record in records {
-            if let subject = record.actorSubject { subjects.insert(subject) }
-            for target in record.targets where target.isPerson {
-                if let subject = record.subject(of: target) { subjects.insert(subject) }
-            }
-        }
-        return subjects
+        records.reduce(into: Set<AuditSubject>()) { $0.formUnion($1.subjects) }
     }
 
     /// Locks the organisation's head row for the rest of the transaction (PostgreSQL); on
@@ -334,5 +357,17 @@ public struct AuditVerifier: Sendable {
             throw AuditChainVerifier.Break(sequence: try row.int("s"),
                                            reason: "the target index lists an event the log does not hold")
         }
+    }
+}
+
+/// Records sealed before the append (`Tenant.prepareAudit`): an event for each, or nil for a
+/// record that names a subject without a key yet.
+public struct PreparedAuditBatch: Sendable {
+    let records: [AuditRecord]
+    let events: [PreparedAuditEvent?]
+
+    /// The records at `indexes`, in that order.
+    public func keeping(_ indexes: [Int]) -> PreparedAuditBatch {
+        PreparedAuditBatch(records: indexes.map { records[$0] }, events: indexes.map { events[$0] })
     }
 }

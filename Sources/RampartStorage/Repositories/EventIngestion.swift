@@ -2,7 +2,7 @@ import RampartCore
 import SQLKit
 
 /// Who sent a batch of product events: the product, and the credential it proved itself with.
-public struct EventSource: Sendable {
+public struct EventSource: Sendable, Equatable {
     public enum Credential: String, Sendable {
         case ingestionKey = "ingestion_key"
         /// A `client_credentials` access token of one of the product's OAuth clients.
@@ -48,31 +48,31 @@ public struct IngestedEvent: Sendable, Equatable {
     public let duplicate: Bool
 }
 
+/// A batch of product events as audit records, sealed before the writer's transaction
+/// (`Tenant.prepareIngestion`), appended by `Tenant.ingest(_:)`.
+public struct PreparedIngestion: Sendable {
+    public let source: EventSource
+    let idempotencyKeys: [String]
+    let audit: PreparedAuditBatch
+}
+
 extension Tenant {
     /// Appends a batch of product events to the audit log in this transaction, each once per
     /// idempotency key and product. A key already in the log, or earlier in the batch, is a
     /// duplicate: it answers with the sequence number its first event got, and appends nothing.
     public func ingest(_ events: [ProductEvent], from source: EventSource, requestID: String?) async throws -> [IngestedEvent] {
-        // Taken first, so that on PostgreSQL a second node sending the same keys waits here and
-        // then sees them; the primary key of ingested_event_keys backs this up.
-        let head = try await lockedHead()
-        var sequences = try await ingestedSequences(product: source.product.id, keys: events.map(\.idempotencyKey))
+        try await ingest(try await prepareIngestion(events, from: source, requestID: requestID))
+    }
+
+    /// The audit records of a batch, sealed: the part of ingestion that needs no place in the
+    /// log, done in a read transaction so that writers do not wait for it.
+    public func prepareIngestion(_ events: [ProductEvent], from source: EventSource, requestID: String?) async throws
+        -> PreparedIngestion
+    {
         let people = ProductPeople(product: source.product.id, rampartUsers: try await rampartUserIDs(among: events))
         let productTarget = AuditTarget.product(source.product)
         let sourceDetails = source.details
-        var results: [IngestedEvent] = []
-        var records: [AuditRecord] = []
-        var keyRows: [[ColumnValue]] = []
-        results.reserveCapacity(events.count); records.reserveCapacity(events.count); keyRows.reserveCapacity(events.count)
-        for event in events {
-            if let sequence = sequences[event.idempotencyKey] {
-                results.append(IngestedEvent(idempotencyKey: event.idempotencyKey, sequence: sequence, duplicate: true))
-                continue
-            }
-            let sequence = head.sequence + Int64(records.count) + 1
-            sequences[event.idempotencyKey] = sequence
-            results.append(IngestedEvent(idempotencyKey: event.idempotencyKey, sequence: sequence, duplicate: false))
-            keyRows.append([ColumnValue(orgID), ColumnValue(source.product.id), ColumnValue(event.idempotencyKey), ColumnValue(sequence)])
+        let records = events.map { event in
             var record = AuditRecord(
                 action: event.action, actor: event.actor, targets: event.targets + [productTarget], outcome: event.outcome,
                 requestID: requestID,
@@ -82,9 +82,35 @@ extension Tenant {
             for target in event.targets where target.isPerson {
                 record.targetSubjectOverrides[target.id] = people.subject(id: target.id, name: target.name)
             }
-            records.append(record)
+            return record
         }
-        let appended = try await appendAudit(records)
+        return PreparedIngestion(source: source, idempotencyKeys: events.map(\.idempotencyKey),
+                                 audit: try await prepareAudit(records))
+    }
+
+    /// Appends a prepared batch: the events whose keys this product has not sent before.
+    public func ingest(_ batch: PreparedIngestion) async throws -> [IngestedEvent] {
+        // Taken first, so that on PostgreSQL a second node sending the same keys waits here and
+        // then sees them; the primary key of ingested_event_keys backs this up.
+        let head = try await lockedHead()
+        let product = batch.source.product.id
+        var sequences = try await ingestedSequences(product: product, keys: batch.idempotencyKeys)
+        var results: [IngestedEvent] = []
+        var kept: [Int] = []
+        var keyRows: [[ColumnValue]] = []
+        results.reserveCapacity(batch.idempotencyKeys.count)
+        for (index, key) in batch.idempotencyKeys.enumerated() {
+            if let sequence = sequences[key] {
+                results.append(IngestedEvent(idempotencyKey: key, sequence: sequence, duplicate: true))
+                continue
+            }
+            kept.append(index)
+            let sequence = head.sequence + Int64(kept.count)
+            sequences[key] = sequence
+            results.append(IngestedEvent(idempotencyKey: key, sequence: sequence, duplicate: false))
+            keyRows.append([ColumnValue(orgID), ColumnValue(product), ColumnValue(key), ColumnValue(sequence)])
+        }
+        let appended = try await appendAudit(batch.audit.keeping(kept))
         guard appended.first.map({ $0.sequence == head.sequence + 1 }) ?? true else {
             throw RampartError(.integrity, "The audit log moved while a batch was appended.")
         }
