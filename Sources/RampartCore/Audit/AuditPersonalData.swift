@@ -46,7 +46,7 @@ public enum AuditPersonalData {
     public static let personalDetailKeys: Set<String> = ["email", "displayName", "userName", "externalId", "name"]
 
     static func seal(_ value: String, with key: SubjectKey, nonce: AES.GCM.Nonce, binding: SealBinding,
-                            field: String) -> String {
+                     field: String) -> String {
         let box = try! AES.GCM.seal(Array(value.utf8), using: key.key, nonce: nonce,
                                     authenticating: binding.bytes(field: field, keyID: key.id))
         return key.id + ":" + box.combined!.base64EncodedString()
@@ -162,8 +162,7 @@ public struct AuditSealer: Sendable {
 
     /// The stored form of each record, under a new event id.
     public func prepare(_ records: [AuditRecord]) -> [PreparedAuditEvent] {
-        var nonces = NoncePool()
-        return records.map { prepare($0, id: Identifier.make(), nonces: &nonces) }
+        prepare(records, leavingOut: []).map { $0! }
     }
 
     /// The same, except for the records that name one of the `pending` subjects: those that
