@@ -189,14 +189,12 @@ public struct AuditSealer: Sendable {
             actor.ip = seal(actor.ip, key, "actor.ip")
             actor.userAgent = seal(actor.userAgent, key, "actor.userAgent")
         }
-        var personTarget: SubjectKey?
-        var hasPersonTarget = false
+        var hasPersonTarget = false, firstPersonKey: SubjectKey?
         let targets = JSONValue.canonicalArray(ofSortedObjects: record.targets.map { t in
             var name = t.name
             if let subject = record.subject(of: t) {
-                hasPersonTarget = true
                 let key = keys[subject]
-                if personTarget == nil { personTarget = key }
+                if !hasPersonTarget { (hasPersonTarget, firstPersonKey) = (true, key) }
                 name = seal(name, key, "target.\(t.type).\(t.id).name")
             }
             return t.canonicalFields(name: name)
@@ -204,7 +202,7 @@ public struct AuditSealer: Sendable {
         // Personal details are about the event's first person target (the user created or
         // changed); without one, or once that person is erased, they are not kept.
         let split = AuditPersonalData.split(record.details)
-        let personal = split.personal.isEmpty ? nil : seal(JSONValue.object(split.personal).canonical, personTarget,
+        let personal = split.personal.isEmpty ? nil : seal(JSONValue.object(split.personal).canonical, firstPersonKey,
                                                            "details.personal")
         return PreparedAuditEvent(record, id: id, actor: actor, targetsJSON: targets,
                                   detailsJSON: (hasPersonTarget ? split.clear : record.details).json.canonical,

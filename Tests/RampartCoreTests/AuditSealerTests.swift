@@ -1,0 +1,78 @@
+import Crypto
+import Foundation
+import Testing
+
+@testable import RampartCore
+
+/// What the sealer stores for an event, checked with the opener: each value opens for its own
+/// event and field only, an erased person's values are not stored, and records naming a person
+/// without a key yet are left for the head lock.
+@Suite("Audit sealer")
+struct AuditSealerTests {
+    static let org = "org-1"
+    static let alice = AuditSubject.user("alice"), bob = AuditSubject.user("bob")
+
+    static func key() -> SubjectKey { SubjectKey(id: Identifier.make(), key: SymmetricKey(size: .bits256)) }
+
+    static func opener(_ keys: [SubjectKey]) -> AuditOpener {
+        AuditOpener(keys: Dictionary(uniqueKeysWithValues: keys.map { (Substring($0.id), $0.key) }))
+    }
+
+    /// `user.updated` by Alice about `targets`, with personal details.
+    static func record(about targets: [String]) -> AuditRecord {
+        AuditRecord(action: .userUpdated, actor: AuditActor(type: .user, id: "alice", name: "alice@example.com",
+                                                            ip: "192.0.2.1", userAgent: "Agent"),
+                    targets: targets.map { AuditTarget(type: "user", id: $0, name: "\($0)@example.com") },
+                    details: AuditDetails(["changes": .object(["displayName": .object([
+                        "before": .string("Old Name"), "after": .string("New Name")])])]))
+    }
+
+    static func stored(_ p: PreparedAuditEvent) -> AuditEvent {
+        AuditChain.link(p, orgID: org, after: .genesis, at: .now())
+    }
+
+    @Test func sealedValuesOpenForTheirEventAndFieldOnly() throws {
+        let aliceKey = Self.key(), bobKey = Self.key()
+        let sealer = AuditSealer(orgID: Self.org, keys: [Self.alice: aliceKey, Self.bob: bobKey])
+        let event = Self.stored(try #require(sealer.prepare([Self.record(about: ["bob"])]).first))
+        #expect(event.encoding == AuditEncoding.sealed)
+        let text = [event.actor.name, event.actor.ip, event.actor.userAgent, event.targetsJSON, event.detailsJSON,
+                    event.personal].compactMap { $0 }.joined()
+        for secret in ["alice@example.com", "192.0.2.1", "Agent", "bob@example.com", "New Name"] {
+            #expect(!text.contains(secret), "\(secret) is stored sealed")
+        }
+        let opened = Self.opener([aliceKey, bobKey]).open(event)
+        #expect(opened.actor.name == "alice@example.com" && opened.actor.ip == "192.0.2.1" && opened.actor.userAgent == "Agent")
+        #expect(AuditTarget.parse(opened.targetsJSON).first?.name == "bob@example.com")
+        #expect(opened.detailsJSON.contains("New Name"))
+
+        // The same sealed name moved to another field, or to another event, does not open.
+        var moved = event
+        moved.actor.ip = event.actor.name
+        #expect(Self.opener([aliceKey, bobKey]).open(moved).actor.ip == nil)
+        var other = event
+        other.id = Identifier.make()
+        #expect(Self.opener([aliceKey, bobKey]).open(other).actor.name == nil)
+    }
+
+    @Test func personalDetailsFollowTheFirstPersonTargetEvenWhenErased() throws {
+        let bobKey = Self.key()
+        // Carol (the first person named) is erased: no key. Bob still has his.
+        let sealer = AuditSealer(orgID: Self.org, keys: [Self.bob: bobKey])
+        let event = Self.stored(try #require(sealer.prepare([Self.record(about: ["carol", "bob"])]).first))
+        #expect(event.personal == nil, "Carol's details are not sealed under Bob's key")
+        #expect(!event.detailsJSON.contains("New Name"))
+        let opened = Self.opener([bobKey]).open(event)
+        let names = Dictionary(uniqueKeysWithValues: AuditTarget.parse(opened.targetsJSON).map { ($0.id, $0.name) })
+        #expect(names["carol"] == .some(nil) && names["bob"] == "bob@example.com")
+        #expect(event.actor.name == nil && event.actor.ip == nil, "Alice has no key here either: her fields are not stored")
+    }
+
+    @Test func recordsNamingAPendingSubjectAreLeftForTheHeadLock() {
+        let sealer = AuditSealer(orgID: Self.org, keys: [Self.alice: Self.key()])
+        let prepared = sealer.prepare([Self.record(about: []), Self.record(about: ["bob"]), Self.record(about: [])],
+                                      leavingOut: [Self.bob])
+        #expect(prepared.map { $0 == nil } == [false, true, false])
+        #expect(Set(prepared.compactMap { $0?.id }).count == 2, "each event its own id")
+    }
+}
