@@ -41,6 +41,15 @@ struct ConsoleAuditController: ConsolePageController {
         return AuditDownload.response(export, scope: scope, database: services.database)
     }
 
+    /// The page's filters, in the order of its form; also what a saved view keeps.
+    static let filterNames = ["q", "action", "actor", "target", "since", "until"]
+
+    /// `&name=value` for each filter that is set, sorted by name, for links that keep the view.
+    static func queryString(_ filters: [String: String]) -> String {
+        filters.sorted(by: { $0.key < $1.key }).filter { !$0.value.isEmpty }
+            .map { "&\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }.joined()
+    }
+
     @Sendable func list(_ request: Request, context: RampartRequestContext) async throws -> Response {
         try await page(request, context)
     }
@@ -48,28 +57,36 @@ struct ConsoleAuditController: ConsolePageController {
     private func page(_ request: Request, _ context: RampartRequestContext, retentionForm: ConsoleForm? = nil,
                       retentionError: RampartError? = nil) async throws -> Response {
         var filters: [String: String] = [:]
-        for name in ["action", "actor", "target", "since", "until"] {
+        for name in Self.filterNames {
             filters[name] = request.queryValue(name).map { String($0.prefix(200)) } ?? ""
         }
-        let query: AuditQuery
+        var query = AuditQuery()
+        var search: AuditSearch?
         var error: String?
         do {
             query = try AuditEventsController.query(from: request)
+            search = try AuditEventsController.search(from: request)
         } catch let invalid as RampartError {
             error = invalid.message
-            query = AuditQuery()
         }
-        let (page, checkpoint, retention) = try await read(context, .readAuditLog) {
-            (try await $0.auditEvents(query), try await $0.latestAuditCheckpoint(), try await $0.auditRetention())
+        let (found, checkpoint, retention) = try await read(context, .readAuditLog) { [query, search] tenant in
+            let found = if let search { try await tenant.searchAuditEvents(query, search) } else {
+                (page: try await tenant.auditEvents(query), progress: nil as AuditSearch.Progress?)
+            }
+            return (found, try await tenant.latestAuditCheckpoint(), try await tenant.auditRetention())
         }
-        let filterQuery = filters.sorted(by: { $0.key < $1.key }).filter { !$0.value.isEmpty }
-            .map { "&\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }.joined()
+        let page = found.page
+        let filterQuery = Self.queryString(filters)
         let next = page.nextCursor.map { "/console/audit?cursor=\($0)" + filterQuery } ?? ""
         var values: [String: Any] = [
             "events": page.items.map(ConsolePage.event), "hasEvents": !page.items.isEmpty, "next": next,
             "hasNext": !next.isEmpty, "filters": filters, "error": error ?? "", "hasError": error != nil,
-            "filterQuery": filterQuery, "filtered": !filterQuery.isEmpty,
+            "filterQuery": filterQuery, "filtered": !filterQuery.isEmpty, "fastFilters": AuditFastFilter.links(filters),
         ]
+        // The bound stopped the scan before the page filled: say how far back it looked.
+        if let progress = found.progress, !progress.complete, page.items.count < query.limit {
+            values["searchedBack"] = ["time": ConsolePage.time(progress.searchedBackTo), "examined": progress.examined]
+        }
         values["retention"] = [
             "retentionDays": retentionForm?["retentionDays"] ?? String(retention.retentionDays),
             "legalHold": retentionForm.map { $0["legalHold"] == "on" } ?? retention.legalHold,
