@@ -198,6 +198,24 @@ def test_setup_create_user_and_see_it_audited(console, tmp_path):
         wait_for(driver, lambda d: d.find_element(By.ID, "q").get_attribute("value") == typed,
                  "the search back after the back button", steps)
 
+        # 4c. Save the search as a view, open another, click the saved one, and go back.
+        fill(driver, steps, name="New user by email")
+        submit(driver, steps, "save-view")
+        steps.shot("audit-view-saved")
+        assert "View saved" in find(driver, By.ID, "notice", steps).text, steps.context()
+        saved = driver.find_element(By.CSS_SELECTOR, "#saved-filters li a")
+        assert saved.text == "New user by email", steps.context()
+        submit(driver, steps, "fast-role-changes")
+        saved_link = find(driver, By.CSS_SELECTOR, "#saved-filters li a", steps)
+        saved_link.click()
+        wait_for(driver, lambda d: d.find_element(By.ID, "q").get_attribute("value") == "USER.created " + new_email,
+                 "the saved view's search", steps)
+        found = [r.text for r in driver.find_elements(By.CSS_SELECTOR, "#events tbody tr")]
+        assert len(found) == 1 and new_email in found[0], f"{found}\n{steps.context()}"
+        driver.back()
+        wait_for(driver, lambda d: "action=role" in d.current_url and d.find_element(By.ID, "q").get_attribute("value") == "",
+                 "the role changes view after the back button", steps)
+
         # 5. A fresh browser session signs in through the sign-in form (the setup step may
         #    have signed in by itself, so this form would otherwise go untested).
         driver.delete_all_cookies()
