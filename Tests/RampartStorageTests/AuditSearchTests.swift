@@ -31,17 +31,19 @@ struct AuditSearchTests {
             let user = try await store.database.write(org: org) { t in
                 let user = try await t.createUser(email: "finder.\(tag)@example.com", displayName: "Finder", by: by)
                 _ = try await t.createGroup(name: "Night Shift \(tag)", description: nil, by: by)
+                _ = try await t.createGroup(name: "Ärzte Zürich \(tag)", description: nil, by: by)
                 return user
             }
             #expect(try await Self.actions(store, org, "finder.\(tag)") == ["user.created"], "a target's email")
             #expect(try await Self.actions(store, org, "NIGHT shift \(tag.uppercased())") == ["group.created"],
                     "a target's name, in any case, words in any order")
-            #expect(try await Self.actions(store, org, "group.created \(tag)") == ["group.created"], "action and target")
+            #expect(try await Self.actions(store, org, "night group.created \(tag)") == ["group.created"], "action and target")
+            #expect(try await Self.actions(store, org, "ÄRZTE zürich \(tag)") == ["group.created"], "beyond ASCII, in any case")
             #expect(try await Self.actions(store, org, "\(created.admin.email) finder.\(tag)") == ["user.created"],
                     "the actor's email with a target's")
             #expect(try await Self.actions(store, org, user.id) == ["user.created"], "a target's id")
             #expect(try await Self.actions(store, org, "\(tag) nowhere-\(tag)").isEmpty, "every word must match")
-            #expect(try await Self.actions(store, org, tag) == ["group.created", "user.created"], "newest first")
+            #expect(try await Self.actions(store, org, tag) == ["group.created", "group.created", "user.created"], "newest first")
             #expect(try await Self.actions(store, org, tag, AuditQuery(action: "user.")) == ["user.created"],
                     "the filters narrow the search")
             #expect(try await Self.actions(store, org, tag, AuditQuery(actor: Identifier.make())).isEmpty)

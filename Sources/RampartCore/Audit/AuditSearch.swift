@@ -10,6 +10,9 @@ public struct AuditSearchText: Sendable, Equatable {
 
     /// Lowercased, distinct, in the order typed.
     public let words: [String]
+    /// The words' UTF-8 bytes: matching compares bytes, which costs a fraction of `String`'s
+    /// Unicode-aware search over the tens of thousands of events one request examines.
+    private let patterns: [[UInt8]]
 
     /// Nil when `text` holds no words (an empty search box is no search).
     public init?(_ text: String) throws {
@@ -25,24 +28,56 @@ public struct AuditSearchText: Sendable, Equatable {
             throw RampartError(.invalidParameter, "The search text must have at most \(Self.maxWords) words.")
         }
         self.words = words
+        patterns = words.map { Array($0.utf8) }
     }
+
+    public static func == (a: Self, b: Self) -> Bool { a.words == b.words }
 
     public func matches(_ event: AuditEvent) -> Bool {
         let text = Self.searchable(event)
-        return words.allSatisfy { text.contains($0) }
+        return patterns.allSatisfy { Self.contains(text, $0) }
     }
 
     /// The action, the actor (id, label with name or email, IP address) and every target
-    /// (type, id, label with its name), lowercased and joined by newlines so that no word
-    /// matches across two fields.
-    static func searchable(_ event: AuditEvent) -> String {
-        var parts = [event.action, event.actor.label]
-        if let id = event.actor.id { parts.append(id) }
-        if let ip = event.actor.ip { parts.append(ip) }
-        for target in AuditTarget.parse(event.targetsJSON) {
-            parts += [target.type, target.id, target.label]
+    /// (type, id, label with its name), lowercased, as UTF-8 joined by newlines so that no
+    /// word matches across two fields.
+    static func searchable(_ event: AuditEvent) -> [UInt8] {
+        var text: [UInt8] = []
+        text.reserveCapacity(256)
+        func add(_ field: String) {
+            // ASCII, the common case, is lowercased byte by byte; anything else as Unicode says.
+            if field.utf8.allSatisfy({ $0 < 0x80 }) {
+                text += field.utf8.lazy.map { (0x41...0x5A).contains($0) ? $0 | 0x20 : $0 }
+            } else {
+                text += field.lowercased().utf8
+            }
+            text.append(0x0A)
         }
-        return parts.joined(separator: "\n").lowercased()
+        add(event.action)
+        add(event.actor.label)
+        if let id = event.actor.id { add(id) }
+        if let ip = event.actor.ip { add(ip) }
+        for target in AuditTarget.parse(event.targetsJSON) {
+            add(target.type)
+            add(target.id)
+            add(target.label)
+        }
+        return text
+    }
+
+    static func contains(_ text: [UInt8], _ pattern: [UInt8]) -> Bool {
+        guard let first = pattern.first, pattern.count <= text.count else { return pattern.isEmpty }
+        var i = 0
+        let last = text.count - pattern.count
+        while i <= last {
+            if text[i] == first {
+                var j = 1
+                while j < pattern.count, text[i + j] == pattern[j] { j += 1 }
+                if j == pattern.count { return true }
+            }
+            i += 1
+        }
+        return false
     }
 }
 
