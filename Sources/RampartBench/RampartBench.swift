@@ -84,20 +84,19 @@ struct RampartBench {
             let batch = Int(option("--batch") ?? "") ?? 500
             try await auditAppend(configuration, keys: keys, events: events, batch: batch,
                                   actors: Int(option("--actors") ?? "") ?? 1, logger: logger)
-        case "audit-query":
+        case "audit-query", "audit-search":
             guard let org = option("--org") else {
-                FileHandle.standardError.write(Data("audit-query needs --org (an organisation audit-append filled)\n".utf8))
+                FileHandle.standardError.write(Data("\(name) needs --org (an organisation audit-append filled)\n".utf8))
                 exit(2)
             }
-            try await auditQuery(configuration, keys: keys, orgID: org, actors: Int(option("--actors") ?? "") ?? 1000,
-                                 queries: Int(option("--queries") ?? "") ?? 1000, logger: logger)
-        case "audit-search":
-            guard let org = option("--org") else {
-                FileHandle.standardError.write(Data("audit-search needs --org (an organisation audit-append filled)\n".utf8))
-                exit(2)
+            let actors = Int(option("--actors") ?? "") ?? 1000
+            if name == "audit-query" {
+                try await auditQuery(configuration, keys: keys, orgID: org, actors: actors,
+                                     queries: Int(option("--queries") ?? "") ?? 1000, logger: logger)
+            } else {
+                try await auditSearch(configuration, keys: keys, orgID: org, actors: actors,
+                                      queries: Int(option("--queries") ?? "") ?? 20, logger: logger)
             }
-            try await auditSearch(configuration, keys: keys, orgID: org, actors: Int(option("--actors") ?? "") ?? 1000,
-                                  queries: Int(option("--queries") ?? "") ?? 20, logger: logger)
         case "totp-verify":
             try totpVerify(iterations: Int(option("--iterations") ?? "") ?? 200_000)
         case "session-lookup":

@@ -40,8 +40,7 @@ struct Audit: AsyncParsableCommand {
                 let (actor, action, target, since, until, cursor, limit) = (actor, action, target, since, until, cursor, limit)
                 let search = try search.flatMap { try AuditSearchText($0) }.map { AuditSearch(text: $0) }
                 let found = try await tenant.read { tenant in
-                    // People know users by email; the log records their id.
-                    let actorID = if let actor, actor.contains("@") { try await tenant.findUser(actor).id } else { actor }
+                    let actorID = try await tenant.auditActorID(actor)
                     let query = AuditQuery(actor: actorID, action: action, target: target, since: since, until: until,
                                            beforeSequence: cursor, limit: limit)
                     guard let search else { return (page: try await tenant.auditEvents(query), progress: nil as AuditSearch.Progress?) }

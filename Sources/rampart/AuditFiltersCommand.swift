@@ -43,8 +43,7 @@ extension Audit {
                 try await runReportingErrors {
                     let (name, search, action, actor, target, since, until) = (name, search, action, actor, target, since, until)
                     let filter = try await tenant.write { tenant in
-                        // People know users by email; the log records their id.
-                        let actorID = if let actor, actor.contains("@") { try await tenant.findUser(actor).id } else { actor }
+                        let actorID = try await tenant.auditActorID(actor)
                         let view = AuditSavedFilter.View(q: search, action: action, actor: actorID, target: target,
                                                          since: since, until: until)
                         return try await tenant.saveAuditFilter(name: name, view: view, by: .system)
