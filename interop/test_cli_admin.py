@@ -134,6 +134,47 @@ def test_audit_events_pages_and_time_filters(rampart_bin, acme):
     assert "group.created" in plain and "--cursor" in plain, plain
 
 
+def test_audit_search_matches_words_over_action_actor_and_targets(rampart_bin, acme):
+    store, slug, _, ada = acme
+    found = cli(rampart_bin, store, "audit", "events", "--org", slug, "--search", "USER.created  ada@ACME.example.test")
+    assert [e["action"] for e in found["data"]] == ["user.created"], found
+    assert found["data"][0]["targets"][0]["id"] == ada["id"]
+    assert found["search"]["complete"] is True and found.get("nextCursor") is None, found
+    assert found["search"]["examined"] >= 4
+    assert cli(rampart_bin, store, "audit", "events", "--org", slug, "--search", "ada@acme.example.test",
+               "--action", "role.")["data"] == []
+    # Page by page: the same events as one request, newest first.
+    every = all_events(rampart_bin, store, slug, "--search", "acme.example.test", limit="1")
+    assert [e["sequence"] for e in every] == sorted((e["sequence"] for e in every), reverse=True) and len(every) >= 2
+    plain = run_cli(rampart_bin, "audit", "events", "--org", slug, "--search", "user.created ada", *store.args).stdout
+    assert "user.created" in plain and "ada@acme.example.test" in plain.lower(), plain
+
+
+def test_audit_filters_are_saved_listed_and_deleted(rampart_bin, acme):
+    store, slug, _, ada = acme
+    saved = cli(rampart_bin, store, "audit", "filters", "save", "--org", slug, "--name", "Ada's changes",
+                "--actor", "ada@acme.example.test", "--search", "user.updated  ada")
+    assert saved["name"] == "Ada's changes" and saved["actor"] == ada["id"] and saved["q"] == "user.updated ada", saved
+    listed = cli(rampart_bin, store, "audit", "filters", "list", "--org", slug)["data"]
+    assert [f["id"] for f in listed] == [saved["id"]]
+    again = run_cli(rampart_bin, "audit", "filters", "save", "--org", slug, "--name", "ADA'S CHANGES", "--action", "user.",
+                    *store.args, check=False)
+    assert again.returncode != 0 and "already exists" in again.stderr + again.stdout, again.stderr
+    nothing = run_cli(rampart_bin, "audit", "filters", "save", "--org", slug, "--name", "Empty", *store.args, check=False)
+    assert nothing.returncode != 0 and "at least one" in nothing.stderr + nothing.stdout, nothing.stderr
+    assert len(cli(rampart_bin, store, "audit", "filters", "list", "--org", slug)["data"]) == 1
+    text = run_cli(rampart_bin, "audit", "filters", "list", "--org", slug, *store.args).stdout
+    assert "Ada's changes" in text and "q=user.updated ada" in text, text
+
+    deleted = cli(rampart_bin, store, "audit", "filters", "delete", "--org", slug, "--filter", "ada's CHANGES")
+    assert deleted == {"id": saved["id"], "name": "Ada's changes", "deleted": True}
+    assert cli(rampart_bin, store, "audit", "filters", "list", "--org", slug)["data"] == []
+    gone = run_cli(rampart_bin, "audit", "filters", "delete", "--org", slug, "--filter", saved["id"], *store.args, check=False)
+    assert gone.returncode == 4 and "No saved filter" in gone.stderr + gone.stdout
+    actions = [e["action"] for e in cli(rampart_bin, store, "audit", "events", "--org", slug, "--action", "audit_filter.")["data"]]
+    assert actions == ["audit_filter.deleted", "audit_filter.created"]
+
+
 def test_cli_token_works_on_the_api_until_revoked(rampart_bin, acme, server_factory):
     store, slug, _, ada = acme
     created = cli(rampart_bin, store, "token", "create", "--org", slug, "--name", "reporting", "--role", "auditor",
@@ -185,6 +226,7 @@ def snapshot(bin_path, store, slug):
     (["audit", "events", "--limit", "0"], 64, "--limit"),
     (["audit", "events", "--until", "2026-13-01T00:00:00Z"], 64, "RFC 3339"),
     (["audit", "events", "--cursor", "0"], 64, "--cursor"),
+    (["audit", "events", "--search", "x" * 201], 64, "at most 200 characters"),
 ])
 def test_bad_input_is_refused_and_changes_nothing(rampart_bin, acme, args, exit_code, says):
     store, slug, _, _ = acme

@@ -124,7 +124,7 @@ def console(rampart_bin, server_factory, sqlite):
 def test_setup_create_user_and_see_it_audited(console, tmp_path):
     server, org, admin = console
     slug = org["organization"]["slug"]
-    new_email = f"new-{uuid.uuid4().hex[:8]}@console.example.test"
+    new_email = f"new+{uuid.uuid4().hex[:8]}@console.example.test"
 
     setup_link = org["setupLink"]
     assert setup_link.startswith(server.base_url + "/console/setup?token="), setup_link
@@ -179,6 +179,42 @@ def test_setup_create_user_and_see_it_audited(console, tmp_path):
         rows = driver.find_elements(By.CSS_SELECTOR, "tr, [role=row]")
         matching = [r.text for r in rows if "user.created" in r.text and new_email in r.text]
         assert matching, f"no audit row with user.created and {new_email}\n{steps.context()}"
+
+        # 4b. A search typed with spaces and a plus sign (the email's) finds that one event;
+        #     a one-click view replaces it, and the back button brings the search back.
+        typed = f"USER.created   {new_email}"
+        fill(driver, steps, q=typed)
+        submit(driver, steps, "filter")
+        steps.shot("audit-search")
+        found = [r.text for r in driver.find_elements(By.CSS_SELECTOR, "#events tbody tr")]
+        assert len(found) == 1 and new_email in found[0], f"search for {typed!r} found {found}\n{steps.context()}"
+        assert find(driver, By.ID, "q", steps).get_attribute("value") == typed, steps.context()
+        submit(driver, steps, "fast-user-changes")
+        steps.shot("audit-user-changes")
+        actions = [e.text for e in driver.find_elements(By.CSS_SELECTOR, "#events td.action")]
+        assert actions and all(a.startswith("user.") for a in actions), f"{actions}\n{steps.context()}"
+        assert find(driver, By.ID, "q", steps).get_attribute("value") == "", steps.context()
+        driver.back()
+        wait_for(driver, lambda d: d.find_element(By.ID, "q").get_attribute("value") == typed,
+                 "the search back after the back button", steps)
+
+        # 4c. Save the search as a view, open another, click the saved one, and go back.
+        fill(driver, steps, name="New user by email")
+        submit(driver, steps, "save-view")
+        steps.shot("audit-view-saved")
+        assert "View saved" in find(driver, By.ID, "notice", steps).text, steps.context()
+        saved = driver.find_element(By.CSS_SELECTOR, "#saved-filters li a")
+        assert saved.text == "New user by email", steps.context()
+        submit(driver, steps, "fast-role-changes")
+        saved_link = find(driver, By.CSS_SELECTOR, "#saved-filters li a", steps)
+        saved_link.click()
+        wait_for(driver, lambda d: d.find_element(By.ID, "q").get_attribute("value") == "USER.created " + new_email,
+                 "the saved view's search", steps)
+        found = [r.text for r in driver.find_elements(By.CSS_SELECTOR, "#events tbody tr")]
+        assert len(found) == 1 and new_email in found[0], f"{found}\n{steps.context()}"
+        driver.back()
+        wait_for(driver, lambda d: "action=role" in d.current_url and d.find_element(By.ID, "q").get_attribute("value") == "",
+                 "the role changes view after the back button", steps)
 
         # 5. A fresh browser session signs in through the sign-in form (the setup step may
         #    have signed in by itself, so this form would otherwise go untested).

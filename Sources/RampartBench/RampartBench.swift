@@ -10,6 +10,7 @@ import RampartStorage
 ///
 ///   rampart-bench audit-append --data-dir DIR [--database postgres://…] [--events N] [--batch B] [--actors K]
 ///   rampart-bench audit-query --data-dir DIR [--database postgres://…] --org ID [--actors K] [--queries Q]
+///   rampart-bench audit-search --data-dir DIR [--database postgres://…] --org ID [--actors K] [--queries Q]
 ///   rampart-bench scim-provision --url http://HOST:PORT/scim/v2 [--users N] [--groups G] [--big-group B]
 ///                                [--connections C] [--lookups L] [--server-pid PID]   (token in RAMPART_SCIM_TOKEN)
 ///   rampart-bench saml-acs [--responses N] [--tasks T] [--out DIR]
@@ -20,7 +21,7 @@ struct RampartBench {
     static func main() async throws {
         var arguments = Array(CommandLine.arguments.dropFirst())
         guard let name = arguments.first else {
-            FileHandle.standardError.write(Data("usage: rampart-bench audit-append|audit-query|totp-verify|session-lookup|scim-provision|saml-acs|saml-acs-http [options]\n".utf8))
+            FileHandle.standardError.write(Data("usage: rampart-bench audit-append|audit-query|audit-search|totp-verify|session-lookup|scim-provision|saml-acs|saml-acs-http [options]\n".utf8))
             exit(2)
         }
         arguments.removeFirst()
@@ -83,13 +84,19 @@ struct RampartBench {
             let batch = Int(option("--batch") ?? "") ?? 500
             try await auditAppend(configuration, keys: keys, events: events, batch: batch,
                                   actors: Int(option("--actors") ?? "") ?? 1, logger: logger)
-        case "audit-query":
+        case "audit-query", "audit-search":
             guard let org = option("--org") else {
-                FileHandle.standardError.write(Data("audit-query needs --org (an organisation audit-append filled)\n".utf8))
+                FileHandle.standardError.write(Data("\(name) needs --org (an organisation audit-append filled)\n".utf8))
                 exit(2)
             }
-            try await auditQuery(configuration, keys: keys, orgID: org, actors: Int(option("--actors") ?? "") ?? 1000,
-                                 queries: Int(option("--queries") ?? "") ?? 1000, logger: logger)
+            let actors = Int(option("--actors") ?? "") ?? 1000
+            if name == "audit-query" {
+                try await auditQuery(configuration, keys: keys, orgID: org, actors: actors,
+                                     queries: Int(option("--queries") ?? "") ?? 1000, logger: logger)
+            } else {
+                try await auditSearch(configuration, keys: keys, orgID: org, actors: actors,
+                                      queries: Int(option("--queries") ?? "") ?? 20, logger: logger)
+            }
         case "totp-verify":
             try totpVerify(iterations: Int(option("--iterations") ?? "") ?? 200_000)
         case "session-lookup":
@@ -170,6 +177,43 @@ struct RampartBench {
                 "events": .int(events), "actors": .int(Int64(actors)), "queries": .int(Int64(queries)),
                 "eventsFound": .int(Int64(found)), "p50Ms": percentile(0.5), "p95Ms": percentile(0.95), "p99Ms": percentile(0.99),
             ]).canonical)
+        }
+    }
+
+    /// Full-text searches as `GET /api/v1/audit-events?q=` runs them, for words no event holds,
+    /// so that each request examines as many events as it may: over the newest events of the
+    /// whole log, and within one random actor's events (the filter narrows the scan). Prints
+    /// the latency percentiles of each and the events examined per second.
+    static func auditSearch(_ configuration: DatabaseConfiguration, keys: KeyService, orgID: String, actors: Int, queries: Int,
+                            logger: Logger) async throws {
+        try await Database.with(configuration, logger: logger) { database in
+            database.attach(keys)
+            let events = try await database.read(org: orgID) { try await $0.auditHead().sequence }
+            let search = AuditSearch(text: try AuditSearchText("nowhere-\(UUID().uuidString.prefix(8)) example.com")!)
+            var result: [String: JSONValue] = [
+                "benchmark": .string("audit-search"), "backend": .string(configuration.flavor.rawValue),
+                "events": .int(events), "queries": .int(Int64(queries)), "examineLimit": .int(Int64(search.examineLimit)),
+            ]
+            for (name, byActor) in [("whole", false), ("actor", true)] {
+                var latencies: [Double] = []
+                var examined = 0
+                for _ in 0..<queries {
+                    let query = AuditQuery(actor: byActor ? benchActorID(Int.random(in: 0..<max(1, actors))) : nil, limit: 50)
+                    let start = ContinuousClock.now
+                    let found = try await database.read(org: orgID) { try await $0.searchAuditEvents(query, search) }
+                    latencies.append(secondsSince(start) * 1000)
+                    examined += found.progress.examined
+                }
+                latencies.sort()
+                func percentile(_ p: Double) -> JSONValue {
+                    .string(String(format: "%.1f", latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))]))
+                }
+                result[name + "P50Ms"] = percentile(0.5)
+                result[name + "P95Ms"] = percentile(0.95)
+                result[name + "Examined"] = .int(Int64(examined / max(1, queries)))
+                result[name + "EventsPerSecond"] = .int(Int64(Double(examined) / (latencies.reduce(0, +) / 1000)))
+            }
+            print(JSONValue.object(result).canonical)
         }
     }
 

@@ -136,6 +136,7 @@ func apiControllers(_ services: RampartServices) -> [any APIController] {
         EventsController(services: services),
         AuditEventsController(services: services),
         AuditRetentionController(services: services),
+        AuditFiltersController(services: services),
         LogStreamsController(services: services),
         DomainsController(services: services),
         IdentityProvidersController(services: services),

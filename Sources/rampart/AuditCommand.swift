@@ -6,12 +6,17 @@ import RampartStorage
 
 struct Audit: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Read and verify the audit log.",
-                                                    subcommands: [Events.self, Export.self, Checkpoints.self, Verify.self, Retention.self, Purge.self])
+                                                    subcommands: [Events.self, Filters.self, Export.self, Checkpoints.self, Verify.self, Retention.self, Purge.self])
 
     struct Events: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "List an organisation's audit events, newest first; --cursor takes the next page.")
         @OptionGroup var tenant: TenantOptions
+        @Option(help: ArgumentHelp("""
+            Only events whose action, actor or targets hold every one of these words, in any case. A search \
+            examines at most \(AuditSearch.defaultExamineLimit) events; --cursor goes on from where it stopped.
+            """, valueName: "words"))
+        var search: String?
         @Option(help: "Only events by this actor: a user's id or email, or an API token id.") var actor: String?
         @Option(help: "Only this action, e.g. user.created (docs/events.md lists them).") var action: String?
         @Option(help: "Only events about this target id.") var target: String?
@@ -25,18 +30,24 @@ struct Audit: AsyncParsableCommand {
                 throw ValidationError("--limit must be between \(PageRequest.limits.lowerBound) and \(PageRequest.limits.upperBound).")
             }
             if let cursor, cursor < 1 { throw ValidationError("--cursor must be a nextCursor from a previous page.") }
+            if let search {
+                do { _ = try AuditSearchText(search) } catch let error as RampartError { throw ValidationError("--search: " + error.message) }
+            }
         }
 
         func run() async throws {
             try await runReportingErrors {
                 let (actor, action, target, since, until, cursor, limit) = (actor, action, target, since, until, cursor, limit)
-                let page = try await tenant.read { tenant in
-                    // People know users by email; the log records their id.
-                    let actorID = if let actor, actor.contains("@") { try await tenant.findUser(actor).id } else { actor }
-                    return try await tenant.auditEvents(AuditQuery(actor: actorID, action: action, target: target, since: since,
-                                                                   until: until, beforeSequence: cursor, limit: limit))
+                let search = try search.flatMap { try AuditSearchText($0) }.map { AuditSearch(text: $0) }
+                let found = try await tenant.read { tenant in
+                    let actorID = try await tenant.auditActorID(actor)
+                    let query = AuditQuery(actor: actorID, action: action, target: target, since: since, until: until,
+                                           beforeSequence: cursor, limit: limit)
+                    guard let search else { return (page: try await tenant.auditEvents(query), progress: nil as AuditSearch.Progress?) }
+                    return try await tenant.searchAuditEvents(query, search)
                 }
-                try tenant.output(PageBody(Page(items: page.items.map(AuditEventView.init), nextCursor: page.nextCursor))) {
+                let page = found.page
+                let text = {
                     let rows = page.items.map { e in
                         let targets = AuditTarget.parse(e.targetsJSON).map(\.label).joined(separator: ", ")
                         let details = (JSONValue.parse(e.detailsJSON)?.labelledFields ?? []).map { "\($0.name)=\($0.value)" }
@@ -44,8 +55,18 @@ struct Audit: AsyncParsableCommand {
                                 targets.isEmpty ? "-" : targets, details.joined(separator: " ")]
                     }
                     let header = ["SEQ", "TIME", "ACTION", "OUTCOME", "ACTOR", "TARGETS", "DETAILS"]
+                    let reach = found.progress.flatMap { progress in
+                        progress.complete ? nil : "\nSearched \(progress.examined) events, back to "
+                            + (progress.searchedBackTo?.rfc3339 ?? "the start")
+                    } ?? ""
                     let more = page.nextCursor.map { "\nMore: --cursor \($0)" } ?? ""
-                    return table(rows.isEmpty ? [] : [header] + rows, empty: "No events match.") + more
+                    return table(rows.isEmpty ? [] : [header] + rows, empty: "No events match.") + reach + more
+                }
+                if let progress = found.progress {
+                    try tenant.output(AuditSearchPageBody((page, progress)), text: text)
+                } else {
+                    try tenant.output(PageBody(Page(items: page.items.map(AuditEventView.init), nextCursor: page.nextCursor)),
+                                      text: text)
                 }
             }
         }

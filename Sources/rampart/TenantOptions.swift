@@ -70,6 +70,12 @@ extension Tenant {
         return found
     }
 
+    /// An audit filter's actor: people know users by email, the log records their id.
+    func auditActorID(_ actor: String?) async throws -> String? {
+        guard let actor, actor.contains("@") else { return actor }
+        return try await findUser(actor).id
+    }
+
     func findGroup(_ idOrName: String) async throws -> Group {
         let found = if let id = Identifier.canonical(idOrName) { try await group(id) } else { try await group(named: idOrName) }
         guard let found else { throw RampartError(.notFound, "No group '\(idOrName)'; `rampart group list` shows them.") }

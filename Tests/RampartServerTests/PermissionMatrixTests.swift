@@ -73,6 +73,7 @@ struct PermissionMatrixTests {
         // The fixture's claim is verified already: verifying it again looks nothing up.
         case "POST /domains/{id}/verify": return #"{"method":"dns"}"#
         case "PATCH /audit-retention": return #"{"retentionDays":500}"#
+        case "POST /audit-filters": return #"{"name":"view \#(unique)","action":"user."}"#
         case "POST /ingestion-keys": return #"{"productId":"\#(fixture.ids["/products/{id}"]!)","name":"key \#(unique)"}"#
         case "POST /identity-providers": return #"{"preset":"okta","name":"Okta \#(unique)","issuer":"https://acme.okta.com","clientId":"c"}"#
         case "PATCH /identity-providers/{id}": return #"{"jit":true}"#
@@ -114,6 +115,8 @@ struct PermissionMatrixTests {
                     nonce: nil, codeChallenge: String(repeating: "a", count: 43), authTime: .now(), amr: ["pwd"])
                 let code = try await tenant.issueAuthorizationCode(codeRequest, client: client, user: target, by: .system)
                 let ingestionKey = try await tenant.createIngestionKey(product: product.id, name: "wiki", by: .system).0
+                let savedFilter = try await tenant.saveAuditFilter(name: "Failures", view: .init(action: "auth.signin_failed"),
+                                                                   by: .system)
                 // The stream's creation event, given up on as if its receiver had refused it.
                 _ = try await tenant.leaseLogStream(stream.id, owner: "fixture", until: Timestamp.now().adding(seconds: 30))
                 let deadLetter = try #require(try await tenant.deadLetterLogStreamBatch(
@@ -132,7 +135,7 @@ struct PermissionMatrixTests {
                     "/users/{id}": target.id, "/groups/{id}": group.id, "/products/{id}": product.id,
                     "/api-tokens/{id}": spare.id, "/scim-tokens/{id}": scim.id, "/authentication-policies/{id}": policy.id,
                     "/log-streams/{id}": stream.id, "/oauth-clients/{id}": client.id, "/oauth-grants/{id}": grant.id,
-                    "/ingestion-keys/{id}": ingestionKey.id, "/domains/{id}": domain.id,
+                    "/ingestion-keys/{id}": ingestionKey.id, "/domains/{id}": domain.id, "/audit-filters/{id}": savedFilter.id,
                     "/identity-providers/{id}": identityProvider.id,
                     "{deadLetterId}": deadLetter.id, "{userId}": target.id, "{groupId}": group.id, "{sessionId}": session.id, "{role}": Role.auditor.rawValue,
                 ])

@@ -21,6 +21,7 @@ struct TenantIsolationTests {
         let ingestionKey: String
         let domain: String
         let identityProvider: String
+        let auditFilter: String
         /// A dead letter of another of A's streams, made in storage: only a failing sender makes one.
         var deadLetter = ""
     }
@@ -49,9 +50,11 @@ struct TenantIsolationTests {
         let identityProvider = try await api.object(
             .post, "/identity-providers", json: #"{"preset":"oidc","name":"A IdP","issuer":"https://idp.a.example","clientId":"a","clientSecret":"a-secret"}"#,
             expect: .created)["id"] as! String
+        let auditFilter = try await api.object(.post, "/audit-filters", json: #"{"name":"A view","q":"victim"}"#,
+                                               expect: .created)["id"] as! String
         return Resources(user: user, group: group, product: product,
                          token: (token["token"] as! [String: Any])["id"] as! String, stream: stream, oauthClient: oauthClient,
-                         ingestionKey: ingestionKey, domain: domain, identityProvider: identityProvider)
+                         ingestionKey: ingestionKey, domain: domain, identityProvider: identityProvider, auditFilter: auditFilter)
     }
 
     /// A domain no other test claims: the store may be shared.
@@ -68,6 +71,7 @@ struct TenantIsolationTests {
         else if template.hasPrefix("/ingestion-keys") { first = r.ingestionKey }
         else if template.hasPrefix("/domains") { first = r.domain }
         else if template.hasPrefix("/identity-providers") { first = r.identityProvider }
+        else if template.hasPrefix("/audit-filters") { first = r.auditFilter }
         else { first = r.user }
         path = path.replacingOccurrences(of: "{id}", with: first)
         path = path.replacingOccurrences(of: "{userId}", with: r.user)
@@ -105,6 +109,7 @@ struct TenantIsolationTests {
         case ("POST", "/domains"): return #"{"domain":"\#(freshDomain())"}"#
         case ("POST", "/domains/{id}/verify"): return #"{"method":"dns"}"#
         case ("PATCH", "/audit-retention"): return #"{"retentionDays":3650}"#
+        case ("POST", "/audit-filters"): return #"{"name":"B view","action":"user."}"#
         case ("POST", "/identity-providers"):
             return #"{"preset":"oidc","name":"B IdP","issuer":"https://idp.b.example","clientId":"b"}"#
         case ("PATCH", "/identity-providers/{id}"): return #"{"name":"Taken over","issuer":"https://evil.example"}"#
@@ -119,7 +124,7 @@ struct TenantIsolationTests {
                      "/groups/\(r.group)/members", "/products/\(r.product)", "/products/\(r.product)/access",
                      "/api-tokens/\(r.token)", "/oauth-clients/\(r.oauthClient)", "/domains/\(r.domain)",
                      "/identity-providers/\(r.identityProvider)", "/identity-providers/\(r.identityProvider)/test", "/users?limit=200",
-                     "/audit-events?limit=200"] {
+                     "/audit-events?limit=200", "/audit-filters"] {
             let response = try await api.call(.get, path)
             #expect(response.status == .ok, "\(path)")
             parts.append(response.text)
@@ -145,7 +150,8 @@ struct TenantIsolationTests {
             }
             let before = try await Self.snapshot(apiA, resources)
             let aIDs = [a.organization.id, resources.user, resources.group, resources.product, resources.token, resources.stream,
-                        resources.oauthClient, resources.ingestionKey, resources.domain, resources.identityProvider, resources.deadLetter, a.admin.id]
+                        resources.oauthClient, resources.ingestionKey, resources.domain, resources.identityProvider, resources.deadLetter,
+                        resources.auditFilter, a.admin.id]
             let bOwnProduct = try await apiB.object(.post, "/products",
                                                     json: #"{"name":"B own","kind":"wiki","url":"https://own.b.example"}"#,
                                                     expect: .created)["id"] as! String

@@ -100,6 +100,9 @@ public struct AuditAction: RawRepresentable, Hashable, Sendable, CustomStringCon
     public static let domainDeleted = AuditAction(rawValue: "domain.deleted")
     public static let auditRetentionChanged = AuditAction(rawValue: "audit.retention_changed")
     public static let auditPurged = AuditAction(rawValue: "audit.purged")
+    /// The audit log's saved filters, shared by those who read it.
+    public static let auditFilterCreated = AuditAction(rawValue: "audit_filter.created")
+    public static let auditFilterDeleted = AuditAction(rawValue: "audit_filter.deleted")
 
     // Identity providers and federated sign-in (issue 13).
     public static let identityProviderCreated = AuditAction(rawValue: "identity_provider.created")
@@ -129,7 +132,7 @@ public struct AuditAction: RawRepresentable, Hashable, Sendable, CustomStringCon
         .oauthBackchannelLogoutDelivered, .oauthBackchannelLogoutFailed,
         .ingestionKeyCreated, .ingestionKeyRevoked,
         .domainClaimed, .domainVerified, .domainVerificationFailed, .domainDeleted,
-        .auditRetentionChanged, .auditPurged,
+        .auditRetentionChanged, .auditPurged, .auditFilterCreated, .auditFilterDeleted,
         .identityProviderCreated, .identityProviderUpdated, .identityProviderDeleted, .ssoSigninFailed,
         .ssoIdentityLinked, .ssoTestCompleted,
     ] + ProductEvent.actions

@@ -82,6 +82,7 @@ public struct AuditTarget: Codable, Sendable, Equatable {
 
     public static func user(_ u: User) -> AuditTarget { AuditTarget(type: "user", id: u.id, name: u.email) }
     public static func group(_ g: Group) -> AuditTarget { AuditTarget(type: "group", id: g.id, name: g.name) }
+    public static func auditFilter(_ f: AuditSavedFilter) -> AuditTarget { AuditTarget(type: "audit_filter", id: f.id, name: f.name) }
     public static func product(_ p: Product) -> AuditTarget { AuditTarget(type: "product", id: p.id, name: p.name) }
     public static func token(_ t: APIToken) -> AuditTarget { AuditTarget(type: "api_token", id: t.id, name: t.name) }
     public static func scimToken(_ t: SCIMToken) -> AuditTarget { AuditTarget(type: "scim_token", id: t.id, name: t.name) }

@@ -29,8 +29,18 @@ struct AuditEventsController: APIController {
 
     @Sendable func list(_ request: Request, context: RampartRequestContext) async throws -> Response {
         let query = try Self.query(from: request)
-        let page = try await read(context, .readAuditLog) { try await $0.auditEvents(query) }
-        return try JSON.response(PageBody(Page(items: page.items.map(AuditEventView.init), nextCursor: page.nextCursor)))
+        guard let search = try Self.search(from: request) else {
+            let page = try await read(context, .readAuditLog) { try await $0.auditEvents(query) }
+            return try JSON.response(PageBody(Page(items: page.items.map(AuditEventView.init), nextCursor: page.nextCursor)))
+        }
+        let found = try await read(context, .readAuditLog) { try await $0.searchAuditEvents(query, search) }
+        return try JSON.response(AuditSearchPageBody(found))
+    }
+
+    /// `q`, the words to search for; nil when there are none.
+    static func search(from request: Request) throws -> AuditSearch? {
+        guard let text = try request.query("q", maxLength: AuditSearchText.maxLength) else { return nil }
+        return try AuditSearchText(text).map { AuditSearch(text: $0) }
     }
 
     /// The signed checkpoints of the log, newest first: each can be checked on its own.
@@ -59,6 +69,20 @@ struct AuditEventsController: APIController {
         AuditExport.Filter(action: try request.query("action"), actor: try request.query("actor"),
                            target: try request.query("target"), since: try request.timestamp("since"),
                            until: try request.timestamp("until"))
+    }
+}
+
+/// A page of a search: `{"data", "nextCursor", "search": {"examined", "searchedBackTo", "complete"}}`,
+/// for the API and the CLI's `--json`.
+public struct AuditSearchPageBody: Encodable, Sendable {
+    let data: [AuditEventView]
+    let nextCursor: String?
+    let search: AuditSearch.Progress
+
+    public init(_ found: (page: Page<AuditEvent>, progress: AuditSearch.Progress)) {
+        data = found.page.items.map(AuditEventView.init)
+        nextCursor = found.page.nextCursor
+        search = found.progress
     }
 }
 

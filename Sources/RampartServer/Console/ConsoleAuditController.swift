@@ -12,6 +12,46 @@ struct ConsoleAuditController: ConsolePageController {
         group.get("audit", use: list)
         group.get("audit/export", use: export)
         group.post("audit/retention", use: updateRetention)
+        group.post("audit/filters", use: saveFilter)
+        group.get("audit/filters/{id}/delete", use: confirmFilterDeletion)
+        group.post("audit/filters/{id}/delete", use: deleteFilter)
+    }
+
+    /// "Save this view": the form posts to a URL that carries the page's query, so the view
+    /// saved is the one on screen and a refused name re-renders that same view with the message.
+    @Sendable func saveFilter(_ request: Request, context: RampartRequestContext) async throws -> Response {
+        let form = try await self.form(request, context, requiring: .readAuditLog)
+        do {
+            let view = AuditSavedFilter.View(q: try request.query("q"), action: try request.query("action"),
+                                             actor: try request.query("actor"), target: try request.query("target"),
+                                             since: try request.timestamp("since"), until: try request.timestamp("until"))
+            let saved = try await write(request, context, .readAuditLog) {
+                try await $0.saveAuditFilter(name: form["name"], view: view, by: $1)
+            }
+            return ConsoleRenderer.redirect(ConsoleNotice.filterSaved.after("/console/audit") + Self.queryString(saved.view))
+        } catch let error as RampartError where isFormError(error) || error.code == .invalidParameter {
+            return try await page(request, context, saveForm: form, saveError: error)
+        }
+    }
+
+    @Sendable func confirmFilterDeletion(_ request: Request, context: RampartRequestContext) async throws -> Response {
+        let id = try context.id()
+        let filter = try await read(context, .readAuditLog) { tenant in
+            guard let filter = try await tenant.auditFilter(id) else { throw RampartError.notFound("Saved filter") }
+            return filter
+        }
+        return ConsoleConfirmation(
+            question: "Delete the saved filter \(filter.name)?",
+            consequence: "It goes from everyone's list on this page; the events it showed stay in the log.",
+            action: "/console/audit/filters/\(filter.id)/delete", button: "Delete", cancel: "/console/audit"
+        ).page(context, active: "audit")
+    }
+
+    @Sendable func deleteFilter(_ request: Request, context: RampartRequestContext) async throws -> Response {
+        let id = try context.id()
+        _ = try await form(request, context, requiring: .readAuditLog)
+        try await write(request, context, .readAuditLog) { try await $0.deleteAuditFilter(id, by: $1) }
+        return ConsoleRenderer.redirect(ConsoleNotice.filterDeleted.after("/console/audit"))
     }
 
     /// The retention form: days kept, and the legal hold with its reason.
@@ -41,35 +81,64 @@ struct ConsoleAuditController: ConsolePageController {
         return AuditDownload.response(export, scope: scope, database: services.database)
     }
 
+    /// The page's filters, in the order of its form; also what a saved view keeps.
+    static let filterNames = ["q", "action", "actor", "target", "since", "until"]
+
+    /// `&name=value` for each filter that is set, sorted by name, for links that keep the view.
+    static func queryString(_ filters: [String: String]) -> String {
+        filters.sorted(by: { $0.key < $1.key }).filter { !$0.value.isEmpty }
+            .map { "&\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }.joined()
+    }
+
+    static func queryString(_ view: AuditSavedFilter.View) -> String {
+        queryString(Dictionary(uniqueKeysWithValues: view.parameters.map { ($0.name, $0.value) }))
+    }
+
     @Sendable func list(_ request: Request, context: RampartRequestContext) async throws -> Response {
         try await page(request, context)
     }
 
     private func page(_ request: Request, _ context: RampartRequestContext, retentionForm: ConsoleForm? = nil,
-                      retentionError: RampartError? = nil) async throws -> Response {
+                      retentionError: RampartError? = nil, saveForm: ConsoleForm? = nil,
+                      saveError: RampartError? = nil) async throws -> Response {
         var filters: [String: String] = [:]
-        for name in ["action", "actor", "target", "since", "until"] {
+        for name in Self.filterNames {
             filters[name] = request.queryValue(name).map { String($0.prefix(200)) } ?? ""
         }
-        let query: AuditQuery
+        var query = AuditQuery()
+        var search: AuditSearch?
         var error: String?
         do {
             query = try AuditEventsController.query(from: request)
+            search = try AuditEventsController.search(from: request)
         } catch let invalid as RampartError {
             error = invalid.message
-            query = AuditQuery()
         }
-        let (page, checkpoint, retention) = try await read(context, .readAuditLog) {
-            (try await $0.auditEvents(query), try await $0.latestAuditCheckpoint(), try await $0.auditRetention())
+        let (found, checkpoint, retention, saved) = try await read(context, .readAuditLog) { [query, search] tenant in
+            let found = if let search { try await tenant.searchAuditEvents(query, search) } else {
+                (page: try await tenant.auditEvents(query), progress: nil as AuditSearch.Progress?)
+            }
+            return (found, try await tenant.latestAuditCheckpoint(), try await tenant.auditRetention(),
+                    try await tenant.auditFilters())
         }
-        let filterQuery = filters.sorted(by: { $0.key < $1.key }).filter { !$0.value.isEmpty }
-            .map { "&\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }.joined()
+        let page = found.page
+        let filterQuery = Self.queryString(filters)
         let next = page.nextCursor.map { "/console/audit?cursor=\($0)" + filterQuery } ?? ""
         var values: [String: Any] = [
             "events": page.items.map(ConsolePage.event), "hasEvents": !page.items.isEmpty, "next": next,
             "hasNext": !next.isEmpty, "filters": filters, "error": error ?? "", "hasError": error != nil,
-            "filterQuery": filterQuery, "filtered": !filterQuery.isEmpty,
+            "filterQuery": filterQuery, "filtered": !filterQuery.isEmpty, "fastFilters": AuditFastFilter.links(filters),
+            "viewQuery": String(filterQuery.dropFirst()),
+            "savedFilters": saved.map { filter in
+                ["id": filter.id, "name": filter.name, "href": "/console/audit?" + Self.queryString(filter.view).dropFirst()]
+            },
+            "hasSavedFilters": !saved.isEmpty,
+            "save": ["name": saveForm?["name"] ?? "", "error": saveError?.message ?? "", "hasError": saveError != nil] as [String: Any],
         ]
+        // The bound stopped the scan before the page filled: say how far back it looked.
+        if let progress = found.progress, !progress.complete, page.items.count < query.limit {
+            values["searchedBack"] = ["time": ConsolePage.time(progress.searchedBackTo), "examined": progress.examined]
+        }
         values["retention"] = [
             "retentionDays": retentionForm?["retentionDays"] ?? String(retention.retentionDays),
             "legalHold": retentionForm.map { $0["legalHold"] == "on" } ?? retention.legalHold,
@@ -85,6 +154,7 @@ struct ConsoleAuditController: ConsolePageController {
                                     "headHash": checkpoint.headHash]
         }
         return ConsoleRenderer.page("audit", ConsolePage.values(context, title: "Audit log", active: "audit", extra: values),
-                                    status: error == nil && retentionError == nil ? .ok : .badRequest)
+                                    status: error == nil && retentionError == nil && saveError == nil ? .ok
+                                        : saveError?.code == .conflict ? .conflict : .badRequest)
     }
 }

@@ -48,6 +48,8 @@ enum ConsoleNotice: String {
     case domainVerified = "domain-verified"
     case retentionSaved = "retention-saved"
     case userErased = "user-erased"
+    case filterSaved = "filter-saved"
+    case filterDeleted = "filter-deleted"
 
     var text: String {
         switch self {
@@ -76,6 +78,8 @@ enum ConsoleNotice: String {
         case .domainVerified: "Domain verified: users with an email in it are this organisation's managed accounts."
         case .retentionSaved: "Retention saved. Events past it are purged within the hour, unless a legal hold is in place."
         case .userErased: "User erased: deleted, and their personal data in the audit log can no longer be read. Their events read as “erased user”."
+        case .filterSaved: "View saved: it is listed under Saved filters for everyone who reads the log."
+        case .filterDeleted: "Saved filter deleted."
         case .mfaReset: "MFA reset: their factors and recovery codes were removed; they enrol again at their next sign-in."
         }
     }

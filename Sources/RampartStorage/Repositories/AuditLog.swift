@@ -105,6 +105,16 @@ extension Tenant {
     }
 
     public func auditEvents(_ query: AuditQuery) async throws -> Page<AuditEvent> {
+        let events = try await filteredEvents(query, before: query.beforeSequence, limit: query.limit + 1)
+        if events.count > query.limit {
+            let kept = Array(events.prefix(query.limit))
+            return Page(items: kept, nextCursor: kept.last.map { String($0.sequence) })
+        }
+        return Page(items: events, nextCursor: nil)
+    }
+
+    /// The events the filters keep before sequence number `before`, newest first, opened.
+    func filteredEvents(_ query: AuditQuery, before: Int64?, limit: Int) async throws -> [AuditEvent] {
         var q = SQLQueryString("SELECT e.* FROM audit_events e WHERE e.org_id = ") + "\(bind: orgID)"
         if let actor = query.actor { q = q + " AND e.actor_id = " + "\(bind: actor)" }
         if let action = query.action {
@@ -120,14 +130,9 @@ extension Tenant {
         }
         if let since = query.since { q = q + " AND e.occurred_at >= " + "\(bind: since.microseconds)" }
         if let until = query.until { q = q + " AND e.occurred_at < " + "\(bind: until.microseconds)" }
-        if let before = query.beforeSequence { q = q + " AND e.seq < " + "\(bind: before)" }
-        q = q + " ORDER BY e.seq DESC LIMIT " + "\(bind: query.limit + 1)"
-        let events = try await readable(try await sql.raw(q).all().map(Self.decodeEvent))
-        if events.count > query.limit {
-            let kept = Array(events.prefix(query.limit))
-            return Page(items: kept, nextCursor: kept.last.map { String($0.sequence) })
-        }
-        return Page(items: events, nextCursor: nil)
+        if let before { q = q + " AND e.seq < " + "\(bind: before)" }
+        q = q + " ORDER BY e.seq DESC LIMIT " + "\(bind: limit)"
+        return try await readable(try await sql.raw(q).all().map(Self.decodeEvent))
     }
 
     /// The events after `sequence`, oldest first: how the verifier, exports and log streams
