@@ -76,12 +76,13 @@ public struct AuditExport: Sendable {
 
     /// Writes the export of the events after `start` (where retention left the log) up to
     /// `head`, with `checkpoints` (oldest first) in a bundle. `page(after)` reads the events
-    /// after a sequence number, in order; `write` takes each piece of output; `progress` hears
-    /// how far the log has been read. Returns how many events were written.
+    /// after a sequence number, in order; `write` takes each piece of output; `progress` hears,
+    /// after each page's output, how far the log has been read (a sequence number) and how many
+    /// events were written so far. Returns how many events were written.
     public func run(from start: Int64 = 0, head: Int64, checkpoints: [AuditCheckpoint],
                     page: (Int64) async throws -> [AuditEvent],
                     write: ([UInt8]) async throws -> Void,
-                    progress: (Int64) -> Void = { _ in }) async throws -> Int64 {
+                    progress: (_ read: Int64, _ written: Int64) async throws -> Void = { _, _ in }) async throws -> Int64 {
         let checkpoints = checkpoints.filter { $0.sequence <= head }
         switch format {
         case .bundle:
@@ -102,7 +103,7 @@ public struct AuditExport: Sendable {
             }
             try await write(out)
             last = end.sequence
-            progress(min(last, head))
+            try await progress(min(last, head), written)
         }
         if format == .bundle {
             var out: [UInt8] = []

@@ -40,7 +40,7 @@ extension Audit {
                                                     try await tenant.auditEvents(after: $0, limit: AuditExport.pageSize,
                                                                                  as: export.carriesStoredEvents ? .stored : .readable)
                                                 },
-                                                write: sink.write, progress: { progress.update($0, of: scope.head) })
+                                                write: sink.write, progress: { read, _ in progress.update(read, of: scope.head) })
                 }
                 try sink.close()
                 FileHandle.standardError.write(Data("Exported \(written) events.\n".utf8))

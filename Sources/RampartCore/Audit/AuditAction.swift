@@ -100,6 +100,8 @@ public struct AuditAction: RawRepresentable, Hashable, Sendable, CustomStringCon
     public static let domainDeleted = AuditAction(rawValue: "domain.deleted")
     public static let auditRetentionChanged = AuditAction(rawValue: "audit.retention_changed")
     public static let auditPurged = AuditAction(rawValue: "audit.purged")
+    public static let auditExportRequested = AuditAction(rawValue: "audit.export_requested")
+    public static let auditExportDeleted = AuditAction(rawValue: "audit.export_deleted")
 
     // Identity providers and federated sign-in (issue 13).
     public static let identityProviderCreated = AuditAction(rawValue: "identity_provider.created")
@@ -129,7 +131,7 @@ public struct AuditAction: RawRepresentable, Hashable, Sendable, CustomStringCon
         .oauthBackchannelLogoutDelivered, .oauthBackchannelLogoutFailed,
         .ingestionKeyCreated, .ingestionKeyRevoked,
         .domainClaimed, .domainVerified, .domainVerificationFailed, .domainDeleted,
-        .auditRetentionChanged, .auditPurged,
+        .auditRetentionChanged, .auditPurged, .auditExportRequested, .auditExportDeleted,
         .identityProviderCreated, .identityProviderUpdated, .identityProviderDeleted, .ssoSigninFailed,
         .ssoIdentityLinked, .ssoTestCompleted,
     ] + ProductEvent.actions
