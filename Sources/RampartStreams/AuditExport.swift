@@ -28,34 +28,7 @@ public struct AuditExport: Sendable {
         }
     }
 
-    /// Which events, as the API's list filters them: an action (or actions starting with it
-    /// when it ends in '.'), an actor id, a target id, and a time range.
-    public struct Filter: Sendable {
-        public var action: String?
-        public var actor: String?
-        public var target: String?
-        public var since: Timestamp?
-        public var until: Timestamp?
-
-        public init(action: String? = nil, actor: String? = nil, target: String? = nil, since: Timestamp? = nil,
-                    until: Timestamp? = nil) {
-            self.action = action; self.actor = actor; self.target = target; self.since = since; self.until = until
-        }
-
-        public var isEmpty: Bool { action == nil && actor == nil && target == nil && since == nil && until == nil }
-
-        public func matches(_ event: AuditEvent) -> Bool {
-            if let since, event.occurredAt < since { return false }
-            if let until, !(event.occurredAt < until) { return false }
-            if let actor, event.actor.id != actor { return false }
-            if let target {
-                let targets = try? JSONDecoder().decode([AuditTarget].self, from: Data(event.targetsJSON.utf8))
-                guard targets?.contains(where: { $0.id == target }) == true else { return false }
-            }
-            guard let action else { return true }
-            return action.hasSuffix(".") ? event.action.hasPrefix(action) : event.action == action
-        }
-    }
+    public typealias Filter = AuditExportFilter
 
     public static let pageSize = 2000
     static let bundleFilterRefused = "A bundle holds the whole log, so that it can be verified: leave out the filters."
@@ -128,6 +101,20 @@ public struct AuditExport: Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return Array(try encoder.encode(value)) + [UInt8(ascii: "\n")]
+    }
+}
+
+extension AuditExportFilter {
+    public func matches(_ event: AuditEvent) -> Bool {
+        if let since, event.occurredAt < since { return false }
+        if let until, !(event.occurredAt < until) { return false }
+        if let actor, event.actor.id != actor { return false }
+        if let target {
+            let targets = try? JSONDecoder().decode([AuditTarget].self, from: Data(event.targetsJSON.utf8))
+            guard targets?.contains(where: { $0.id == target }) == true else { return false }
+        }
+        guard let action else { return true }
+        return action.hasSuffix(".") ? event.action.hasPrefix(action) : event.action == action
     }
 }
 

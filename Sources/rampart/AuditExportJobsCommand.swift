@@ -18,18 +18,12 @@ extension Audit {
                 abstract: "Queue an export for the server to write; --wait follows it until it is done.",
                 discussion: "A running `rampart serve` on this store writes it. `rampart audit export` writes one here instead.")
             @OptionGroup var tenant: TenantOptions
-            @Option(help: "jsonl, ocsf, cef, leef, csv, or bundle (no filters).") var format: AuditExport.Format = .jsonl
-            @Option(help: "Only this action, or actions starting with it when it ends in '.' (e.g. user.).") var action: String?
-            @Option(help: "Only events by this actor id.") var actor: String?
-            @Option(help: "Only events naming this target id.") var target: String?
-            @Option(help: "Only events at or after this RFC 3339 time.") var since: String?
-            @Option(help: "Only events before this RFC 3339 time.") var until: String?
+            @OptionGroup var export: AuditExportOptions
             @Flag(help: "Show its progress until it is done or failed.") var wait = false
 
             func run() async throws {
                 try await runReportingErrors {
-                    let (format, filter) = try AuditExport.validate(
-                        format: format.rawValue, action: action, actor: actor, target: target, since: since, until: until)
+                    let (format, filter) = (export.format, export.filter)
                     var job = try await tenant.write {
                         try await $0.createAuditExport(format: format.rawValue, filter: filter, by: .system)
                     }

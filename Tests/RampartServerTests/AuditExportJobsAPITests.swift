@@ -35,6 +35,22 @@ struct AuditExportJobsAPITests {
         return (api, created.organization.id)
     }
 
+    /// A runner of the test's own with small pages, and a new job it has claimed: made and claimed
+    /// in one transaction, so that no other runner on the store takes it first.
+    func claimedByOwnRunner(_ store: TestStore, _ orgID: String, pageSize: Int,
+                            chunkSize: Int = AuditExportRunner.chunkSize) async throws -> (AuditExportRunner, AuditExportJob) {
+        let services = RampartServices(configuration: AppConfiguration(dataDirectory: store.dataDirectory,
+                                                                       database: store.configuration),
+                                       database: store.database, keys: store.keys, logger: testLogger)
+        let runner = AuditExportRunner(services: services, pageSize: pageSize, chunkSize: chunkSize)
+        let owner = runner.owner
+        let job = try await store.database.write(org: orgID) { tenant in
+            let job = try await tenant.createAuditExport(format: "jsonl", filter: .init(), by: .system)
+            return try #require(try await tenant.claimAuditExport(job.id, owner: owner, until: Timestamp.now().adding(seconds: 60)))
+        }
+        return (runner, job)
+    }
+
     /// Each format's job, once done, downloads as exactly the bytes the streaming export of the
     /// same filters gives for the same head.
     @Test(arguments: Backend.all)
@@ -84,17 +100,7 @@ struct AuditExportJobsAPITests {
     func progressIsStoredPageByPage(backend: Backend) async throws {
         try await withApp(backend) { client, store in
             let (api, orgID) = try await seeded(client, store, users: 12)
-            let services = RampartServices(configuration: AppConfiguration(dataDirectory: store.dataDirectory,
-                                                                           database: store.configuration),
-                                           database: store.database, keys: store.keys, logger: testLogger)
-            let runner = AuditExportRunner(services: services, pageSize: 3, chunkSize: 256)
-            let owner = runner.owner
-            // Made and claimed in one transaction, so no other runner on the store takes it first.
-            let job = try await store.database.write(org: orgID) { tenant in
-                let job = try await tenant.createAuditExport(format: "jsonl", filter: .init(), by: .system)
-                return try #require(try await tenant.claimAuditExport(job.id, owner: owner,
-                                                                       until: Timestamp.now().adding(seconds: 60)))
-            }
+            let (runner, job) = try await claimedByOwnRunner(store, orgID, pageSize: 3, chunkSize: 256)
             let seen = NIOLockedValueBox<[AuditExportJob]>([])
             let database = store.database
             await runner.run(job, orgID: orgID) {
@@ -142,6 +148,28 @@ struct AuditExportJobsAPITests {
         }
     }
 
+    /// A server that stops cancels its runs and hands their jobs back: not failed, and finished
+    /// by another runner at once (well before the 60 s its lease had left).
+    @Test(arguments: Backend.all)
+    func aStoppedRunHandsItsJobToAnotherNode(backend: Backend) async throws {
+        try await withApp(backend) { client, store in
+            let (api, orgID) = try await seeded(client, store, users: 6)
+            let (runner, job) = try await claimedByOwnRunner(store, orgID, pageSize: 2)
+            let started = ContinuousClock.now
+            // In a task of its own, cancelled after its first page as a stopping server cancels it.
+            await withDiscardingTaskGroup { group in
+                group.addTask { await runner.run(job, orgID: orgID) { withUnsafeCurrentTask { $0?.cancel() } } }
+            }
+            let finished = try await finishedExport(api, job.id)
+            #expect(finished["status"] as? String == "done" && finished["attempts"] as? Int == 2, "\(finished)")
+            #expect(ContinuousClock.now - started < .seconds(AuditExportRunner.leaseSeconds))
+            let streamed = try await api.call(.get, "/audit-events/export?format=jsonl")
+            let lines = streamed.text.split(separator: "\n", omittingEmptySubsequences: false)
+            let download = try await api.call(.get, "/audit-exports/\(job.id)/download")
+            #expect(download.text == lines.prefix(Int(job.headSequence)).joined(separator: "\n") + "\n")
+        }
+    }
+
     /// A job interrupted time after time is given up, with the reason, instead of running forever.
     @Test(arguments: Backend.all)
     func aJobInterruptedThreeTimesFails(backend: Backend) async throws {
@@ -172,6 +200,7 @@ struct AuditExportJobsAPITests {
                 (#"{"format":"csv","since":"yesterday"}"#, "invalid_field"), (#"{"format":"csv","until":"2026-13-01"}"#, "invalid_field"),
                 (#"{"action":"user."}"#, "invalid_field"), (#"{"format":"csv","filter":{}}"#, "unknown_field"),
                 (#"{"format":1}"#, "invalid_field"), ("[]", "invalid_json"),
+                (#"{"format":"csv","target":"a\u0000b"}"#, "invalid_field"),
             ]
             for (body, code) in refused {
                 let response = try await api.call(.post, "/audit-exports", json: body)

@@ -5,20 +5,6 @@
 public struct AuditExportJob: Sendable, Equatable {
     public enum Status: String, Sendable, Codable { case queued, running, done, failed }
 
-    /// Which events, as the streaming export filters them (`AuditExport.Filter`).
-    public struct Filter: Sendable, Equatable {
-        public var action: String?
-        public var actor: String?
-        public var target: String?
-        public var since: Timestamp?
-        public var until: Timestamp?
-
-        public init(action: String? = nil, actor: String? = nil, target: String? = nil, since: Timestamp? = nil,
-                    until: Timestamp? = nil) {
-            self.action = action; self.actor = actor; self.target = target; self.since = since; self.until = until
-        }
-    }
-
     /// How long a job and its output are kept after it was requested.
     public static let lifetimeSeconds = 24.0 * 3600
     /// A job interrupted this many times (its node stopped mid-run) is given up as failed.
@@ -27,7 +13,7 @@ public struct AuditExportJob: Sendable, Equatable {
     public var id: String
     /// `jsonl`, `ocsf`, `cef`, `leef`, `csv` or `bundle` (`AuditExport.Format`).
     public var format: String
-    public var filter: Filter
+    public var filter: AuditExportFilter
     public var status: Status
     /// The log it covers: the events after `startSequence` up to `headSequence`, fixed when it
     /// was requested, so a restart writes the same output.
@@ -46,7 +32,7 @@ public struct AuditExportJob: Sendable, Equatable {
     public var finishedAt: Timestamp?
     public var expiresAt: Timestamp
 
-    public init(id: String, format: String, filter: Filter, status: Status, startSequence: Int64, headSequence: Int64,
+    public init(id: String, format: String, filter: AuditExportFilter, status: Status, startSequence: Int64, headSequence: Int64,
                 eventsRead: Int64 = 0, eventsWritten: Int64 = 0, byteCount: Int64 = 0, chunks: Int64 = 0, attempts: Int64 = 0,
                 error: String? = nil, createdAt: Timestamp, startedAt: Timestamp? = nil, finishedAt: Timestamp? = nil,
                 expiresAt: Timestamp) {
@@ -66,4 +52,21 @@ public struct AuditExportJob: Sendable, Equatable {
     }
 
     public var isFinished: Bool { status == .done || status == .failed }
+}
+
+/// Which events an export keeps, as the API's list filters them: an action (or actions starting
+/// with it when it ends in '.'), an actor id, a target id, and a time range.
+public struct AuditExportFilter: Sendable, Equatable, Encodable {
+    public var action: String?
+    public var actor: String?
+    public var target: String?
+    public var since: Timestamp?
+    public var until: Timestamp?
+
+    public init(action: String? = nil, actor: String? = nil, target: String? = nil, since: Timestamp? = nil,
+                until: Timestamp? = nil) {
+        self.action = action; self.actor = actor; self.target = target; self.since = since; self.until = until
+    }
+
+    public var isEmpty: Bool { self == AuditExportFilter() }
 }

@@ -92,17 +92,9 @@ enum AuditExportDownload {
 /// A job as the API shows it. `eventsRead` of `eventsTotal` is how far through the log's range
 /// the run is; `eventsWritten` how many of those the filters kept (all, without filters).
 public struct AuditExportView: Encodable, Sendable {
-    public struct Filter: Encodable, Sendable {
-        let action: String?
-        let actor: String?
-        let target: String?
-        let since: Timestamp?
-        let until: Timestamp?
-    }
-
     let id: String
     let format: String
-    let filter: Filter
+    let filter: AuditExportFilter
     let status: String
     let eventsRead: Int64
     let eventsWritten: Int64
@@ -118,9 +110,7 @@ public struct AuditExportView: Encodable, Sendable {
     let expiresAt: Timestamp
 
     public init(_ job: AuditExportJob) {
-        let f = job.filter
-        id = job.id; format = job.format
-        filter = Filter(action: f.action, actor: f.actor, target: f.target, since: f.since, until: f.until)
+        id = job.id; format = job.format; filter = job.filter
         status = job.status.rawValue; eventsRead = job.eventsRead; eventsWritten = job.eventsWritten
         eventsTotal = job.eventsTotal; percent = job.percent; byteCount = job.byteCount; headSequence = job.headSequence
         attempts = job.attempts; error = job.error; createdAt = job.createdAt; startedAt = job.startedAt

@@ -11,8 +11,8 @@ import ServiceLifecycle
 /// Every `pollInterval` it looks for due jobs (a read per organisation) and claims each with a
 /// lease in the database, so with many nodes on one database each job runs on one node. A
 /// run writes its output in chunks of `chunkSize` and its progress after every page of the
-/// log, renewing the lease as it goes; a node that stops mid-run leaves its lease to run out,
-/// and another node then claims the job and starts it over. At most `concurrentJobs` run on a
+/// log, renewing the lease as it goes; a node that stops hands its jobs back, and one that dies
+/// mid-run leaves its lease to run out: either way another node claims the job and starts it over. At most `concurrentJobs` run on a
 /// node at once, so a large export does not hold up every other organisation's.
 final class AuditExportRunner: Service, Sendable {
     let services: RampartServices
@@ -33,13 +33,17 @@ final class AuditExportRunner: Service, Sendable {
         self.chunkSize = chunkSize
     }
 
+    /// A stop cancels the runs in progress rather than waiting for a large export to end: each
+    /// hands its job back, and another node (or this one, restarted) starts it over.
     func run() async throws {
-        await withDiscardingTaskGroup { group in
-            while !Task.isCancelled, !Task.isShuttingDownGracefully {
-                for (orgID, job) in await claimDue() {
-                    group.addTask { await self.run(job, orgID: orgID) }
+        await cancelWhenGracefulShutdown {
+            await withDiscardingTaskGroup { group in
+                while !Task.isCancelled {
+                    for (orgID, job) in await self.claimDue() {
+                        group.addTask { await self.run(job, orgID: orgID) }
+                    }
+                    try? await Task.sleep(for: Self.pollInterval)
                 }
-                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: Self.pollInterval) }
             }
         }
     }
@@ -95,6 +99,7 @@ final class AuditExportRunner: Service, Sendable {
             let written = try await export.run(from: job.startSequence, head: job.headSequence, checkpoints: checkpoints, page: { after in
                 try await database.read(org: orgID) { try await $0.auditEvents(after: after, limit: pageSize, as: form) }
             }, write: { output.append($0) }, progress: { sequence, written in
+                try Task.checkCancellation()
                 try await record(job, orgID: orgID, read: max(0, sequence - job.startSequence), written: written, output: output.takeFullChunks(), done: false)
                 await afterPage()
             })
@@ -103,6 +108,14 @@ final class AuditExportRunner: Service, Sendable {
         } catch is LostLease {
             services.logger.info("audit export stopped: deleted, or taken over by another node",
                                  metadata: ["org": .string(orgID), "export_id": .string(job.id)])
+        } catch where Task.isCancelled {
+            services.logger.info("audit export stopped with the server; another node starts it over",
+                                 metadata: ["org": .string(orgID), "export_id": .string(job.id)])
+            // Outside this cancelled task, so that the write is not cancelled with it.
+            let id = job.id
+            try? await Task.detached {
+                try await database.write(org: orgID) { try await $0.releaseAuditExport(id, owner: owner) }
+            }.value
         } catch {
             services.logger.warning("audit export failed", metadata: [
                 "org": .string(orgID), "export_id": .string(job.id), "error": .string("\(error)"),
@@ -126,10 +139,7 @@ final class AuditExportRunner: Service, Sendable {
         guard let format = AuditExport.Format(rawValue: job.format) else {
             throw RampartError(.invalidParameter, "Unknown export format '\(job.format)'.")
         }
-        let filter = job.filter
-        return try AuditExport(format: format, filter: AuditExport.Filter(
-            action: filter.action, actor: filter.actor, target: filter.target, since: filter.since, until: filter.until),
-            orgID: orgID)
+        return try AuditExport(format: format, filter: job.filter, orgID: orgID)
     }
 }
 

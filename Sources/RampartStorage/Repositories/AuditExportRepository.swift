@@ -8,7 +8,7 @@ import SQLKit
 extension Tenant {
     /// Queues a job for the log as it is now, its own `audit.export_requested` event included,
     /// so an export streamed right after it holds the same events.
-    public func createAuditExport(format: String, filter: AuditExportJob.Filter,
+    public func createAuditExport(format: String, filter: AuditExportFilter,
                                   by context: AuditContext) async throws -> AuditExportJob {
         let now = clock()
         var job = AuditExportJob(id: Identifier.make(), format: format, filter: filter, status: .queued,
@@ -139,6 +139,14 @@ extension Tenant {
         return true
     }
 
+    /// A node that stops hands its run back: the job is due again at once, for any node to start over.
+    public func releaseAuditExport(_ id: String, owner: String) async throws {
+        try await sql.raw("""
+            UPDATE audit_exports SET lease_until = 0
+            WHERE org_id = \(bind: orgID) AND id = \(bind: id) AND status = 'running' AND lease_owner = \(bind: owner)
+            """).run()
+    }
+
     /// The run failed; the reason is shown with the job (never with personal data: it is the
     /// runner's own message).
     public func failAuditExport(_ id: String, owner: String, error: String) async throws {
@@ -167,7 +175,7 @@ extension Tenant {
         guard let status = AuditExportJob.Status(rawValue: try row.text(7)) else {
             throw RampartError(.internalError, "Unknown audit export status.")
         }
-        let filter = AuditExportJob.Filter(action: try row.optionalText(2), actor: try row.optionalText(3),
+        let filter = AuditExportFilter(action: try row.optionalText(2), actor: try row.optionalText(3),
                                            target: try row.optionalText(4), since: try row.optionalTimestamp(5),
                                            until: try row.optionalTimestamp(6))
         return AuditExportJob(id: try row.text(0), format: try row.text(1), filter: filter, status: status,
