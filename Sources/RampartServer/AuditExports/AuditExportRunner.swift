@@ -56,7 +56,8 @@ final class AuditExportRunner: Service, Sendable {
                 let orgID = organization.id
                 for id in try await services.database.read(org: orgID, { try await $0.dueAuditExports() }) {
                     guard reservePlace(id) else { return claimed }
-                    if let job = try await claim(id, orgID: orgID) {
+                    // A claim that fails (another node took it, or the database did not answer) frees its place.
+                    if let job = try? await claim(id, orgID: orgID) {
                         claimed.append((orgID, job))
                     } else {
                         _ = running.withLockedValue { $0.remove(id) }
@@ -108,20 +109,22 @@ final class AuditExportRunner: Service, Sendable {
         } catch is LostLease {
             services.logger.info("audit export stopped: deleted, or taken over by another node",
                                  metadata: ["org": .string(orgID), "export_id": .string(job.id)])
-        } catch where Task.isCancelled {
-            services.logger.info("audit export stopped with the server; another node starts it over",
-                                 metadata: ["org": .string(orgID), "export_id": .string(job.id)])
-            // Outside this cancelled task, so that the write is not cancelled with it.
+        } catch let error as RampartError where error.code != .databaseUnavailable {
+            // What a new run would meet again (a format this version does not know): give up.
+            services.logger.warning("audit export failed", metadata: [
+                "org": .string(orgID), "export_id": .string(job.id), "error": .string("\(error)"),
+            ])
+            try? await database.write(org: orgID) { try await $0.failAuditExport(job.id, owner: owner, error: error.message) }
+        } catch {
+            // Stopped with the server, or the database did not answer: another run starts it over
+            // (up to `AuditExportJob.maximumAttempts`). Outside this task, which may be cancelled.
+            services.logger.info("audit export interrupted; it is started over", metadata: [
+                "org": .string(orgID), "export_id": .string(job.id), "error": .string("\(error)"),
+            ])
             let id = job.id
             try? await Task.detached {
                 try await database.write(org: orgID) { try await $0.releaseAuditExport(id, owner: owner) }
             }.value
-        } catch {
-            services.logger.warning("audit export failed", metadata: [
-                "org": .string(orgID), "export_id": .string(job.id), "error": .string("\(error)"),
-            ])
-            let reason = (error as? RampartError)?.message ?? "The export could not be written; request it again."
-            try? await database.write(org: orgID) { try await $0.failAuditExport(job.id, owner: owner, error: reason) }
         }
     }
 
