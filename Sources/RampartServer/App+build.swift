@@ -23,7 +23,7 @@ public func buildApplication(_ configuration: AppConfiguration, logger: Logger,
         server: .http1(configuration: .init(additionalChannelHandlers: [ConnectionGuard(counter: connections, logger: logger)])),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "rampart"),
         services: [database] + metricsServer(services) + [LogStreamSender(services: services)]
-            + [BackchannelLogoutSender(services: services)]
+            + [BackchannelLogoutSender(services: services), AuditExportRunner(services: services)]
             + [AuditCheckpointer(services: services, settings: configuration.auditCheckpoints)]
             + (configuration.mail.map { [MailDeliverer(services: services, settings: $0)] } ?? []),
         onServerRunning: { _ in
@@ -137,6 +137,7 @@ func apiControllers(_ services: RampartServices) -> [any APIController] {
         AuditEventsController(services: services),
         AuditRetentionController(services: services),
         AuditFiltersController(services: services),
+        AuditExportsController(services: services),
         LogStreamsController(services: services),
         DomainsController(services: services),
         IdentityProvidersController(services: services),

@@ -28,34 +28,7 @@ public struct AuditExport: Sendable {
         }
     }
 
-    /// Which events, as the API's list filters them: an action (or actions starting with it
-    /// when it ends in '.'), an actor id, a target id, and a time range.
-    public struct Filter: Sendable {
-        public var action: String?
-        public var actor: String?
-        public var target: String?
-        public var since: Timestamp?
-        public var until: Timestamp?
-
-        public init(action: String? = nil, actor: String? = nil, target: String? = nil, since: Timestamp? = nil,
-                    until: Timestamp? = nil) {
-            self.action = action; self.actor = actor; self.target = target; self.since = since; self.until = until
-        }
-
-        public var isEmpty: Bool { action == nil && actor == nil && target == nil && since == nil && until == nil }
-
-        public func matches(_ event: AuditEvent) -> Bool {
-            if let since, event.occurredAt < since { return false }
-            if let until, !(event.occurredAt < until) { return false }
-            if let actor, event.actor.id != actor { return false }
-            if let target {
-                let targets = try? JSONDecoder().decode([AuditTarget].self, from: Data(event.targetsJSON.utf8))
-                guard targets?.contains(where: { $0.id == target }) == true else { return false }
-            }
-            guard let action else { return true }
-            return action.hasSuffix(".") ? event.action.hasPrefix(action) : event.action == action
-        }
-    }
+    public typealias Filter = AuditExportFilter
 
     public static let pageSize = 2000
     static let bundleFilterRefused = "A bundle holds the whole log, so that it can be verified: leave out the filters."
@@ -76,12 +49,13 @@ public struct AuditExport: Sendable {
 
     /// Writes the export of the events after `start` (where retention left the log) up to
     /// `head`, with `checkpoints` (oldest first) in a bundle. `page(after)` reads the events
-    /// after a sequence number, in order; `write` takes each piece of output; `progress` hears
-    /// how far the log has been read. Returns how many events were written.
+    /// after a sequence number, in order; `write` takes each piece of output; `progress` hears,
+    /// after each page's output, how far the log has been read (a sequence number) and how many
+    /// events were written so far. Returns how many events were written.
     public func run(from start: Int64 = 0, head: Int64, checkpoints: [AuditCheckpoint],
                     page: (Int64) async throws -> [AuditEvent],
                     write: ([UInt8]) async throws -> Void,
-                    progress: (Int64) -> Void = { _ in }) async throws -> Int64 {
+                    progress: (_ read: Int64, _ written: Int64) async throws -> Void = { _, _ in }) async throws -> Int64 {
         let checkpoints = checkpoints.filter { $0.sequence <= head }
         switch format {
         case .bundle:
@@ -102,7 +76,7 @@ public struct AuditExport: Sendable {
             }
             try await write(out)
             last = end.sequence
-            progress(min(last, head))
+            try await progress(min(last, head), written)
         }
         if format == .bundle {
             var out: [UInt8] = []
@@ -127,6 +101,20 @@ public struct AuditExport: Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return Array(try encoder.encode(value)) + [UInt8(ascii: "\n")]
+    }
+}
+
+extension AuditExportFilter {
+    public func matches(_ event: AuditEvent) -> Bool {
+        if let since, event.occurredAt < since { return false }
+        if let until, !(event.occurredAt < until) { return false }
+        if let actor, event.actor.id != actor { return false }
+        if let target {
+            let targets = try? JSONDecoder().decode([AuditTarget].self, from: Data(event.targetsJSON.utf8))
+            guard targets?.contains(where: { $0.id == target }) == true else { return false }
+        }
+        guard let action else { return true }
+        return action.hasSuffix(".") ? event.action.hasPrefix(action) : event.action == action
     }
 }
 

@@ -68,6 +68,8 @@ public enum OCSFMapping {
         // The audit log is an entity of the organisation: its retention changes, a purge deletes from it.
         add(.entityManagement, update, ["audit.retention_changed"])
         add(.entityManagement, delete, ["audit.purged"])
+        // An export job is an entity of the organisation: requested, then deleted (or expired).
+        add(.entityManagement, create, ["audit.export_requested"])
         // A dead letter is an entity of the stream: made when a batch is given up, gone when replayed or discarded.
         add(.entityManagement, create, ["log_stream.dead_lettered"])
         add(.entityManagement, delete, ["log_stream.dead_letter_replayed", "log_stream.dead_letter_discarded"])

@@ -13,24 +13,13 @@ extension Audit {
                 checks it without the store. The other formats take the filters.
                 """)
         @OptionGroup var tenant: TenantOptions
-        @Option(help: "jsonl (the API's event objects), ocsf, cef, leef, csv, or bundle.") var format: AuditExport.Format = .jsonl
+        @OptionGroup var export: AuditExportOptions
         @Option(help: "Write here instead of standard output (the file is replaced).") var output: String?
-        @Option(help: "Only this action, or actions starting with it when it ends in '.' (e.g. user.).") var action: String?
-        @Option(help: "Only events by this actor id.") var actor: String?
-        @Option(help: "Only events naming this target id.") var target: String?
-        @Option(help: "Only events at or after this RFC 3339 time.") var since: Timestamp?
-        @Option(help: "Only events before this RFC 3339 time.") var until: Timestamp?
-
-        func validate() throws {
-            if format == .bundle, action != nil || actor != nil || target != nil || since != nil || until != nil {
-                throw ValidationError("A bundle holds the whole log, so that it can be verified: leave out --action, --actor, --target, --since and --until.")
-            }
-        }
 
         func run() async throws {
             try await runReportingErrors {
                 let sink = try ExportSink(path: output)
-                let (format, filter) = (format, AuditExport.Filter(action: action, actor: actor, target: target, since: since, until: until))
+                let (format, filter) = (export.format, export.filter)
                 let written = try await tenant.read { tenant in
                     let export = try AuditExport(format: format, filter: filter, orgID: tenant.orgID)
                     let scope = try await tenant.auditExportScope(withCheckpoints: format == .bundle)
@@ -40,7 +29,7 @@ extension Audit {
                                                     try await tenant.auditEvents(after: $0, limit: AuditExport.pageSize,
                                                                                  as: export.carriesStoredEvents ? .stored : .readable)
                                                 },
-                                                write: sink.write, progress: { progress.update($0, of: scope.head) })
+                                                write: sink.write, progress: { read, _ in progress.update(read, of: scope.head) })
                 }
                 try sink.close()
                 FileHandle.standardError.write(Data("Exported \(written) events.\n".utf8))
@@ -50,6 +39,24 @@ extension Audit {
 }
 
 extension AuditExport.Format: ExpressibleByArgument {}
+
+/// The format and filters of `audit export` and `audit exports create`, as the API takes them.
+struct AuditExportOptions: ParsableArguments {
+    @Option(help: "jsonl (the API's event objects), ocsf, cef, leef, csv, or bundle.") var format: AuditExport.Format = .jsonl
+    @Option(help: "Only this action, or actions starting with it when it ends in '.' (e.g. user.).") var action: String?
+    @Option(help: "Only events by this actor id.") var actor: String?
+    @Option(help: "Only events naming this target id.") var target: String?
+    @Option(help: "Only events at or after this RFC 3339 time.") var since: Timestamp?
+    @Option(help: "Only events before this RFC 3339 time.") var until: Timestamp?
+
+    var filter: AuditExport.Filter { AuditExport.Filter(action: action, actor: actor, target: target, since: since, until: until) }
+
+    func validate() throws {
+        if format == .bundle, !filter.isEmpty {
+            throw ValidationError("A bundle holds the whole log, so that it can be verified: leave out --action, --actor, --target, --since and --until.")
+        }
+    }
+}
 
 /// Where an export goes: a file written beside its final name and moved there at the end, so
 /// an interrupted export never leaves a file that looks complete; or standard output.

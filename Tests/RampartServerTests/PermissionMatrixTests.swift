@@ -58,6 +58,7 @@ struct PermissionMatrixTests {
         case "POST /api-tokens": return #"{"name":"token \#(unique)","role":"auditor"}"#
         case "POST /scim-tokens": return #"{"name":"scim \#(unique)"}"#
         case "PUT /scim-settings": return #"{"deleteMode":"deactivate"}"#
+        case "POST /audit-exports": return #"{"format":"csv"}"#
         case "POST /authentication-policies": return #"{"name":"Policy \#(unique)"}"#
         case "PATCH /authentication-policies/{id}": return #"{"settings":{"mfaRequired":true}}"#
         case "POST /authentication-policies/simulate": return #"{"settings":{"mfaRequired":true}}"#
@@ -129,6 +130,7 @@ struct PermissionMatrixTests {
                 var idp = IdentityProviderInput()
                 idp.preset = .oidc; idp.name = "IdP"; idp.issuer = "https://idp.example.com"; idp.clientId = "rampart"
                 let identityProvider = try await tenant.createIdentityProvider(idp, keys: store.keys, by: .system)
+                let export = try await tenant.createAuditExport(format: "jsonl", filter: .init(), by: .system)
                 let grant = try await tenant.startOAuthGrant(codeRequest, code: SecretToken(parsing: code, as: .authorizationCode)!,
                                                              client: client, by: .system).0
                 return Fixture(tokens: tokens, ids: [
@@ -136,7 +138,7 @@ struct PermissionMatrixTests {
                     "/api-tokens/{id}": spare.id, "/scim-tokens/{id}": scim.id, "/authentication-policies/{id}": policy.id,
                     "/log-streams/{id}": stream.id, "/oauth-clients/{id}": client.id, "/oauth-grants/{id}": grant.id,
                     "/ingestion-keys/{id}": ingestionKey.id, "/domains/{id}": domain.id, "/audit-filters/{id}": savedFilter.id,
-                    "/identity-providers/{id}": identityProvider.id,
+                    "/identity-providers/{id}": identityProvider.id, "/audit-exports/{id}": export.id,
                     "{deadLetterId}": deadLetter.id, "{userId}": target.id, "{groupId}": group.id, "{sessionId}": session.id, "{role}": Role.auditor.rawValue,
                 ])
             }

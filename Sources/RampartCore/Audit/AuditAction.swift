@@ -103,6 +103,8 @@ public struct AuditAction: RawRepresentable, Hashable, Sendable, CustomStringCon
     /// The audit log's saved filters, shared by those who read it.
     public static let auditFilterCreated = AuditAction(rawValue: "audit_filter.created")
     public static let auditFilterDeleted = AuditAction(rawValue: "audit_filter.deleted")
+    public static let auditExportRequested = AuditAction(rawValue: "audit.export_requested")
+    public static let auditExportDeleted = AuditAction(rawValue: "audit.export_deleted")
 
     // Identity providers and federated sign-in (issue 13).
     public static let identityProviderCreated = AuditAction(rawValue: "identity_provider.created")
@@ -133,6 +135,7 @@ public struct AuditAction: RawRepresentable, Hashable, Sendable, CustomStringCon
         .ingestionKeyCreated, .ingestionKeyRevoked,
         .domainClaimed, .domainVerified, .domainVerificationFailed, .domainDeleted,
         .auditRetentionChanged, .auditPurged, .auditFilterCreated, .auditFilterDeleted,
+        .auditExportRequested, .auditExportDeleted,
         .identityProviderCreated, .identityProviderUpdated, .identityProviderDeleted, .ssoSigninFailed,
         .ssoIdentityLinked, .ssoTestCompleted,
     ] + ProductEvent.actions

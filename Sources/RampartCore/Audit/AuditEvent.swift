@@ -93,6 +93,9 @@ public struct AuditTarget: Codable, Sendable, Equatable {
     public static func identityProvider(_ p: IdentityProvider) -> AuditTarget {
         AuditTarget(type: "identity_provider", id: p.id, name: p.name)
     }
+    public static func auditExport(_ e: AuditExportJob) -> AuditTarget {
+        AuditTarget(type: "audit_export", id: e.id, name: e.format)
+    }
     public static func logStream(_ s: LogStream) -> AuditTarget { AuditTarget(type: "log_stream", id: s.id, name: s.name) }
     public static func oauthClient(_ c: OAuthClient) -> AuditTarget { AuditTarget(type: "oauth_client", id: c.id, name: c.name) }
     public static func organization(_ o: Organization) -> AuditTarget {

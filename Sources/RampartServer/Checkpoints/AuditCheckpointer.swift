@@ -12,7 +12,9 @@ import ServiceLifecycle
 /// only its own hand-over: checkpoints go on being signed and wait, marked unwitnessed.
 ///
 /// The same sweep purges events past each organisation's retention, once an hour per
-/// organisation: a purge goes through a signed checkpoint, so it follows the signing.
+/// organisation: a purge goes through a signed checkpoint, so it follows the signing. Audit
+/// export jobs past their 24 hours go with their output in the same hourly pass (lists and
+/// downloads already leave them out once expired).
 public final class AuditCheckpointer: Service, Sendable {
     /// `serve --audit-witness`, `--audit-checkpoint-events` and `--audit-checkpoint-seconds`.
     public struct Settings: Sendable, Equatable {
@@ -90,6 +92,7 @@ public final class AuditCheckpointer: Service, Sendable {
             return true
         }
         guard due else { return }
+        _ = try await services.database.write(org: orgID) { try await $0.purgeExpiredAuditExports() }
         if let purge = try await services.database.write(org: orgID, { try await $0.purgeExpiredAudit(by: .system) }) {
             services.logger.info("audit events purged under retention", metadata: [
                 "org": .string(orgID), "through_sequence": .stringConvertible(purge.throughSequence),

@@ -11,6 +11,9 @@ struct ConsoleAuditController: ConsolePageController {
     func addRoutes(to group: RouterGroup<RampartRequestContext>) {
         group.get("audit", use: list)
         group.get("audit/export", use: export)
+        group.post("audit/exports", use: prepareExport)
+        group.get("audit/exports/:id", use: showExport)
+        group.get("audit/exports/:id/download", use: downloadExport)
         group.post("audit/retention", use: updateRetention)
         group.post("audit/filters", use: saveFilter)
         group.get("audit/filters/{id}/delete", use: confirmFilterDeletion)
@@ -94,6 +97,47 @@ struct ConsoleAuditController: ConsolePageController {
         queryString(Dictionary(uniqueKeysWithValues: view.parameters.map { ($0.name, $0.value) }))
     }
 
+    /// A "Prepare export" button: queues the job with the page's filters and shows its page.
+    @Sendable func prepareExport(_ request: Request, context: RampartRequestContext) async throws -> Response {
+        let form = try await self.form(request, context, requiring: .readAuditLog)
+        let (format, filter) = try AuditExport.validate(
+            format: form["format"], action: form["action"], actor: form["actor"], target: form["target"],
+            since: form["since"], until: form["until"])
+        let job = try await write(request, context, .readAuditLog) {
+            try await $0.createAuditExport(format: format.rawValue, filter: filter, by: $1)
+        }
+        return ConsoleRenderer.redirect("/console/audit/exports/\(job.id)")
+    }
+
+    /// A job's page: it reloads itself every 2 seconds while the job runs (no script: the
+    /// console's policy allows none), then offers the download.
+    @Sendable func showExport(_ request: Request, context: RampartRequestContext) async throws -> Response {
+        let id = try context.id()
+        let job = try await read(context, .readAuditLog) { try await $0.requireAuditExport(id) }
+        var values = Self.exportValues(job)
+        if !job.isFinished { values["refresh"] = 2 }
+        return ConsoleRenderer.page("audit-export", ConsolePage.values(context, title: "Audit export", active: "audit",
+                                                                       extra: values))
+    }
+
+    @Sendable func downloadExport(_ request: Request, context: RampartRequestContext) async throws -> Response {
+        let id = try context.id()
+        let job = try await read(context, .readAuditLog) { try await $0.requireAuditExport(id) }
+        return try AuditExportDownload.response(job, orgID: try context.requirePrincipal().orgID, database: services.database)
+    }
+
+    static func exportValues(_ job: AuditExportJob) -> [String: Any] {
+        let f = job.filter
+        let filters = [("action", f.action), ("actor", f.actor), ("target", f.target), ("since", f.since?.rfc3339),
+                       ("until", f.until?.rfc3339)].compactMap { name, value in value.map { "\(name) \($0)" } }
+        return ["id": job.id, "format": job.format, "status": job.status.rawValue, "filters": filters.joined(separator: ", "),
+                "filtered": !filters.isEmpty, "eventsRead": job.eventsRead, "eventsTotal": job.eventsTotal,
+                "eventsWritten": job.eventsWritten, "percent": job.percent, "byteCount": job.byteCount,
+                "createdAt": ConsolePage.time(job.createdAt), "finishedAt": ConsolePage.time(job.finishedAt),
+                "expiresAt": ConsolePage.time(job.expiresAt), "running": !job.isFinished, "done": job.status == .done,
+                "failed": job.status == .failed, "error": job.error ?? ""]
+    }
+
     @Sendable func list(_ request: Request, context: RampartRequestContext) async throws -> Response {
         try await page(request, context)
     }
@@ -114,12 +158,12 @@ struct ConsoleAuditController: ConsolePageController {
         } catch let invalid as RampartError {
             error = invalid.message
         }
-        let (found, checkpoint, retention, saved) = try await read(context, .readAuditLog) { [query, search] tenant in
+        let (found, checkpoint, retention, saved, exports) = try await read(context, .readAuditLog) { [query, search] tenant in
             let found = if let search { try await tenant.searchAuditEvents(query, search) } else {
                 (page: try await tenant.auditEvents(query), progress: nil as AuditSearch.Progress?)
             }
             return (found, try await tenant.latestAuditCheckpoint(), try await tenant.auditRetention(),
-                    try await tenant.auditFilters())
+                    try await tenant.auditFilters(), try await tenant.auditExports(limit: 10))
         }
         let page = found.page
         let filterQuery = Self.queryString(filters)
@@ -134,6 +178,10 @@ struct ConsoleAuditController: ConsolePageController {
             },
             "hasSavedFilters": !saved.isEmpty,
             "save": ["name": saveForm?["name"] ?? "", "error": saveError?.message ?? "", "hasError": saveError != nil] as [String: Any],
+            "formats": [("csv", "CSV"), ("jsonl", "JSON lines"), ("ocsf", "OCSF"), ("cef", "CEF"), ("leef", "LEEF")]
+                .map { ["format": $0.0, "label": $0.1] },
+            "exports": exports.map(Self.exportValues), "hasExports": !exports.isEmpty,
+            "searching": !(filters["q"] ?? "").isEmpty,
         ]
         // The bound stopped the scan before the page filled: say how far back it looked.
         if let progress = found.progress, !progress.complete, page.items.count < query.limit {

@@ -7,7 +7,7 @@ public struct Migrator: Sendable {
     static let all: [Migration] = [.foundation, .authentication, .scim, .mailOutbox, .logStreams, .oauth,
                                     .oauthClientKeys, .backchannelLogout, .eventIngestion, .logStreamTargets,
                                     .sessionSID, .auditCheckpoints, .domainClaims, .identityProviders, .logStreamDeadLetters, .auditRetention,
-                                    .samlServiceProviderKeys, .auditSubjectKeys, .auditFilters]
+                                    .samlServiceProviderKeys, .auditSubjectKeys, .auditFilters, .auditExports]
     public static var latestVersion: Int64 { all.last!.version }
 
     let database: Database

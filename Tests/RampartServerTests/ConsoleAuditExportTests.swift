@@ -1,0 +1,96 @@
+import Foundation
+import HummingbirdTesting
+import RampartCore
+import RampartStorage
+import RampartTestSupport
+import Testing
+
+/// The audit page's "Prepare export" buttons: a job with the page's filters, a page that
+/// reloads itself while it runs, then the download.
+@Suite("Console audit exports")
+struct ConsoleAuditExportTests {
+    @Test(arguments: Backend.all)
+    func aPreparedExportIsFollowedToItsDownload(backend: Backend) async throws {
+        try await withApp(backend) { client, store in
+            let org = try await store.createOrganization()
+            let orgID = org.organization.id
+            let browser = ConsoleBrowser(client: client)
+            let session = try await ConsoleTests.setUpAdmin(browser, org)
+            let page = try await browser.get("/console/audit?action=user.", cookie: session)
+            #expect(page.text.contains(#"id="prepare-csv""#) && page.text.contains(#"name="action" value="user.""#))
+            #expect(!page.text.contains(#"id="prepare-bundle""#), "a filtered page offers no bundle")
+            let csrf = try #require(ConsoleBrowser.csrf(in: page))
+
+            let prepared = try await browser.post("/console/audit/exports", form: [
+                "csrf": csrf, "format": "csv", "action": "user.", "actor": "", "target": "", "since": "", "until": "",
+            ], cookie: session)
+            #expect(prepared.status == .seeOther, "\(prepared.text)")
+            let location = try #require(prepared.headers[.location])
+            #expect(location.hasPrefix("/console/audit/exports/"))
+            let deadline = ContinuousClock.now + .seconds(30)
+            var job = try await browser.get(location, cookie: session)
+            while !job.text.contains(#"id="download-export""#), ContinuousClock.now < deadline {
+                #expect(job.text.contains(#"<meta http-equiv="refresh" content="2">"#))
+                try await Task.sleep(for: .milliseconds(100))
+                job = try await browser.get(location, cookie: session)
+            }
+            #expect(!job.text.contains("http-equiv=\"refresh\""), "a finished job's page stays still")
+            let total = try await auditCount(store, orgID)
+            #expect(job.text.contains("\(total) of \(total) events (100 %)"), "\(job.text)")
+            #expect(job.text.contains("action user."))
+            let link = try #require(job.text.firstMatch(of: #/href="(/console/audit/exports/[^"]+/download)"/#)?.output.1)
+            let download = try await browser.get(String(link), cookie: session)
+            #expect(download.status == .ok && download.headers[.contentType] == "text/csv; charset=utf-8")
+            let streamed = try await browser.get("/console/audit/export?format=csv&action=user.", cookie: session)
+            #expect(download.text == streamed.text && download.text.contains("user.created"))
+
+            let audit = try await browser.get("/console/audit", cookie: session)
+            #expect(audit.text.contains(#"id="recent-exports""#) && audit.text.contains(location))
+            #expect(try await browser.get(String(link)).status != .ok, "no download without a session")
+        }
+    }
+
+    /// A running job's page shows how far it is and reloads itself; no download yet.
+    @Test(arguments: Backend.all)
+    func aRunningJobsPageShowsItsProgressAndReloads(backend: Backend) async throws {
+        try await withApp(backend) { client, store in
+            let org = try await store.createOrganization()
+            let browser = ConsoleBrowser(client: client)
+            let session = try await ConsoleTests.setUpAdmin(browser, org)
+            // Held by a node that is still alive (its lease runs), part way through.
+            let job = try await store.database.write(org: org.organization.id) { tenant in
+                let job = try await tenant.createAuditExport(format: "jsonl", filter: .init(), by: .system)
+                let until = Timestamp.now().adding(seconds: 120)
+                _ = try #require(try await tenant.claimAuditExport(job.id, owner: "another-node", until: until))
+                _ = try await tenant.recordAuditExportProgress(job.id, owner: "another-node", until: until, eventsRead: 1,
+                                                               eventsWritten: 1, output: [], done: false)
+                return job
+            }
+            let page = try await browser.get("/console/audit/exports/\(job.id)", cookie: session)
+            #expect(page.status == .ok)
+            #expect(page.text.contains(#"<meta http-equiv="refresh" content="2">"#))
+            #expect(page.text.contains("1 of \(job.eventsTotal) events (\(100 / job.eventsTotal) %)"), "\(page.text)")
+            #expect(!page.text.contains(#"id="download-export""#))
+            let early = try await browser.get("/console/audit/exports/\(job.id)/download", cookie: session)
+            #expect(early.status == .conflict)
+        }
+    }
+
+    @Test(arguments: Backend.all)
+    func badFormsMakeNoJob(backend: Backend) async throws {
+        try await withApp(backend) { client, store in
+            let org = try await store.createOrganization()
+            let browser = ConsoleBrowser(client: client)
+            let session = try await ConsoleTests.setUpAdmin(browser, org)
+            let csrf = try #require(ConsoleBrowser.csrf(in: try await browser.get("/console/audit", cookie: session)))
+            let before = try await auditCount(store, org.organization.id)
+            for form in [["format": "csv"], ["csrf": csrf, "format": "xml"], ["csrf": csrf, "format": "bundle", "action": "user."],
+                         ["csrf": csrf, "format": "csv", "since": "yesterday"]] {
+                let refused = try await browser.post("/console/audit/exports", form: form, cookie: session)
+                #expect([.forbidden, .badRequest].contains(refused.status), "\(form): \(refused.status)")
+            }
+            #expect(try await store.database.read(org: org.organization.id) { try await $0.auditExports() }.isEmpty)
+            #expect(try await auditCount(store, org.organization.id) == before)
+        }
+    }
+}

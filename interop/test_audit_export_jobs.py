@@ -1,0 +1,145 @@
+"""Exports the server prepares, followed as people follow them: in a real browser (Debian's
+chromium driven by selenium) from the audit page's "Prepare export" button, through the job
+page that reloads itself, to the downloaded file; and with the CLI's `audit exports`
+against the store a running server works on."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import urlparse
+
+import requests
+from selenium.webdriver.common.by import By
+
+from conftest import create_org, run_cli, run_cli_json, unique
+from test_audit_checkpoints import add_users
+from test_console_browser import (PASSWORD, Steps, csp_violations, fill, find, make_driver, on_signin_page, submit,
+                                  wait_for)
+
+
+def api_export(base: str, token: str, **params: str) -> bytes:
+    response = requests.get(f"{base}/api/v1/audit-events/export", params=params,
+                            headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    assert response.status_code == 200, response.text[:300]
+    return response.content
+
+
+def downloaded(directory: Path, within: float = 20.0) -> Path:
+    """The one finished file in the browser's download folder."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        files = [p for p in directory.iterdir() if not p.name.endswith(".crdownload")]
+        if files and not any(p.name.endswith(".crdownload") for p in directory.iterdir()):
+            return files[0]
+        time.sleep(0.2)
+    raise AssertionError(f"nothing downloaded into {directory}: {list(directory.iterdir())}")
+
+
+def test_prepare_follow_and_download_an_export_in_the_browser(rampart_bin, server_factory, sqlite, tmp_path):
+    server = server_factory(sqlite)
+    admin = f"admin-{uuid.uuid4().hex[:8]}@exports.example.test"
+    org = create_org(rampart_bin, sqlite.args, unique("Export Org"), admin, "--public-url", server.base_url)
+    token = org["apiToken"]
+    add_users(server.base_url, token, 25, "exported")
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+
+    driver = make_driver()
+    driver.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
+    steps = Steps(driver, tmp_path / "screenshots")
+    try:
+        driver.get(org["setupLink"])
+        fill(driver, steps, password=PASSWORD, password_confirm=PASSWORD)
+        submit(driver, steps, "submit")
+        if on_signin_page(driver):
+            driver.get(f"{server.base_url}/console/signin")
+            fill(driver, steps, organization=org["organization"]["slug"], email=admin, password=PASSWORD)
+            submit(driver, steps, "signin")
+        assert not on_signin_page(driver), steps.context()
+
+        # The audit page filtered to user events: its Prepare button keeps the filter.
+        driver.get(f"{server.base_url}/console/audit?action=user.")
+        steps.shot("audit")
+        assert not driver.find_elements(By.ID, "prepare-bundle"), "a filtered page offers no bundle"
+        submit(driver, steps, "prepare-csv")
+        steps.shot("job")
+        job_url = driver.current_url
+        assert re.fullmatch(r".*/console/audit/exports/[0-9a-f-]{36}", job_url), steps.context()
+        progress = find(driver, By.ID, "export-progress", steps).text
+        assert re.search(r"\d+ of \d+ events \(\d+ %\)", progress), steps.context()
+        if find(driver, By.ID, "export-status", steps).text != "done":
+            assert 'http-equiv="refresh"' in driver.page_source, "a running job's page reloads itself"
+
+        # Nothing is clicked: the page's own refresh brings the Download link.
+        link = wait_for(driver, lambda d: d.find_elements(By.ID, "download-export"), "the Download link", steps)[0]
+        steps.shot("done")
+        assert find(driver, By.ID, "export-status", steps).text == "done"
+        total = int(re.search(r"(\d+) of (\d+) events \(100 %\)", find(driver, By.ID, "export-progress", steps).text)
+                    .group(2))
+        assert 'http-equiv="refresh"' not in driver.page_source, "a finished job's page stays still"
+        link.click()
+        file = downloaded(downloads)
+        assert file.suffix == ".csv", file.name
+        content = file.read_bytes()
+        assert content == api_export(server.base_url, token, format="csv", action="user."), \
+            "the prepared file differs from the streamed export of the same filter"
+        rows = list(csv.DictReader(io.StringIO(content.decode())))
+        assert len(rows) == 26 and all(r["action"] == "user.created" for r in rows), [r["action"] for r in rows]
+        log = requests.get(f"{server.base_url}/api/v1/audit-events", params={"limit": 1},
+                           headers={"Authorization": f"Bearer {token}"}, timeout=10).json()["data"][0]
+        assert total == log["sequence"], "the job covers the log up to its own request"
+
+        # Back to the audit page: the job is among the recent exports, and leads to its page again.
+        driver.back()
+        wait_for(driver, lambda d: urlparse(d.current_url).path == "/console/audit", "the audit page after Back", steps)
+        steps.shot("back")
+        find(driver, By.ID, "prepare-csv", steps)
+        # The browser may show the page as it was before the export (its back/forward cache):
+        # reloading it lists the job.
+        driver.refresh()
+        recent = find(driver, By.ID, "recent-exports", steps)
+        job_link = recent.find_element(By.CSS_SELECTOR, f'a[href="{urlparse(job_url).path}"]')
+        assert "done" in recent.text, steps.context()
+        job_link.click()
+        wait_for(driver, lambda d: d.find_elements(By.ID, "download-export"), "the job page from the list", steps)
+
+        violations = csp_violations(driver)
+        assert not violations, "the console violates its own Content-Security-Policy:\n" + "\n".join(violations)
+    finally:
+        driver.quit()
+
+    signed_out = requests.get(f"{job_url}/download", allow_redirects=False, timeout=10)
+    assert signed_out.status_code in (302, 303, 401), "no download without a console session"
+
+
+def test_the_cli_queues_follows_and_downloads_an_export(rampart_bin, server_factory, sqlite, tmp_path):
+    created = create_org(rampart_bin, sqlite.args, "CLI exports", "admin@cli-exports.example.test")
+    slug, token = created["organization"]["slug"], created["apiToken"]
+    server = server_factory(sqlite)
+    add_users(server.base_url, token, 5, "cli")
+
+    job = run_cli_json(rampart_bin, "audit", "exports", "create", "--org", slug, "--format", "jsonl", *sqlite.args,
+                       "--wait", "--json")
+    assert job["status"] == "done" and job["eventsRead"] == job["eventsTotal"] == job["headSequence"], job
+    listed = run_cli_json(rampart_bin, "audit", "exports", "list", "--org", slug, *sqlite.args, "--json")
+    assert [j["id"] for j in listed] == [job["id"]]
+    out = tmp_path / "audit.jsonl"
+    run_cli(rampart_bin, "audit", "exports", "download", job["id"], "--org", slug, "--output", str(out), *sqlite.args)
+    # The API sees the same job, and its download is the CLI's file.
+    via_api = requests.get(f"{server.base_url}/api/v1/audit-exports/{job['id']}/download",
+                           headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    assert via_api.status_code == 200 and via_api.content == out.read_bytes()
+    assert int(via_api.headers["Content-Length"]) == job["byteCount"] == out.stat().st_size
+    lines = out.read_text().splitlines()
+    assert len(lines) == job["headSequence"] and '"action":"audit.export_requested"' in lines[-1]
+
+    refused = run_cli(rampart_bin, "audit", "exports", "create", "--org", slug, "--format", "bundle", "--action", "user.",
+                      *sqlite.args, check=False)
+    assert refused.returncode != 0 and "leave out --action" in refused.stderr, refused.stderr
+    run_cli(rampart_bin, "audit", "exports", "delete", job["id"], "--org", slug, *sqlite.args)
+    assert run_cli_json(rampart_bin, "audit", "exports", "list", "--org", slug, *sqlite.args, "--json") == []
