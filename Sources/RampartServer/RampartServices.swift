@@ -11,7 +11,8 @@ public struct RampartServices: Sendable {
     public let passwords: PasswordHasher
     let tokenUsage: TokenUsageRecorder
     let mailWakeups = MailWakeups()
-    let logStreamWatch = LogStreamWatch()
+    let logStreamWatch = OrganizationWatch()
+    let auditExportWatch = OrganizationWatch()
     let oidcKeyring: OIDCKeyring
     /// Upstream OpenID Connect providers' discovery documents and keys, shared by every sign-in.
     let upstreamOIDC = UpstreamOIDCCache()

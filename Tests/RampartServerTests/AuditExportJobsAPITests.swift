@@ -9,8 +9,9 @@ import RampartTestSupport
 import Testing
 
 /// Waits for a job to finish (the application's runner, or another test's on a shared store,
-/// runs it) and returns it as the API shows it.
-func finishedExport(_ api: API, _ id: String, seconds: Double = 30) async throws -> [String: Any] {
+/// runs it) and returns it as the API shows it. A job made without the API is found by a
+/// runner's discovery, every `AuditExportRunner.discoveryInterval`.
+func finishedExport(_ api: API, _ id: String, seconds: Double = 60) async throws -> [String: Any] {
     let deadline = ContinuousClock.now + .seconds(seconds)
     while ContinuousClock.now < deadline {
         let job = try await api.object(.get, "/audit-exports/\(id)", expect: .ok)

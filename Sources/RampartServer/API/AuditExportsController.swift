@@ -34,6 +34,7 @@ struct AuditExportsController: APIController {
         let job = try await write(request, context, .readAuditLog) {
             try await $0.createAuditExport(format: format.rawValue, filter: filter, by: $1)
         }
+        services.auditExportWatch.watch(try context.requireCredential().orgID)
         return try JSON.response(AuditExportView(job), status: .accepted)
     }
 

@@ -8,8 +8,10 @@ import ServiceLifecycle
 
 /// Runs the audit export jobs (`AuditExportJob`) that wait in any organisation.
 ///
-/// Every `pollInterval` it looks for due jobs (a read per organisation) and claims each with a
-/// lease in the database, so with many nodes on one database each job runs on one node. A
+/// Every `pollInterval` it looks for due jobs in the organisations it watches (those where a job
+/// was requested through this process, or found waiting), and every `discoveryInterval` in
+/// every organisation (a read each: jobs queued by the CLI or another node, leases that ran
+/// out). It claims each due job with a lease in the database, so with many nodes on one database each job runs on one node. A
 /// run writes its output in chunks of `chunkSize` and its progress after every page of the
 /// log, renewing the lease as it goes; a node that stops hands its jobs back, and one that dies
 /// mid-run leaves its lease to run out: either way another node claims the job and starts it over. At most `concurrentJobs` run on a
@@ -21,6 +23,7 @@ final class AuditExportRunner: Service, Sendable {
     let pageSize: Int
     let chunkSize: Int
     static let pollInterval: Duration = .seconds(1)
+    static let discoveryInterval: Duration = .seconds(15)
     static let leaseSeconds = 60.0
     static let concurrentJobs = 2
     static let chunkSize = 1 << 20
@@ -38,8 +41,13 @@ final class AuditExportRunner: Service, Sendable {
     func run() async throws {
         await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { group in
+                // The first discovery waits an interval too: a node that starts picks up the jobs
+                // others left within it, and a short-lived process never reads every organisation.
+                var discovered = ContinuousClock.now
                 while !Task.isCancelled {
-                    for (orgID, job) in await self.claimDue() {
+                    let everyOrganization = ContinuousClock.now - discovered >= Self.discoveryInterval
+                    if everyOrganization { discovered = .now }
+                    for (orgID, job) in await self.claimDue(everyOrganization: everyOrganization) {
                         group.addTask { await self.run(job, orgID: orgID) }
                     }
                     try? await Task.sleep(for: Self.pollInterval)
@@ -48,13 +56,17 @@ final class AuditExportRunner: Service, Sendable {
         }
     }
 
-    /// Claims due jobs up to the free places on this node.
-    func claimDue() async -> [(String, AuditExportJob)] {
+    /// Claims due jobs up to the free places on this node, in the watched organisations or in
+    /// every one; an organisation with none left due is no longer watched.
+    func claimDue(everyOrganization: Bool = true) async -> [(String, AuditExportJob)] {
         var claimed: [(String, AuditExportJob)] = []
+        let watch = services.auditExportWatch
         do {
-            for organization in try await services.organizations.all() {
-                let orgID = organization.id
-                for id in try await services.database.read(org: orgID, { try await $0.dueAuditExports() }) {
+            let orgIDs = everyOrganization ? try await services.organizations.all().map(\.id) : Array(watch.organizations)
+            for orgID in orgIDs {
+                let due = try await services.database.read(org: orgID, { try await $0.dueAuditExports() })
+                if due.isEmpty { watch.unwatch(orgID) } else { watch.watch(orgID) }
+                for id in due {
                     guard reservePlace(id) else { return claimed }
                     // A claim that fails (another node took it, or the database did not answer) frees its place.
                     if let job = try? await claim(id, orgID: orgID) {

@@ -106,6 +106,7 @@ struct ConsoleAuditController: ConsolePageController {
         let job = try await write(request, context, .readAuditLog) {
             try await $0.createAuditExport(format: format.rawValue, filter: filter, by: $1)
         }
+        services.auditExportWatch.watch(try context.requirePrincipal().orgID)
         return ConsoleRenderer.redirect("/console/audit/exports/\(job.id)")
     }
 

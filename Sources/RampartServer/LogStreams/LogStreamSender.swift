@@ -230,13 +230,14 @@ public final class LogStreamSender: Service, Sendable {
     }
 }
 
-/// The organisations known to have log streams, which the sender looks at every poll. A
-/// stream made or changed through this process is watched at once; others are found by the
-/// sender's periodic discovery.
-final class LogStreamWatch: Sendable {
+/// The organisations a background service looks at every poll (those known to have log
+/// streams, or export jobs waiting). One changed through this process is watched at once;
+/// others are found by the service's periodic discovery, which reads every organisation.
+final class OrganizationWatch: Sendable {
     private let watched = NIOLockedValueBox<Set<String>>([])
 
     func watch(_ orgID: String) { _ = watched.withLockedValue { $0.insert(orgID) } }
+    func unwatch(_ orgID: String) { _ = watched.withLockedValue { $0.remove(orgID) } }
     func replace(_ found: Set<String>) { watched.withLockedValue { $0 = found } }
     var organizations: Set<String> { watched.withLockedValue { $0 } }
 }
