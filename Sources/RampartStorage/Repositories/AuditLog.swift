@@ -29,7 +29,7 @@ extension Tenant {
     public func prepareAudit(_ records: [AuditRecord]) async throws -> PreparedAuditBatch {
         let found = try await existingSubjectKeys(for: Self.subjects(of: records))
         let sealer = AuditSealer(orgID: orgID, keys: found.keys)
-        return PreparedAuditBatch(records: records, events: sealer.prepare(records, leavingOut: found.unknown))
+        return PreparedAuditBatch(records: records, events: sealer.prepare(records, leavingOut: Set(found.unknown.keys)))
     }
 
     /// Appends a batch sealed by `prepareAudit`, in its order; the records that named a

@@ -38,16 +38,15 @@ extension Tenant {
         let existing = try await existingSubjectKeys(for: subjects)
         guard !existing.unknown.isEmpty else { return existing.keys }
         let keys = try requireKeys()
-        let referenceKey = try await referenceKey(for: existing.unknown, keys: keys)
         var found = existing.keys
         var created: [[ColumnValue]] = []
         let now = clock().microseconds
-        for subject in existing.unknown {
+        for (subject, reference) in existing.unknown {
             let key = SubjectKey(id: Identifier.make(), key: SymmetricKey(size: .bits256))
             let sealed = try await keys.seal(key.key.withUnsafeBytes { Data($0) }, in: self, table: "audit_subject_keys",
                                              row: key.id, column: "sealed_key")
-            created.append([ColumnValue(orgID), ColumnValue(subjectReference(subject, referenceKey: referenceKey)),
-                            ColumnValue(key.id), ColumnValue(sealed), ColumnValue(now)])
+            created.append([ColumnValue(orgID), ColumnValue(reference), ColumnValue(key.id), ColumnValue(sealed),
+                            ColumnValue(now)])
             found[subject] = key
         }
         try await insertRows(into: "audit_subject_keys",
@@ -56,35 +55,35 @@ extension Tenant {
     }
 
     /// The keys of `subjects` that exist, in one read, and the subjects that have no row yet
-    /// (`unknown`); an erased subject is in neither.
+    /// (`unknown`, with the reference a new row takes); an erased subject is in neither.
     func existingSubjectKeys(for subjects: Set<AuditSubject>) async throws
-        -> (keys: [AuditSubject: SubjectKey], unknown: Set<AuditSubject>)
+        -> (keys: [AuditSubject: SubjectKey], unknown: [AuditSubject: String])
     {
-        guard !subjects.isEmpty else { return ([:], []) }
+        guard !subjects.isEmpty else { return ([:], [:]) }
         let keys = try requireKeys()
-        let referenceKey = try await referenceKey(for: subjects, keys: keys)
+        // The organisation's subject reference key is read only when a subject needs it.
+        let needsReference = subjects.contains { if case .user = $0 { false } else { true } }
+        let referenceKey = needsReference ? try await keys.subjectReferenceKey(in: self) : SymmetricKey(size: .bits256)
         var byReference: [String: AuditSubject] = [:]
-        for subject in subjects { byReference[subjectReference(subject, referenceKey: referenceKey)] = subject }
+        var unknown: [AuditSubject: String] = [:]
+        for subject in subjects {
+            let reference = subjectReference(subject, referenceKey: referenceKey)
+            byReference[reference] = subject
+            unknown[subject] = reference
+        }
         var found: [AuditSubject: SubjectKey] = [:]
-        var unknown = subjects
         for chunk in Array(byReference.keys).chunked(1000) {
             let rows = try await sql.select().column("subject").column("key_id").column("sealed_key")
                 .from("audit_subject_keys").where("org_id", .equal, orgID).where("subject", .in, Array(chunk)).all()
             for row in rows {
                 guard let subject = byReference[try row.string("subject")] else { continue }
-                unknown.remove(subject)
+                unknown[subject] = nil
                 guard let sealed = try row.optionalString("sealed_key") else { continue }
                 let keyID = try row.string("key_id")
                 found[subject] = SubjectKey(id: keyID, key: try await openSubjectKey(sealed, id: keyID, keys: keys))
             }
         }
         return (found, unknown)
-    }
-
-    /// The organisation's subject reference key, read only when a subject needs it.
-    private func referenceKey(for subjects: Set<AuditSubject>, keys: KeyService) async throws -> SymmetricKey {
-        let needsReference = subjects.contains { if case .user = $0 { false } else { true } }
-        return needsReference ? try await keys.subjectReferenceKey(in: self) : SymmetricKey(size: .bits256)
     }
 
     /// The keys that the sealed values of `events` name, by key id, in one read; destroyed
