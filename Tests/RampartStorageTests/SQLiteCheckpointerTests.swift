@@ -62,8 +62,50 @@ struct SQLiteCheckpointerTests {
             try write(1_000, to: writer)
             #expect(checkpointer.backgroundCheckpoints == 0)
             // Without a checkpoint the WAL would hold every row: over 16 MB.
-            #expect(walBytes(path) < 2 * 100 * 4096 + 200 * 1024, "WAL is \(walBytes(path)) bytes")
+            #expect(walBytes(path) < 2 * 100 * 16_384 + 200 * 1024, "WAL is \(walBytes(path)) bytes")
             #expect(try rowCount(path) == 1_000)
         }
+    }
+
+    /// New databases get 16 KiB pages (fewer, larger WAL writes per append); the checkpointer's
+    /// thresholds stay the same sizes in bytes as with SQLite's 4 KiB pages.
+    @Test func aNewDatabaseHasSixteenKiBPagesAndThresholdsKeepTheirSizeInBytes() async throws {
+        let directory = try makeScratchDirectory("page-size")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/test.sqlite"
+        let writer = try SQLiteConnection(path: path, readOnly: false)
+        defer { writer.close() }
+        try writer.run("CREATE TABLE t (id INTEGER PRIMARY KEY)")
+        var pageSize: Int64 = 0
+        try writer.run("PRAGMA page_size") { row in pageSize = (try? row.decode(column: "page_size", as: Int64.self)) ?? 0 }
+        #expect(pageSize == 16_384)
+        let checkpointer = try SQLiteCheckpointer(path: path)
+        defer { checkpointer.close() }
+        #expect(Int(checkpointer.backgroundPages) * 16_384 == SQLiteCheckpointer.backgroundBytes)
+        #expect(Int(checkpointer.inlinePages) * 16_384 == SQLiteCheckpointer.inlineBytes)
+    }
+
+    /// A database made with another page size keeps it: the writer's pragma does not apply to it.
+    @Test func anExistingDatabaseKeepsItsPageSize() async throws {
+        let directory = try makeScratchDirectory("page-size-old")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/test.sqlite"
+        let old = try SQLiteConnection(path: path, readOnly: false)
+        // As a database made before 16 KiB pages: rebuilt with 4 KiB pages (VACUUM outside WAL).
+        try old.run("PRAGMA journal_mode=DELETE")
+        try old.run("PRAGMA page_size=4096")
+        try old.run("VACUUM")
+        try old.run("CREATE TABLE t (id INTEGER PRIMARY KEY)")
+        try old.run("PRAGMA journal_mode=WAL")
+        old.close()
+        let writer = try SQLiteConnection(path: path, readOnly: false)
+        defer { writer.close() }
+        var pageSize: Int64 = 0
+        try writer.run("PRAGMA page_size") { row in pageSize = (try? row.decode(column: "page_size", as: Int64.self)) ?? 0 }
+        #expect(pageSize == 4096)
+        let checkpointer = try SQLiteCheckpointer(path: path)
+        defer { checkpointer.close() }
+        #expect(checkpointer.backgroundPages == 1000)
+        #expect(checkpointer.inlinePages == 16_000)
     }
 }

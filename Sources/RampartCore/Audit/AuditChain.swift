@@ -17,41 +17,49 @@ public enum AuditChain {
                             outcome: String, actor: AuditActor, targetsJSON: String, requestID: String?,
                             detailsJSON: String, previousHash: String, encoding: Int = AuditEncoding.legacy,
                             personal: String? = nil) -> String {
-        // One buffer, hashed once: cheaper than many small digest updates on the append path.
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(512 + detailsJSON.utf8.count + targetsJSON.utf8.count)
-        func field(_ s: String?) {
-            // A missing value and an empty one must differ: nil is length 0xFFFFFFFF.
-            guard let s else {
-                for _ in 0..<4 { bytes.append(0xFF) }
-                return
-            }
-            let n = UInt32(s.utf8.count)
-            // Four single appends: an array literal here would allocate for every field.
-            bytes.append(UInt8(n >> 24))
-            bytes.append(UInt8((n >> 16) & 0xFF))
-            bytes.append(UInt8((n >> 8) & 0xFF))
-            bytes.append(UInt8(n & 0xFF))
-            bytes.append(contentsOf: s.utf8)
-        }
-        field(encoding == AuditEncoding.sealed ? "rampart.audit.v2" : "rampart.audit.v1")
-        field(orgID)
-        field(String(sequence))
-        field(id)
-        field(String(occurredAt.microseconds))
-        field(action)
-        field(outcome)
-        field(actor.type.rawValue)
-        field(actor.id)
-        field(actor.name)
-        field(actor.ip)
-        field(actor.userAgent)
-        field(targetsJSON)
-        field(requestID)
-        field(detailsJSON)
-        if encoding == AuditEncoding.sealed { field(personal) }
-        field(previousHash)
-        return SHA256.hash(data: bytes).hexString
+        hash(orgID: orgID, sequence: sequence, id: id, occurredAt: occurredAt, encoding: encoding,
+             content: content(action: action, outcome: outcome, actor: actor, targetsJSON: targetsJSON,
+                              requestID: requestID, detailsJSON: detailsJSON, encoding: encoding, personal: personal),
+             previousHash: previousHash)
+    }
+
+    /// The canonical bytes of the fields between an event's time and the previous hash: what
+    /// an event says, which does not depend on its place in the chain. The append path builds
+    /// them before the writer takes the head (`PreparedAuditEvent.content`).
+    static func content(action: String, outcome: String, actor: AuditActor, targetsJSON: String, requestID: String?,
+                        detailsJSON: String, encoding: Int, personal: String?) -> [UInt8] {
+        var bytes = CanonicalFields(capacity: 512 + detailsJSON.utf8.count + targetsJSON.utf8.count)
+        bytes.append(action)
+        bytes.append(outcome)
+        bytes.append(actor.type.rawValue)
+        bytes.append(actor.id)
+        bytes.append(actor.name)
+        bytes.append(actor.ip)
+        bytes.append(actor.userAgent)
+        bytes.append(targetsJSON)
+        bytes.append(requestID)
+        bytes.append(detailsJSON)
+        if encoding == AuditEncoding.sealed { bytes.append(personal) }
+        return bytes.bytes
+    }
+
+    /// The hash of an event whose `content` is already encoded: the fields before it and the
+    /// previous hash after it are fed to the digest around it, never copied together.
+    static func hash(orgID: String, sequence: Int64, id: String, occurredAt: Timestamp, encoding: Int,
+                     content: [UInt8], previousHash: String) -> String {
+        var head = CanonicalFields(capacity: 160)
+        head.append(encoding == AuditEncoding.sealed ? "rampart.audit.v2" : "rampart.audit.v1")
+        head.append(orgID)
+        head.append(String(sequence))
+        head.append(id)
+        head.append(String(occurredAt.microseconds))
+        var tail = CanonicalFields(capacity: 72)
+        tail.append(previousHash)
+        var digest = SHA256()
+        digest.update(data: head.bytes)
+        digest.update(data: content)
+        digest.update(data: tail.bytes)
+        return digest.finalize().hexString
     }
 
     public static func hash(of e: AuditEvent) -> String {
@@ -71,12 +79,14 @@ public enum AuditChain {
     /// Gives a prepared event its place after `head`: its sequence number, the previous
     /// event's hash and its own; an event without a time of its own takes `now`.
     public static func link(_ p: PreparedAuditEvent, orgID: String, after head: ChainHead, at now: Timestamp) -> AuditEvent {
-        var event = AuditEvent(
-            orgID: orgID, sequence: head.sequence + 1, id: p.id, occurredAt: p.occurredAt ?? now, action: p.action,
+        let sequence = head.sequence + 1, occurredAt = p.occurredAt ?? now
+        return AuditEvent(
+            orgID: orgID, sequence: sequence, id: p.id, occurredAt: occurredAt, action: p.action,
             outcome: p.outcome, actor: p.actor, targetsJSON: p.targetsJSON, requestID: p.requestID,
-            detailsJSON: p.detailsJSON, previousHash: head.hash, hash: "", encoding: p.encoding, personal: p.personal)
-        event.hash = hash(of: event)
-        return event
+            detailsJSON: p.detailsJSON, previousHash: head.hash,
+            hash: hash(orgID: orgID, sequence: sequence, id: p.id, occurredAt: occurredAt, encoding: p.encoding,
+                       content: p.content, previousHash: head.hash),
+            encoding: p.encoding, personal: p.personal)
     }
 }
 
@@ -96,6 +106,9 @@ public struct PreparedAuditEvent: Sendable {
     public let personal: String?
     /// The distinct ids of the event's targets, for the log's target index.
     public let targetIDs: [String]
+    /// Its canonical content for the chain (`AuditChain.content`), encoded here so that the
+    /// writer, which must link events one after another, only hashes.
+    let content: [UInt8]
 
     init(_ record: AuditRecord, id: String, actor: AuditActor, targetsJSON: String, detailsJSON: String, encoding: Int,
          personal: String?) {
@@ -103,6 +116,8 @@ public struct PreparedAuditEvent: Sendable {
         self.actor = actor; self.targetsJSON = targetsJSON; requestID = record.requestID; self.detailsJSON = detailsJSON
         self.encoding = encoding; self.personal = personal
         targetIDs = record.targets.count == 1 ? [record.targets[0].id] : Set(record.targets.map(\.id)).sorted()
+        content = AuditChain.content(action: action, outcome: outcome, actor: actor, targetsJSON: targetsJSON,
+                                     requestID: requestID, detailsJSON: detailsJSON, encoding: encoding, personal: personal)
     }
 
     /// The legacy encoding: nothing sealed.
@@ -110,6 +125,28 @@ public struct PreparedAuditEvent: Sendable {
         self.init(record, id: id, actor: record.actor,
                   targetsJSON: JSONValue.canonicalArray(ofSortedObjects: record.targets.map { $0.canonicalFields(name: $0.name) }),
                   detailsJSON: record.details.json.canonical, encoding: AuditEncoding.legacy, personal: nil)
+    }
+}
+
+/// Fields in the chain's canonical encoding: each a 4-byte big-endian length and its UTF-8
+/// bytes; a missing value (length 0xFFFFFFFF) differs from an empty one.
+struct CanonicalFields {
+    private(set) var bytes: [UInt8] = []
+
+    init(capacity: Int) { bytes.reserveCapacity(capacity) }
+
+    mutating func append(_ s: String?) {
+        guard let s else {
+            for _ in 0..<4 { bytes.append(0xFF) }
+            return
+        }
+        let n = UInt32(s.utf8.count)
+        // Four single appends: an array literal here would allocate for every field.
+        bytes.append(UInt8(n >> 24))
+        bytes.append(UInt8((n >> 16) & 0xFF))
+        bytes.append(UInt8((n >> 8) & 0xFF))
+        bytes.append(UInt8(n & 0xFF))
+        bytes.append(contentsOf: s.utf8)
     }
 }
 

@@ -16,9 +16,13 @@ import NIOConcurrencyHelpers
 /// never pauses the WAL could keep growing; past `inlinePages` the writer checkpoints itself,
 /// which is what SQLite would have done all along.
 final class SQLiteCheckpointer: @unchecked Sendable {
-    /// WAL size that starts a background checkpoint; SQLite's own default for `wal_autocheckpoint`.
+    /// WAL size that starts a background checkpoint: SQLite's own default for
+    /// `wal_autocheckpoint`, 1,000 pages of 4 KiB, kept in bytes whatever the page size.
+    static let backgroundBytes = 4_096_000
+    /// WAL size at which the writer checkpoints itself: 64 MB.
+    static let inlineBytes = 65_536_000
+
     let backgroundPages: Int32
-    /// WAL size at which the writer checkpoints itself: 64 MB of 4 KiB pages.
     let inlinePages: Int32
 
     private let connection: SQLiteConnection
@@ -29,8 +33,24 @@ final class SQLiteCheckpointer: @unchecked Sendable {
     /// Checkpoints that ran on the background connection; for tests and diagnostics.
     var backgroundCheckpoints: Int { completed.withLockedValue { $0 } }
 
-    init(path: String, backgroundPages: Int32 = 1000, inlinePages: Int32 = 16_000) throws {
-        connection = try SQLiteConnection(path: path, readOnly: false)
+    /// The thresholds in pages of the database at `path`, whose writer has created it.
+    convenience init(path: String) throws {
+        let connection = try SQLiteConnection(path: path, readOnly: false)
+        var pageSize = 4096
+        try connection.run("PRAGMA page_size") { row in
+            if case .integer(let size) = row.values[0], size > 0 { pageSize = Int(size) }
+        }
+        self.init(connection: connection, backgroundPages: Int32(Self.backgroundBytes / pageSize),
+                  inlinePages: Int32(Self.inlineBytes / pageSize))
+    }
+
+    convenience init(path: String, backgroundPages: Int32, inlinePages: Int32) throws {
+        self.init(connection: try SQLiteConnection(path: path, readOnly: false), backgroundPages: backgroundPages,
+                  inlinePages: inlinePages)
+    }
+
+    private init(connection: SQLiteConnection, backgroundPages: Int32, inlinePages: Int32) {
+        self.connection = connection
         self.backgroundPages = backgroundPages
         self.inlinePages = inlinePages
     }

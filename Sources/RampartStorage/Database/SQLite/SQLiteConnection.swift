@@ -40,6 +40,11 @@ final class SQLiteConnection: @unchecked Sendable {
         // NORMAL with WAL is durable against process crashes (SIGKILL), which is what an
         // acknowledged write promises; FULL would add an fsync per commit for power loss.
         var pragmas = ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=OFF"]
+        // A new database gets 16 KiB pages: an append writes each page it touches to the WAL
+        // once per commit, and the audit log's rows are about 1 KB, so four times fewer,
+        // larger writes took ingestion from 22,000 to 25,000 events/s (docs/design.md). An
+        // existing database keeps the size it was made with; SQLite ignores this for it.
+        if !readOnly { pragmas.insert("PRAGMA page_size=16384", at: 0) }
         // A reader cannot write even by mistake. The writer keeps up to 32 MB of pages: the
         // audit log's indexes are updated on every append and stay warm that way.
         pragmas.append(readOnly ? "PRAGMA query_only=ON" : "PRAGMA cache_size=-32000")
