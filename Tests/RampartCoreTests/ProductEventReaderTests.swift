@@ -87,6 +87,21 @@ struct ProductEventReaderTests {
         expectTheTreesAnswer(text)
     }
 
+    @Test(arguments: ["192.0.2.1", "0.0.0.0", "2001:db8::1", "::1", "::ffff:192.0.2.1", "fe80::a:b:c:d"])
+    func addressesAreAccepted(ip: String) {
+        #expect(ProductEvent.isIPAddress(ip))
+    }
+
+    /// `:::::::` and `1:2:3` were taken by the hand-written check the C library's parser replaced.
+    @Test(arguments: ["", "1.2.3", "256.1.1.1", "1.2.3.4.5", "1.2.3.x", ":::::::", "1:2:3", "2001:db8::1::2",
+                      "fe80::1%eth0", " 192.0.2.1", "192.0.2.1\\n"])
+    func otherAddressesAreRefusedNamingTheField(ip: String) {
+        let text = Self.event(#""idempotencyKey":"k","action":"product.searched","occurredAt":"2026-12-06T11:59:00Z","actor":{"email":"ada@example.com","ip":""# + ip + #""}"#)
+        guard case .failure(let error) = batch(text) else { Issue.record("\(ip) was accepted"); return }
+        #expect(error.message.contains("events[0].actor.ip"), "\(error.message)")
+        #expect(!ProductEvent.isIPAddress(ip))
+    }
+
     @Test func anEventOverTheSizeLimitGetsTheTreesError() {
         let text = Self.event(Self.base + #","details":{"big":""# + String(repeating: "x", count: 17_000) + #""}"#)
         #expect(direct(text) == nil)

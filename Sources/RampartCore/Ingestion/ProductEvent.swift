@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// An event a product reports about what happened inside it (a page viewed, a space exported),
 /// checked against the schema in docs/events.md ("Product events") before anything is written.
 ///
@@ -239,14 +245,12 @@ public struct ProductEvent: Sendable, Equatable {
         return text.unicodeScalars.contains { $0.properties.generalCategory == .control && !allowed.contains($0) }
     }
 
-    private static func isIPAddress(_ text: String) -> Bool {
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        if parts.count == 4 {
-            return parts.allSatisfy { part in part.count <= 3 && part.allSatisfy { $0.isASCII && $0.isNumber } && (UInt16(part) ?? 256) <= 255 }
-        }
-        let groups = text.split(separator: ":", omittingEmptySubsequences: false)
-        return text.contains(":") && (3...9).contains(groups.count)
-            && text.unicodeScalars.allSatisfy { $0.properties.isASCIIHexDigit || $0 == ":" || $0 == "." }
+    /// An IPv4 address in dotted-decimal form or an IPv6 address, as the C library's parser
+    /// reads them: the hand-written check it replaced took strings such as `:::::::` and cost
+    /// 2 % of ingestion's CPU.
+    static func isIPAddress(_ text: String) -> Bool {
+        var address = in6_addr()
+        return inet_pton(AF_INET, text, &address) == 1 || inet_pton(AF_INET6, text, &address) == 1
     }
 
     private static func invalid(_ path: String, _ problem: String) -> RampartError { .invalidField(path, problem) }
