@@ -104,8 +104,20 @@ public final class Database: Service, Sendable {
     /// for the server's role it is skipped, and autovacuum or the operator does it, see
     /// docs/security-model.md). Best effort: the erasure itself has already happened.
     public func scrubAfterErasure() async {
-        let statement = flavor == .sqlite ? "PRAGMA wal_checkpoint(TRUNCATE)" : "VACUUM audit_subject_keys, users"
-        _ = try? await withConnection { sql in try await sql.raw(SQLQueryString(statement)).run() }
+        guard flavor == .sqlite else {
+            _ = try? await withConnection { sql in try await sql.raw("VACUUM audit_subject_keys, users").run() }
+            return
+        }
+        // The checkpoint answers busy at once, without waiting, while the background
+        // checkpointer is copying (`SQLiteCheckpointer`); the erased page images would then
+        // stay in the WAL. So it is tried again until it reports it went through, for up to 5 s.
+        for _ in 0..<250 {
+            let busy = try? await withConnection { sql in
+                try await sql.raw("PRAGMA wal_checkpoint(TRUNCATE)").first()?.decode(column: "busy", as: Int.self)
+            }
+            if busy == 0 { return }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
     }
 
     /// Whether any organisation exists: a store not yet migrated holds none.
