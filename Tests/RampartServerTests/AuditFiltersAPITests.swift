@@ -110,6 +110,67 @@ struct AuditFiltersAPITests {
         }
     }
 
+    /// "edit" beside a saved filter: its form holds the name and the view; a refusal comes back
+    /// beside its field and changes nothing; saving goes back to the audit page.
+    @Test(arguments: Backend.all)
+    func theAuditPageRenamesAndEditsASavedFilter(backend: Backend) async throws {
+        try await withApp(backend) { client, store in
+            let org = try await store.createOrganization()
+            let orgID = org.organization.id
+            let browser = ConsoleBrowser(client: client)
+            let session = try await ConsoleTests.setUpAdmin(browser, org)
+            let filter = try await store.database.write(org: orgID) { t in
+                _ = try await t.saveAuditFilter(name: "Role changes", view: .init(action: "role."), by: .system)
+                return try await t.saveAuditFilter(name: "New users", view: .init(q: "ada", action: "user."), by: .system)
+            }
+            let audit = try await browser.get("/console/audit", cookie: session)
+            #expect(Self.attribute("href", of: "edit-saved-\(filter.id)", in: audit.text) == "/console/audit/filters/\(filter.id)/edit")
+            let form = try await browser.get("/console/audit/filters/\(filter.id)/edit", cookie: session)
+            #expect(form.status == .ok)
+            #expect(Self.attribute("value", of: "name", in: form.text) == "New users")
+            #expect(Self.attribute("value", of: "q", in: form.text) == "ada" && Self.attribute("value", of: "action", in: form.text) == "user.")
+            #expect(Self.attribute("href", of: "cancel", in: form.text) == "/console/audit")
+            let csrf = try #require(ConsoleBrowser.csrf(in: form))
+            let head = try await auditCount(store, orgID)
+            let typed = ["csrf": csrf, "name": "Newcomers", "q": "", "action": "user.", "actor": "", "target": "", "since": "", "until": ""]
+
+            let taken = try await browser.post("/console/audit/filters/\(filter.id)/edit", form: typed.merging(["name": "ROLE changes"]) { $1 },
+                                               cookie: session)
+            #expect(taken.status == .conflict && taken.text.contains(#"id="name-error""#), "\(taken.text)")
+            let badTime = try await browser.post("/console/audit/filters/\(filter.id)/edit", form: typed.merging(["since": "yesterday"]) { $1 },
+                                                 cookie: session)
+            #expect(badTime.status == .badRequest && badTime.text.contains(#"id="since-error""#))
+            #expect(Self.attribute("value", of: "name", in: badTime.text) == "Newcomers", "the form as it was typed")
+            let empty = try await browser.post("/console/audit/filters/\(filter.id)/edit", form: typed.merging(["action": ""]) { $1 },
+                                               cookie: session)
+            #expect(empty.status == .badRequest && empty.text.contains("at least one of"))
+            let forged = try await browser.post("/console/audit/filters/\(filter.id)/edit", form: typed.merging(["csrf": ""]) { $1 },
+                                                cookie: session)
+            #expect(forged.status == .forbidden)
+            #expect(try await auditCount(store, orgID) == head)
+            #expect(try await store.database.read(org: orgID) { try await $0.auditFilter(filter.id) } == filter)
+
+            let saved = try await browser.post("/console/audit/filters/\(filter.id)/edit", form: typed, cookie: session)
+            #expect(saved.status == .seeOther && saved.headers[.location] == "/console/audit?done=updated")
+            let edited = try #require(try await store.database.read(org: orgID) { try await $0.auditFilter(filter.id) })
+            #expect(edited.name == "Newcomers" && edited.view == .init(action: "user."))
+            let events = try await store.database.read(org: orgID) { try await $0.auditEvents(AuditQuery(action: "audit_filter.updated")) }
+            #expect(events.items.map(\.detailsJSON) == [#"{"changed":["name","q"]}"#])
+            #expect(events.items.first?.actor.id == org.admin.id)
+            #expect(try await browser.get("/console/audit?done=updated", cookie: session).text.contains(">Newcomers</a>"))
+
+            let other = try await store.createOrganization()
+            let otherBrowser = ConsoleBrowser(client: client)
+            let otherSession = try await ConsoleTests.setUpAdmin(otherBrowser, other)
+            let otherCSRF = try #require(ConsoleBrowser.csrf(in: try await otherBrowser.get("/console/audit", cookie: otherSession)))
+            #expect(try await otherBrowser.get("/console/audit/filters/\(filter.id)/edit", cookie: otherSession).status == .notFound)
+            let foreign = try await otherBrowser.post("/console/audit/filters/\(filter.id)/edit",
+                                                      form: typed.merging(["csrf": otherCSRF, "name": "Taken over"]) { $1 }, cookie: otherSession)
+            #expect(foreign.status == .notFound)
+            #expect(try await store.database.read(org: orgID) { try await $0.auditFilter(filter.id) } == edited)
+        }
+    }
+
     /// Save the view on screen; an empty name comes back beside the field with the view kept;
     /// the saved list links to the view; deleting asks first.
     @Test(arguments: Backend.all)
