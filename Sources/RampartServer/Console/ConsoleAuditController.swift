@@ -140,7 +140,7 @@ struct ConsoleAuditController: ConsolePageController {
         ).page(context, active: "audit")
     }
 
-    /// The same storage call, and so the same `audit_export.deleted` event, as `DELETE /audit-exports/{id}`.
+    /// The same storage call, and so the same `audit.export_deleted` event, as `DELETE /audit-exports/{id}`.
     @Sendable func deleteExport(_ request: Request, context: RampartRequestContext) async throws -> Response {
         let id = try context.id()
         _ = try await form(request, context, requiring: .readAuditLog)
