@@ -41,10 +41,7 @@ struct ConsoleAuditController: ConsolePageController {
 
     @Sendable func confirmFilterDeletion(_ request: Request, context: RampartRequestContext) async throws -> Response {
         let id = try context.id()
-        let filter = try await read(context, .readAuditLog) { tenant in
-            guard let filter = try await tenant.auditFilter(id) else { throw RampartError.notFound("Saved filter") }
-            return filter
-        }
+        let filter = try await read(context, .readAuditLog) { try await $0.requireAuditFilter(id) }
         return ConsoleConfirmation(
             question: "Delete the saved filter \(filter.name)?",
             consequence: "It goes from everyone's list on this page; the events it showed stay in the log.",

@@ -4,8 +4,8 @@ import RampartStorage
 
 /// Editing a user, a group, a product or a saved filter of the audit log in the console: one
 /// form each, through the same storage calls, permissions and audit events as
-/// `PATCH /users|groups|products|audit-filters/{id}` and `rampart … update`. A refused value comes back beside its field, with the
-/// form as it was typed.
+/// `PATCH /users|groups|products|audit-filters/{id}` and `rampart … update`. A refused value
+/// comes back beside its field, with the form as it was typed.
 struct ConsoleEditController: ConsolePageController {
     let services: RampartServices
 
@@ -83,10 +83,7 @@ struct ConsoleEditController: ConsolePageController {
     /// Its name and its view as the audit page's filters show them; a field emptied clears it.
     @Sendable func showAuditFilter(_ request: Request, context: RampartRequestContext) async throws -> Response {
         let id = try context.id()
-        let filter = try await read(context, .readAuditLog) { tenant in
-            guard let filter = try await tenant.auditFilter(id) else { throw RampartError.notFound("Saved filter") }
-            return filter
-        }
+        let filter = try await read(context, .readAuditLog) { try await $0.requireAuditFilter(id) }
         var values = Dictionary(uniqueKeysWithValues: filter.view.parameters.map { ($0.name, $0.value) })
         values["name"] = filter.name
         return page(context, title: "Edit the saved filter \(filter.name)", active: "audit", fields: ConsoleFormField.auditFilter,

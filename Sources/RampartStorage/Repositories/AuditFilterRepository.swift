@@ -14,6 +14,11 @@ extension Tenant {
             .first().map(Self.decodeAuditFilter)
     }
 
+    public func requireAuditFilter(_ id: String) async throws -> AuditSavedFilter {
+        guard let filter = try await auditFilter(id) else { throw RampartError.notFound("Saved filter") }
+        return filter
+    }
+
     /// The event names the filters set, not their values: search words may name a person, and
     /// the log keeps them for good while the saved filter can be deleted.
     public func saveAuditFilter(name rawName: String, view rawView: AuditSavedFilter.View, by context: AuditContext)
@@ -45,7 +50,7 @@ extension Tenant {
     public func updateAuditFilter(_ id: String, _ change: AuditSavedFilter.Change, by context: AuditContext)
         async throws -> AuditSavedFilter
     {
-        guard var filter = try await auditFilter(id) else { throw RampartError.notFound("Saved filter") }
+        var filter = try await requireAuditFilter(id)
         var changed: [String] = []
         if let rawName = change.name {
             let name = try Validate.name(rawName, field: "name", max: AuditSavedFilter.maxNameLength)
@@ -79,7 +84,7 @@ extension Tenant {
     }
 
     public func deleteAuditFilter(_ id: String, by context: AuditContext) async throws {
-        guard let filter = try await auditFilter(id) else { throw RampartError.notFound("Saved filter") }
+        let filter = try await requireAuditFilter(id)
         try await sql.raw("DELETE FROM audit_filters WHERE org_id = \(bind: orgID) AND id = \(bind: filter.id)").run()
         try await appendAudit([context.record(.auditFilterDeleted, [.auditFilter(filter)])])
     }
