@@ -1,6 +1,6 @@
 """Exports the server prepares, followed as people follow them: in a real browser (Debian's
 chromium driven by selenium) from the audit page's "Prepare export" button, through the job
-page that reloads itself, to the downloaded file; and with the CLI's `audit exports`
+page that reloads itself, to the downloaded file and the job's deletion; and with the CLI's `audit exports`
 against the store a running server works on."""
 
 from __future__ import annotations
@@ -107,6 +107,29 @@ def test_prepare_follow_and_download_an_export_in_the_browser(rampart_bin, serve
         assert "done" in recent.text, steps.context()
         job_link.click()
         wait_for(driver, lambda d: d.find_elements(By.ID, "download-export"), "the job page from the list", steps)
+
+        # Delete asks first (Cancel keeps the job), then removes it as the API's DELETE does.
+        job_id = urlparse(job_url).path.rsplit("/", 1)[1]
+        api = {"Authorization": f"Bearer {token}"}
+        submit(driver, steps, "delete-export")
+        steps.shot("confirm-delete")
+        assert "Delete the csv export" in find(driver, By.ID, "confirm-question", steps).text, steps.context()
+        submit(driver, steps, "cancel")
+        assert urlparse(driver.current_url).path == urlparse(job_url).path, steps.context()
+        assert requests.get(f"{server.base_url}/api/v1/audit-exports/{job_id}", headers=api, timeout=10).status_code == 200
+        submit(driver, steps, "delete-export")
+        submit(driver, steps, "confirm")
+        steps.shot("deleted")
+        assert urlparse(driver.current_url).path == "/console/audit", steps.context()
+        assert "Export deleted" in driver.page_source
+        assert not driver.find_elements(By.CSS_SELECTOR, f'a[href="{urlparse(job_url).path}"]'), "the job left the list"
+        gone = requests.get(f"{server.base_url}/api/v1/audit-exports/{job_id}", headers=api, timeout=10)
+        assert gone.status_code == 404, gone.text
+        listed = requests.get(f"{server.base_url}/api/v1/audit-exports", headers=api, timeout=10).json()["data"]
+        assert job_id not in [job["id"] for job in listed]
+        deleted = requests.get(f"{server.base_url}/api/v1/audit-events", params={"action": "audit.export_deleted"},
+                               headers=api, timeout=10).json()["data"]
+        assert [(e["targets"][0]["id"], e["actor"]["type"]) for e in deleted] == [(job_id, "user")], deleted
 
         violations = csp_violations(driver)
         assert not violations, "the console violates its own Content-Security-Policy:\n" + "\n".join(violations)

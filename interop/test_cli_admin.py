@@ -175,6 +175,40 @@ def test_audit_filters_are_saved_listed_and_deleted(rampart_bin, acme):
     assert actions == ["audit_filter.deleted", "audit_filter.created"]
 
 
+def test_audit_filters_are_renamed_and_changed(rampart_bin, acme):
+    store, slug, _, ada = acme
+    saved = cli(rampart_bin, store, "audit", "filters", "save", "--org", slug, "--name", "Failures",
+                "--action", "auth.signin_failed", "--search", "ada", "--since", "2026-11-01T00:00:00Z")
+    cli(rampart_bin, store, "audit", "filters", "save", "--org", slug, "--name", "Role changes", "--action", "role.")
+    updated = cli(rampart_bin, store, "audit", "filters", "update", "--org", slug, "--filter", "failures",
+                  "--name", "Ada's failures", "--actor", "ada@acme.example.test", "--clear", "search")
+    assert updated["id"] == saved["id"] and updated["name"] == "Ada's failures", updated
+    assert updated["actor"] == ada["id"] and updated["q"] is None and updated["action"] == "auth.signin_failed", updated
+    assert updated["since"].startswith("2026-11-01T00:00:00"), updated
+
+    refusals = [
+        (["--name", "ROLE CHANGES"], "already exists"),
+        (["--until", "2026-10-01T00:00:00Z"], "after since"),
+        (["--clear", "action", "--clear", "actor", "--clear", "since"], "at least one"),
+        (["--action", "user.", "--clear", "action"], "contradict"),
+        ([], "Give --name"),
+    ]
+    for args, message in refusals:
+        refused = run_cli(rampart_bin, "audit", "filters", "update", "--org", slug, "--filter", saved["id"], *args,
+                          *store.args, check=False)
+        assert refused.returncode != 0 and message in refused.stderr + refused.stdout, (args, refused.stderr)
+    missing = run_cli(rampart_bin, "audit", "filters", "update", "--org", slug, "--filter", "No such view", "--name", "X",
+                      *store.args, check=False)
+    assert missing.returncode == 4 and "No saved filter" in missing.stderr + missing.stdout
+    listed = {f["id"]: f for f in cli(rampart_bin, store, "audit", "filters", "list", "--org", slug)["data"]}
+    assert listed[saved["id"]] == updated, "nothing refused changed the filter"
+    text = run_cli(rampart_bin, "audit", "filters", "update", "--org", slug, "--filter", saved["id"], "--target", "t-1",
+                   *store.args).stdout
+    assert "Updated saved filter Ada's failures" in text, text
+    events = cli(rampart_bin, store, "audit", "events", "--org", slug, "--action", "audit_filter.updated")["data"]
+    assert [e["details"]["changed"] for e in events] == [["target"], ["name", "q", "actor"]], events
+
+
 def test_cli_token_works_on_the_api_until_revoked(rampart_bin, acme, server_factory):
     store, slug, _, ada = acme
     created = cli(rampart_bin, store, "token", "create", "--org", slug, "--name", "reporting", "--role", "auditor",

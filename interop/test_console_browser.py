@@ -216,6 +216,17 @@ def test_setup_create_user_and_see_it_audited(console, tmp_path):
         wait_for(driver, lambda d: "action=role" in d.current_url and d.find_element(By.ID, "q").get_attribute("value") == "",
                  "the role changes view after the back button", steps)
 
+        # 4d. Rename the saved view from its edit form, which holds its search.
+        find(driver, By.CSS_SELECTOR, "#saved-filters a[id^='edit-saved-']", steps).click()
+        wait_for(driver, lambda d: urlparse(d.current_url).path.endswith("/edit"), "the saved view's edit form", steps)
+        assert find(driver, By.ID, "name", steps).get_attribute("value") == "New user by email", steps.context()
+        assert find(driver, By.ID, "q", steps).get_attribute("value") == "USER.created " + new_email, steps.context()
+        fill(driver, steps, name="New users by email")
+        submit(driver, steps, "save")
+        steps.shot("audit-view-renamed")
+        assert "Changes saved" in find(driver, By.ID, "notice", steps).text, steps.context()
+        assert find(driver, By.CSS_SELECTOR, "#saved-filters li a", steps).text == "New users by email", steps.context()
+
         # 5. A fresh browser session signs in through the sign-in form (the setup step may
         #    have signed in by itself, so this form would otherwise go untested).
         driver.delete_all_cookies()

@@ -76,6 +76,54 @@ struct ConsoleAuditExportTests {
         }
     }
 
+    /// Delete on the job page asks first, then removes the job as `DELETE /audit-exports/{id}`
+    /// does, with its event; another organisation's job is not found, and nothing of it changes.
+    @Test(arguments: Backend.all)
+    func aJobIsDeletedFromItsPageAfterConfirmation(backend: Backend) async throws {
+        try await withApp(backend) { client, store in
+            let org = try await store.createOrganization()
+            let orgID = org.organization.id
+            let browser = ConsoleBrowser(client: client)
+            let session = try await ConsoleTests.setUpAdmin(browser, org)
+            let job = try await store.database.write(org: orgID) {
+                try await $0.createAuditExport(format: "csv", filter: .init(action: "user."), by: .system)
+            }
+            let page = try await browser.get("/console/audit/exports/\(job.id)", cookie: session)
+            #expect(page.text.contains(#"<form method="get" action="/console/audit/exports/\#(job.id)/delete">"#))
+            let list = try await browser.get("/console/audit", cookie: session)
+            #expect(list.text.contains(#"id="delete-export-\#(job.id)" href="/console/audit/exports/\#(job.id)/delete""#))
+            let csrf = try #require(ConsoleBrowser.csrf(in: page))
+
+            let confirm = try await browser.get("/console/audit/exports/\(job.id)/delete", cookie: session)
+            #expect(confirm.status == .ok && confirm.text.contains("Delete the csv export requested"), "\(confirm.text)")
+            #expect(confirm.text.contains(#"action="/console/audit/exports/\#(job.id)/delete""#))
+            let head = try await auditCount(store, orgID)
+            #expect(try await browser.post("/console/audit/exports/\(job.id)/delete", form: [:], cookie: session).status == .forbidden)
+
+            // Another organisation's admin neither sees the question nor deletes the job.
+            let other = try await store.createOrganization()
+            let otherBrowser = ConsoleBrowser(client: client)
+            let otherSession = try await ConsoleTests.setUpAdmin(otherBrowser, other)
+            let otherCSRF = try #require(ConsoleBrowser.csrf(in: try await otherBrowser.get("/console/audit", cookie: otherSession)))
+            #expect(try await otherBrowser.get("/console/audit/exports/\(job.id)/delete", cookie: otherSession).status == .notFound)
+            let foreign = try await otherBrowser.post("/console/audit/exports/\(job.id)/delete", form: ["csrf": otherCSRF],
+                                                      cookie: otherSession)
+            #expect(foreign.status == .notFound)
+            #expect(try await store.database.read(org: orgID) { try await $0.auditExports() }.map(\.id) == [job.id])
+            #expect(try await auditCount(store, orgID) == head, "asking and refusing wrote nothing")
+
+            let deleted = try await browser.post("/console/audit/exports/\(job.id)/delete", form: ["csrf": csrf], cookie: session)
+            #expect(deleted.status == .seeOther && deleted.headers[.location] == "/console/audit?done=export-deleted")
+            #expect(try await store.database.read(org: orgID) { try await $0.auditExports() }.isEmpty)
+            #expect(try await browser.get("/console/audit/exports/\(job.id)", cookie: session).status == .notFound)
+            let events = try await store.database.read(org: orgID) { try await $0.auditEvents(AuditQuery(action: "audit.export_deleted")) }
+            let event = try #require(events.items.first)
+            #expect(event.action == "audit.export_deleted" && event.targetsJSON.contains(job.id))
+            #expect(event.actor.type == .user && event.actor.id == org.admin.id, "the console's admin deleted it")
+            #expect(try await auditCount(store, orgID) == head + 1)
+        }
+    }
+
     @Test(arguments: Backend.all)
     func badFormsMakeNoJob(backend: Backend) async throws {
         try await withApp(backend) { client, store in

@@ -75,6 +75,7 @@ struct PermissionMatrixTests {
         case "POST /domains/{id}/verify": return #"{"method":"dns"}"#
         case "PATCH /audit-retention": return #"{"retentionDays":500}"#
         case "POST /audit-filters": return #"{"name":"view \#(unique)","action":"user."}"#
+        case "PATCH /audit-filters/{id}": return #"{"name":"view \#(unique)"}"#
         case "POST /ingestion-keys": return #"{"productId":"\#(fixture.ids["/products/{id}"]!)","name":"key \#(unique)"}"#
         case "POST /identity-providers": return #"{"preset":"okta","name":"Okta \#(unique)","issuer":"https://acme.okta.com","clientId":"c"}"#
         case "PATCH /identity-providers/{id}": return #"{"jit":true}"#

@@ -113,6 +113,7 @@ struct TenantIsolationTests {
         case ("POST", "/domains/{id}/verify"): return #"{"method":"dns"}"#
         case ("PATCH", "/audit-retention"): return #"{"retentionDays":3650}"#
         case ("POST", "/audit-filters"): return #"{"name":"B view","action":"user."}"#
+        case ("PATCH", "/audit-filters/{id}"): return #"{"name":"Taken over","q":null,"action":"user."}"#
         case ("POST", "/audit-exports"): return #"{"format":"csv"}"#
         case ("POST", "/identity-providers"):
             return #"{"preset":"oidc","name":"B IdP","issuer":"https://idp.b.example","clientId":"b"}"#

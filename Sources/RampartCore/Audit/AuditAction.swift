@@ -102,6 +102,7 @@ public struct AuditAction: RawRepresentable, Hashable, Sendable, CustomStringCon
     public static let auditPurged = AuditAction(rawValue: "audit.purged")
     /// The audit log's saved filters, shared by those who read it.
     public static let auditFilterCreated = AuditAction(rawValue: "audit_filter.created")
+    public static let auditFilterUpdated = AuditAction(rawValue: "audit_filter.updated")
     public static let auditFilterDeleted = AuditAction(rawValue: "audit_filter.deleted")
     public static let auditExportRequested = AuditAction(rawValue: "audit.export_requested")
     public static let auditExportDeleted = AuditAction(rawValue: "audit.export_deleted")
@@ -134,7 +135,7 @@ public struct AuditAction: RawRepresentable, Hashable, Sendable, CustomStringCon
         .oauthBackchannelLogoutDelivered, .oauthBackchannelLogoutFailed,
         .ingestionKeyCreated, .ingestionKeyRevoked,
         .domainClaimed, .domainVerified, .domainVerificationFailed, .domainDeleted,
-        .auditRetentionChanged, .auditPurged, .auditFilterCreated, .auditFilterDeleted,
+        .auditRetentionChanged, .auditPurged, .auditFilterCreated, .auditFilterUpdated, .auditFilterDeleted,
         .auditExportRequested, .auditExportDeleted,
         .identityProviderCreated, .identityProviderUpdated, .identityProviderDeleted, .ssoSigninFailed,
         .ssoIdentityLinked, .ssoTestCompleted,

@@ -55,10 +55,41 @@ public struct AuditSavedFilter: Codable, Sendable, Equatable {
             return view
         }
 
+        /// The names of the fields whose values differ in `other`, in the order of `parameters`.
+        public func fieldsChanged(in other: View) -> [String] {
+            [("q", q != other.q), ("action", action != other.action), ("actor", actor != other.actor),
+             ("target", target != other.target), ("since", since != other.since), ("until", until != other.until)]
+                .filter(\.1).map(\.0)
+        }
+
         /// The view as `name=value` query parameters, in a fixed order.
         public var parameters: [(name: String, value: String)] {
             [("q", q), ("action", action), ("actor", actor), ("target", target), ("since", since?.rfc3339),
              ("until", until?.rfc3339)].compactMap { name, value in value.map { (name, $0) } }
+        }
+    }
+
+    /// A change to a saved filter (`PATCH /audit-filters/{id}`): a new name, and for each of
+    /// the view's fields either nothing (kept as it is) or a new value, `nil` clearing it.
+    public struct Change: Sendable, Equatable {
+        public var name: String?
+        public var q: String??
+        public var action: String??
+        public var actor: String??
+        public var target: String??
+        public var since: Timestamp??
+        public var until: Timestamp??
+
+        public init(name: String? = nil, q: String?? = nil, action: String?? = nil, actor: String?? = nil,
+                    target: String?? = nil, since: Timestamp?? = nil, until: Timestamp?? = nil) {
+            self.name = name; self.q = q; self.action = action; self.actor = actor; self.target = target
+            self.since = since; self.until = until
+        }
+
+        /// The view with this change's fields in place of its own, not yet validated.
+        public func applied(to view: View) -> View {
+            View(q: q ?? view.q, action: action ?? view.action, actor: actor ?? view.actor, target: target ?? view.target,
+                 since: since ?? view.since, until: until ?? view.until)
         }
     }
 

@@ -3,8 +3,8 @@ import RampartCore
 import RampartStorage
 
 /// The audit log's saved filters (`/audit-filters`): named views shared by everyone who reads
-/// the log. Saving or deleting one changes what people see, not what happened, so reading the
-/// log is permission enough; every change is audited.
+/// the log. Saving, changing or deleting one changes what people see, not what happened, so
+/// reading the log is permission enough; every change is audited.
 struct AuditFiltersController: APIController {
     let services: RampartServices
 
@@ -12,6 +12,7 @@ struct AuditFiltersController: APIController {
         [
             APIRoute(.get, "/audit-filters", list),
             APIRoute(.post, "/audit-filters", create),
+            APIRoute(.patch, "/audit-filters/{id}", update),
             APIRoute(.delete, "/audit-filters/{id}", delete),
         ]
     }
@@ -33,6 +34,26 @@ struct AuditFiltersController: APIController {
         }
     }
 
+    /// A field left out is kept; `null` (or an empty string) clears a filter.
+    struct UpdateRequest: StrictBody {
+        let change: AuditSavedFilter.Change
+        static let fields = CreateRequest.fields
+        static let nullableFields = CreateRequest.nullableFields
+
+        enum CodingKeys: String, CodingKey { case name, q, action, actor, target, since, until }
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            func given<T: Decodable>(_ key: CodingKeys, _ type: T.Type) throws -> T?? {
+                c.contains(key) ? .some(try c.decodeIfPresent(type, forKey: key)) : .none
+            }
+            change = AuditSavedFilter.Change(
+                name: try c.decodeIfPresent(String.self, forKey: .name), q: try given(.q, String.self),
+                action: try given(.action, String.self), actor: try given(.actor, String.self),
+                target: try given(.target, String.self), since: try given(.since, Timestamp.self),
+                until: try given(.until, Timestamp.self))
+        }
+    }
+
     @Sendable func list(_ request: Request, context: RampartRequestContext) async throws -> Response {
         try JSON.response(ListBody(data: try await read(context, .readAuditLog) { try await $0.auditFilters() }))
     }
@@ -43,6 +64,14 @@ struct AuditFiltersController: APIController {
             try await $0.saveAuditFilter(name: body.name, view: body.view, by: $1)
         }
         return try JSON.response(filter, status: .created)
+    }
+
+    @Sendable func update(_ request: Request, context: RampartRequestContext) async throws -> Response {
+        let id = try context.id()
+        let body = try await Body.decode(UpdateRequest.self, from: request)
+        return try JSON.response(try await write(request, context, .readAuditLog) {
+            try await $0.updateAuditFilter(id, body.change, by: $1)
+        })
     }
 
     @Sendable func delete(_ request: Request, context: RampartRequestContext) async throws -> Response {

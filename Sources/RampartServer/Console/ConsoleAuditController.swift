@@ -14,6 +14,8 @@ struct ConsoleAuditController: ConsolePageController {
         group.post("audit/exports", use: prepareExport)
         group.get("audit/exports/:id", use: showExport)
         group.get("audit/exports/:id/download", use: downloadExport)
+        group.get("audit/exports/{id}/delete", use: confirmExportDeletion)
+        group.post("audit/exports/{id}/delete", use: deleteExport)
         group.post("audit/retention", use: updateRetention)
         group.post("audit/filters", use: saveFilter)
         group.get("audit/filters/{id}/delete", use: confirmFilterDeletion)
@@ -39,10 +41,7 @@ struct ConsoleAuditController: ConsolePageController {
 
     @Sendable func confirmFilterDeletion(_ request: Request, context: RampartRequestContext) async throws -> Response {
         let id = try context.id()
-        let filter = try await read(context, .readAuditLog) { tenant in
-            guard let filter = try await tenant.auditFilter(id) else { throw RampartError.notFound("Saved filter") }
-            return filter
-        }
+        let filter = try await read(context, .readAuditLog) { try await $0.requireAuditFilter(id) }
         return ConsoleConfirmation(
             question: "Delete the saved filter \(filter.name)?",
             consequence: "It goes from everyone's list on this page; the events it showed stay in the log.",
@@ -125,6 +124,25 @@ struct ConsoleAuditController: ConsolePageController {
         let id = try context.id()
         let job = try await read(context, .readAuditLog) { try await $0.requireAuditExport(id) }
         return try AuditExportDownload.response(job, orgID: try context.requirePrincipal().orgID, database: services.database)
+    }
+
+    @Sendable func confirmExportDeletion(_ request: Request, context: RampartRequestContext) async throws -> Response {
+        let id = try context.id()
+        let job = try await read(context, .readAuditLog) { try await $0.requireAuditExport(id) }
+        return ConsoleConfirmation(
+            question: "Delete the \(job.format) export requested \(ConsolePage.time(job.createdAt))?",
+            consequence: (job.isFinished ? "Its file can no longer be downloaded" : "It stops, and its file is not kept")
+                + "; the events it holds stay in the log. This cannot be undone.",
+            action: "/console/audit/exports/\(job.id)/delete", button: "Delete", cancel: "/console/audit/exports/\(job.id)"
+        ).page(context, active: "audit")
+    }
+
+    /// The same storage call, and so the same `audit.export_deleted` event, as `DELETE /audit-exports/{id}`.
+    @Sendable func deleteExport(_ request: Request, context: RampartRequestContext) async throws -> Response {
+        let id = try context.id()
+        _ = try await form(request, context, requiring: .readAuditLog)
+        _ = try await write(request, context, .readAuditLog) { try await $0.deleteAuditExport(id, by: $1) }
+        return ConsoleRenderer.redirect(ConsoleNotice.exportDeleted.after("/console/audit"))
     }
 
     static func exportValues(_ job: AuditExportJob) -> [String: Any] {

@@ -50,6 +50,7 @@ enum ConsoleNotice: String {
     case userErased = "user-erased"
     case filterSaved = "filter-saved"
     case filterDeleted = "filter-deleted"
+    case exportDeleted = "export-deleted"
 
     var text: String {
         switch self {
@@ -80,6 +81,7 @@ enum ConsoleNotice: String {
         case .userErased: "User erased: deleted, and their personal data in the audit log can no longer be read. Their events read as “erased user”."
         case .filterSaved: "View saved: it is listed under Saved filters for everyone who reads the log."
         case .filterDeleted: "Saved filter deleted."
+        case .exportDeleted: "Export deleted, with its file."
         case .mfaReset: "MFA reset: their factors and recovery codes were removed; they enrol again at their next sign-in."
         }
     }

@@ -31,6 +31,14 @@ struct ConsoleFormField {
                         ConsoleFormField(name: "description", label: "Description", apiName: "description")]
     static let product = [ConsoleFormField(name: "name", label: "Name", apiName: "name", required: true),
                           ConsoleFormField(name: "url", label: "URL", apiName: "url", type: "url", required: true)]
+    /// As the audit page's filters are labelled.
+    static let auditFilter = [ConsoleFormField(name: "name", label: "Name", apiName: "name", required: true),
+                              ConsoleFormField(name: "q", label: "Search", apiName: "q"),
+                              ConsoleFormField(name: "action", label: "Action", apiName: "action"),
+                              ConsoleFormField(name: "actor", label: "Actor id", apiName: "actor"),
+                              ConsoleFormField(name: "target", label: "Target id", apiName: "target"),
+                              ConsoleFormField(name: "since", label: "Since", apiName: "since"),
+                              ConsoleFormField(name: "until", label: "Until", apiName: "until")]
     static let domain = [ConsoleFormField(name: "domain", label: "Domain", apiName: "domain", required: true)]
     static let ingestionKey = [ConsoleFormField(name: "name", label: "Key name", apiName: "name", required: true)]
 }

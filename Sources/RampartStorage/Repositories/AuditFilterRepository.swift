@@ -14,20 +14,19 @@ extension Tenant {
             .first().map(Self.decodeAuditFilter)
     }
 
-    /// Names are unique per organisation in any case (409 otherwise). The event names the
-    /// filters set, not their values: search words may name a person, and the log keeps them
-    /// for good while the saved filter can be deleted.
+    public func requireAuditFilter(_ id: String) async throws -> AuditSavedFilter {
+        guard let filter = try await auditFilter(id) else { throw RampartError.notFound("Saved filter") }
+        return filter
+    }
+
+    /// The event names the filters set, not their values: search words may name a person, and
+    /// the log keeps them for good while the saved filter can be deleted.
     public func saveAuditFilter(name rawName: String, view rawView: AuditSavedFilter.View, by context: AuditContext)
         async throws -> AuditSavedFilter
     {
         let name = try Validate.name(rawName, field: "name", max: AuditSavedFilter.maxNameLength)
         let view = try rawView.validated()
-        if try await sql.raw("""
-            SELECT id FROM audit_filters WHERE org_id = \(bind: orgID) AND name_key = \(bind: name.lowercased())
-            """).first() != nil {
-            throw RampartError(.conflict, "A saved filter named '\(name)' already exists: choose another name or delete it first.",
-                               field: "name")
-        }
+        try await ensureAuditFilterNameFree(name)
         let count = try await sql.raw("SELECT COUNT(*) AS n FROM audit_filters WHERE org_id = \(bind: orgID)").first()!.int("n")
         guard count < AuditSavedFilter.maxPerOrganization else {
             throw RampartError(.conflict, """
@@ -46,8 +45,46 @@ extension Tenant {
         return filter
     }
 
+    /// Renames a filter or changes its view, checked as `saveAuditFilter` checks a new one;
+    /// a change that changes nothing writes nothing. The event names the fields changed.
+    public func updateAuditFilter(_ id: String, _ change: AuditSavedFilter.Change, by context: AuditContext)
+        async throws -> AuditSavedFilter
+    {
+        var filter = try await requireAuditFilter(id)
+        var changed: [String] = []
+        if let rawName = change.name {
+            let name = try Validate.name(rawName, field: "name", max: AuditSavedFilter.maxNameLength)
+            if name.lowercased() != filter.name.lowercased() { try await ensureAuditFilterNameFree(name) }
+            if name != filter.name { changed.append("name") }
+            filter.name = name
+        }
+        let view = try change.applied(to: filter.view).validated()
+        changed += filter.view.fieldsChanged(in: view)
+        guard !changed.isEmpty else { return filter }
+        filter.view = view
+        try await sql.raw("""
+            UPDATE audit_filters SET name = \(bind: filter.name), name_key = \(bind: filter.name.lowercased()), q = \(bind: view.q),
+                action = \(bind: view.action), actor = \(bind: view.actor), target = \(bind: view.target),
+                since = \(bind: view.since?.microseconds), until = \(bind: view.until?.microseconds)
+            WHERE org_id = \(bind: orgID) AND id = \(bind: filter.id)
+            """).run()
+        try await appendAudit([context.record(.auditFilterUpdated, [.auditFilter(filter)],
+                                              details: AuditDetails(["changed": .array(changed.map { .string($0) })]))])
+        return filter
+    }
+
+    /// Names are unique per organisation in any case (409 otherwise).
+    private func ensureAuditFilterNameFree(_ name: String) async throws {
+        if try await sql.raw("""
+            SELECT id FROM audit_filters WHERE org_id = \(bind: orgID) AND name_key = \(bind: name.lowercased())
+            """).first() != nil {
+            throw RampartError(.conflict, "A saved filter named '\(name)' already exists: choose another name or delete it first.",
+                               field: "name")
+        }
+    }
+
     public func deleteAuditFilter(_ id: String, by context: AuditContext) async throws {
-        guard let filter = try await auditFilter(id) else { throw RampartError.notFound("Saved filter") }
+        let filter = try await requireAuditFilter(id)
         try await sql.raw("DELETE FROM audit_filters WHERE org_id = \(bind: orgID) AND id = \(bind: filter.id)").run()
         try await appendAudit([context.record(.auditFilterDeleted, [.auditFilter(filter)])])
     }
