@@ -110,12 +110,14 @@ public final class Database: Service, Sendable {
         }
         // The checkpoint answers busy at once, without waiting, while the background
         // checkpointer is copying (`SQLiteCheckpointer`); the erased page images would then
-        // stay in the WAL. So it is tried again until it reports it went through, for up to 5 s.
-        for _ in 0..<250 {
+        // stay in the WAL. So it is tried again until it reports it went through, starting no
+        // new try after 5 s (one try can wait out the busy timeout for a reader).
+        let deadline = ContinuousClock.now + .seconds(5)
+        while true {
             let busy = try? await withConnection { sql in
                 try await sql.raw("PRAGMA wal_checkpoint(TRUNCATE)").first()?.decode(column: "busy", as: Int.self)
             }
-            if busy == 0 { return }
+            guard busy != 0, ContinuousClock.now < deadline else { return }
             try? await Task.sleep(for: .milliseconds(20))
         }
     }
