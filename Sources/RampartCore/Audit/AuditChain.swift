@@ -128,8 +128,9 @@ public struct PreparedAuditEvent: Sendable {
     }
 }
 
-/// Fields in the chain's canonical encoding: each a 4-byte big-endian length and its UTF-8
-/// bytes; a missing value (length 0xFFFFFFFF) differs from an empty one.
+/// Fields each as a 4-byte big-endian length and its UTF-8 bytes, a missing value (length
+/// 0xFFFFFFFF) differing from an empty one: the chain's canonical encoding, and the bytes that
+/// personal data's seals authenticate (`SealBinding`).
 struct CanonicalFields {
     private(set) var bytes: [UInt8] = []
 

@@ -109,28 +109,20 @@ public enum AuditPersonalData {
 }
 
 /// The authenticated data of one event's seals: organisation, event, field and key id, each
-/// length-prefixed as the key service's seals are, so that no two bindings share bytes. The
-/// part common to an event's fields is built once.
+/// length-prefixed (`CanonicalFields`) as the key service's seals are, so that no two bindings
+/// share bytes. The part common to an event's fields is built once.
 struct SealBinding {
-    private var prefix: [UInt8] = []
+    private var prefix = CanonicalFields(capacity: 128)
 
     init(org: String, event: String) {
-        prefix.reserveCapacity(128)
-        for part in ["rampart.audit-personal.v1", org, event] { Self.append(part, to: &prefix) }
+        for part in ["rampart.audit-personal.v1", org, event] { prefix.append(part) }
     }
 
     func bytes(field: String, keyID: String) -> [UInt8] {
         var bytes = prefix
-        Self.append(field, to: &bytes)
-        Self.append(keyID, to: &bytes)
-        return bytes
-    }
-
-    private static func append(_ part: String, to bytes: inout [UInt8]) {
-        let count = UInt32(part.utf8.count)
-        bytes.append(UInt8(count >> 24)); bytes.append(UInt8((count >> 16) & 0xFF))
-        bytes.append(UInt8((count >> 8) & 0xFF)); bytes.append(UInt8(count & 0xFF))
-        bytes.append(contentsOf: part.utf8)
+        bytes.append(field)
+        bytes.append(keyID)
+        return bytes.bytes
     }
 }
 
