@@ -16,10 +16,7 @@ extension Tenant {
     /// Personal data is sealed under its subjects' keys, loaded once per distinct subject.
     @discardableResult
     public func appendAudit(_ records: [AuditRecord]) async throws -> [AuditEvent] {
-        guard !records.isEmpty else { return [] }
-        let head = try await lockedHead()
-        let sealer = AuditSealer(orgID: orgID, keys: try await subjectKeys(for: Self.subjects(of: records)))
-        return try await append(sealer.prepare(records), after: head)
+        try await appendAudit(PreparedAuditBatch(unsealed: records))
     }
 
     /// Seals `records` with the subject keys that exist, without the head: in a read
@@ -32,12 +29,18 @@ extension Tenant {
         return PreparedAuditBatch(records: records, events: sealer.prepare(records, leavingOut: Set(found.unknown.keys)))
     }
 
-    /// Appends a batch sealed by `prepareAudit`, in its order; the records that named a
-    /// subject without a key are sealed now, under the head lock, where keys are made.
+    /// Appends a batch sealed by `prepareAudit`, in its order.
     @discardableResult
     public func appendAudit(_ batch: PreparedAuditBatch) async throws -> [AuditEvent] {
         guard !batch.records.isEmpty else { return [] }
-        let head = try await lockedHead()
+        return try await append(batch, after: try await lockedHead())
+    }
+
+    /// Appends `batch` after `head`, whose row the caller has locked; the records that named a
+    /// subject without a key are sealed now, under that lock, where keys are made.
+    @discardableResult
+    func append(_ batch: PreparedAuditBatch, after head: ChainHead) async throws -> [AuditEvent] {
+        guard !batch.records.isEmpty else { return [] }
         var events = batch.events
         let pending = events.indices.filter { events[$0] == nil }
         if !pending.isEmpty {
@@ -45,11 +48,11 @@ extension Tenant {
             let sealer = AuditSealer(orgID: orgID, keys: try await subjectKeys(for: Self.subjects(of: records)))
             for (index, event) in zip(pending, sealer.prepare(records)) { events[index] = event }
         }
-        return try await append(events.compactMap { $0 }, after: head)
+        return try await store(events.compactMap { $0 }, after: head)
     }
 
-    /// Links prepared events after `start`, whose row the caller has locked, and stores them.
-    private func append(_ prepared: [PreparedAuditEvent], after start: ChainHead) async throws -> [AuditEvent] {
+    /// Links prepared events after `start` and stores them.
+    private func store(_ prepared: [PreparedAuditEvent], after start: ChainHead) async throws -> [AuditEvent] {
         var head = start
         var events: [AuditEvent] = []
         var targetRows: [[ColumnValue]] = []
@@ -370,6 +373,11 @@ public struct AuditVerifier: Sendable {
 public struct PreparedAuditBatch: Sendable {
     let records: [AuditRecord]
     let events: [PreparedAuditEvent?]
+
+    init(records: [AuditRecord], events: [PreparedAuditEvent?]) { self.records = records; self.events = events }
+
+    /// Records not sealed yet: all of them are sealed at the append, under the head lock.
+    init(unsealed records: [AuditRecord]) { self.init(records: records, events: Array(repeating: nil, count: records.count)) }
 
     /// The records at `indexes`, in that order.
     public func keeping(_ indexes: [Int]) -> PreparedAuditBatch {

@@ -110,10 +110,7 @@ extension Tenant {
             results.append(IngestedEvent(idempotencyKey: key, sequence: sequence, duplicate: false))
             keyRows.append([ColumnValue(orgID), ColumnValue(product), ColumnValue(key), ColumnValue(sequence)])
         }
-        let appended = try await appendAudit(batch.audit.keeping(kept))
-        guard appended.first.map({ $0.sequence == head.sequence + 1 }) ?? true else {
-            throw RampartError(.integrity, "The audit log moved while a batch was appended.")
-        }
+        try await append(batch.audit.keeping(kept), after: head)
         try await insertRows(into: "ingested_event_keys", columns: ["org_id", "product_id", "idempotency_key", "seq"], rows: keyRows)
         return results
     }
