@@ -19,10 +19,7 @@ extension AuditExport {
         }
         func time(_ name: String, _ value: String?) throws -> Timestamp? {
             guard let value = try text(name, value) else { return nil }
-            guard let time = Timestamp(rfc3339: value) else {
-                throw RampartError.invalidField(name, "must be an RFC 3339 date-time such as 2026-11-27T08:00:00Z")
-            }
-            return time
+            return try Validate.time(value, field: name)
         }
         let filter = Filter(action: try text("action", action), actor: try text("actor", actor),
                                            target: try text("target", target), since: try time("since", since),

@@ -78,6 +78,14 @@ public enum Validate {
         return value
     }
 
+    /// A time a person or client typed, in RFC 3339.
+    public static func time(_ raw: String, field: String) throws(RampartError) -> Timestamp {
+        guard let time = Timestamp(rfc3339: raw) else {
+            throw .invalidField(field, "must be an RFC 3339 date-time such as 2026-11-27T08:00:00Z")
+        }
+        return time
+    }
+
     /// A web address in its normal form; `WebURL` holds the rules.
     public static func url(_ raw: String, field: String = "url") throws(RampartError) -> String {
         try WebURL(parsing: raw.trimming(.whitespaces), field: field).description

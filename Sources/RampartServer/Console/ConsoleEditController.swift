@@ -105,11 +105,7 @@ struct ConsoleEditController: ConsolePageController {
     static func auditFilterChange(_ form: ConsoleForm) throws -> AuditSavedFilter.Change {
         func time(_ name: String) throws -> Timestamp?? {
             let text = form[name].trimmingCharacters(in: .whitespaces)
-            if text.isEmpty { return .some(nil) }
-            guard let time = Timestamp(rfc3339: text) else {
-                throw RampartError.invalidField(name, "must be an RFC 3339 date-time such as 2026-11-27T08:00:00Z")
-            }
-            return .some(time)
+            return .some(text.isEmpty ? nil : try Validate.time(text, field: name))
         }
         return AuditSavedFilter.Change(name: form["name"], q: .some(form["q"]), action: .some(form["action"]),
                                        actor: .some(form["actor"]), target: .some(form["target"]),
