@@ -43,8 +43,7 @@ struct Audit: AsyncParsableCommand {
                     let actorID = try await tenant.auditActorID(actor)
                     let query = AuditQuery(actor: actorID, action: action, target: target, since: since, until: until,
                                            beforeSequence: cursor, limit: limit)
-                    guard let search else { return (page: try await tenant.auditEvents(query), progress: nil as AuditSearch.Progress?) }
-                    return try await tenant.searchAuditEvents(query, search)
+                    return try await tenant.auditEvents(query, search: search)
                 }
                 let page = found.page
                 let text = {

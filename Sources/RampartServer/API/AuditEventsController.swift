@@ -28,13 +28,12 @@ struct AuditEventsController: APIController {
     }
 
     @Sendable func list(_ request: Request, context: RampartRequestContext) async throws -> Response {
-        let query = try Self.query(from: request)
-        guard let search = try Self.search(from: request) else {
-            let page = try await read(context, .readAuditLog) { try await $0.auditEvents(query) }
-            return try JSON.response(PageBody(Page(items: page.items.map(AuditEventView.init), nextCursor: page.nextCursor)))
+        let (query, search) = (try Self.query(from: request), try Self.search(from: request))
+        let found = try await read(context, .readAuditLog) { try await $0.auditEvents(query, search: search) }
+        guard let progress = found.progress else {
+            return try JSON.response(PageBody(Page(items: found.page.items.map(AuditEventView.init), nextCursor: found.page.nextCursor)))
         }
-        let found = try await read(context, .readAuditLog) { try await $0.searchAuditEvents(query, search) }
-        return try JSON.response(AuditSearchPageBody(found))
+        return try JSON.response(AuditSearchPageBody((found.page, progress)))
     }
 
     /// `q`, the words to search for; nil when there are none.

@@ -178,11 +178,8 @@ struct ConsoleAuditController: ConsolePageController {
             error = invalid.message
         }
         let (found, checkpoint, retention, saved, exports) = try await read(context, .readAuditLog) { [query, search] tenant in
-            let found = if let search { try await tenant.searchAuditEvents(query, search) } else {
-                (page: try await tenant.auditEvents(query), progress: nil as AuditSearch.Progress?)
-            }
-            return (found, try await tenant.latestAuditCheckpoint(), try await tenant.auditRetention(),
-                    try await tenant.auditFilters(), try await tenant.auditExports(limit: 10))
+            (try await tenant.auditEvents(query, search: search), try await tenant.latestAuditCheckpoint(),
+             try await tenant.auditRetention(), try await tenant.auditFilters(), try await tenant.auditExports(limit: 10))
         }
         let page = found.page
         let filterQuery = Self.queryString(filters)

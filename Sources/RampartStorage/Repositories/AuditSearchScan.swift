@@ -3,6 +3,16 @@ import RampartCore
 /// Full-text search of the audit log: a scan of the events the filters keep, newest first,
 /// opened and matched in memory (see `AuditSearchText` for why there is no index).
 extension Tenant {
+    /// A page of the log: searched when there are words (with how far the search reached),
+    /// listed through the filters' indexes otherwise.
+    public func auditEvents(_ query: AuditQuery, search: AuditSearch?) async throws
+        -> (page: Page<AuditEvent>, progress: AuditSearch.Progress?)
+    {
+        guard let search else { return (try await auditEvents(query), nil) }
+        let found = try await searchAuditEvents(query, search)
+        return (found.page, found.progress)
+    }
+
     /// Up to `query.limit` matching events, examining at most `search.examineLimit` events.
     /// The filters narrow the scan through their indexes; the page's cursor is the sequence
     /// number of the last event examined, so the next request goes on where this one stopped,
