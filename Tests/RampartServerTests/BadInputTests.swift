@@ -74,7 +74,9 @@ struct BadInputTests {
             let api = API(client: client, token: org.apiToken)
             for path in ["/users?limit=0", "/users?limit=201", "/users?limit=ten", "/users?cursor=nope",
                          "/users?status=sleeping", "/audit-events?since=yesterday", "/audit-events?cursor=-1",
-                         "/users/not-an-id", "/role-assignments?cursor=x"] {
+                         "/users/not-an-id", "/role-assignments?cursor=x",
+                         // A NUL was a 500 on PostgreSQL (its text holds none); any control character is refused.
+                         "/users?status=active&email=%C3%BB%00%C2%99", "/audit-events?actor=a%0Ab", "/audit-events?q=a%00"] {
                 let response = try await api.call(.get, path)
                 #expect(response.status == .badRequest, "\(path)")
                 #expect(response.errorCode == "invalid_parameter", "\(path)")

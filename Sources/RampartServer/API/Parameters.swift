@@ -10,6 +10,11 @@ extension Request {
         guard value.count <= maxLength else {
             throw RampartError(.invalidParameter, "Query parameter '\(name)' must be at most \(maxLength) characters.")
         }
+        // No id, email, action or search word holds one, and PostgreSQL's text holds no NUL:
+        // refused here, for every parameter, rather than failing in the database.
+        guard !value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw RampartError(.invalidParameter, "Query parameter '\(name)' must not contain control characters.")
+        }
         return value
     }
 
