@@ -179,11 +179,15 @@ struct AuditChainTests {
             withUnsafeBytes(of: UInt32(utf8.count).bigEndian) { bytes += $0 }
             bytes += utf8
         }
+        // Sealed encodings (2, 3) name themselves and add the sealed personal details.
+        let sealed = e.encoding == 2 || e.encoding == 3
         for value in [
-            "rampart.audit.v1", e.orgID, String(e.sequence), e.id, String(e.occurredAt.microseconds), e.action,
-            e.outcome, e.actor.type.rawValue, e.actor.id, e.actor.name, e.actor.ip, e.actor.userAgent, e.targetsJSON,
-            e.requestID, e.detailsJSON, e.previousHash,
+            "rampart.audit.v\(sealed ? e.encoding : 1)", e.orgID, String(e.sequence), e.id, String(e.occurredAt.microseconds),
+            e.action, e.outcome, e.actor.type.rawValue, e.actor.id, e.actor.name, e.actor.ip, e.actor.userAgent,
+            e.targetsJSON, e.requestID, e.detailsJSON,
         ] { field(value) }
+        if sealed { field(e.personal) }
+        field(e.previousHash)
         return SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
     }
 
@@ -206,6 +210,25 @@ struct AuditChainTests {
 
     @Test func sealedEventsFollowTheDocumentedEncoding() {
         for event in Self.chain() { #expect(event.hash == Self.specificationHash(event)) }
+    }
+
+    /// Events sealed in each encoding the log writes or still reads, linked as the log links them.
+    @Test(arguments: [AuditEncoding.sealed, AuditEncoding.sealedActor])
+    func eventsOfEachSealedEncodingFollowTheDocumentedEncoding(_ encoding: Int) throws {
+        let org = Self.vectorEvent.orgID
+        let key = SubjectKey(id: Identifier.make(), key: SymmetricKey(size: .bits256))
+        let sealer = AuditSealer(orgID: org, keys: [.user("ada"): key], encoding: encoding)
+        let record = AuditRecord(action: .userUpdated, actor: AuditActor(type: .user, id: "ada", name: "ada@example.com",
+                                                                         ip: "192.0.2.1", userAgent: "Agent"),
+                                 targets: [AuditTarget(type: "user", id: "ada", name: "ada@example.com")],
+                                 details: AuditDetails(["displayName": .string("Ada")]))
+        let event = AuditChain.link(try #require(sealer.prepare([record]).first), orgID: org, after: .genesis, at: .now())
+        #expect(event.encoding == encoding && event.personal != nil)
+        #expect(event.hash == Self.specificationHash(event))
+        // The same stored fields under the other encoding's name hash differently.
+        var renamed = event
+        renamed.encoding = encoding == AuditEncoding.sealed ? AuditEncoding.sealedActor : AuditEncoding.sealed
+        #expect(AuditChain.hash(of: renamed) != event.hash)
     }
 
     @Test func missingAndEmptyFieldsHashDifferently() {

@@ -31,11 +31,17 @@ struct AuditSealerTests {
         AuditChain.link(p, orgID: org, after: .genesis, at: .now())
     }
 
-    @Test func sealedValuesOpenForTheirEventAndFieldOnly() throws {
+    /// The encoding new events are written in, and the one written before it, which the log still reads.
+    @Test(arguments: [AuditEncoding.sealedActor, AuditEncoding.sealed])
+    func sealedValuesOpenForTheirEventAndFieldOnly(_ encoding: Int) throws {
         let aliceKey = Self.key(), bobKey = Self.key()
-        let sealer = AuditSealer(orgID: Self.org, keys: [Self.alice: aliceKey, Self.bob: bobKey])
+        let sealer = AuditSealer(orgID: Self.org, keys: [Self.alice: aliceKey, Self.bob: bobKey], encoding: encoding)
         let event = Self.stored(try #require(sealer.prepare([Self.record(about: ["bob"])]).first))
-        #expect(event.encoding == AuditEncoding.sealed)
+        #expect(event.encoding == encoding)
+        if encoding == AuditEncoding.sealedActor {
+            #expect(event.actor.name != nil && event.actor.ip == nil && event.actor.userAgent == nil,
+                    "one sealed value holds the actor's name, address and user agent")
+        }
         let text = [event.actor.name, event.actor.ip, event.actor.userAgent, event.targetsJSON, event.detailsJSON,
                     event.personal].compactMap { $0 }.joined()
         for secret in ["alice@example.com", "192.0.2.1", "Agent", "bob@example.com", "New Name"] {
@@ -46,10 +52,14 @@ struct AuditSealerTests {
         #expect(AuditTarget.parse(opened.targetsJSON).first?.name == "bob@example.com")
         #expect(opened.detailsJSON.contains("New Name"))
 
-        // The same sealed name moved to another field, or to another event, does not open.
+        // The same sealed actor moved to another field, or to another event, does not open.
         var moved = event
-        moved.actor.ip = event.actor.name
-        #expect(Self.opener([aliceKey, bobKey]).open(moved).actor.ip == nil)
+        moved.personal = event.actor.name
+        #expect(!Self.opener([aliceKey, bobKey]).open(moved).detailsJSON.contains("alice@example.com"))
+        if encoding == AuditEncoding.sealed {
+            moved.actor.ip = event.actor.name
+            #expect(Self.opener([aliceKey, bobKey]).open(moved).actor.ip == nil)
+        }
         var other = event
         other.id = Identifier.make()
         #expect(Self.opener([aliceKey, bobKey]).open(other).actor.name == nil)
@@ -66,6 +76,16 @@ struct AuditSealerTests {
         let names = Dictionary(uniqueKeysWithValues: AuditTarget.parse(opened.targetsJSON).map { ($0.id, $0.name) })
         #expect(names["carol"] == .some(nil) && names["bob"] == "bob@example.com")
         #expect(event.actor.name == nil && event.actor.ip == nil, "Alice has no key here either: her fields are not stored")
+    }
+
+    @Test func anActorWhoseKeyIsGoneReadsAsErasedInEitherEncoding() throws {
+        for encoding in [AuditEncoding.sealedActor, AuditEncoding.sealed] {
+            let sealer = AuditSealer(orgID: Self.org, keys: [Self.alice: Self.key()], encoding: encoding)
+            let event = Self.stored(try #require(sealer.prepare([Self.record(about: [])]).first))
+            let opened = Self.opener([]).open(event)
+            #expect(opened.actor.erased && opened.actor.name == nil && opened.actor.ip == nil && opened.actor.userAgent == nil)
+            #expect(opened.actor.id == "alice", "the id stays, in clear as in every encoding")
+        }
     }
 
     @Test func recordsNamingAPendingSubjectAreLeftForTheHeadLock() {

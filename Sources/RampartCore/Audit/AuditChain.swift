@@ -7,9 +7,10 @@ import Foundation
 /// fixed order, each as a 4-byte big-endian length followed by its UTF-8 bytes, ending with
 /// the previous event's hash. Length prefixes make the encoding unambiguous; JSON fields are
 /// hashed exactly as stored, so the chain never depends on a JSON encoder's whims. Events of
-/// encoding 2 (`AuditEncoding.sealed`) start with `rampart.audit.v2` and hash the sealed form
-/// of personal data plus the sealed personal details: destroying a subject key changes no
-/// stored byte, so the chain still verifies after an erasure.
+/// encodings 2 and 3 (`AuditEncoding.sealed`, `.sealedActor`) start with `rampart.audit.v2` or
+/// `rampart.audit.v3` and hash the sealed form of personal data plus the sealed personal
+/// details: destroying a subject key changes no stored byte, so the chain still verifies
+/// after an erasure.
 public enum AuditChain {
     public static let genesisHash = String(repeating: "0", count: 64)
 
@@ -39,7 +40,7 @@ public enum AuditChain {
         bytes.append(targetsJSON)
         bytes.append(requestID)
         bytes.append(detailsJSON)
-        if encoding == AuditEncoding.sealed { bytes.append(personal) }
+        if AuditEncoding.isSealed(encoding) { bytes.append(personal) }
         return bytes.bytes
     }
 
@@ -48,7 +49,7 @@ public enum AuditChain {
     static func hash(orgID: String, sequence: Int64, id: String, occurredAt: Timestamp, encoding: Int,
                      content: [UInt8], previousHash: String) -> String {
         var head = CanonicalFields(capacity: 160)
-        head.append(encoding == AuditEncoding.sealed ? "rampart.audit.v2" : "rampart.audit.v1")
+        head.append(domain(of: encoding))
         head.append(orgID)
         head.append(String(sequence))
         head.append(id)
@@ -60,6 +61,16 @@ public enum AuditChain {
         digest.update(data: content)
         digest.update(data: tail.bytes)
         return digest.finalize().hexString
+    }
+
+    /// The first field of an event's encoding, which names it; an encoding this version does
+    /// not know is hashed as legacy, and so does not verify.
+    static func domain(of encoding: Int) -> String {
+        switch encoding {
+        case AuditEncoding.sealed: "rampart.audit.v2"
+        case AuditEncoding.sealedActor: "rampart.audit.v3"
+        default: "rampart.audit.v1"
+        }
     }
 
     public static func hash(of e: AuditEvent) -> String {

@@ -50,18 +50,30 @@ public enum JSONValue: Sendable, Equatable, Codable {
         out.append(UInt8(ascii: "["))
         for (i, object) in objects.enumerated() {
             if i > 0 { out.append(UInt8(ascii: ",")) }
-            out.append(UInt8(ascii: "{"))
-            for (j, field) in object.enumerated() {
-                assert(j == 0 || object[j - 1].key < field.key, "keys must be sorted")
-                if j > 0 { out.append(UInt8(ascii: ",")) }
-                writeString(field.key, to: &out)
-                out.append(UInt8(ascii: ":"))
-                field.value.write(to: &out)
-            }
-            out.append(UInt8(ascii: "}"))
+            writeObject(sortedFields: object, to: &out)
         }
         out.append(UInt8(ascii: "]"))
         return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The canonical text of one object whose keys are given in sorted order.
+    public static func canonicalObject(sortedFields fields: [(key: String, value: JSONValue)]) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(96)
+        writeObject(sortedFields: fields, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    private static func writeObject(sortedFields fields: [(key: String, value: JSONValue)], to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "{"))
+        for (j, field) in fields.enumerated() {
+            assert(j == 0 || fields[j - 1].key < field.key, "keys must be sorted")
+            if j > 0 { out.append(UInt8(ascii: ",")) }
+            writeString(field.key, to: &out)
+            out.append(UInt8(ascii: ":"))
+            field.value.write(to: &out)
+        }
+        out.append(UInt8(ascii: "}"))
     }
 
     // Written as bytes: every audit event is encoded twice (targets and details) on the append path.

@@ -164,7 +164,7 @@ extension Tenant {
 
     /// `events` with their personal data opened, the subject keys of the whole batch read at once.
     public func readable(_ events: [AuditEvent]) async throws -> [AuditEvent] {
-        guard events.contains(where: { $0.encoding == AuditEncoding.sealed }) else { return events }
+        guard events.contains(where: { AuditEncoding.isSealed($0.encoding) }) else { return events }
         let opener = try await subjectKeys(opening: events)
         return events.map(opener.open)
     }
