@@ -120,6 +120,11 @@ struct JSONBodyEncoderTests {
         for user in users { try expectSame(user) }
         try expectSame(PageBody(Page(items: users, nextCursor: users[1].id)))
         try expectSame(PageBody(Page(items: [User](), nextCursor: nil)))
+        try expectSame(EventsController.Answer(accepted: 1, duplicates: 1, events: [
+            .init(idempotencyKey: "k-1 \"quoted\" é", sequence: 9_007_199_254_740_993, duplicate: false),
+            .init(idempotencyKey: "k-0", sequence: -1, duplicate: true),
+        ]))
+        try expectSame(EventsController.Answer(accepted: 0, duplicates: 0, events: []))
         // The CLI's pretty output still goes through the containers, with the same content.
         let pretty = try JSONBodyEncoder.encode(users[1], pretty: true)
         #expect(try JSONSerialization.jsonObject(with: Data(pretty)) as? NSDictionary

@@ -91,14 +91,8 @@ public enum JSONValue: Sendable, Equatable, Codable {
             }
             out.append(UInt8(ascii: "]"))
         case .object(let o):
-            out.append(UInt8(ascii: "{"))
-            for (i, key) in o.keys.sorted().enumerated() {
-                if i > 0 { out.append(UInt8(ascii: ",")) }
-                JSONValue.writeString(key, to: &out)
-                out.append(UInt8(ascii: ":"))
-                o[key]!.write(to: &out)
-            }
-            out.append(UInt8(ascii: "}"))
+            // Sorted as pairs: each value is not looked up again by its key.
+            JSONValue.writeObject(sortedFields: o.sorted { $0.key < $1.key }, to: &out)
         }
     }
 

@@ -54,6 +54,11 @@ struct JSONObjectWriter {
         bytes.append(contentsOf: (value ? "true" : "false").utf8)
     }
 
+    mutating func field(_ name: StaticString, _ value: some BinaryInteger) {
+        key(name)
+        bytes.append(contentsOf: String(value).utf8)
+    }
+
     mutating func field(_ name: StaticString, _ value: Timestamp?) {
         field(name, value?.rfc3339)
     }

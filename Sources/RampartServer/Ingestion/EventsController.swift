@@ -13,16 +13,30 @@ struct EventsController: APIController {
         [APIRoute(.post, "/events", takesAdminToken: false, ingest)]
     }
 
-    struct Answer: Encodable, Sendable {
-        struct Event: Encodable, Sendable {
+    /// Written by `JSONObjectWriter`: through `Encodable`'s containers, the answer's thousand
+    /// entries took a twentieth of a batch's CPU.
+    struct Answer: JSONObjectWritable, Sendable {
+        struct Event: JSONObjectWritable, Sendable {
             let idempotencyKey: String
             let sequence: Int64
             let duplicate: Bool
+
+            func writeFields(to object: inout JSONObjectWriter) {
+                object.field("duplicate", duplicate)
+                object.field("idempotencyKey", idempotencyKey)
+                object.field("sequence", sequence)
+            }
         }
 
         let accepted: Int
         let duplicates: Int
         let events: [Event]
+
+        func writeFields(to object: inout JSONObjectWriter) {
+            object.field("accepted", accepted)
+            object.field("duplicates", duplicates)
+            object.field("events", objects: events)
+        }
     }
 
     @Sendable func ingest(_ request: Request, context: RampartRequestContext) async throws -> Response {

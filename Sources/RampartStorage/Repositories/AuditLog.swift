@@ -379,8 +379,10 @@ public struct PreparedAuditBatch: Sendable {
     /// Records not sealed yet: all of them are sealed at the append, under the head lock.
     init(unsealed records: [AuditRecord]) { self.init(records: records, events: Array(repeating: nil, count: records.count)) }
 
-    /// The records at `indexes`, in that order.
+    /// The records at `indexes`, which ascend: the batch itself when they are all of it (a
+    /// batch without duplicates), without copying a thousand events.
     public func keeping(_ indexes: [Int]) -> PreparedAuditBatch {
-        PreparedAuditBatch(records: indexes.map { records[$0] }, events: indexes.map { events[$0] })
+        if indexes.count == records.count { return self }
+        return PreparedAuditBatch(records: indexes.map { records[$0] }, events: indexes.map { events[$0] })
     }
 }
