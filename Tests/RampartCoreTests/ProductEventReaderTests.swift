@@ -122,6 +122,21 @@ struct ProductEventReaderTests {
         }
     }
 
+    /// Lengths count characters (Unicode scalars), not bytes: 200 two-byte characters fit an
+    /// idempotency key of at most 200, one more does not, in ASCII or not.
+    @Test(arguments: [("é", 200, true), ("é", 201, false), ("k", 200, true), ("k", 201, false), ("🔐", 200, true)])
+    func lengthsAreCountedInCharacters(_ character: String, _ count: Int, _ accepted: Bool) {
+        let key = String(repeating: character, count: count)
+        let text = Self.event(Self.base.replacingOccurrences(of: #""k1""#, with: "\"\(key)\""))
+        switch batch(text) {
+        case .success(let events):
+            #expect(accepted && events.first?.idempotencyKey == key)
+        case .failure(let error):
+            #expect(!accepted && error.field == "events[0].idempotencyKey" && error.message.contains("at most 200 characters"))
+        }
+        expectTheTreesAnswer(text)
+    }
+
     @Test func aBatchOfTheLargestSizeIsReadDirectlyAndOneMoreIsRefused() throws {
         let one: String = "{" + Self.base.replacingOccurrences(of: "k1", with: "KEY") + "}"
         func body(_ count: Int) -> String {
