@@ -10,7 +10,6 @@ public struct RampartServices: Sendable {
     public let organizations: OrganizationRepository
     public let passwords: PasswordHasher
     let tokenUsage: TokenUsageRecorder
-    let ingestionWriter: IngestionWriter
     let mailWakeups = MailWakeups()
     let logStreamWatch = OrganizationWatch()
     let auditExportWatch = OrganizationWatch()
@@ -27,7 +26,6 @@ public struct RampartServices: Sendable {
         self.organizations = OrganizationRepository(database: database)
         self.passwords = passwords
         self.tokenUsage = TokenUsageRecorder()
-        self.ingestionWriter = IngestionWriter(database: database, tokenUsage: tokenUsage)
         self.oidcKeyring = OIDCKeyring(database: database, keys: keys)
         self.logger = logger
     }

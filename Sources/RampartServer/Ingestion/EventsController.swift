@@ -53,9 +53,13 @@ struct EventsController: APIController {
         let prepared = try await services.database.read(org: source.orgID) { tenant in
             try await tenant.prepareIngestion(events, from: try await source.resolve(in: tenant), requestID: requestID)
         }
-        // Appended with the batches that wait beside it, in one transaction (`IngestionWriter`).
-        let ingested = try await services.ingestionWriter.append(.init(prepared: prepared, events: events, credential: source,
-                                                                       requestID: requestID, receivedAt: now))
+        let ingested = try await services.database.write(org: source.orgID) { tenant in
+            // The credential is checked again where the batch is appended: revoked a moment ago, it is refused.
+            let current = try await source.resolve(in: tenant, noting: services.tokenUsage, at: now)
+            let batch = current == prepared.source
+                ? prepared : try await tenant.prepareIngestion(events, from: current, requestID: requestID)
+            return try await tenant.ingest(batch)
+        }
         let duplicates = ingested.reduce(0) { $0 + ($1.duplicate ? 1 : 0) }
         return try JSON.response(Answer(
             accepted: ingested.count - duplicates, duplicates: duplicates,

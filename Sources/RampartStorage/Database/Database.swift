@@ -194,22 +194,6 @@ public struct Tenant: Sendable {
     /// The time of changes made through this view; the demo seeder replays history with its own.
     public var clock: @Sendable () -> Timestamp = { .now() }
 
-    /// Runs `body` in a savepoint of this transaction: when it throws, what it changed is
-    /// undone and the transaction goes on without it (on PostgreSQL a failed statement would
-    /// otherwise abort the whole transaction).
-    public func inSavepoint<R: Sendable>(_ body: () async throws -> R) async throws -> R {
-        try await sql.raw("SAVEPOINT rampart_part").run()
-        do {
-            let result = try await body()
-            try await sql.raw("RELEASE SAVEPOINT rampart_part").run()
-            return result
-        } catch {
-            try await sql.raw("ROLLBACK TO SAVEPOINT rampart_part").run()
-            try await sql.raw("RELEASE SAVEPOINT rampart_part").run()
-            throw error
-        }
-    }
-
     public func with(keys: KeyService) -> Tenant {
         var copy = self
         copy.keys = keys
