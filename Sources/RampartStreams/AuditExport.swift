@@ -31,7 +31,7 @@ public struct AuditExport: Sendable {
     public typealias Filter = AuditExportFilter
 
     public static let pageSize = 2000
-    static let bundleFilterRefused = "A bundle holds the whole log, so that it can be verified: leave out the filters."
+    static let bundleFilterRefused = "A bundle holds the whole log, so that it can be verified: leave out the filters and search words."
 
     public let format: Format
     public let filter: Filter
@@ -113,8 +113,9 @@ extension AuditExportFilter {
             let targets = try? JSONDecoder().decode([AuditTarget].self, from: Data(event.targetsJSON.utf8))
             guard targets?.contains(where: { $0.id == target }) == true else { return false }
         }
-        guard let action else { return true }
-        return action.hasSuffix(".") ? event.action.hasPrefix(action) : event.action == action
+        if let action, action.hasSuffix(".") ? !event.action.hasPrefix(action) : event.action != action { return false }
+        // Last: the costliest test, over the event as read (an erased person's name is gone from it).
+        return search?.matches(event) ?? true
     }
 }
 

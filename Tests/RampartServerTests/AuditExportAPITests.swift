@@ -97,6 +97,75 @@ struct AuditExportAPITests {
         }
     }
 
+    /// `q` keeps exactly the events the list's search finds, in every format, oldest first.
+    @Test(arguments: Backend.all)
+    func searchWordsKeepExactlyWhatTheListFinds(backend: Backend) async throws {
+        try await withApp(backend) { client, store in
+            let (api, _, _) = try await seeded(client, store)
+            let listed = try await api.object(.get, "/audit-events?q=GRACE+export.example&limit=200", expect: .ok)["data"] as! [[String: Any]]
+            let sequences = listed.compactMap { $0["sequence"] as? Int }.sorted()
+            #expect(!sequences.isEmpty)
+            #expect(sequences.count < (try await api.object(.get, "/audit-events?limit=200", expect: .ok)["data"] as! [Any]).count)
+
+            let jsonl = try await api.call(.get, "/audit-events/export?format=jsonl&q=GRACE+export.example")
+            #expect(jsonl.status == .ok)
+            #expect(jsonl.text.split(separator: "\n").map {
+                (try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any])["sequence"] as? Int
+            } == sequences)
+            let csv = try await api.call(.get, "/audit-events/export?format=csv&q=GRACE+export.example")
+            let rows = csv.text.components(separatedBy: "\r\n").filter { !$0.isEmpty }.dropFirst()
+            #expect(rows.map { Int($0.split(separator: ",")[0]) } == sequences)
+            for format in ["cef", "ocsf"] {
+                let response = try await api.call(.get, "/audit-events/export?format=\(format)&q=GRACE+export.example")
+                #expect(response.status == .ok)
+                let lines = response.text.split(separator: "\n")
+                #expect(lines.count == sequences.count, "\(format)")
+                #expect(lines.allSatisfy { $0.contains("grace@export.example") }, "\(format)")
+            }
+            // Words and filters together, as on the list.
+            let both = try await api.call(.get, "/audit-events/export?format=jsonl&q=grace&action=user.updated")
+            #expect(both.status == .ok && both.text.isEmpty)
+        }
+    }
+
+    /// Search words are checked as the list checks them, with the same message; a bundle,
+    /// which must hold the whole log to verify, refuses them.
+    @Test(arguments: Backend.all)
+    func searchWordsAreCheckedAsTheListChecksThem(backend: Backend) async throws {
+        try await withApp(backend) { client, store in
+            let (api, _, _) = try await seeded(client, store)
+            for q in [String(repeating: "x", count: 201), (1...11).map(String.init).joined(separator: "+"), "a%00b"] {
+                let list = try await api.call(.get, "/audit-events?q=\(q)")
+                let export = try await api.call(.get, "/audit-events/export?format=csv&q=\(q)")
+                #expect(export.status == .badRequest && export.errorCode == "invalid_parameter", "\(q)")
+                #expect(export.text == list.text, "\(q)")
+            }
+            let bundle = try await api.call(.get, "/audit-events/export?format=bundle&q=grace")
+            #expect(bundle.status == .badRequest && bundle.text.contains("leave out the filters and search words"))
+            #expect(try await api.call(.get, "/audit-events/export?format=bundle&q=+").status == .ok, "spaces are no search")
+        }
+    }
+
+    /// A person erased from the log is no longer found by their email in an export.
+    @Test(arguments: Backend.all)
+    func anErasedPersonNoLongerMatches(backend: Backend) async throws {
+        try await withApp(backend) { client, store in
+            let (api, orgID, _) = try await seeded(client, store)
+            let users = try await api.object(.get, "/users?email=linus@export.example", expect: .ok)["data"] as! [[String: Any]]
+            let id = try #require(users.first?["id"] as? String)
+            #expect(try await api.call(.get, "/audit-events/export?q=linus@export.example").text.contains(id))
+            _ = try await store.database.write(org: orgID) { try await $0.eraseUser(id, by: .system) }
+            await store.database.scrubAfterErasure()
+            for format in ["jsonl", "csv"] {
+                let response = try await api.call(.get, "/audit-events/export?format=\(format)&q=linus@export.example")
+                #expect(response.status == .ok)
+                #expect(!response.text.contains("linus") && !response.text.contains(id), "\(format): \(response.text)")
+            }
+            #expect(try await api.call(.get, "/audit-events/export?q=\(id)").text.contains("user.erased"),
+                    "the events are still found by what they say now")
+        }
+    }
+
     /// Another organisation's credential exports its own log, and nothing of this one.
     @Test(arguments: Backend.all)
     func anotherOrganisationExportsOnlyItsOwnLog(backend: Backend) async throws {
@@ -104,6 +173,8 @@ struct AuditExportAPITests {
             let (_, orgA, _) = try await seeded(client, store)
             let b = try await store.createOrganization()
             let apiB = API(client: client, token: b.apiToken)
+            let searched = try await apiB.call(.get, "/audit-events/export?format=jsonl&q=export.example")
+            #expect(searched.status == .ok && searched.text.isEmpty, "its search finds nothing of the other's")
             for format in ["jsonl", "csv", "bundle"] {
                 let response = try await apiB.call(.get, "/audit-events/export?format=\(format)")
                 #expect(response.status == .ok)

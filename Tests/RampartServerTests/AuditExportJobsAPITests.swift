@@ -95,6 +95,46 @@ struct AuditExportJobsAPITests {
         }
     }
 
+    /// A job with search words keeps them (`filter.q`, lowercased), examines every event of its
+    /// range (its progress counts them all), and writes exactly the streamed export of the same words.
+    @Test(arguments: Backend.all)
+    func searchWordsAreKeptWithTheJobAndNarrowItsFile(backend: Backend) async throws {
+        try await withApp(backend) { client, store in
+            let (api, orgID) = try await seeded(client, store)
+            let b = try await store.createOrganization()
+            let apiB = API(client: client, token: b.apiToken)
+            for format in ["jsonl", "csv", "cef", "ocsf"] {
+                let created = try await api.object(.post, "/audit-exports", json: #"{"format":"\#(format)","q":"  U1@Jobs.Example  created "}"#,
+                                                   expect: .accepted)
+                #expect((created["filter"] as? [String: Any])?["q"] as? String == "u1@jobs.example created")
+                let id = try #require(created["id"] as? String)
+                let job = try await finishedExport(api, id)
+                #expect(job["status"] as? String == "done", "\(job)")
+                #expect(job["eventsRead"] as? Int == job["eventsTotal"] as? Int, "every event of the range was examined")
+                #expect(job["eventsWritten"] as? Int == 1, "u1's user.created only: \(job)")
+                let download = try await api.call(.get, "/audit-exports/\(id)/download")
+                let streamed = try await api.call(.get, "/audit-events/export?format=\(format)&q=u1@jobs.example+created")
+                #expect(download.text == streamed.text, "\(format)")
+                #expect(download.text.contains("u1@jobs.example") && !download.text.contains("u2@jobs.example"), "\(format)")
+
+                // Another organisation's job with the same words finds nothing of this one's.
+                let theirs = try await apiB.object(.post, "/audit-exports", json: #"{"format":"\#(format)","q":"jobs.example"}"#,
+                                                   expect: .accepted)
+                let theirsDone = try await finishedExport(apiB, try #require(theirs["id"] as? String))
+                #expect(theirsDone["eventsWritten"] as? Int == 0, "\(theirsDone)")
+            }
+            let listed = try await api.object(.get, "/audit-exports", expect: .ok)["data"] as! [[String: Any]]
+            #expect(listed.count == 4 && listed.allSatisfy { ($0["filter"] as? [String: Any])?["q"] as? String == "u1@jobs.example created" })
+            // The request's event says that words narrowed it, not which: they may name a person.
+            let requested = try await api.object(.get, "/audit-events?action=audit.export_requested&limit=10", expect: .ok)
+            let event = try #require((requested["data"] as? [[String: Any]])?.first)
+            #expect((event["details"] as? [String: Any])?["searchWords"] as? Int == 2, "\(event)")
+            #expect(!"\(event)".contains("u1@jobs.example"))
+            let stored = try await store.database.read(org: orgID) { try await $0.auditExports() }
+            #expect(stored.allSatisfy { $0.filter.search?.words == ["u1@jobs.example", "created"] })
+        }
+    }
+
     /// A runner with small pages stores its progress after each one: the job is seen part way,
     /// its count growing, and its file is cut into many chunks that download as one.
     @Test(arguments: Backend.all)
@@ -202,11 +242,21 @@ struct AuditExportJobsAPITests {
                 (#"{"action":"user."}"#, "invalid_field"), (#"{"format":"csv","filter":{}}"#, "unknown_field"),
                 (#"{"format":1}"#, "invalid_field"), ("[]", "invalid_json"),
                 (#"{"format":"csv","target":"a\u0000b"}"#, "invalid_field"),
+                (#"{"format":"csv","q":"\#(String(repeating: "x", count: 201))"}"#, "invalid_field"),
+                (#"{"format":"csv","q":"\#((1...11).map(String.init).joined(separator: " "))"}"#, "invalid_field"),
+                (#"{"format":"csv","q":"a\u0000b"}"#, "invalid_field"), (#"{"format":"bundle","q":"ada"}"#, "invalid_field"),
+                (#"{"format":"bundle","q":" "}"#, "invalid_field"), (#"{"format":"csv","q":7}"#, "invalid_field"),
             ]
             for (body, code) in refused {
                 let response = try await api.call(.post, "/audit-exports", json: body)
                 #expect(response.status == .badRequest, "\(body)")
                 #expect(response.errorCode == code, "\(body): \(response.text)")
+            }
+            // The list's messages for too long a search and too many words, naming the field.
+            for (q, problem) in [(String(repeating: "x", count: 201), "The search text must be at most 200 characters."),
+                                 ((1...11).map(String.init).joined(separator: " "), "The search text must have at most 10 words.")] {
+                let refused = try await api.call(.post, "/audit-exports", json: #"{"format":"jsonl","q":"\#(q)"}"#).jsonObject
+                #expect((refused["error"] as? [String: Any])?["message"] as? String == "Field 'q': " + problem)
             }
             let message = try await api.call(.post, "/audit-exports", json: #"{"format":"xml"}"#).jsonObject
             #expect(((message["error"] as? [String: Any])?["message"] as? String)?.contains("jsonl, ocsf, cef, leef, csv, bundle") == true)

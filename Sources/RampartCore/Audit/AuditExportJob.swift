@@ -55,18 +55,40 @@ public struct AuditExportJob: Sendable, Equatable {
 }
 
 /// Which events an export keeps, as the API's list filters them: an action (or actions starting
-/// with it when it ends in '.'), an actor id, a target id, and a time range.
+/// with it when it ends in '.'), an actor id, a target id, a time range, and search words
+/// (`q`, matched as the list's search matches them, over the events as people read them).
 public struct AuditExportFilter: Sendable, Equatable, Encodable {
     public var action: String?
     public var actor: String?
     public var target: String?
     public var since: Timestamp?
     public var until: Timestamp?
+    public var search: AuditSearchText?
 
     public init(action: String? = nil, actor: String? = nil, target: String? = nil, since: Timestamp? = nil,
-                until: Timestamp? = nil) {
+                until: Timestamp? = nil, search: AuditSearchText? = nil) {
         self.action = action; self.actor = actor; self.target = target; self.since = since; self.until = until
+        self.search = search
     }
 
     public var isEmpty: Bool { self == AuditExportFilter() }
+
+    /// `name value` for each filter that is set, for a job's page, list and the CLI's text.
+    public var summary: [String] {
+        [("action", action), ("actor", actor), ("target", target), ("since", since?.rfc3339), ("until", until?.rfc3339),
+         ("search", search?.text)].compactMap { name, value in value.map { "\(name) \($0)" } }
+    }
+
+    private enum CodingKeys: String, CodingKey { case action, actor, target, since, until, q }
+
+    /// The search words as `q`, the name the list's query and a job's request give them.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encodeIfPresent(action, forKey: .action)
+        try container.encodeIfPresent(actor, forKey: .actor)
+        try container.encodeIfPresent(target, forKey: .target)
+        try container.encodeIfPresent(since, forKey: .since)
+        try container.encodeIfPresent(until, forKey: .until)
+        try container.encodeIfPresent(search?.text, forKey: .q)
+    }
 }

@@ -39,11 +39,7 @@ public struct AuditSavedFilter: Codable, Sendable, Equatable {
             }
             var view = View(q: try field(q, "q"), action: try field(action, "action"), actor: try field(actor, "actor"),
                             target: try field(target, "target"), since: since, until: until)
-            if let q = view.q {
-                do { _ = try AuditSearchText(q) } catch let error as RampartError {
-                    throw RampartError(.invalidField, "Field 'q': " + error.message, field: "q")
-                }
-            }
+            if let q = view.q { _ = try AuditSearchText.field(q) }
             if let since, let until, until <= since {
                 throw RampartError.invalidField("until", "must be after since")
             }

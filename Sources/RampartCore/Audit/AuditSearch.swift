@@ -31,6 +31,17 @@ public struct AuditSearchText: Sendable, Equatable {
         patterns = words.map { Array($0.utf8) }
     }
 
+    /// The text of a request's field named `field`, with errors that name it as the API's other
+    /// fields do (`invalid_field`); nil when it holds no words.
+    public static func field(_ text: String, named field: String = "q") throws -> AuditSearchText? {
+        do { return try AuditSearchText(text) } catch let error as RampartError {
+            throw RampartError(.invalidField, "Field '\(field)': " + error.message, field: field)
+        }
+    }
+
+    /// The words joined by single spaces: what a job or a page shows, and parses back as the same search.
+    public var text: String { words.joined(separator: " ") }
+
     public static func == (a: Self, b: Self) -> Bool { a.words == b.words }
 
     public func matches(_ event: AuditEvent) -> Bool {

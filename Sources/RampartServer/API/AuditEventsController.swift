@@ -48,7 +48,7 @@ struct AuditEventsController: APIController {
         return try JSON.response(ListBody(data: try await read(context, .readAuditLog) { try await $0.auditCheckpoints(limit: limit) }))
     }
 
-    /// The log, or the events the filters keep, as one streamed download (`AuditExport`).
+    /// The log, or the events the filters and search words keep, as one streamed download (`AuditExport`).
     @Sendable func export(_ request: Request, context: RampartRequestContext) async throws -> Response {
         let export = try AuditExport(format: try Self.exportFormat(request), filter: try Self.exportFilter(request),
                                      orgID: try context.requireCredential().orgID)
@@ -64,10 +64,11 @@ struct AuditEventsController: APIController {
         return format
     }
 
+    /// The list's filters and search words (`q`, checked as the list checks it).
     static func exportFilter(_ request: Request) throws -> AuditExport.Filter {
         AuditExport.Filter(action: try request.query("action"), actor: try request.query("actor"),
                            target: try request.query("target"), since: try request.timestamp("since"),
-                           until: try request.timestamp("until"))
+                           until: try request.timestamp("until"), search: try search(from: request)?.text)
     }
 }
 

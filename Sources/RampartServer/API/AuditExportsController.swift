@@ -23,14 +23,15 @@ struct AuditExportsController: APIController {
         let target: String?
         let since: String?
         let until: String?
-        static let fields: Set<String> = ["format", "action", "actor", "target", "since", "until"]
+        let q: String?
+        static let fields: Set<String> = ["format", "action", "actor", "target", "since", "until", "q"]
         static let required: Set<String> = ["format"]
     }
 
     @Sendable func create(_ request: Request, context: RampartRequestContext) async throws -> Response {
         let body = try await Body.decode(CreateRequest.self, from: request)
         let (format, filter) = try AuditExport.validate(format: body.format, action: body.action, actor: body.actor, target: body.target,
-                                                 since: body.since, until: body.until)
+                                                 since: body.since, until: body.until, q: body.q)
         let job = try await write(request, context, .readAuditLog) {
             try await $0.createAuditExport(format: format.rawValue, filter: filter, by: $1)
         }
@@ -91,7 +92,8 @@ enum AuditExportDownload {
 }
 
 /// A job as the API shows it. `eventsRead` of `eventsTotal` is how far through the log's range
-/// the run is; `eventsWritten` how many of those the filters kept (all, without filters).
+/// the run is (with search words, every one of them is examined); `eventsWritten` how many of
+/// those the filters and words kept (all, without filters).
 public struct AuditExportView: Encodable, Sendable {
     let id: String
     let format: String

@@ -7,7 +7,8 @@ public struct Migrator: Sendable {
     static let all: [Migration] = [.foundation, .authentication, .scim, .mailOutbox, .logStreams, .oauth,
                                     .oauthClientKeys, .backchannelLogout, .eventIngestion, .logStreamTargets,
                                     .sessionSID, .auditCheckpoints, .domainClaims, .identityProviders, .logStreamDeadLetters, .auditRetention,
-                                    .samlServiceProviderKeys, .auditSubjectKeys, .auditFilters, .auditExports]
+                                    .samlServiceProviderKeys, .auditSubjectKeys, .auditFilters, .auditExports,
+                                    .auditExportSearch]
     public static var latestVersion: Int64 { all.last!.version }
 
     let database: Database

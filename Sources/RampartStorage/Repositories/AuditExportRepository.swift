@@ -2,7 +2,7 @@ import Foundation
 import RampartCore
 import SQLKit
 
-/// Audit export jobs and their output (`AuditExportJob`, migration 20). A job is claimed by one
+/// Audit export jobs and their output (`AuditExportJob`, migrations 20 and 21). A job is claimed by one
 /// node through its lease; every page it writes moves its progress and adds its output in the
 /// same transaction, guarded by the lease, so a node that lost the job writes nothing more.
 extension Tenant {
@@ -18,9 +18,10 @@ extension Tenant {
         job.headSequence = try await auditHead().sequence
         try await sql.raw("""
             INSERT INTO audit_exports (org_id, id, format, filter_action, filter_actor, filter_target, filter_since,
-                filter_until, status, start_seq, head_seq, created_at, expires_at)
+                filter_until, filter_q, status, start_seq, head_seq, created_at, expires_at)
             VALUES (\(bind: orgID), \(bind: job.id), \(bind: format), \(bind: filter.action), \(bind: filter.actor),
                 \(bind: filter.target), \(bind: filter.since?.microseconds), \(bind: filter.until?.microseconds),
+                \(bind: filter.search?.text),
                 \(bind: job.status.rawValue), \(bind: job.startSequence), \(bind: job.headSequence),
                 \(bind: now.microseconds), \(bind: job.expiresAt.microseconds))
             """).run()
@@ -163,12 +164,15 @@ extension Tenant {
         let fields: [(String, String?)] = [("action", filter.action), ("actor", filter.actor), ("target", filter.target),
                                            ("since", filter.since?.rfc3339), ("until", filter.until?.rfc3339)]
         for (name, value) in fields { if let value { details[name] = .string(value) } }
+        // How many words, not which: they may name a person, and an event's details are never erased.
+        if let search = filter.search { details["searchWords"] = .int(Int64(search.words.count)) }
         return details
     }
 
     static let auditExportColumns = """
         id, format, filter_action, filter_actor, filter_target, filter_since, filter_until, status, start_seq, head_seq, \
-        events_read, events_written, byte_count, chunks, attempts, error, created_at, started_at, finished_at, expires_at
+        events_read, events_written, byte_count, chunks, attempts, error, created_at, started_at, finished_at, expires_at, \
+        filter_q
         """
 
     static func decodeAuditExport(_ row: any ColumnReader) throws -> AuditExportJob {
@@ -177,7 +181,8 @@ extension Tenant {
         }
         let filter = AuditExportFilter(action: try row.optionalText(2), actor: try row.optionalText(3),
                                            target: try row.optionalText(4), since: try row.optionalTimestamp(5),
-                                           until: try row.optionalTimestamp(6))
+                                           until: try row.optionalTimestamp(6),
+                                           search: try row.optionalText(20).flatMap { try AuditSearchText($0) })
         return AuditExportJob(id: try row.text(0), format: try row.text(1), filter: filter, status: status,
                               startSequence: try row.integer(8), headSequence: try row.integer(9), eventsRead: try row.integer(10),
                               eventsWritten: try row.integer(11), byteCount: try row.integer(12), chunks: try row.integer(13),
