@@ -50,6 +50,55 @@ struct ConsoleAuditExportTests {
         }
     }
 
+    /// A saved view with search words: its page's export forms and download links carry the
+    /// words, the job keeps them and shows them, and its file holds only the events they find.
+    @Test(arguments: Backend.all)
+    func anExportOfASavedSearchKeepsItsWords(backend: Backend) async throws {
+        try await withApp(backend) { client, store in
+            let org = try await store.createOrganization()
+            let orgID = org.organization.id, tag = UUID().uuidString.prefix(8).lowercased()
+            try await store.database.write(org: orgID) { t in
+                for name in ["ada", "grace"] {
+                    _ = try await t.createUser(email: "\(name).\(tag)@example.com", displayName: name.capitalized, by: .system)
+                }
+            }
+            let saved = try await store.database.write(org: orgID) {
+                try await $0.saveAuditFilter(name: "Ada", view: .init(q: "ADA.\(tag)@example.com"), by: .system)
+            }
+            let browser = ConsoleBrowser(client: client)
+            let session = try await ConsoleTests.setUpAdmin(browser, org)
+            let audit = try await browser.get("/console/audit", cookie: session)
+            let view = try #require(AuditFiltersAPITests.attribute("href", of: "saved-\(saved.id)", in: audit.text))
+            let page = try await browser.get(view, cookie: session)
+            #expect(page.text.contains(#"<input type="hidden" name="q" value="ADA.\#(tag)@example.com">"#), "\(page.text)")
+            #expect(!page.text.contains("not the search words"))
+            let link = try #require(AuditFiltersAPITests.attribute("href", of: "download-csv", in: page.text))
+            let streamed = try await browser.get(link, cookie: session)
+            let rows = streamed.text.components(separatedBy: "\r\n").filter { !$0.isEmpty }
+            #expect(rows.count == 2 && rows[1].contains("ada.\(tag)@example.com"), "\(rows)")
+
+            let csrf = try #require(ConsoleBrowser.csrf(in: page))
+            let prepared = try await browser.post("/console/audit/exports", form: [
+                "csrf": csrf, "format": "csv", "q": "ADA.\(tag)@example.com", "action": "", "actor": "", "target": "",
+                "since": "", "until": "",
+            ], cookie: session)
+            let location = try #require(prepared.headers[.location])
+            let id = String(location.split(separator: "/").last!)
+            let deadline = ContinuousClock.now + .seconds(30)
+            var job = try await browser.get(location, cookie: session)
+            while !job.text.contains(#"id="download-export""#), ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(100))
+                job = try await browser.get(location, cookie: session)
+            }
+            #expect(job.text.contains(#"<dd id="export-search">ada.\#(tag)@example.com</dd>"#), "\(job.text)")
+            #expect(job.text.contains("1 kept by the filters and search words"), "\(job.text)")
+            let download = try await browser.get("/console/audit/exports/\(id)/download", cookie: session)
+            #expect(download.text == streamed.text)
+            let list = try await browser.get("/console/audit", cookie: session)
+            #expect(list.text.contains("search ada.\(tag)@example.com"))
+        }
+    }
+
     /// A running job's page shows how far it is and reloads itself; no download yet.
     @Test(arguments: Backend.all)
     func aRunningJobsPageShowsItsProgressAndReloads(backend: Backend) async throws {
@@ -133,7 +182,8 @@ struct ConsoleAuditExportTests {
             let csrf = try #require(ConsoleBrowser.csrf(in: try await browser.get("/console/audit", cookie: session)))
             let before = try await auditCount(store, org.organization.id)
             for form in [["format": "csv"], ["csrf": csrf, "format": "xml"], ["csrf": csrf, "format": "bundle", "action": "user."],
-                         ["csrf": csrf, "format": "csv", "since": "yesterday"]] {
+                         ["csrf": csrf, "format": "csv", "since": "yesterday"], ["csrf": csrf, "format": "bundle", "q": "ada"],
+                         ["csrf": csrf, "format": "csv", "q": String(repeating: "x", count: 201)]] {
                 let refused = try await browser.post("/console/audit/exports", form: form, cookie: session)
                 #expect([.forbidden, .badRequest].contains(refused.status), "\(form): \(refused.status)")
             }

@@ -96,12 +96,12 @@ struct ConsoleAuditController: ConsolePageController {
         queryString(Dictionary(uniqueKeysWithValues: view.parameters.map { ($0.name, $0.value) }))
     }
 
-    /// A "Prepare export" button: queues the job with the page's filters and shows its page.
+    /// A "Prepare export" button: queues the job with the page's filters and search words and shows its page.
     @Sendable func prepareExport(_ request: Request, context: RampartRequestContext) async throws -> Response {
         let form = try await self.form(request, context, requiring: .readAuditLog)
         let (format, filter) = try AuditExport.validate(
             format: form["format"], action: form["action"], actor: form["actor"], target: form["target"],
-            since: form["since"], until: form["until"])
+            since: form["since"], until: form["until"], q: form["q"])
         let job = try await write(request, context, .readAuditLog) {
             try await $0.createAuditExport(format: format.rawValue, filter: filter, by: $1)
         }
@@ -146,11 +146,9 @@ struct ConsoleAuditController: ConsolePageController {
     }
 
     static func exportValues(_ job: AuditExportJob) -> [String: Any] {
-        let f = job.filter
-        let filters = [("action", f.action), ("actor", f.actor), ("target", f.target), ("since", f.since?.rfc3339),
-                       ("until", f.until?.rfc3339)].compactMap { name, value in value.map { "\(name) \($0)" } }
+        let filters = job.filter.summary
         return ["id": job.id, "format": job.format, "status": job.status.rawValue, "filters": filters.joined(separator: ", "),
-                "filtered": !filters.isEmpty, "eventsRead": job.eventsRead, "eventsTotal": job.eventsTotal,
+                "filtered": !filters.isEmpty, "search": job.filter.search?.text ?? "", "searched": job.filter.search != nil, "eventsRead": job.eventsRead, "eventsTotal": job.eventsTotal,
                 "eventsWritten": job.eventsWritten, "percent": job.percent, "byteCount": job.byteCount,
                 "createdAt": ConsolePage.time(job.createdAt), "finishedAt": ConsolePage.time(job.finishedAt),
                 "expiresAt": ConsolePage.time(job.expiresAt), "running": !job.isFinished, "done": job.status == .done,
