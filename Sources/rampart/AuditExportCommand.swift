@@ -10,7 +10,7 @@ extension Audit {
             abstract: "Write an organisation's audit log, oldest first, as JSON lines, OCSF, CEF, LEEF, CSV, or a verifiable bundle.",
             discussion: """
                 A bundle holds every event as stored and the signed checkpoints; `rampart audit verify --bundle FILE` \
-                checks it without the store. The other formats take the filters.
+                checks it without the store. The other formats take the filters and --search.
                 """)
         @OptionGroup var tenant: TenantOptions
         @OptionGroup var export: AuditExportOptions
@@ -19,7 +19,7 @@ extension Audit {
         func run() async throws {
             try await runReportingErrors {
                 let sink = try ExportSink(path: output)
-                let (format, filter) = (export.format, export.filter)
+                let (format, filter) = (export.format, try export.filter())
                 let written = try await tenant.read { tenant in
                     let export = try AuditExport(format: format, filter: filter, orgID: tenant.orgID)
                     let scope = try await tenant.auditExportScope(withCheckpoints: format == .bundle)
@@ -43,17 +43,27 @@ extension AuditExport.Format: ExpressibleByArgument {}
 /// The format and filters of `audit export` and `audit exports create`, as the API takes them.
 struct AuditExportOptions: ParsableArguments {
     @Option(help: "jsonl (the API's event objects), ocsf, cef, leef, csv, or bundle.") var format: AuditExport.Format = .jsonl
+    @Option(help: ArgumentHelp("""
+        Only events whose action, actor or targets hold every one of these words, in any case, as `audit events --search`; \
+        every event the other filters keep is examined.
+        """, valueName: "words"))
+    var search: String?
     @Option(help: "Only this action, or actions starting with it when it ends in '.' (e.g. user.).") var action: String?
     @Option(help: "Only events by this actor id.") var actor: String?
     @Option(help: "Only events naming this target id.") var target: String?
     @Option(help: "Only events at or after this RFC 3339 time.") var since: Timestamp?
     @Option(help: "Only events before this RFC 3339 time.") var until: Timestamp?
 
-    var filter: AuditExport.Filter { AuditExport.Filter(action: action, actor: actor, target: target, since: since, until: until) }
+    func filter() throws -> AuditExport.Filter {
+        AuditExport.Filter(action: action, actor: actor, target: target, since: since, until: until,
+                           search: try search.flatMap { try AuditSearchText($0) })
+    }
 
     func validate() throws {
+        let filter: AuditExport.Filter
+        do { filter = try self.filter() } catch let error as RampartError { throw ValidationError("--search: " + error.message) }
         if format == .bundle, !filter.isEmpty {
-            throw ValidationError("A bundle holds the whole log, so that it can be verified: leave out --action, --actor, --target, --since and --until.")
+            throw ValidationError("A bundle holds the whole log, so that it can be verified: leave out --action, --actor, --target, --since, --until and --search.")
         }
     }
 }

@@ -23,7 +23,7 @@ extension Audit {
 
             func run() async throws {
                 try await runReportingErrors {
-                    let (format, filter) = (export.format, export.filter)
+                    let (format, filter) = (export.format, try export.filter())
                     var job = try await tenant.write {
                         try await $0.createAuditExport(format: format.rawValue, filter: filter, by: .system)
                     }
@@ -41,8 +41,8 @@ extension Audit {
                 try await runReportingErrors {
                     let jobs = try await tenant.read { try await $0.auditExports(limit: 200) }
                     try tenant.output(jobs.map(AuditExportView.init)) {
-                        let rows = jobs.map { [$0.id, $0.createdAt.rfc3339, $0.format, $0.status.rawValue, progress($0)] }
-                        return table(rows.isEmpty ? [] : [["ID", "REQUESTED", "FORMAT", "STATUS", "PROGRESS"]] + rows,
+                        let rows = jobs.map { [$0.id, $0.createdAt.rfc3339, $0.format, $0.status.rawValue, progress($0), filters($0)] }
+                        return table(rows.isEmpty ? [] : [["ID", "REQUESTED", "FORMAT", "STATUS", "PROGRESS", "FILTERS"]] + rows,
                                      empty: "No exports; `rampart audit exports create` prepares one.")
                     }
                 }
@@ -118,9 +118,14 @@ private func progress(_ job: AuditExportJob) -> String {
     "\(job.eventsRead) of \(job.eventsTotal) events (\(job.percent) %)"
 }
 
+private func filters(_ job: AuditExportJob) -> String {
+    job.filter.isEmpty ? "-" : job.filter.summary.joined(separator: ", ")
+}
+
 private func describe(_ job: AuditExportJob) -> String {
     var text = "Export \(job.id): \(job.format), \(job.status.rawValue), \(progress(job))"
     if job.eventsWritten != job.eventsRead { text += ", \(job.eventsWritten) kept by the filters" }
+    if !job.filter.isEmpty { text += "\nFilters: " + filters(job) }
     if job.status == .done { text += ", \(job.byteCount) bytes; `rampart audit exports download \(job.id)` writes it" }
     if let error = job.error { text += "\nFailed: \(error)" }
     return text
