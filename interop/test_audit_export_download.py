@@ -95,3 +95,51 @@ def test_the_console_download_keeps_the_pages_filters(rampart_bin, server_factor
     assert session.get(server.base_url + bundle_link, timeout=30).text.startswith('{"header":')
     signed_out = requests.get(server.base_url + link, allow_redirects=False, timeout=10)
     assert signed_out.status_code in (302, 303, 401), "no download without a console session"
+
+
+def test_an_export_with_search_words_holds_only_the_events_they_find(rampart_bin, server_factory, sqlite, tmp_path):
+    """`rampart audit export --search` (run from another directory, as people run it), the API's
+    `q` and the console's link of a searched page: the same events as the list's search."""
+    created = create_org(rampart_bin, sqlite.args, "Searched export", "admin@searched.example.test")
+    slug, token = created["organization"]["slug"], created["apiToken"]
+    server = server_factory(sqlite)
+    add_users(server.base_url, token, 4, "searched")
+    headers = {"Authorization": f"Bearer {token}"}
+    words = "SEARCHED2@witness.example.test created"
+    found = requests.get(f"{server.base_url}/api/v1/audit-events", params={"q": words, "limit": 200}, headers=headers,
+                         timeout=10).json()["data"]
+    assert [e["action"] for e in found] == ["user.created"], found
+
+    for fmt in ("jsonl", "csv", "cef", "ocsf"):
+        out = tmp_path / f"searched.{fmt}"
+        run_cli(rampart_bin, "audit", "export", "--org", slug, "--format", fmt, "--search", words, "--output", str(out),
+                *sqlite.args)
+        streamed = requests.get(f"{server.base_url}/api/v1/audit-events/export", params={"format": fmt, "q": words},
+                                headers=headers, timeout=30)
+        assert streamed.status_code == 200, streamed.text[:300]
+        assert out.read_bytes() == streamed.content, f"{fmt}: the CLI's file differs from the API's"
+        text = out.read_text()
+        assert "searched2@witness.example.test" in text and "searched1@" not in text, f"{fmt}: {text[:500]}"
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "searched.csv").read_text())))
+    assert [int(r["sequence"]) for r in rows] == [e["sequence"] for e in found]
+    lines = [json.loads(line) for line in (tmp_path / "searched.jsonl").read_text().splitlines()]
+    assert [line["sequence"] for line in lines] == [e["sequence"] for e in found]
+
+    too_many = run_cli(rampart_bin, "audit", "export", "--org", slug, "--search", " ".join(map(str, range(11))),
+                       *sqlite.args, check=False)
+    assert too_many.returncode != 0 and "--search: The search text must have at most 10 words." in too_many.stderr, \
+        too_many.stderr
+    bundle = run_cli(rampart_bin, "audit", "export", "--org", slug, "--format", "bundle", "--search", "ada", *sqlite.args,
+                     check=False)
+    assert bundle.returncode != 0 and "--until and --search" in bundle.stderr, bundle.stderr
+    too_long = requests.get(f"{server.base_url}/api/v1/audit-events/export", params={"q": "x" * 201}, headers=headers,
+                            timeout=10)
+    assert too_long.status_code == 400 and too_long.json()["error"]["code"] == "invalid_parameter", too_long.text
+
+    # The console's download link on a searched page carries the words.
+    session = console_session(server.base_url, slug, created["setupLink"], "admin@searched.example.test")
+    page = session.get(f"{server.base_url}/console/audit", params={"q": words}, timeout=10)
+    assert page.status_code == 200 and "not the search words" not in page.text
+    link = re.search(r'id="download-csv" href="([^"]*)"', page.text).group(1).replace("&amp;", "&")
+    download = session.get(server.base_url + link, timeout=30)
+    assert download.content == (tmp_path / "searched.csv").read_bytes(), link

@@ -40,15 +40,11 @@ def downloaded(directory: Path, within: float = 20.0) -> Path:
     raise AssertionError(f"nothing downloaded into {directory}: {list(directory.iterdir())}")
 
 
-def test_prepare_follow_and_download_an_export_in_the_browser(rampart_bin, server_factory, sqlite, tmp_path):
-    server = server_factory(sqlite)
-    admin = f"admin-{uuid.uuid4().hex[:8]}@exports.example.test"
-    org = create_org(rampart_bin, sqlite.args, unique("Export Org"), admin, "--public-url", server.base_url)
-    token = org["apiToken"]
-    add_users(server.base_url, token, 25, "exported")
+def signed_in_browser(org: dict, admin: str, base: str, tmp_path: Path) -> tuple:
+    """A browser that downloads into tmp_path/downloads, where the organisation's first admin
+    has set a password through the setup link and is signed in: (driver, steps, downloads)."""
     downloads = tmp_path / "downloads"
     downloads.mkdir()
-
     driver = make_driver()
     driver.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
     steps = Steps(driver, tmp_path / "screenshots")
@@ -57,11 +53,24 @@ def test_prepare_follow_and_download_an_export_in_the_browser(rampart_bin, serve
         fill(driver, steps, password=PASSWORD, password_confirm=PASSWORD)
         submit(driver, steps, "submit")
         if on_signin_page(driver):
-            driver.get(f"{server.base_url}/console/signin")
+            driver.get(f"{base}/console/signin")
             fill(driver, steps, organization=org["organization"]["slug"], email=admin, password=PASSWORD)
             submit(driver, steps, "signin")
         assert not on_signin_page(driver), steps.context()
+    except BaseException:
+        driver.quit()
+        raise
+    return driver, steps, downloads
 
+
+def test_prepare_follow_and_download_an_export_in_the_browser(rampart_bin, server_factory, sqlite, tmp_path):
+    server = server_factory(sqlite)
+    admin = f"admin-{uuid.uuid4().hex[:8]}@exports.example.test"
+    org = create_org(rampart_bin, sqlite.args, unique("Export Org"), admin, "--public-url", server.base_url)
+    token = org["apiToken"]
+    add_users(server.base_url, token, 25, "exported")
+    driver, steps, downloads = signed_in_browser(org, admin, server.base_url, tmp_path)
+    try:
         # The audit page filtered to user events: its Prepare button keeps the filter.
         driver.get(f"{server.base_url}/console/audit?action=user.")
         steps.shot("audit")
@@ -166,3 +175,72 @@ def test_the_cli_queues_follows_and_downloads_an_export(rampart_bin, server_fact
     assert refused.returncode != 0 and "leave out --action" in refused.stderr, refused.stderr
     run_cli(rampart_bin, "audit", "exports", "delete", job["id"], "--org", slug, *sqlite.args)
     assert run_cli_json(rampart_bin, "audit", "exports", "list", "--org", slug, *sqlite.args, "--json") == []
+
+
+def test_an_export_of_a_saved_search_in_the_browser_holds_only_what_it_finds(rampart_bin, server_factory, sqlite,
+                                                                               tmp_path):
+    """A search saved as a view, opened again from the list and exported from there: the job
+    keeps the words and shows them, and the downloaded file holds only the events they find."""
+    server = server_factory(sqlite)
+    admin = f"admin-{uuid.uuid4().hex[:8]}@searches.example.test"
+    org = create_org(rampart_bin, sqlite.args, unique("Search Export Org"), admin, "--public-url", server.base_url)
+    token = org["apiToken"]
+    add_users(server.base_url, token, 6, "sought")
+    words = "Sought3@witness.example.test"
+    driver, steps, downloads = signed_in_browser(org, admin, server.base_url, tmp_path)
+    try:
+        driver.get(f"{server.base_url}/console/audit")
+        fill(driver, steps, q=words)
+        submit(driver, steps, "filter")
+        assert "q=" in driver.current_url, steps.context()
+        fill(driver, steps, name="Person three")
+        submit(driver, steps, "save-view")
+        driver.get(f"{server.base_url}/console/audit")
+        find(driver, By.LINK_TEXT, "Person three", steps).click()
+        wait_for(driver, lambda d: "q=" in d.current_url, "the saved view", steps)
+        steps.shot("saved-view")
+        assert "not the search words" not in driver.page_source
+        assert not driver.find_elements(By.ID, "prepare-bundle"), "a searched page offers no bundle"
+        submit(driver, steps, "prepare-csv")
+        link = wait_for(driver, lambda d: d.find_elements(By.ID, "download-export"), "the Download link", steps)[0]
+        steps.shot("done")
+        assert find(driver, By.ID, "export-search", steps).text == words.lower(), steps.context()
+        progress = find(driver, By.ID, "export-progress", steps).text
+        assert re.search(r"(\d+) of \1 events \(100 %\), 1 kept by the filters and search words", progress), progress
+        link.click()
+        content = downloaded(downloads).read_bytes()
+        assert content == api_export(server.base_url, token, format="csv", q=words)
+        rows = list(csv.DictReader(io.StringIO(content.decode())))
+        assert [r["action"] for r in rows] == ["user.created"] and "sought3@witness.example.test" in rows[0]["targets"], rows
+        violations = csp_violations(driver)
+        assert not violations, "the console violates its own Content-Security-Policy:\n" + "\n".join(violations)
+    finally:
+        driver.quit()
+
+
+def test_the_cli_queues_an_export_with_search_words(rampart_bin, server_factory, sqlite, tmp_path):
+    created = create_org(rampart_bin, sqlite.args, "CLI searched exports", "admin@cli-searched.example.test")
+    slug, token = created["organization"]["slug"], created["apiToken"]
+    server = server_factory(sqlite)
+    add_users(server.base_url, token, 5, "clisearch")
+
+    job = run_cli_json(rampart_bin, "audit", "exports", "create", "--org", slug, "--format", "csv", "--search",
+                       "CLISEARCH4@witness.example.test", *sqlite.args, "--wait", "--json")
+    assert job["status"] == "done" and job["filter"]["q"] == "clisearch4@witness.example.test", job
+    assert job["eventsRead"] == job["eventsTotal"] and job["eventsWritten"] == 1, job
+    listed = run_cli(rampart_bin, "audit", "exports", "list", "--org", slug, *sqlite.args).stdout
+    assert "search clisearch4@witness.example.test" in listed, listed
+    shown = run_cli(rampart_bin, "audit", "exports", "show", job["id"], "--org", slug, *sqlite.args).stdout
+    assert "Filters: search clisearch4@witness.example.test" in shown, shown
+    out = tmp_path / "searched.csv"
+    run_cli(rampart_bin, "audit", "exports", "download", job["id"], "--org", slug, "--output", str(out), *sqlite.args)
+    assert out.read_bytes() == api_export(server.base_url, token, format="csv", q="clisearch4@witness.example.test")
+    rows = list(csv.DictReader(io.StringIO(out.read_text())))
+    assert [r["action"] for r in rows] == ["user.created"], rows
+
+    for args, message in [(["--search", "x" * 201], "--search: The search text must be at most 200 characters."),
+                          (["--format", "bundle", "--search", "ada"], "--until and --search")]:
+        refused = run_cli(rampart_bin, "audit", "exports", "create", "--org", slug, *args, *sqlite.args, check=False)
+        assert refused.returncode != 0 and message in refused.stderr, refused.stderr
+    assert len(run_cli_json(rampart_bin, "audit", "exports", "list", "--org", slug, *sqlite.args, "--json")) == 1, \
+        "a refused request makes no job"
