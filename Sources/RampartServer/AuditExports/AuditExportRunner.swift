@@ -47,7 +47,7 @@ final class AuditExportRunner: Service, Sendable {
                 while !Task.isCancelled {
                     let everyOrganization = ContinuousClock.now - discovered >= Self.discoveryInterval
                     if everyOrganization { discovered = .now }
-                    for (orgID, job) in await self.claimDue(everyOrganization: everyOrganization) {
+                    await self.claimDue(everyOrganization: everyOrganization) { orgID, job in
                         group.addTask { await self.run(job, orgID: orgID) }
                     }
                     try? await Task.sleep(for: Self.pollInterval)
@@ -57,9 +57,11 @@ final class AuditExportRunner: Service, Sendable {
     }
 
     /// Claims due jobs up to the free places on this node, in the watched organisations or in
-    /// every one; an organisation with none left due is no longer watched.
-    func claimDue(everyOrganization: Bool = true) async -> [(String, AuditExportJob)] {
-        var claimed: [(String, AuditExportJob)] = []
+    /// every one, and hands each to `start` as soon as it is claimed: a sweep of every
+    /// organisation reads each in turn, and a job held until the sweep's end waited that long
+    /// with no progress, its lease running out meanwhile. An organisation with none left due is
+    /// no longer watched.
+    func claimDue(everyOrganization: Bool = true, start: (String, AuditExportJob) -> Void) async {
         let watch = services.auditExportWatch
         do {
             let orgIDs = everyOrganization ? try await services.organizations.all().map(\.id) : Array(watch.organizations)
@@ -67,10 +69,10 @@ final class AuditExportRunner: Service, Sendable {
                 let due = try await services.database.read(org: orgID, { try await $0.dueAuditExports() })
                 if due.isEmpty { watch.unwatch(orgID) } else { watch.watch(orgID) }
                 for id in due {
-                    guard reservePlace(id) else { return claimed }
+                    guard reservePlace(id) else { return }
                     // A claim that fails (another node took it, or the database did not answer) frees its place.
                     if let job = try? await claim(id, orgID: orgID) {
-                        claimed.append((orgID, job))
+                        start(orgID, job)
                     } else {
                         _ = running.withLockedValue { $0.remove(id) }
                     }
@@ -79,7 +81,6 @@ final class AuditExportRunner: Service, Sendable {
         } catch {
             services.logger.info("audit export sweep failed", metadata: ["error": .string("\(error)")])
         }
-        return claimed
     }
 
     private func reservePlace(_ id: String) -> Bool {

@@ -148,7 +148,8 @@ struct ConsoleAuditController: ConsolePageController {
     static func exportValues(_ job: AuditExportJob) -> [String: Any] {
         let filters = job.filter.summary
         return ["id": job.id, "format": job.format, "status": job.status.rawValue, "filters": filters.joined(separator: ", "),
-                "filtered": !filters.isEmpty, "search": job.filter.search?.text ?? "", "searched": job.filter.search != nil, "eventsRead": job.eventsRead, "eventsTotal": job.eventsTotal,
+                "filtered": !filters.isEmpty, "search": job.filter.search?.text ?? "", "searched": job.filter.search != nil,
+                "eventsRead": job.eventsRead, "eventsTotal": job.eventsTotal,
                 "eventsWritten": job.eventsWritten, "percent": job.percent, "byteCount": job.byteCount,
                 "createdAt": ConsolePage.time(job.createdAt), "finishedAt": ConsolePage.time(job.finishedAt),
                 "expiresAt": ConsolePage.time(job.expiresAt), "running": !job.isFinished, "done": job.status == .done,
