@@ -173,6 +173,8 @@ struct Audit: AsyncParsableCommand {
             let checkpoints: Int
             let signedThrough: Int64?
             let publicKeys: [String]
+            /// Checkpoints whose tree root was recomputed from the bundle's events (a bundle from event 1).
+            let treeRootsChecked: Int
             let intact: Bool
             let brokenAt: Int64?
             let reason: String?
@@ -194,11 +196,12 @@ struct Audit: AsyncParsableCommand {
             do {
                 let report = try AuditBundle.verify(lines, trustedKeys: trustKey.isEmpty ? nil : Set(trustKey))
                 result = BundleResult(organization: report.orgID, events: report.events, checkpoints: report.checkpoints,
-                                      signedThrough: report.signedThrough, publicKeys: report.publicKeys, intact: true,
+                                      signedThrough: report.signedThrough, publicKeys: report.publicKeys,
+                                      treeRootsChecked: report.treeRootsChecked, intact: true,
                                       brokenAt: nil, reason: nil)
             } catch {
                 result = BundleResult(organization: lines.first?.header?.orgId ?? "", events: 0, checkpoints: 0, signedThrough: nil,
-                                      publicKeys: [], intact: false, brokenAt: error.sequence, reason: error.reason)
+                                      publicKeys: [], treeRootsChecked: 0, intact: false, brokenAt: error.sequence, reason: error.reason)
             }
             try emit(json: json, result) {
                 guard result.intact else {

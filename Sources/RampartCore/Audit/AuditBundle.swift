@@ -4,7 +4,9 @@ import Foundation
 /// JSON lines, first a header, then every event exactly as stored (what its hash covers), then
 /// the signed checkpoints. `rampart audit verify --bundle` checks it with nothing else: every
 /// event's hash and link, that the events run from the first on without a gap, and every
-/// checkpoint's signature and that the events it names are in the bundle with its hash.
+/// checkpoint's signature and that the events it names are in the bundle with its hash. A
+/// bundle of the whole log (from event 1) also has each version 2 checkpoint's tree root
+/// recomputed from its events; one that starts after a purge lacks the leaves for that.
 public enum AuditBundle {
     public static let format = "rampart-audit-bundle/1"
 
@@ -73,6 +75,8 @@ public enum AuditBundle {
         public var signedThrough: Int64?
         /// Distinct signing keys, as their public keys: compare them with the organisation's.
         public var publicKeys: [String]
+        /// How many checkpoints' tree roots were recomputed from the events and matched.
+        public var treeRootsChecked: Int = 0
         public var failure: AuditChainVerifier.Break?
     }
 
@@ -109,11 +113,25 @@ public enum AuditBundle {
             start = from.head
         }
         var verifier = try AuditChainVerifier(start: start, witnesses: checkpoints.map(\.head))
-        for event in events { try verifier.check(event.event(orgID: header.orgId)) }
+        var tree: MerkleCompactRange? = start.sequence == 0 ? MerkleCompactRange() : nil
+        let roots = Dictionary(checkpoints.compactMap { c in c.treeRoot.map { (c.sequence, $0) } }, uniquingKeysWith: { a, _ in a })
+        var treeRootsChecked = 0
+        for event in events {
+            try verifier.check(event.event(orgID: header.orgId))
+            guard tree != nil, let leaf = AuditInclusionProof.hash(event.hash) else { continue }
+            tree?.append(MerkleTree.leafHash(leaf))
+            if let signed = roots[event.sequence] {
+                guard tree?.root.hexString == signed else {
+                    throw AuditChainVerifier.Break(sequence: event.sequence, reason: "a checkpoint's tree root does not match the events")
+                }
+                treeRootsChecked += 1
+            }
+        }
         let last = events.last.map { ChainHead(sequence: $0.sequence, hash: $0.hash) } ?? .genesis
         try verifier.finish(head: last)
         return Report(orgID: header.orgId, events: verifier.count, checkpoints: checkpoints.count,
                       signedThrough: checkpoints.map(\.sequence).max(),
-                      publicKeys: Array(Set(checkpoints.map(\.publicKey))).sorted(), failure: nil)
+                      publicKeys: Array(Set(checkpoints.map(\.publicKey))).sorted(), treeRootsChecked: treeRootsChecked,
+                      failure: nil)
     }
 }
