@@ -27,9 +27,14 @@ def b64url(text: str) -> bytes:
 
 
 def check_signature(checkpoint: dict) -> None:
-    """Raises unless the checkpoint is signed as docs/security-model.md says."""
-    message = "".join(f"{part}\n" for part in ["rampart-audit-checkpoint/1", checkpoint["orgId"], checkpoint["sequence"],
-                                                 checkpoint["headHash"], checkpoint["signedAt"], checkpoint["keyId"]])
+    """Raises unless the checkpoint is signed as docs/security-model.md says: version 2 when it
+    has a tree root, version 1 (as signed before the tree existed) when not."""
+    fields = [checkpoint["orgId"], checkpoint["sequence"], checkpoint["headHash"]]
+    if checkpoint.get("treeRoot") is None:
+        fields = ["rampart-audit-checkpoint/1", *fields]
+    else:
+        fields = ["rampart-audit-checkpoint/2", *fields, checkpoint["treeRoot"]]
+    message = "".join(f"{part}\n" for part in [*fields, checkpoint["signedAt"], checkpoint["keyId"]])
     Ed25519PublicKey.from_public_bytes(b64url(checkpoint["publicKey"])).verify(b64url(checkpoint["signature"]),
                                                                                message.encode())
 

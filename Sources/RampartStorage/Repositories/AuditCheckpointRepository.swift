@@ -9,17 +9,21 @@ import SQLKit
 extension Tenant {
     /// The checkpoint of the current head, signed now unless it already was; nil while the
     /// log is empty. Two nodes signing the same head store one checkpoint (the first), and
-    /// both get it back.
+    /// both get it back. It signs the Merkle tree's root too (version 2) once the tree can be
+    /// built (`extendAuditTree`), and keeps the tree's frontier for the next one.
     public func signAuditCheckpoint(keys: KeyService) async throws -> AuditCheckpoint? {
         let head = try await auditHead()
         guard head.sequence > 0 else { return nil }
         if let latest = try await latestAuditCheckpoint(), latest.sequence == head.sequence { return latest }
+        let tree = try await extendAuditTree(to: head.sequence)
         let (keyID, key) = try await auditCheckpointKey(keys: keys)
-        let checkpoint = try AuditCheckpoint.sign(orgID: orgID, head: head, at: clock(), keyID: keyID, key: key)
+        let checkpoint = try AuditCheckpoint.sign(orgID: orgID, head: head, treeRoot: tree?.root.hexString, at: clock(),
+                                                  keyID: keyID, key: key)
         try await sql.raw("""
-            INSERT INTO audit_checkpoints (org_id, seq, head_hash, signed_at, key_id, signature)
+            INSERT INTO audit_checkpoints (org_id, seq, head_hash, signed_at, key_id, signature, tree_root, tree_frontier)
             VALUES (\(bind: orgID), \(bind: checkpoint.sequence), \(bind: checkpoint.headHash),
-                    \(bind: checkpoint.signedAt.microseconds), \(bind: keyID), \(bind: checkpoint.signature))
+                    \(bind: checkpoint.signedAt.microseconds), \(bind: keyID), \(bind: checkpoint.signature),
+                    \(bind: checkpoint.treeRoot), \(bind: tree.map(Self.frontierText)))
             ON CONFLICT (org_id, seq) DO NOTHING
             """).run()
         return try await auditCheckpoints(limit: 1).first
@@ -39,31 +43,33 @@ extension Tenant {
     public func auditCheckpoints(after: Int64, through: Int64) async throws -> [AuditCheckpoint] {
         guard through > after else { return [] }
         return try await rows("""
-            SELECT c.seq, c.head_hash, c.signed_at, c.key_id, c.signature, k.public_key
+            SELECT c.seq, c.head_hash, c.signed_at, c.key_id, c.signature, k.public_key, c.tree_root
             FROM audit_checkpoints c JOIN audit_checkpoint_keys k ON k.org_id = c.org_id AND k.key_id = c.key_id
             WHERE c.org_id = \(bind: orgID) AND c.seq > \(bind: after) AND c.seq <= \(bind: through) ORDER BY c.seq
             """, Self.decodeCheckpoint(orgID))
     }
 
     /// Newest first.
-    public func auditCheckpoints(limit: Int = 100, unwitnessedOnly: Bool = false, at sequence: Int64? = nil) async throws
-        -> [AuditCheckpoint] {
+    /// `signingTree`: only version 2 checkpoints, which sign a tree root.
+    public func auditCheckpoints(limit: Int = 100, unwitnessedOnly: Bool = false, at sequence: Int64? = nil,
+                                 signingTree: Bool = false) async throws -> [AuditCheckpoint] {
         var query = SQLQueryString("""
-            SELECT c.seq, c.head_hash, c.signed_at, c.key_id, c.signature, k.public_key
+            SELECT c.seq, c.head_hash, c.signed_at, c.key_id, c.signature, k.public_key, c.tree_root
             FROM audit_checkpoints c JOIN audit_checkpoint_keys k ON k.org_id = c.org_id AND k.key_id = c.key_id
             WHERE c.org_id = \(bind: orgID)
             """)
         if unwitnessedOnly { query = query + " AND c.witnessed_at IS NULL" }
+        if signingTree { query = query + " AND c.tree_root IS NOT NULL" }
         if let sequence { query = query + " AND c.seq = " + "\(bind: sequence)" }
         return try await rows(query + " ORDER BY c.seq DESC LIMIT " + "\(bind: Int64(limit))", Self.decodeCheckpoint(orgID))
     }
 
-    /// Reads `seq, head_hash, signed_at, key_id, signature, public_key`, in that order.
+    /// Reads `seq, head_hash, signed_at, key_id, signature, public_key, tree_root`, in that order.
     static func decodeCheckpoint(_ orgID: String) -> @Sendable (any ColumnReader) throws -> AuditCheckpoint {
         { row in
             AuditCheckpoint(orgID: orgID, sequence: try row.integer(0), headHash: try row.text(1),
-                            signedAt: try row.timestamp(2), keyID: try row.text(3), publicKey: try row.text(5),
-                            signature: try row.text(4))
+                            treeRoot: try row.optionalText(6), signedAt: try row.timestamp(2), keyID: try row.text(3),
+                            publicKey: try row.text(5), signature: try row.text(4))
         }
     }
 

@@ -8,6 +8,10 @@ import SQLKit
 /// remains verifies from that checkpoint's head (checked against its signature), and the
 /// `audit.purged` event it appends names the checkpoint, so events removed any other way still
 /// show. It never removes what a log stream has not sent yet, nor what a dead letter holds.
+///
+/// Once the Merkle tree exists, a purge goes only through a checkpoint that keeps the tree's
+/// frontier, and that row stays: the frontier is all that proofs of the retained events need
+/// of the purged prefix, so the stored block roots inside the prefix go with its events.
 extension Tenant {
     public func auditRetention() async throws -> AuditRetention {
         try await sql.raw("""
@@ -89,15 +93,25 @@ extension Tenant {
         if let held = try await optionalInteger("""
             SELECT MIN(first_seq) AS v FROM log_stream_dead_letters WHERE org_id = \(bind: orgID)
             """) { limit = min(limit, held - 1) }
-        guard limit > purged, let checkpoint = try await sql.raw("""
+        let treeStarted = try await optionalInteger("""
+            SELECT MAX(seq) AS v FROM audit_checkpoints WHERE org_id = \(bind: orgID) AND tree_frontier IS NOT NULL
+            """) != nil
+        var through = SQLQueryString("""
             SELECT seq, head_hash FROM audit_checkpoints WHERE org_id = \(bind: orgID) AND seq > \(bind: purged)
-            AND seq <= \(bind: limit) ORDER BY seq DESC LIMIT 1
-            """).first().map({ ChainHead(sequence: try $0.int("seq"), hash: try $0.string("head_hash")) })
+            AND seq <= \(bind: limit)
+            """)
+        if treeStarted { through = through + " AND tree_frontier IS NOT NULL" }
+        guard limit > purged, let checkpoint = try await sql.raw(through + " ORDER BY seq DESC LIMIT 1").first()
+            .map({ ChainHead(sequence: try $0.int("seq"), hash: try $0.string("head_hash")) })
         else { return nil }
         try await sql.raw("""
             DELETE FROM audit_event_targets WHERE org_id = \(bind: orgID) AND seq <= \(bind: checkpoint.sequence)
             """).run()
         try await sql.raw("DELETE FROM audit_events WHERE org_id = \(bind: orgID) AND seq <= \(bind: checkpoint.sequence)").run()
+        try await sql.raw("""
+            DELETE FROM audit_tree_nodes WHERE org_id = \(bind: orgID) AND level = \(bind: MerkleProofBuilder.blockHeight)
+            AND idx < \(bind: checkpoint.sequence / MerkleProofBuilder.blockSize)
+            """).run()
         retention.purgedThrough = checkpoint
         retention.lastPurgeAt = clock()
         try await saveAuditRetention(retention)

@@ -1,0 +1,158 @@
+import Foundation
+import RampartCore
+import SQLKit
+
+/// The Merkle tree over the organisation's audit log (`MerkleTree`), kept without keeping it
+/// whole: each checkpoint stores the tree's frontier at its sequence number, the next one
+/// extends that frontier with the events since, and the roots of completed blocks of
+/// 2^10 leaves are stored on the way for proofs to read (`MerkleProofBuilder`).
+extension Tenant {
+    /// The tree of events 1 to `size`, extended from the newest frontier at or before it; nil
+    /// when the tree cannot be built because events were purged before it existed (the
+    /// organisation then goes on with version 1 checkpoints). The first time, the tree is built
+    /// from event 1, and the checkpoints signed before get their frontier too, so that a purge
+    /// through one of them still leaves what proofs need.
+    func extendAuditTree(to size: Int64) async throws -> MerkleCompactRange? {
+        var tree: MerkleCompactRange
+        var older: Set<Int64> = []
+        if let newest = try await rows(SQLQueryString("""
+            SELECT seq, tree_frontier FROM audit_checkpoints WHERE org_id = \(bind: orgID) AND tree_frontier IS NOT NULL
+            AND seq <= \(bind: size) ORDER BY seq DESC LIMIT 1
+            """), { (try $0.integer(0), try $0.text(1)) }).first {
+            tree = try Self.frontier(size: newest.0, text: newest.1)
+        } else {
+            guard try await auditRetention().purgedThrough.sequence == 0 else { return nil }
+            tree = MerkleCompactRange()
+            older = Set(try await rows(SQLQueryString("""
+                SELECT seq FROM audit_checkpoints WHERE org_id = \(bind: orgID) AND seq < \(bind: size)
+                """), { try $0.integer(0) }))
+        }
+        while tree.end < size {
+            let through = min(size, tree.end + 5000)
+            let batch = try await auditEventHashes(after: tree.end, through: through)
+            // Sequence numbers are unique: as many as the range holds means none is missing.
+            guard batch.count == through - tree.end else {
+                throw RampartError(.integrity, """
+                    Events \(tree.end + 1) to \(through) are not all in the log: the tree cannot be extended.
+                    """)
+            }
+            var blocks: [(index: Int64, root: String)] = []
+            for (sequence, hash) in batch {
+                tree.append(try Self.leafHash(sequence: sequence, hash: hash)) { height, index, root in
+                    if height == MerkleProofBuilder.blockHeight {
+                        blocks.append((index, root.hexString))
+                    }
+                }
+                if older.contains(sequence) {
+                    try await sql.raw("""
+                        UPDATE audit_checkpoints SET tree_frontier = \(bind: Self.frontierText(tree))
+                        WHERE org_id = \(bind: orgID) AND seq = \(bind: sequence)
+                        """).run()
+                }
+            }
+            // Two nodes extending the same tree store the same roots: the first stays.
+            for block in blocks {
+                try await sql.raw("""
+                    INSERT INTO audit_tree_nodes (org_id, level, idx, hash)
+                    VALUES (\(bind: orgID), \(bind: MerkleProofBuilder.blockHeight), \(bind: block.index), \(bind: block.root))
+                    ON CONFLICT (org_id, level, idx) DO NOTHING
+                    """).run()
+            }
+        }
+        return tree
+    }
+
+    /// The proof that event `sequence` is in the tree of `treeSize` events (the newest version 2
+    /// checkpoint's when nil), with that checkpoint. Built from the retained events, the stored
+    /// block roots and the frontier of the checkpoint the log was purged through.
+    public func auditInclusionProof(sequence: Int64, treeSize: Int64? = nil) async throws -> AuditInclusionProof {
+        let checkpoint: AuditCheckpoint
+        if let treeSize {
+            guard let found = try await auditCheckpoints(limit: 1, at: treeSize, signingTree: true).first else {
+                throw RampartError(.notFound, """
+                    No checkpoint signs a tree of \(treeSize) events: treeSize must be the sequence of a checkpoint with a \
+                    treeRoot (GET /audit-checkpoints lists them), or left out for the newest.
+                    """)
+            }
+            checkpoint = found
+        } else {
+            guard let newest = try await auditCheckpoints(limit: 1, signingTree: true).first else {
+                throw RampartError(.notFound, """
+                    No checkpoint signs a tree root yet: the server signs one within --audit-checkpoint-seconds of new events.
+                    """)
+            }
+            checkpoint = newest
+        }
+        guard sequence <= checkpoint.sequence else {
+            throw RampartError(.invalidParameter, """
+                Event \(sequence) is after the tree of \(checkpoint.sequence) events: prove it against a later checkpoint \
+                (treeSize), once one is signed.
+                """)
+        }
+        let purged = try await auditRetention().purgedThrough.sequence
+        guard sequence > purged else {
+            throw RampartError(.notFound, "Event \(sequence) was purged under retention (events 1 to \(purged) are gone).")
+        }
+        let prefix: MerkleCompactRange
+        if purged > 0 {
+            guard let text = try await rows(SQLQueryString("""
+                SELECT tree_frontier FROM audit_checkpoints WHERE org_id = \(bind: orgID) AND seq = \(bind: purged)
+                AND tree_frontier IS NOT NULL
+                """), { try $0.text(0) }).first else {
+                throw RampartError(.integrity, "The checkpoint the log was purged through keeps no tree frontier.")
+            }
+            prefix = try Self.frontier(size: purged, text: text)
+        } else {
+            prefix = MerkleCompactRange()
+        }
+        guard let eventHash = try await rows(SQLQueryString("""
+            SELECT hash FROM audit_events WHERE org_id = \(bind: orgID) AND seq = \(bind: sequence)
+            """), { try $0.text(0) }).first else {
+            throw RampartError(.integrity, "Event \(sequence) is missing from the log.")
+        }
+        let builder = MerkleProofBuilder(prefix: prefix, leafHashes: { range in
+            try await auditEventHashes(after: range.lowerBound, through: range.upperBound)
+                .map { try Self.leafHash(sequence: $0.0, hash: $0.1) }
+        }, blockRoots: { blocks in
+            var found: [Int64: [UInt8]] = [:]
+            for (index, hash) in try await rows(SQLQueryString("""
+                SELECT idx, hash FROM audit_tree_nodes WHERE org_id = \(bind: orgID)
+                AND level = \(bind: MerkleProofBuilder.blockHeight) AND idx >= \(bind: blocks.lowerBound)
+                AND idx < \(bind: blocks.upperBound)
+                """), { (try $0.integer(0), try $0.text(1)) }) {
+                found[index] = AuditInclusionProof.hash(hash)
+            }
+            return found
+        })
+        let path = try await builder.auditPath(index: sequence - 1, treeSize: checkpoint.sequence)
+        return AuditInclusionProof(sequence: sequence, eventHash: eventHash, treeSize: checkpoint.sequence,
+                                   auditPath: path.map(\.hexString), checkpoint: checkpoint)
+    }
+
+    /// The sequence numbers and hashes of the events after `after` up to `through`, oldest first:
+    /// leaves `after..<through`.
+    func auditEventHashes(after: Int64, through: Int64) async throws -> [(Int64, String)] {
+        try await rows(SQLQueryString("""
+            SELECT seq, hash FROM audit_events WHERE org_id = \(bind: orgID) AND seq > \(bind: after)
+            AND seq <= \(bind: through) ORDER BY seq
+            """), { (try $0.integer(0), try $0.text(1)) })
+    }
+
+    /// A leaf is the 32 bytes of an event's hash.
+    static func leafHash(sequence: Int64, hash: String) throws -> [UInt8] {
+        guard let bytes = AuditInclusionProof.hash(hash) else {
+            throw RampartError(.integrity, "Event \(sequence)'s stored hash is not 64 hex digits.")
+        }
+        return MerkleTree.leafHash(bytes)
+    }
+
+    /// Hex roots, comma-separated, largest subtree first.
+    static func frontierText(_ tree: MerkleCompactRange) -> String {
+        tree.hashes.map(\.hexString).joined(separator: ",")
+    }
+
+    static func frontier(size: Int64, text: String) throws -> MerkleCompactRange {
+        let hashes = text.isEmpty ? [] : text.split(separator: ",").map { AuditInclusionProof.hash(String($0)) }
+        return try MerkleCompactRange(size: size, hashes: hashes.map { $0 ?? [] })
+    }
+}

@@ -1,0 +1,150 @@
+import Foundation
+import RampartCore
+import RampartStorage
+import RampartTestSupport
+import SQLKit
+import Testing
+
+/// The tree as the store keeps it: checkpoints sign its root, proofs come from the retained
+/// events, block roots and the frontier a purge leaves, and whatever is edited in the database
+/// makes the proof fail instead of passing.
+@Suite("Audit Merkle tree in the store")
+struct AuditMerkleTreeTests {
+    static func append(_ store: TestStore, _ org: String, _ count: Int) async throws {
+        _ = try await store.database.write(org: org) { t in
+            try await t.appendAudit((0..<count).map { _ in AuditContext.system.record(.auditRetentionChanged, []) })
+        }
+    }
+
+    static func sign(_ store: TestStore, _ org: String) async throws -> AuditCheckpoint {
+        let keys = store.keys
+        return try #require(try await store.database.write(org: org) { try await $0.signAuditCheckpoint(keys: keys) })
+    }
+
+    static func prove(_ store: TestStore, _ org: String, _ sequence: Int64, treeSize: Int64? = nil) async throws
+        -> AuditInclusionProof {
+        try await store.database.read(org: org) { try await $0.auditInclusionProof(sequence: sequence, treeSize: treeSize) }
+    }
+
+    static func keys(_ store: TestStore, _ org: String) async throws -> Set<String> {
+        Set(try await store.database.read(org: org) { try await $0.auditCheckpointPublicKeys() }.values)
+    }
+
+    static func errorCode(_ body: () async throws -> Void) async -> RampartError.Code? {
+        do { try await body(); return nil } catch let error as RampartError { return error.code } catch { return nil }
+    }
+
+    @Test(arguments: Backend.all)
+    func everyEventIsProvenAgainstEachSignedRoot(_ backend: Backend) async throws {
+        try await TestStore.with(backend) { store in
+            let org = try await store.createOrganization().organization.id
+            #expect(await Self.errorCode { _ = try await Self.prove(store, org, 1) } == .notFound, "no checkpoint yet")
+            try await Self.append(store, org, 11)
+            let first = try await Self.sign(store, org)
+            try await Self.append(store, org, 9)
+            let second = try await Self.sign(store, org)
+            #expect(first.version == 2 && second.version == 2 && first.signatureIsValid && second.signatureIsValid)
+            let events = try await store.events(org)
+            let leaves = events.map { MerkleTree.leafHash(AuditInclusionProof.hash($0.hash)!) }
+            #expect(second.treeRoot == MerkleTree.root(ofLeafHashes: leaves[...]).hexString, "the root of every event's hash")
+            #expect(first.treeRoot == MerkleTree.root(ofLeafHashes: leaves.prefix(Int(first.sequence))).hexString)
+            let keys = try await Self.keys(store, org)
+            for event in events {
+                let proof = try await Self.prove(store, org, event.sequence)
+                #expect(proof.checkpoint == second && proof.eventHash == event.hash)
+                #expect(proof.verify(trustedKeys: keys).proven, "event \(event.sequence)")
+                if event.sequence <= first.sequence {
+                    let earlier = try await Self.prove(store, org, event.sequence, treeSize: first.sequence)
+                    #expect(earlier.treeSize == first.sequence && earlier.verify(trustedKeys: keys).proven)
+                }
+            }
+            #expect(await Self.errorCode { _ = try await Self.prove(store, org, first.sequence + 1, treeSize: first.sequence) } == .invalidParameter)
+            #expect(await Self.errorCode { _ = try await Self.prove(store, org, second.sequence + 1) } == .invalidParameter)
+            #expect(await Self.errorCode { _ = try await Self.prove(store, org, 3, treeSize: 5) } == .notFound,
+                    "a size no checkpoint signed")
+            // Another organisation has neither the tree nor the checkpoint.
+            let other = try await store.createOrganization().organization.id
+            #expect(await Self.errorCode { _ = try await Self.prove(store, other, 3) } == .notFound)
+        }
+    }
+
+    /// Checkpoints signed before the tree existed keep no frontier; the first one that signs a
+    /// root builds the tree from event 1 and gives them theirs, so a purge through one of them
+    /// still leaves what proofs need.
+    @Test(arguments: Backend.all)
+    func theFirstTreeIsBuiltFromEventOneAndOlderCheckpointsGetTheirFrontier(_ backend: Backend) async throws {
+        try await TestStore.with(backend) { store in
+            let org = try await store.createOrganization().organization
+            try await Self.append(store, org.id, 5)
+            let older = try await Self.sign(store, org.id)
+            try await AuditTamperEvidenceTests.tamper(store, org, ["UPDATE audit_checkpoints SET tree_frontier = NULL WHERE org_id = $ORG"])
+            try await Self.append(store, org.id, 4)
+            let newest = try await Self.sign(store, org.id)
+            let frontiers = try await store.database.read(org: org.id) { t in
+                try await t.sql.raw("SELECT seq, tree_frontier FROM audit_checkpoints WHERE org_id = \(bind: org.id) ORDER BY seq").all()
+                    .map { (try $0.decode(column: "seq", as: Int64.self), try $0.decode(column: "tree_frontier", as: String?.self)) }
+            }
+            #expect(frontiers.map(\.0) == [older.sequence, newest.sequence] && frontiers.allSatisfy { $0.1 != nil })
+            #expect(try await Self.prove(store, org.id, 2).verify(trustedKeys: try await Self.keys(store, org.id)).proven)
+        }
+    }
+
+    /// More than three blocks of events, a purge through a checkpoint in the middle of the
+    /// second: the retained events are proven against a later checkpoint from the purged
+    /// prefix's frontier, the purged ones are gone, and the checkpoint row stays.
+    @Test(arguments: Backend.all)
+    func afterAPurgeTheRetainedEventsAreStillProven(_ backend: Backend) async throws {
+        try await TestStore.with(backend) { store in
+            let organization = try await store.createOrganization().organization
+            let org = organization.id
+            try await Self.append(store, org, 1500)
+            let through = try await Self.sign(store, org)
+            try await Self.append(store, org, 1700)
+            _ = try await store.database.write(org: org) {
+                try await $0.updateAuditRetention(days: 1, legalHold: nil, legalHoldReason: nil, by: .system)
+            }
+            let purge = try #require(try await store.database.write(org: org) { t in
+                try await t.with(clock: { Timestamp.now().adding(days: 2) }).purgeExpiredAudit(by: .system)
+            })
+            #expect(purge.throughSequence == through.sequence)
+            let later = try await Self.sign(store, org)
+            #expect(later.sequence > 3072 && later.version == 2)
+            let keys = try await Self.keys(store, org)
+            for sequence in [through.sequence + 1, 2048, 2049, 3072, 3073, later.sequence - 1, later.sequence] {
+                let proof = try await Self.prove(store, org, sequence)
+                #expect(proof.verify(trustedKeys: keys).proven, "event \(sequence)")
+            }
+            #expect(await Self.errorCode { _ = try await Self.prove(store, org, through.sequence) } == .notFound, "purged")
+            #expect(try await store.database.read(org: org) { try await $0.auditCheckpoint(at: through.sequence) } == through)
+            let blocks = try await store.database.read(org: org) { t in
+                try await t.sql.raw("SELECT idx FROM audit_tree_nodes WHERE org_id = \(bind: org) ORDER BY idx").all()
+                    .map { try $0.decode(column: "idx", as: Int64.self) }
+            }
+            #expect(blocks == [1, 2], "the block inside the purged prefix went with its events")
+            #expect(try await store.verify(organization).failure == nil)
+        }
+    }
+
+    /// A stored tree root edited to match a rewritten log fails the signature; an edited event
+    /// hash fails the path.
+    @Test(arguments: Backend.all)
+    func anEditedRootOrEventHashFailsTheProof(_ backend: Backend) async throws {
+        try await TestStore.with(backend) { store in
+            let org = try await store.createOrganization().organization
+            try await Self.append(store, org.id, 12)
+            _ = try await Self.sign(store, org.id)
+            let keys = try await Self.keys(store, org.id)
+            #expect(try await Self.prove(store, org.id, 7).verify(trustedKeys: keys).proven)
+            try await AuditTamperEvidenceTests.tamper(store, org, [
+                "UPDATE audit_events SET hash = '\(String(repeating: "0", count: 64))' WHERE org_id = $ORG AND seq = 7",
+            ])
+            #expect(try await Self.prove(store, org.id, 7).verify(trustedKeys: keys).reason?.contains("audit path") == true)
+            #expect(try await Self.prove(store, org.id, 8).verify(trustedKeys: keys).proven == false,
+                    "its neighbour's path holds the edited leaf")
+            try await AuditTamperEvidenceTests.tamper(store, org, [
+                "UPDATE audit_checkpoints SET tree_root = '\(String(repeating: "1", count: 64))' WHERE org_id = $ORG",
+            ])
+            #expect(try await Self.prove(store, org.id, 3).verify(trustedKeys: keys).reason == "the checkpoint's signature does not verify")
+        }
+    }
+}
