@@ -26,6 +26,8 @@ struct TenantIsolationTests {
         var deadLetter = ""
         /// A finished audit export, so that its download has a file to leak.
         var auditExport = ""
+        /// `seq=…&treeSize=…` of one of A's events and A's checkpoint that signs its tree.
+        var inclusionProof = ""
     }
 
     static func seed(_ api: API) async throws -> Resources {
@@ -63,6 +65,7 @@ struct TenantIsolationTests {
     static func freshDomain() -> String { "d\(UUID().uuidString.prefix(8).lowercased()).example.org" }
 
     static func path(_ template: String, _ r: Resources) -> String {
+        if template == "/audit-proofs/inclusion" { return template + "?" + r.inclusionProof }
         var path = template
         let first: String
         if template.hasPrefix("/groups") { first = r.group }
@@ -130,7 +133,7 @@ struct TenantIsolationTests {
                      "/api-tokens/\(r.token)", "/oauth-clients/\(r.oauthClient)", "/domains/\(r.domain)",
                      "/identity-providers/\(r.identityProvider)", "/identity-providers/\(r.identityProvider)/test", "/users?limit=200",
                      "/audit-exports/\(r.auditExport)", "/audit-exports/\(r.auditExport)/download",
-                     "/audit-events?limit=200", "/audit-filters"] {
+                     "/audit-events?limit=200", "/audit-filters", "/audit-proofs/inclusion?\(r.inclusionProof)"] {
             let response = try await api.call(.get, path)
             #expect(response.status == .ok, "\(path)")
             parts.append(response.text)
@@ -157,6 +160,14 @@ struct TenantIsolationTests {
             resources.auditExport = try await apiA.object(.post, "/audit-exports", json: #"{"format":"jsonl"}"#,
                                                           expect: .accepted)["id"] as! String
             _ = try await finishedExport(apiA, resources.auditExport)
+            // Both sign their trees; B asks for the proof of A's event at the size A's checkpoint signed.
+            let (mine, theirs) = try await store.database.write(org: a.organization.id) { tenant in
+                (try #require(try await tenant.signAuditCheckpoint(keys: keys)), try await tenant.auditHead())
+            }
+            #expect(mine.sequence == theirs.sequence && mine.treeRoot != nil)
+            let bSigned = try await store.database.write(org: b.organization.id) { try await $0.signAuditCheckpoint(keys: keys) }
+            #expect(bSigned?.sequence != mine.sequence, "B has no tree of A's size, so only A's could answer")
+            resources.inclusionProof = "seq=3&treeSize=\(mine.sequence)"
             let before = try await Self.snapshot(apiA, resources)
             let aIDs = [a.organization.id, resources.user, resources.group, resources.product, resources.token, resources.stream,
                         resources.oauthClient, resources.ingestionKey, resources.domain, resources.identityProvider, resources.deadLetter,
@@ -179,6 +190,8 @@ struct TenantIsolationTests {
                     // Products send events with their own credentials; an admin token is refused
                     // (EventIngestionTests shows one organisation's key never writes into another).
                     #expect(response.status == .unauthorized, "\(response.text)")
+                } else if template == "/audit-proofs/inclusion" {
+                    #expect(response.status == .notFound && response.errorCode == "not_found", "\(response.text)")
                 } else if template.contains("{") {
                     #expect(response.status == .notFound, "\(method) \(template) answered \(response.status)")
                     #expect(response.errorCode == "not_found", "\(method) \(template)")

@@ -9,7 +9,7 @@ struct AuditEventsController: APIController {
 
     var routes: [APIRoute] {
         [APIRoute(.get, "/audit-events", list), APIRoute(.get, "/audit-events/export", export),
-         APIRoute(.get, "/audit-checkpoints", checkpoints)]
+         APIRoute(.get, "/audit-checkpoints", checkpoints), APIRoute(.get, "/audit-proofs/inclusion", inclusionProof)]
     }
 
     static func query(from request: Request) throws -> AuditQuery {
@@ -46,6 +46,30 @@ struct AuditEventsController: APIController {
     @Sendable func checkpoints(_ request: Request, context: RampartRequestContext) async throws -> Response {
         let limit = try request.limit()
         return try JSON.response(ListBody(data: try await read(context, .readAuditLog) { try await $0.auditCheckpoints(limit: limit) }))
+    }
+
+    /// That event `seq` is in the tree a signed checkpoint's root covers (`AuditInclusionProof`):
+    /// `treeSize`, the checkpoint's sequence, defaults to the newest that signs a tree root.
+    @Sendable func inclusionProof(_ request: Request, context: RampartRequestContext) async throws -> Response {
+        // Read now, refused only once the caller may read the log: a 403 comes before a 400.
+        let parameters = Result { () throws -> (sequence: Int64, treeSize: Int64?) in
+            guard let sequence = try Self.positiveInteger(request, "seq") else {
+                throw RampartError(.invalidParameter, "Query parameter 'seq' is required: the sequence number of the event to prove.")
+            }
+            return (sequence, try Self.positiveInteger(request, "treeSize"))
+        }
+        return try JSON.response(try await read(context, .readAuditLog) {
+            let (sequence, treeSize) = try parameters.get()
+            return try await $0.auditInclusionProof(sequence: sequence, treeSize: treeSize)
+        })
+    }
+
+    static func positiveInteger(_ request: Request, _ name: String) throws -> Int64? {
+        guard let raw = try request.query(name, maxLength: 19) else { return nil }
+        guard let value = Int64(raw), value > 0 else {
+            throw RampartError(.invalidParameter, "Query parameter '\(name)' must be a whole number from 1 on.")
+        }
+        return value
     }
 
     /// The log, or the events the filters and search words keep, as one streamed download (`AuditExport`).
