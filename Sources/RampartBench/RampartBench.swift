@@ -3,6 +3,7 @@ import Logging
 import RampartAuthn
 import RampartCore
 import RampartStorage
+import SQLKit
 
 /// Benchmarks run by `scripts/bench` in release mode: storage-level ones in-process, and the
 /// SCIM load generator against a running server. Prints one JSON object per result line so
@@ -11,6 +12,7 @@ import RampartStorage
 ///   rampart-bench audit-append --data-dir DIR [--database postgres://…] [--events N] [--batch B] [--actors K]
 ///   rampart-bench audit-query --data-dir DIR [--database postgres://…] --org ID [--actors K] [--queries Q]
 ///   rampart-bench audit-search --data-dir DIR [--database postgres://…] --org ID [--actors K] [--queries Q]
+///   rampart-bench audit-prove --data-dir DIR [--database postgres://…] --org ID [--proofs P]
 ///   rampart-bench scim-provision --url http://HOST:PORT/scim/v2 [--users N] [--groups G] [--big-group B]
 ///                                [--connections C] [--lookups L] [--server-pid PID]   (token in RAMPART_SCIM_TOKEN)
 ///   rampart-bench saml-acs [--responses N] [--tasks T] [--out DIR]
@@ -21,7 +23,7 @@ struct RampartBench {
     static func main() async throws {
         var arguments = Array(CommandLine.arguments.dropFirst())
         guard let name = arguments.first else {
-            FileHandle.standardError.write(Data("usage: rampart-bench audit-append|audit-query|audit-search|totp-verify|session-lookup|scim-provision|saml-acs|saml-acs-http [options]\n".utf8))
+            FileHandle.standardError.write(Data("usage: rampart-bench audit-append|audit-query|audit-search|audit-prove|totp-verify|session-lookup|scim-provision|saml-acs|saml-acs-http [options]\n".utf8))
             exit(2)
         }
         arguments.removeFirst()
@@ -84,6 +86,12 @@ struct RampartBench {
             let batch = Int(option("--batch") ?? "") ?? 500
             try await auditAppend(configuration, keys: keys, events: events, batch: batch,
                                   actors: Int(option("--actors") ?? "") ?? 1, logger: logger)
+        case "audit-prove":
+            guard let org = option("--org") else {
+                FileHandle.standardError.write(Data("audit-prove needs --org (an organisation audit-append filled)\n".utf8))
+                exit(2)
+            }
+            try await auditProve(configuration, keys: keys, orgID: org, proofs: Int(option("--proofs") ?? "") ?? 200, logger: logger)
         case "audit-query", "audit-search":
             guard let org = option("--org") else {
                 FileHandle.standardError.write(Data("\(name) needs --org (an organisation audit-append filled)\n".utf8))
@@ -146,6 +154,57 @@ struct RampartBench {
                 "intact": .bool(report.failure == nil),
             ]
             print(JSONValue.object(result).canonical)
+        }
+    }
+
+    /// The Merkle tree over a filled log: the first checkpoint that signs a root (the tree built
+    /// from event 1), one more after 1,000 new events (the tree extended from the frontier), then
+    /// inclusion proofs of random events from the store and checked, with the stored block roots
+    /// and, for a few, without them (every leaf of a path's subtrees read and hashed).
+    static func auditProve(_ configuration: DatabaseConfiguration, keys: KeyService, orgID: String, proofs: Int,
+                           logger: Logger) async throws {
+        try await Database.with(configuration, logger: logger) { database in
+            database.attach(keys)
+            var start = ContinuousClock.now
+            let first = try await database.write(org: orgID) { try await $0.signAuditCheckpoint(keys: keys) }
+            let buildSeconds = secondsSince(start)
+            let records = (0..<1000).map { _ in AuditContext.system.record(.auditRetentionChanged, []) }
+            _ = try await database.write(org: orgID) { try await $0.appendAudit(records) }
+            start = ContinuousClock.now
+            let checkpoint = try await database.write(org: orgID) { try await $0.signAuditCheckpoint(keys: keys) }
+            let extendSeconds = secondsSince(start)
+            guard let checkpoint, checkpoint.treeRoot != nil else {
+                FileHandle.standardError.write(Data("audit-prove: no checkpoint signs a tree root\n".utf8))
+                exit(1)
+            }
+            func measure(_ count: Int) async throws -> (latencies: [Double], proven: Int) {
+                var latencies: [Double] = []
+                var proven = 0
+                for _ in 0..<count {
+                    let sequence = Int64.random(in: 1...checkpoint.sequence)
+                    let start = ContinuousClock.now
+                    let proof = try await database.read(org: orgID) { try await $0.auditInclusionProof(sequence: sequence) }
+                    if proof.verify().proven { proven += 1 }
+                    latencies.append(secondsSince(start) * 1000)
+                }
+                return (latencies.sorted(), proven)
+            }
+            func percentile(_ latencies: [Double], _ p: Double) -> JSONValue {
+                .string(String(format: "%.2f", latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))]))
+            }
+            let withBlocks = try await measure(proofs)
+            try await database.write(org: orgID) { try await $0.sql.raw("DELETE FROM audit_tree_nodes WHERE org_id = \(bind: orgID)").run() }
+            let withoutBlocks = try await measure(max(1, proofs / 20))
+            print(JSONValue.object([
+                "benchmark": .string("audit-prove"), "backend": .string(configuration.flavor.rawValue),
+                "events": .int(checkpoint.sequence), "firstTreeSeconds": .string(String(format: "%.2f", buildSeconds)),
+                "firstCheckpointSequence": .int(first?.sequence ?? 0),
+                "extend1000Ms": .string(String(format: "%.1f", extendSeconds * 1000)), "proofs": .int(Int64(proofs)),
+                "proven": .int(Int64(withBlocks.proven)), "p50Ms": percentile(withBlocks.latencies, 0.5),
+                "p99Ms": percentile(withBlocks.latencies, 0.99), "maxMs": percentile(withBlocks.latencies, 1),
+                "withoutBlocksP50Ms": percentile(withoutBlocks.latencies, 0.5),
+                "withoutBlocksProven": .int(Int64(withoutBlocks.proven)),
+            ]).canonical)
         }
     }
 

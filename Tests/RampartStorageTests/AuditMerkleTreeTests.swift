@@ -125,6 +125,21 @@ struct AuditMerkleTreeTests {
         }
     }
 
+    /// A log purged before the tree existed has lost the leaves of its start: its checkpoints
+    /// stay version 1, and proofs answer that none signs a tree.
+    @Test(arguments: Backend.all)
+    func aLogPurgedBeforeTheTreeKeepsSigningVersionOne(_ backend: Backend) async throws {
+        try await TestStore.with(backend) { store in
+            let org = try await store.createOrganization().organization
+            _ = try await AuditRetentionTests.prepare(store, org.id)
+            _ = try #require(try await AuditRetentionTests.purge(store, org.id))
+            try await AuditTamperEvidenceTests.tamper(store, org, ["UPDATE audit_checkpoints SET tree_frontier = NULL WHERE org_id = $ORG"])
+            let next = try await Self.sign(store, org.id)
+            #expect(next.version == 1 && next.treeRoot == nil && next.signatureIsValid)
+            #expect(try await store.verify(org).failure == nil)
+        }
+    }
+
     /// A stored tree root edited to match a rewritten log fails the signature; an edited event
     /// hash fails the path.
     @Test(arguments: Backend.all)
