@@ -88,8 +88,9 @@ struct Audit: AsyncParsableCommand {
                 let limit = limit
                 let checkpoints = try await tenant.read { try await $0.auditCheckpoints(limit: limit) }
                 try tenant.output(["data": checkpoints]) {
-                    let rows = checkpoints.map { [String($0.sequence), $0.signedAt.rfc3339, $0.headHash, $0.keyID] }
-                    return table(rows.isEmpty ? [] : [["SEQ", "SIGNED", "HEAD HASH", "KEY"]] + rows, empty: "No checkpoints yet.")
+                    let rows = checkpoints.map { [String($0.sequence), $0.signedAt.rfc3339, $0.headHash, $0.treeRoot ?? "-", $0.keyID] }
+                    return table(rows.isEmpty ? [] : [["SEQ", "SIGNED", "HEAD HASH", "TREE ROOT", "KEY"]] + rows,
+                                 empty: "No checkpoints yet.")
                 }
             }
         }

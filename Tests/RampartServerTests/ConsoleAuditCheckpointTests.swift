@@ -21,6 +21,7 @@ struct ConsoleAuditCheckpointTests {
             let after = try await browser.get("/console/audit", cookie: session)
             #expect(after.text.contains(#"id="checkpoint""#) && after.text.contains("event \(checkpoint.sequence),"))
             #expect(after.text.contains(checkpoint.headHash))
+            #expect(after.text.contains(try #require(checkpoint.treeRoot)), "the tree root an event is proven in")
         }
     }
 

@@ -48,7 +48,8 @@ struct UserErasureAPITests {
                 if format == "bundle" {
                     let lines = try export.text.split(separator: "\n")
                         .map { try JSONDecoder().decode(AuditBundle.Line.self, from: Data($0.utf8)) }
-                    #expect(try AuditBundle.verify(lines).events == Int64(lines.count - 1))
+                    // The checkpointer every test application runs may have signed a checkpoint too.
+                    #expect(try AuditBundle.verify(lines).events == Int64(lines.filter { $0.event != nil }.count))
                 }
             }
             #expect(try await AuditVerifier(database: store.database).verify(created.organization).failure == nil)

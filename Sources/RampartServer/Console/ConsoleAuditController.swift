@@ -214,7 +214,8 @@ struct ConsoleAuditController: ConsolePageController {
         values.merge(ConsoleNotice.values(request)) { $1 }
         if let checkpoint {
             values["checkpoint"] = ["sequence": checkpoint.sequence, "signedAt": checkpoint.signedAt.rfc3339,
-                                    "headHash": checkpoint.headHash]
+                                    "headHash": checkpoint.headHash, "treeRoot": checkpoint.treeRoot ?? "",
+                                    "hasTreeRoot": checkpoint.treeRoot != nil] as [String: Any]
         }
         return ConsoleRenderer.page("audit", ConsolePage.values(context, title: "Audit log", active: "audit", extra: values),
                                     status: error == nil && retentionError == nil && saveError == nil ? .ok

@@ -70,8 +70,8 @@ extension Tenant {
         if let treeSize {
             guard let found = try await auditCheckpoints(limit: 1, at: treeSize, signingTree: true).first else {
                 throw RampartError(.notFound, """
-                    No checkpoint signs a tree of \(treeSize) events: treeSize must be the sequence of a checkpoint with a \
-                    treeRoot (GET /audit-checkpoints lists them), or left out for the newest.
+                    No checkpoint signs a tree of \(treeSize) events: the tree size must be the sequence of a checkpoint with a \
+                    tree root (`rampart audit checkpoints`, GET /api/v1/audit-checkpoints), or left out for the newest.
                     """)
             }
             checkpoint = found
@@ -85,8 +85,8 @@ extension Tenant {
         }
         guard sequence <= checkpoint.sequence else {
             throw RampartError(.invalidParameter, """
-                Event \(sequence) is after the tree of \(checkpoint.sequence) events: prove it against a later checkpoint \
-                (treeSize), once one is signed.
+                Event \(sequence) is after the tree of \(checkpoint.sequence) events: prove it in the tree of a later \
+                checkpoint, once one is signed.
                 """)
         }
         let purged = try await auditRetention().purgedThrough.sequence
