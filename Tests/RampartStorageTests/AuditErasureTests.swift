@@ -155,7 +155,8 @@ struct AuditErasureTests {
                     \(bind: e.targetsJSON), NULL, \(bind: e.detailsJSON), \(bind: e.previousHash), \(bind: e.hash), 1)
                     """).run()
                 try await t.sql.raw("""
-                    INSERT INTO audit_event_targets (org_id, target_id, seq) VALUES (\(bind: org.id), \(bind: user.id), \(bind: e.sequence))
+                    INSERT INTO audit_event_targets (org_id, block, target_id, seq)
+                    VALUES (\(bind: org.id), \(bind: e.sequence >> 14), \(bind: user.id), \(bind: e.sequence))
                     """).run()
                 try await t.sql.raw("""
                     UPDATE audit_heads SET last_seq = \(bind: e.sequence), last_hash = \(bind: e.hash) WHERE org_id = \(bind: org.id)

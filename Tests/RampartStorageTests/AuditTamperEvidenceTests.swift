@@ -46,7 +46,7 @@ struct AuditTamperEvidenceTests {
         try await TestStore.with(backend) { store in
             let org = try await Self.organization(store)
             try await Self.tamper(store, org, [
-                "INSERT INTO audit_event_targets (org_id, target_id, seq) VALUES ($ORG, 'someone-else', 3)",
+                "INSERT INTO audit_event_targets (org_id, block, target_id, seq) VALUES ($ORG, 0, 'someone-else', 3)",
             ])
             let failure = try #require(try await store.verify(org).failure)
             #expect(failure.sequence == 3 && failure.reason.contains("target index"), "\(failure)")
@@ -58,7 +58,7 @@ struct AuditTamperEvidenceTests {
         try await TestStore.with(backend) { store in
             let org = try await Self.organization(store)
             try await Self.tamper(store, org, [
-                "INSERT INTO audit_event_targets (org_id, target_id, seq) VALUES ($ORG, 'ghost', 99)",
+                "INSERT INTO audit_event_targets (org_id, block, target_id, seq) VALUES ($ORG, 0, 'ghost', 99)",
             ])
             let failure = try #require(try await store.verify(org).failure)
             #expect(failure.sequence == 99, "\(failure)")

@@ -71,11 +71,7 @@ extension Tenant {
                              columns: ["org_id", "subject", "key_id", "sealed_key", "created_at", "erased_at"],
                              rows: [[ColumnValue(orgID), ColumnValue(userReference), ColumnValue(Identifier.make()), .null,
                                      ColumnValue(clock().microseconds), ColumnValue(clock().microseconds)]])
-        let legacy = try await sql.raw("""
-            SELECT COUNT(*) AS n FROM audit_events WHERE org_id = \(bind: orgID) AND encoding = 1
-            AND (actor_id = \(bind: id) OR seq IN (SELECT seq FROM audit_event_targets WHERE org_id = \(bind: orgID)
-            AND target_id = \(bind: id)))
-            """).first()!.int("n")
+        let legacy = try await legacyEvents(naming: id)
         let erasure = UserErasure(userId: id, userDeleted: user != nil, subjectKeysDestroyed: destroyed, legacyEvents: legacy)
 
         try await appendAudit([context.record(.userErased, [AuditTarget(type: "user", id: id, name: nil)], details: AuditDetails([
@@ -83,6 +79,22 @@ extension Tenant {
             "legacyEvents": .int(legacy),
         ]))])
         return erasure
+    }
+
+    /// How many events of encoding 1, written before subject keys, name `id` as their actor or
+    /// a target: their personal data is in clear and stays so. Those naming it as a target are
+    /// counted window by window of the target index (`AuditTargetIndex`), each seeking only
+    /// the events named, less those already counted as the actor's.
+    private func legacyEvents(naming id: String) async throws -> Int64 {
+        var count = try await sql.raw("""
+            SELECT COUNT(*) AS n FROM audit_events WHERE org_id = \(bind: orgID) AND encoding = 1 AND actor_id = \(bind: id)
+            """).first()!.int("n")
+        for window in AuditTargetIndex.windows(below: try await auditHead().sequence + 1) {
+            count += try await sql.raw(SQLQueryString("SELECT COUNT(*) AS n FROM audit_events WHERE org_id = ")
+                + "\(bind: orgID)" + " AND seq IN (" + AuditTargetIndex.sequences(org: orgID, target: id, in: window) + ")"
+                + " AND encoding = 1 AND (actor_id IS NULL OR actor_id <> " + "\(bind: id)" + ")").first()!.int("n")
+        }
+        return count
     }
 
     /// SQLite leaves deleted rows' bytes in free space until overwritten: for an erasure the

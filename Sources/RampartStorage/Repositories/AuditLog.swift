@@ -61,7 +61,8 @@ extension Tenant {
             let event = AuditChain.link(p, orgID: orgID, after: head, at: clock())
             head = ChainHead(sequence: event.sequence, hash: event.hash)
             events.append(event)
-            for id in p.targetIDs { targetRows.append([ColumnValue(orgID), ColumnValue(id), ColumnValue(event.sequence)]) }
+            let block = ColumnValue(AuditTargetIndex.block(of: event.sequence))
+            for id in p.targetIDs { targetRows.append([ColumnValue(orgID), block, ColumnValue(id), ColumnValue(event.sequence)]) }
         }
         try await insertRows(
             into: "audit_events",
@@ -75,7 +76,7 @@ extension Tenant {
                  ColumnValue(e.requestID), ColumnValue(e.detailsJSON), ColumnValue(e.previousHash), ColumnValue(e.hash),
                  ColumnValue(Int64(e.encoding)), ColumnValue(e.personal)]
             })
-        try await insertRows(into: "audit_event_targets", columns: ["org_id", "target_id", "seq"], rows: targetRows)
+        try await insertRows(into: "audit_event_targets", columns: ["org_id", "block", "target_id", "seq"], rows: targetRows)
         try await sql.raw("""
             UPDATE audit_heads SET last_seq = \(bind: head.sequence), last_hash = \(bind: head.hash)
             WHERE org_id = \(bind: orgID)
@@ -116,8 +117,22 @@ extension Tenant {
         return Page(items: events, nextCursor: nil)
     }
 
-    /// The events the filters keep before sequence number `before`, newest first, opened.
+    /// The events the filters keep before sequence number `before`, newest first, opened. A
+    /// target filter reads the target index window by window (`AuditTargetIndex`), newest
+    /// first, until the page is full.
     func filteredEvents(_ query: AuditQuery, before: Int64?, limit: Int) async throws -> [AuditEvent] {
+        guard let target = query.target else { return try await filteredEvents(query, before: before, limit: limit, naming: nil) }
+        var end = before ?? 0
+        if before == nil { end = try await auditHead().sequence + 1 }
+        var found: [AuditEvent] = []
+        for window in AuditTargetIndex.windows(below: end) where found.count < limit {
+            found += try await filteredEvents(query, before: nil, limit: limit - found.count, naming: (target, window))
+        }
+        return found
+    }
+
+    private func filteredEvents(_ query: AuditQuery, before: Int64?, limit: Int,
+                                naming target: (id: String, window: Range<Int64>)?) async throws -> [AuditEvent] {
         var q = SQLQueryString("SELECT e.* FROM audit_events e WHERE e.org_id = ") + "\(bind: orgID)"
         if let actor = query.actor { q = q + " AND e.actor_id = " + "\(bind: actor)" }
         if let action = query.action {
@@ -127,9 +142,10 @@ extension Tenant {
                 q = q + " AND e.action = " + "\(bind: action)"
             }
         }
-        if let target = query.target {
-            q = q + " AND e.seq IN (SELECT seq FROM audit_event_targets WHERE org_id = " + "\(bind: orgID)"
-                + " AND target_id = " + "\(bind: target)" + ")"
+        if let target {
+            // The window bounds the sequence numbers inside the subquery only: a range on `e.seq`
+            // as well would have SQLite scan the window's events instead of seeking the few named.
+            q = q + " AND e.seq IN (" + AuditTargetIndex.sequences(org: orgID, target: target.id, in: target.window) + ")"
         }
         if let since = query.since { q = q + " AND e.occurred_at >= " + "\(bind: since.microseconds)" }
         if let until = query.until { q = q + " AND e.occurred_at < " + "\(bind: until.microseconds)" }
@@ -297,17 +313,20 @@ public struct AuditVerifier: Sendable {
     /// it must list exactly the distinct target ids each (verified) event names, or a deleted
     /// row would hide an event from searches unnoticed. Returns how many rows the batch has.
     ///
-    /// Read target by target (the table's key is org, target, sequence), never by a range of
-    /// sequence numbers alone, which would read the whole table for every batch. Rows naming
+    /// Read target by target within the batch's blocks (the table's key is org, block, target,
+    /// sequence), never by the blocks alone, which would read every row of a block for each
+    /// batch. Rows naming
     /// a target no event of the batch names are left to `checkTargetIndexHoldsNoOtherRows`.
     static func checkTargetIndex(of batch: [AuditEvent], after last: Int64, in tenant: Tenant) async throws -> Int64 {
         guard let end = batch.last?.sequence else { return 0 }
         let expected = batch.map(namedTargets)
+        let blocks = AuditTargetIndex.block(of: last + 1)...AuditTargetIndex.block(of: end)
         var indexed: [Int64: Set<String>] = [:]
         for ids in Array(Set(expected.joined())).chunked(500) {
             try collect(try await tenant.sql.select().column("seq").column("target_id").from("audit_event_targets")
-                .where("org_id", .equal, tenant.orgID).where("target_id", .in, Array(ids))
-                .where("seq", .greaterThan, last).where("seq", .lessThanOrEqual, end).all(), into: &indexed)
+                .where("org_id", .equal, tenant.orgID).where(AuditTargetIndex.blockList(blocks))
+                .where("target_id", .in, Array(ids)).where("seq", .greaterThan, last).where("seq", .lessThanOrEqual, end).all(),
+                into: &indexed)
         }
         try compare(batch, expected, indexed)
         return expected.reduce(0) { $0 + Int64($1.count) }
@@ -339,7 +358,8 @@ public struct AuditVerifier: Sendable {
     /// table to say which event has a row too many, or that rows name events that do not exist.
     static func checkTargetIndexHoldsNoOtherRows(expected: Int64, after start: Int64, in tenant: Tenant) async throws {
         let count = try await tenant.sql.raw("""
-            SELECT COUNT(*) AS n FROM audit_event_targets WHERE org_id = \(bind: tenant.orgID) AND seq > \(bind: start)
+            SELECT COUNT(*) AS n FROM audit_event_targets WHERE org_id = \(bind: tenant.orgID)
+            AND block >= \(bind: AuditTargetIndex.block(of: start + 1)) AND seq > \(bind: start)
             """).first()!.int("n")
         guard count != expected else { return }
         var last = start
@@ -350,7 +370,8 @@ public struct AuditVerifier: Sendable {
             var indexed: [Int64: Set<String>] = [:]
             try collect(try await tenant.sql.raw("""
                 SELECT seq, target_id FROM audit_event_targets
-                WHERE org_id = \(bind: tenant.orgID) AND seq > \(bind: last) AND seq <= \(bind: end)
+                WHERE org_id = \(bind: tenant.orgID) AND block >= \(bind: AuditTargetIndex.block(of: last + 1))
+                AND block <= \(bind: AuditTargetIndex.block(of: end)) AND seq > \(bind: last) AND seq <= \(bind: end)
                 """).all(), into: &indexed)
             try compare(batch, batch.map(namedTargets), indexed)
             last = end
@@ -360,7 +381,8 @@ public struct AuditVerifier: Sendable {
 
     private static func checkNoTargetsBeyond(_ last: Int64, in tenant: Tenant) async throws {
         if let row = try await tenant.sql.raw("""
-            SELECT MIN(seq) AS s FROM audit_event_targets WHERE org_id = \(bind: tenant.orgID) AND seq > \(bind: last)
+            SELECT MIN(seq) AS s FROM audit_event_targets WHERE org_id = \(bind: tenant.orgID)
+            AND block >= \(bind: AuditTargetIndex.block(of: last + 1)) AND seq > \(bind: last)
             """).first(), try !row.decodeNil(column: "s") {
             throw AuditChainVerifier.Break(sequence: try row.int("s"),
                                            reason: "the target index lists an event the log does not hold")

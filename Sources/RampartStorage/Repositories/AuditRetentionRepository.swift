@@ -105,7 +105,8 @@ extension Tenant {
             .map({ ChainHead(sequence: try $0.int("seq"), hash: try $0.string("head_hash")) })
         else { return nil }
         try await sql.raw("""
-            DELETE FROM audit_event_targets WHERE org_id = \(bind: orgID) AND seq <= \(bind: checkpoint.sequence)
+            DELETE FROM audit_event_targets WHERE org_id = \(bind: orgID)
+            AND block <= \(bind: AuditTargetIndex.block(of: checkpoint.sequence)) AND seq <= \(bind: checkpoint.sequence)
             """).run()
         try await sql.raw("DELETE FROM audit_events WHERE org_id = \(bind: orgID) AND seq <= \(bind: checkpoint.sequence)").run()
         try await sql.raw("""

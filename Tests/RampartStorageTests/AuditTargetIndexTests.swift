@@ -1,0 +1,100 @@
+import Foundation
+import RampartCore
+import RampartStorage
+import RampartTestSupport
+import SQLKit
+import Testing
+
+/// The target index is keyed by blocks of 16,384 events (`AuditTargetIndex`): a target filter
+/// must find what it names on either side of a block's edge and blocks apart, newest first.
+@Suite("Audit target index by block")
+struct AuditTargetIndexTests {
+    /// The sequence numbers that name the target "far-apart": the last of block 0, the first of
+    /// block 1, and one in block 2, besides one early event.
+    static let named: [Int64] = [5, 16_383, 16_384, 32_800]
+
+    /// Appends events 5 to 32,810 after provisioning's four; only `named` name the target.
+    static func appendEvents(_ store: TestStore, _ org: Organization) async throws {
+        let far = AuditTarget(type: "page", id: "far-apart", name: "Far apart")
+        let other = AuditTarget(type: "page", id: "elsewhere", name: nil)
+        for start in stride(from: Int64(5), through: 32_810, by: 4_000) {
+            let chunk = start...min(start + 3_999, 32_810)
+            _ = try await store.database.write(org: org.id) { t in
+                try await t.appendAudit(chunk.map { AuditContext.system.record(.auditRetentionChanged, named.contains($0) ? [far] : [other]) })
+            }
+        }
+    }
+
+    static func sequences(_ store: TestStore, _ org: Organization, _ query: AuditQuery) async throws -> [Int64] {
+        try await store.database.read(org: org.id) { try await $0.auditEvents(query).items.map(\.sequence) }
+    }
+
+    @Test(arguments: Backend.all)
+    func aTargetIsFoundAcrossBlocksNewestFirstAndPageByPage(_ backend: Backend) async throws {
+        try await TestStore.with(backend) { store in
+            let org = try await store.createOrganization().organization
+            try await Self.appendEvents(store, org)
+            #expect(try await Self.sequences(store, org, AuditQuery(target: "far-apart")) == Self.named.reversed())
+            #expect(try await Self.sequences(store, org, AuditQuery(target: "far-apart", beforeSequence: 16_384)) == [16_383, 5])
+            #expect(try await Self.sequences(store, org, AuditQuery(action: "user.", target: "far-apart")) == [])
+
+            var seen: [Int64] = [], before: Int64?, pages = 0
+            repeat {
+                let query = AuditQuery(target: "far-apart", beforeSequence: before, limit: 1)
+                let page = try await store.database.read(org: org.id) { try await $0.auditEvents(query) }
+                seen += page.items.map(\.sequence)
+                before = try page.nextCursor.map { try #require(Int64($0)) }
+                pages += 1
+            } while before != nil && pages <= 10
+            #expect(seen == Self.named.reversed())
+
+            let search = AuditSearch(text: try #require(try AuditSearchText("retention")))
+            let found = try await store.database.read(org: org.id) {
+                try await $0.auditEvents(AuditQuery(target: "far-apart"), search: search).page.items.map(\.sequence)
+            }
+            #expect(found == Self.named.reversed())
+            #expect(try await store.verify(org).failure == nil)
+        }
+    }
+
+    /// A store made before the index was keyed by block: migration 23 carries every row over
+    /// with its block, and the log still verifies and answers target filters.
+    @Test
+    func theMigrationCarriesTheOldIndexOver() async throws {
+        try await TestStore.with(.sqlite) { store in
+            let org = try await store.createOrganization().organization
+            try await Self.appendEvents(store, org)
+            let before = try await Self.rows(store)
+            try await store.database.global(readOnly: false) { sql in
+                for statement in [
+                    """
+                    CREATE TABLE old_targets (org_id TEXT NOT NULL, target_id TEXT NOT NULL, seq BIGINT NOT NULL,
+                    PRIMARY KEY (org_id, target_id, seq)) WITHOUT ROWID
+                    """,
+                    "INSERT INTO old_targets SELECT org_id, target_id, seq FROM audit_event_targets",
+                    "DROP TABLE audit_event_targets",
+                    "ALTER TABLE old_targets RENAME TO audit_event_targets",
+                    "DELETE FROM schema_migrations WHERE version = 23",
+                ] { try await sql.raw(SQLQueryString(statement)).run() }
+            }
+            #expect(try await Migrator(database: store.database).migrate() == [23])
+            let after = try await Self.rows(store)
+            #expect(after.count == before.count)
+            #expect(after == before)
+            #expect(after.allSatisfy { $0.block == $0.seq >> 14 })
+            #expect(try await Self.sequences(store, org, AuditQuery(target: "far-apart")) == Self.named.reversed())
+            #expect(try await store.verify(org).failure == nil)
+        }
+    }
+
+    struct Row: Hashable { let org: String, block: Int64, target: String, seq: Int64 }
+
+    static func rows(_ store: TestStore) async throws -> Set<Row> {
+        try await store.database.global { sql in
+            Set(try await sql.raw("SELECT org_id, block, target_id, seq FROM audit_event_targets").all().map {
+                Row(org: try $0.decode(column: "org_id", as: String.self), block: try $0.decode(column: "block", as: Int64.self),
+                    target: try $0.decode(column: "target_id", as: String.self), seq: try $0.decode(column: "seq", as: Int64.self))
+            })
+        }
+    }
+}
