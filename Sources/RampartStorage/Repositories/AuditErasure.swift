@@ -82,17 +82,14 @@ extension Tenant {
     }
 
     /// How many events of encoding 1, written before subject keys, name `id` as their actor or
-    /// a target: their personal data is in clear and stays so. Those naming it as a target are
-    /// counted window by window of the target index (`AuditTargetIndex`), each seeking only
-    /// the events named, less those already counted as the actor's.
+    /// a target: their personal data is in clear and stays so. Counted window by window of the
+    /// actor and target indexes (`AuditBlocks`), each seeking only the events named.
     private func legacyEvents(naming id: String) async throws -> Int64 {
-        var count = try await sql.raw("""
-            SELECT COUNT(*) AS n FROM audit_events WHERE org_id = \(bind: orgID) AND encoding = 1 AND actor_id = \(bind: id)
-            """).first()!.int("n")
-        for window in AuditTargetIndex.windows(below: try await auditHead().sequence + 1) {
+        var count: Int64 = 0
+        for window in AuditBlocks.windows(below: try await auditHead().sequence + 1) {
             count += try await sql.raw(SQLQueryString("SELECT COUNT(*) AS n FROM audit_events WHERE org_id = ")
-                + "\(bind: orgID)" + " AND seq IN (" + AuditTargetIndex.sequences(org: orgID, target: id, in: window) + ")"
-                + " AND encoding = 1 AND (actor_id IS NULL OR actor_id <> " + "\(bind: id)" + ")").first()!.int("n")
+                + "\(bind: orgID)" + " AND encoding = 1 AND (seq IN (" + AuditBlocks.sequences(org: orgID, actor: id, in: window)
+                + ") OR seq IN (" + AuditBlocks.sequences(org: orgID, target: id, in: window) + "))").first()!.int("n")
         }
         return count
     }

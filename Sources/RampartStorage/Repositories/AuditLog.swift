@@ -61,7 +61,7 @@ extension Tenant {
             let event = AuditChain.link(p, orgID: orgID, after: head, at: clock())
             head = ChainHead(sequence: event.sequence, hash: event.hash)
             events.append(event)
-            let block = ColumnValue(AuditTargetIndex.block(of: event.sequence))
+            let block = ColumnValue(AuditBlocks.block(of: event.sequence))
             for id in p.targetIDs { targetRows.append([ColumnValue(orgID), block, ColumnValue(id), ColumnValue(event.sequence)]) }
         }
         try await insertRows(
@@ -117,24 +117,27 @@ extension Tenant {
         return Page(items: events, nextCursor: nil)
     }
 
-    /// The events the filters keep before sequence number `before`, newest first, opened. A
-    /// target filter reads the target index window by window (`AuditTargetIndex`), newest
-    /// first, until the page is full.
+    /// The events the filters keep before sequence number `before`, newest first, opened. An
+    /// actor or target filter reads its index window by window (`AuditBlocks`), newest first,
+    /// until the page is full.
     func filteredEvents(_ query: AuditQuery, before: Int64?, limit: Int) async throws -> [AuditEvent] {
-        guard let target = query.target else { return try await filteredEvents(query, before: before, limit: limit, naming: nil) }
+        guard query.actor != nil || query.target != nil else {
+            return try await filteredEvents(query, before: before, limit: limit, window: nil)
+        }
         var end = before ?? 0
         if before == nil { end = try await auditHead().sequence + 1 }
         var found: [AuditEvent] = []
-        for window in AuditTargetIndex.windows(below: end) where found.count < limit {
-            found += try await filteredEvents(query, before: nil, limit: limit - found.count, naming: (target, window))
+        for window in AuditBlocks.windows(below: end) where found.count < limit {
+            found += try await filteredEvents(query, before: nil, limit: limit - found.count, window: window)
         }
         return found
     }
 
-    private func filteredEvents(_ query: AuditQuery, before: Int64?, limit: Int,
-                                naming target: (id: String, window: Range<Int64>)?) async throws -> [AuditEvent] {
+    /// `window`: the sequence numbers in which the actor and target filters read their indexes.
+    private func filteredEvents(_ query: AuditQuery, before: Int64?, limit: Int, window: Range<Int64>?) async throws
+        -> [AuditEvent]
+    {
         var q = SQLQueryString("SELECT e.* FROM audit_events e WHERE e.org_id = ") + "\(bind: orgID)"
-        if let actor = query.actor { q = q + " AND e.actor_id = " + "\(bind: actor)" }
         if let action = query.action {
             if action.hasSuffix(".") {
                 q = q + " AND e.action LIKE " + "\(bind: Self.escapeLike(action) + "%")" + SQLQueryString(" ESCAPE '\\'")
@@ -142,10 +145,13 @@ extension Tenant {
                 q = q + " AND e.action = " + "\(bind: action)"
             }
         }
-        if let target {
-            // The window bounds the sequence numbers inside the subquery only: a range on `e.seq`
-            // as well would have SQLite scan the window's events instead of seeking the few named.
-            q = q + " AND e.seq IN (" + AuditTargetIndex.sequences(org: orgID, target: target.id, in: target.window) + ")"
+        // The window bounds the sequence numbers inside the subqueries only: a range on `e.seq`
+        // as well would have SQLite scan the window's events instead of seeking the few named.
+        if let window, let actor = query.actor {
+            q = q + " AND e.seq IN (" + AuditBlocks.sequences(org: orgID, actor: actor, in: window) + ")"
+        }
+        if let window, let target = query.target {
+            q = q + " AND e.seq IN (" + AuditBlocks.sequences(org: orgID, target: target, in: window) + ")"
         }
         if let since = query.since { q = q + " AND e.occurred_at >= " + "\(bind: since.microseconds)" }
         if let until = query.until { q = q + " AND e.occurred_at < " + "\(bind: until.microseconds)" }
@@ -315,16 +321,15 @@ public struct AuditVerifier: Sendable {
     ///
     /// Read target by target within the batch's blocks (the table's key is org, block, target,
     /// sequence), never by the blocks alone, which would read every row of a block for each
-    /// batch. Rows naming
-    /// a target no event of the batch names are left to `checkTargetIndexHoldsNoOtherRows`.
+    /// batch. Rows naming a target no event of the batch names are left to
+    /// `checkTargetIndexHoldsNoOtherRows`.
     static func checkTargetIndex(of batch: [AuditEvent], after last: Int64, in tenant: Tenant) async throws -> Int64 {
         guard let end = batch.last?.sequence else { return 0 }
         let expected = batch.map(namedTargets)
-        let blocks = AuditTargetIndex.block(of: last + 1)...AuditTargetIndex.block(of: end)
         var indexed: [Int64: Set<String>] = [:]
         for ids in Array(Set(expected.joined())).chunked(500) {
             try collect(try await tenant.sql.select().column("seq").column("target_id").from("audit_event_targets")
-                .where("org_id", .equal, tenant.orgID).where(AuditTargetIndex.blockList(blocks))
+                .where("org_id", .equal, tenant.orgID).where(AuditBlocks.blocks("block", spanning: (last + 1)..<(end + 1)))
                 .where("target_id", .in, Array(ids)).where("seq", .greaterThan, last).where("seq", .lessThanOrEqual, end).all(),
                 into: &indexed)
         }
@@ -359,7 +364,7 @@ public struct AuditVerifier: Sendable {
     static func checkTargetIndexHoldsNoOtherRows(expected: Int64, after start: Int64, in tenant: Tenant) async throws {
         let count = try await tenant.sql.raw("""
             SELECT COUNT(*) AS n FROM audit_event_targets WHERE org_id = \(bind: tenant.orgID)
-            AND block >= \(bind: AuditTargetIndex.block(of: start + 1)) AND seq > \(bind: start)
+            AND block >= \(bind: AuditBlocks.block(of: start + 1)) AND seq > \(bind: start)
             """).first()!.int("n")
         guard count != expected else { return }
         var last = start
@@ -370,8 +375,8 @@ public struct AuditVerifier: Sendable {
             var indexed: [Int64: Set<String>] = [:]
             try collect(try await tenant.sql.raw("""
                 SELECT seq, target_id FROM audit_event_targets
-                WHERE org_id = \(bind: tenant.orgID) AND block >= \(bind: AuditTargetIndex.block(of: last + 1))
-                AND block <= \(bind: AuditTargetIndex.block(of: end)) AND seq > \(bind: last) AND seq <= \(bind: end)
+                WHERE org_id = \(bind: tenant.orgID) AND block >= \(bind: AuditBlocks.block(of: last + 1))
+                AND block <= \(bind: AuditBlocks.block(of: end)) AND seq > \(bind: last) AND seq <= \(bind: end)
                 """).all(), into: &indexed)
             try compare(batch, batch.map(namedTargets), indexed)
             last = end
@@ -382,7 +387,7 @@ public struct AuditVerifier: Sendable {
     private static func checkNoTargetsBeyond(_ last: Int64, in tenant: Tenant) async throws {
         if let row = try await tenant.sql.raw("""
             SELECT MIN(seq) AS s FROM audit_event_targets WHERE org_id = \(bind: tenant.orgID)
-            AND block >= \(bind: AuditTargetIndex.block(of: last + 1)) AND seq > \(bind: last)
+            AND block >= \(bind: AuditBlocks.block(of: last + 1)) AND seq > \(bind: last)
             """).first(), try !row.decodeNil(column: "s") {
             throw AuditChainVerifier.Break(sequence: try row.int("s"),
                                            reason: "the target index lists an event the log does not hold")

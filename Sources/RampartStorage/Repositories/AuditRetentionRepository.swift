@@ -106,7 +106,7 @@ extension Tenant {
         else { return nil }
         try await sql.raw("""
             DELETE FROM audit_event_targets WHERE org_id = \(bind: orgID)
-            AND block <= \(bind: AuditTargetIndex.block(of: checkpoint.sequence)) AND seq <= \(bind: checkpoint.sequence)
+            AND block <= \(bind: AuditBlocks.block(of: checkpoint.sequence)) AND seq <= \(bind: checkpoint.sequence)
             """).run()
         try await sql.raw("DELETE FROM audit_events WHERE org_id = \(bind: orgID) AND seq <= \(bind: checkpoint.sequence)").run()
         try await sql.raw("""

@@ -5,22 +5,27 @@ import RampartTestSupport
 import SQLKit
 import Testing
 
-/// The target index is keyed by blocks of 16,384 events (`AuditTargetIndex`): a target filter
+/// The target and actor indexes are keyed by blocks of 16,384 events (`AuditBlocks`): a filter
 /// must find what it names on either side of a block's edge and blocks apart, newest first.
-@Suite("Audit target index by block")
-struct AuditTargetIndexTests {
-    /// The sequence numbers that name the target "far-apart": the last of block 0, the first of
-    /// block 1, and one in block 2, besides one early event.
+@Suite("Audit target and actor indexes by block")
+struct AuditBlocksTests {
+    /// The sequence numbers of the events by the actor "far-actor" that name the target
+    /// "far-apart": the last of block 0, the first of block 1, and one in block 2, besides one
+    /// early event.
     static let named: [Int64] = [5, 16_383, 16_384, 32_800]
 
-    /// Appends events 5 to 32,810 after provisioning's four; only `named` name the target.
+    /// Appends events 5 to 32,810 after provisioning's four; only `named` name the actor and the target.
     static func appendEvents(_ store: TestStore, _ org: Organization) async throws {
         let far = AuditTarget(type: "page", id: "far-apart", name: "Far apart")
         let other = AuditTarget(type: "page", id: "elsewhere", name: nil)
+        let farActor = AuditContext(actor: AuditActor(type: .user, id: "far-actor", name: nil))
         for start in stride(from: Int64(5), through: 32_810, by: 4_000) {
             let chunk = start...min(start + 3_999, 32_810)
             _ = try await store.database.write(org: org.id) { t in
-                try await t.appendAudit(chunk.map { AuditContext.system.record(.auditRetentionChanged, named.contains($0) ? [far] : [other]) })
+                try await t.appendAudit(chunk.map {
+                    named.contains($0) ? farActor.record(.auditRetentionChanged, [far])
+                        : AuditContext.system.record(.auditRetentionChanged, [other])
+                })
             }
         }
     }
@@ -30,35 +35,46 @@ struct AuditTargetIndexTests {
     }
 
     @Test(arguments: Backend.all)
-    func aTargetIsFoundAcrossBlocksNewestFirstAndPageByPage(_ backend: Backend) async throws {
+    func anActorOrTargetIsFoundAcrossBlocksNewestFirstAndPageByPage(_ backend: Backend) async throws {
         try await TestStore.with(backend) { store in
             let org = try await store.createOrganization().organization
             try await Self.appendEvents(store, org)
-            #expect(try await Self.sequences(store, org, AuditQuery(target: "far-apart")) == Self.named.reversed())
-            #expect(try await Self.sequences(store, org, AuditQuery(target: "far-apart", beforeSequence: 16_384)) == [16_383, 5])
-            #expect(try await Self.sequences(store, org, AuditQuery(action: "user.", target: "far-apart")) == [])
+            for query in [AuditQuery(target: "far-apart"), AuditQuery(actor: "far-actor"),
+                          AuditQuery(actor: "far-actor", target: "far-apart")] {
+                #expect(try await Self.sequences(store, org, query) == Self.named.reversed())
+                var before = query
+                before.beforeSequence = 16_384
+                #expect(try await Self.sequences(store, org, before) == [16_383, 5])
+                var other = query
+                other.action = "user."
+                #expect(try await Self.sequences(store, org, other) == [])
 
-            var seen: [Int64] = [], before: Int64?, pages = 0
-            repeat {
-                let query = AuditQuery(target: "far-apart", beforeSequence: before, limit: 1)
-                let page = try await store.database.read(org: org.id) { try await $0.auditEvents(query) }
-                seen += page.items.map(\.sequence)
-                before = try page.nextCursor.map { try #require(Int64($0)) }
-                pages += 1
-            } while before != nil && pages <= 10
-            #expect(seen == Self.named.reversed())
+                var seen: [Int64] = [], cursor: Int64?, pages = 0
+                repeat {
+                    var page = query
+                    page.beforeSequence = cursor
+                    page.limit = 1
+                    let frozen = page
+                    let found = try await store.database.read(org: org.id) { try await $0.auditEvents(frozen) }
+                    seen += found.items.map(\.sequence)
+                    cursor = try found.nextCursor.map { try #require(Int64($0)) }
+                    pages += 1
+                } while cursor != nil && pages <= 10
+                #expect(seen == Self.named.reversed())
 
-            let search = AuditSearch(text: try #require(try AuditSearchText("retention")))
-            let found = try await store.database.read(org: org.id) {
-                try await $0.auditEvents(AuditQuery(target: "far-apart"), search: search).page.items.map(\.sequence)
+                let search = AuditSearch(text: try #require(try AuditSearchText("retention")))
+                let matched = try await store.database.read(org: org.id) {
+                    try await $0.auditEvents(query, search: search).page.items.map(\.sequence)
+                }
+                #expect(matched == Self.named.reversed())
             }
-            #expect(found == Self.named.reversed())
+            #expect(try await Self.sequences(store, org, AuditQuery(actor: "far-actor", target: "elsewhere")) == [])
             #expect(try await store.verify(org).failure == nil)
         }
     }
 
-    /// A store made before the index was keyed by block: migration 23 carries every row over
-    /// with its block, and the log still verifies and answers target filters.
+    /// A store made before the indexes were keyed by block: migration 23 carries every target
+    /// row over with its block, and the log still verifies and answers actor and target filters.
     @Test
     func theMigrationCarriesTheOldIndexOver() async throws {
         try await TestStore.with(.sqlite) { store in
@@ -74,6 +90,8 @@ struct AuditTargetIndexTests {
                     "INSERT INTO old_targets SELECT org_id, target_id, seq FROM audit_event_targets",
                     "DROP TABLE audit_event_targets",
                     "ALTER TABLE old_targets RENAME TO audit_event_targets",
+                    "DROP INDEX audit_events_by_actor",
+                    "CREATE INDEX audit_events_by_actor ON audit_events (org_id, actor_id, seq)",
                     "DELETE FROM schema_migrations WHERE version = 23",
                 ] { try await sql.raw(SQLQueryString(statement)).run() }
             }
@@ -83,6 +101,7 @@ struct AuditTargetIndexTests {
             #expect(after == before)
             #expect(after.allSatisfy { $0.block == $0.seq >> 14 })
             #expect(try await Self.sequences(store, org, AuditQuery(target: "far-apart")) == Self.named.reversed())
+            #expect(try await Self.sequences(store, org, AuditQuery(actor: "far-actor")) == Self.named.reversed())
             #expect(try await store.verify(org).failure == nil)
         }
     }
