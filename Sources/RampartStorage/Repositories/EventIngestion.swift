@@ -93,26 +93,68 @@ extension Tenant {
         // Taken first, so that on PostgreSQL a second node sending the same keys waits here and
         // then sees them; the primary key of ingested_event_keys backs this up.
         let head = try await lockedHead()
-        let product = batch.source.product.id
-        var sequences = try await ingestedSequences(product: product, keys: batch.idempotencyKeys)
-        var results: [IngestedEvent] = []
+        let claims = try await claimKeys(batch.idempotencyKeys, product: batch.source.product.id, after: head.sequence)
+        try await append(batch.audit.keeping(claims.kept), after: head)
+        return claims.answers
+    }
+
+    /// Which of a batch's keys are new (their indexes, in order), and the answer for every key.
+    private struct KeyClaims {
         var kept: [Int] = []
-        var keyRows: [[ColumnValue]] = []
-        results.reserveCapacity(batch.idempotencyKeys.count)
-        for (index, key) in batch.idempotencyKeys.enumerated() {
-            if let sequence = sequences[key] {
-                results.append(IngestedEvent(idempotencyKey: key, sequence: sequence, duplicate: true))
-                continue
+        var answers: [IngestedEvent] = []
+    }
+
+    /// Records the keys of the batch's new events with the sequence numbers those events get
+    /// after `head`; a key this product sent before, or earlier in the batch, is a duplicate,
+    /// answered with the number its first event got.
+    ///
+    /// On SQLite each key is inserted with `INSERT OR IGNORE` under the number it would get,
+    /// and only the keys the primary key turned away are looked up: one B-tree seek per key
+    /// in the writer's transaction instead of a lookup and then an insert.
+    private func claimKeys(_ keys: [String], product: String, after head: Int64) async throws -> KeyClaims {
+        var claims = KeyClaims()
+        claims.answers.reserveCapacity(keys.count)
+        guard let session = sql as? SQLiteSession else {
+            var sequences = try await ingestedSequences(product: product, keys: keys)
+            var rows: [[ColumnValue]] = []
+            for (index, key) in keys.enumerated() {
+                if let sequence = sequences[key] {
+                    claims.answers.append(IngestedEvent(idempotencyKey: key, sequence: sequence, duplicate: true))
+                    continue
+                }
+                claims.kept.append(index)
+                let sequence = head + Int64(claims.kept.count)
+                sequences[key] = sequence
+                claims.answers.append(IngestedEvent(idempotencyKey: key, sequence: sequence, duplicate: false))
+                rows.append([ColumnValue(orgID), ColumnValue(product), ColumnValue(key), ColumnValue(sequence)])
             }
-            kept.append(index)
-            let sequence = head.sequence + Int64(kept.count)
-            sequences[key] = sequence
-            results.append(IngestedEvent(idempotencyKey: key, sequence: sequence, duplicate: false))
-            keyRows.append([ColumnValue(orgID), ColumnValue(product), ColumnValue(key), ColumnValue(sequence)])
+            try await insertRows(into: "ingested_event_keys", columns: ["org_id", "product_id", "idempotency_key", "seq"],
+                                 rows: rows)
+            return claims
         }
-        try await append(batch.audit.keeping(kept), after: head)
-        try await insertRows(into: "ingested_event_keys", columns: ["org_id", "product_id", "idempotency_key", "seq"], rows: keyRows)
-        return results
+        var duplicates: [Int] = []
+        try session.connection.insertEach("""
+            INSERT OR IGNORE INTO ingested_event_keys (org_id, product_id, idempotency_key, seq) VALUES (?1, ?2, ?3, ?4)
+            """, keys.indices, binds: { [.text(orgID), .text(product), .text(keys[$0]), .integer(head + Int64(claims.kept.count) + 1)] },
+            inserted: { index, new in
+                if new {
+                    claims.kept.append(index)
+                    claims.answers.append(IngestedEvent(idempotencyKey: keys[index], sequence: head + Int64(claims.kept.count),
+                                                        duplicate: false))
+                } else {
+                    duplicates.append(index)
+                    claims.answers.append(IngestedEvent(idempotencyKey: keys[index], sequence: 0, duplicate: true))
+                }
+            })
+        guard !duplicates.isEmpty else { return claims }
+        let sequences = try await ingestedSequences(product: product, keys: duplicates.map { keys[$0] })
+        for index in duplicates {
+            guard let sequence = sequences[keys[index]] else {
+                throw RampartError(.integrity, "An idempotency key was turned away but is not recorded.")
+            }
+            claims.answers[index] = IngestedEvent(idempotencyKey: keys[index], sequence: sequence, duplicate: true)
+        }
+        return claims
     }
 
     /// The ids among the batch's actors and person targets that are Rampart users of this

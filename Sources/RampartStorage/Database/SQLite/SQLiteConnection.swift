@@ -66,18 +66,31 @@ final class SQLiteConnection: @unchecked Sendable {
     /// lookups of a thousand rows would otherwise hash the SQL text a thousand times.
     /// `onRow` sees each result row with the index of the binds that read it.
     func run(_ sql: String, each bindSets: some Collection<[SQLiteValue]>, onRow: ((Int, SQLiteRow) -> Void)? = nil) throws {
-        guard let handle else { throw SQLiteError(code: SQLITE_CANTOPEN, message: "the connection is closed") }
-        let statement: SQLiteStatement
-        if let cached = statements[sql] {
-            statement = cached
-        } else {
-            statement = try SQLiteStatement(sql, on: handle)
-            if statements.count >= Self.statementCacheLimit { statements.removeAll() }
-            statements[sql] = statement
-        }
+        let (statement, handle) = try prepared(sql)
         for (index, binds) in bindSets.enumerated() {
             try statement.run(binds, on: handle, onRow: onRow.map { onRow in { onRow(index, $0) } })
         }
+    }
+
+    /// Runs `sql`, an `INSERT OR IGNORE`, once for each of `items` in order, looking it up
+    /// once, and tells `inserted` whether each run added its row. `binds` is asked for an
+    /// item's binds only when its turn comes, so they may depend on the answers before.
+    func insertEach<Item>(_ sql: String, _ items: some Sequence<Item>, binds: (Item) -> [SQLiteValue],
+                          inserted: (Item, Bool) -> Void) throws {
+        let (statement, handle) = try prepared(sql)
+        for item in items {
+            try statement.run(binds(item), on: handle, onRow: nil)
+            inserted(item, sqlite3_changes(handle) > 0)
+        }
+    }
+
+    private func prepared(_ sql: String) throws -> (SQLiteStatement, OpaquePointer) {
+        guard let handle else { throw SQLiteError(code: SQLITE_CANTOPEN, message: "the connection is closed") }
+        if let cached = statements[sql] { return (cached, handle) }
+        let statement = try SQLiteStatement(sql, on: handle)
+        if statements.count >= Self.statementCacheLimit { statements.removeAll() }
+        statements[sql] = statement
+        return (statement, handle)
     }
 
     /// Runs one statement and returns its rows.
