@@ -34,8 +34,9 @@ struct ProductPeople {
 
     func subject(id: String?, name: String?) -> AuditSubject? {
         if let id, rampartUsers.contains(id) { return .user(id) }
-        // A product's actor carries its email in `name` when it sent one (ProductEvent).
-        if let name, name.contains("@") { return .email(name.lowercased()) }
+        // A product's actor carries its email in `name` when it sent one (ProductEvent). Read
+        // byte by byte: `String.contains(_:)` goes through Foundation, 2 % of ingestion's CPU.
+        if let name, name.utf8.contains(UInt8(ascii: "@")) { return .email(name.lowercased()) }
         if let reference = id ?? name { return .productUser(product: product, reference: reference) }
         return nil
     }
