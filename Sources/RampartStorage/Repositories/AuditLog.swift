@@ -124,8 +124,8 @@ extension Tenant {
         guard query.actor != nil || query.target != nil else {
             return try await filteredEvents(query, before: before, limit: limit, window: nil)
         }
-        var end = before ?? 0
-        if before == nil { end = try await auditHead().sequence + 1 }
+        let end: Int64
+        if let before { end = before } else { end = try await auditHead().sequence + 1 }
         var found: [AuditEvent] = []
         for window in AuditBlocks.windows(below: end) where found.count < limit {
             found += try await filteredEvents(query, before: nil, limit: limit - found.count, window: window)
