@@ -83,6 +83,13 @@ struct EventIngestionTests {
                 && source["credentialId"] as? String == s.keyID)
             #expect(details["idempotencyKey"] as? String == "e-2" && (details["data"] as? [String: Any])?["space"] as? String == "ENG")
             #expect((stored["targets"] as? [[String: Any]])?.compactMap { $0["type"] as? String } == ["page", "product"])
+            // The details are stored in their canonical text, which ingestion writes directly.
+            let events = try await store.database.read(org: s.orgID) { try await $0.auditEvents(after: before, limit: 10) }
+            #expect(events.count == 4)
+            for event in events {
+                #expect(event.detailsJSON == JSONValue.parse(event.detailsJSON)?.canonical)
+                #expect(event.detailsJSON.hasPrefix(#"{"data":{"space":"ENG","version":3},"idempotencyKey":"e-"#))
+            }
             let verified = try await AuditVerifier(database: store.database).verify(s.org.organization)
             #expect(verified.failure == nil)
         }

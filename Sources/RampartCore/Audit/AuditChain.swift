@@ -126,16 +126,26 @@ public struct PreparedAuditEvent: Sendable {
         self.id = id; occurredAt = record.occurredAt; action = record.action.rawValue; outcome = record.outcome.rawValue
         self.actor = actor; self.targetsJSON = targetsJSON; requestID = record.requestID; self.detailsJSON = detailsJSON
         self.encoding = encoding; self.personal = personal
-        targetIDs = record.targets.count == 1 ? [record.targets[0].id] : Set(record.targets.map(\.id)).sorted()
+        targetIDs = Self.distinctSorted(record.targets.map(\.id))
         content = AuditChain.content(action: action, outcome: outcome, actor: actor, targetsJSON: targetsJSON,
                                      requestID: requestID, detailsJSON: detailsJSON, encoding: encoding, personal: personal)
+    }
+
+    /// Sorted, without repeats; by sorting, not a `Set`: an event names one or two targets.
+    static func distinctSorted(_ ids: [String]) -> [String] {
+        guard ids.count > 1 else { return ids }
+        var distinct: [String] = []
+        distinct.reserveCapacity(ids.count)
+        for id in ids.sorted() where id != distinct.last { distinct.append(id) }
+        return distinct
     }
 
     /// The legacy encoding: nothing sealed.
     init(inClear record: AuditRecord, id: String) {
         self.init(record, id: id, actor: record.actor,
                   targetsJSON: JSONValue.canonicalArray(ofSortedObjects: record.targets.map { $0.canonicalFields(name: $0.name) }),
-                  detailsJSON: record.details.json.canonical, encoding: AuditEncoding.legacy, personal: nil)
+                  detailsJSON: record.renderedDetails ?? record.details.json.canonical, encoding: AuditEncoding.legacy,
+                  personal: nil)
     }
 }
 

@@ -114,6 +114,10 @@ public struct AuditRecord: Sendable {
     public var requestID: String?
     /// Free-form JSON object, already canonical text (see `AuditDetails`).
     public var details: AuditDetails
+    /// `details` already as canonical text, for records whose details never hold a person's
+    /// data at their top level (product events: `data`, `idempotencyKey`, `source`), so that
+    /// the sealer has nothing to split out and no dictionary to build and sort per event.
+    public var renderedDetails: String?
     /// Nil until appended: the log stamps it with its clock.
     public var occurredAt: Timestamp?
     /// Whose personal data the actor's fields are, when not the default for the actor (see

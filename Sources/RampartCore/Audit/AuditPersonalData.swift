@@ -59,7 +59,12 @@ public enum AuditPersonalData {
                      field: String) -> String {
         let box = try! AES.GCM.seal(Array(value.utf8), using: key.key, nonce: nonce,
                                     authenticating: binding.bytes(field: field, keyID: key.id))
-        return key.id + ":" + box.combined!.base64EncodedString()
+        let combined = box.combined!
+        var sealed = key.id
+        sealed.reserveCapacity(key.id.utf8.count + 1 + (combined.count + 2) / 3 * 4)
+        sealed += ":"
+        sealed += combined.base64EncodedString()
+        return sealed
     }
 
     /// The key id a sealed value names, or nil when it is not a sealed value.
@@ -136,21 +141,15 @@ struct SealBinding {
     }
 }
 
-/// Nonces for a batch of seals, drawn from the system's generator a thousand at a time:
-/// `AES.GCM.seal` drawing its own made a system call for every seal, a tenth of ingestion's CPU.
-struct NoncePool {
-    private static let nonceSize = 12, perDraw = 1024
-    private var bytes: [UInt8] = []
-    private var next = 0
+/// Nonces for a batch of seals and ids for its events, drawn from the system's generator
+/// many at a time: `AES.GCM.seal` drawing its own made a system call for every seal, a tenth
+/// of ingestion's CPU.
+struct BatchRandom {
+    private var bytes = RandomBytePool()
 
-    mutating func take() -> AES.GCM.Nonce {
-        if next == bytes.count {
-            bytes = SystemRandom.bytes(Self.nonceSize * Self.perDraw)
-            next = 0
-        }
-        defer { next += Self.nonceSize }
-        return try! AES.GCM.Nonce(data: bytes[next..<(next + Self.nonceSize)])
-    }
+    mutating func nonce() -> AES.GCM.Nonce { try! AES.GCM.Nonce(data: bytes.take(12)) }
+
+    mutating func eventID() -> String { Identifier.make(at: Date(), random: bytes.take(16)) }
 }
 
 /// Seals the personal data of the events of one append with the subject keys loaded for it
@@ -175,19 +174,19 @@ public struct AuditSealer: Sendable {
     /// The same, except for the records that name one of the `pending` subjects: those that
     /// have no key yet, which is made only under the head lock. Their entries are nil.
     public func prepare(_ records: [AuditRecord], leavingOut pending: Set<AuditSubject>) -> [PreparedAuditEvent?] {
-        var nonces = NoncePool()
+        var random = BatchRandom()
         return records.map { record in
             guard pending.isDisjoint(with: record.subjects) else { return nil }
-            return prepare(record, id: Identifier.make(), nonces: &nonces)
+            return prepare(record, id: random.eventID(), random: &random)
         }
     }
 
     /// The actor, targets and details of `record` as event `id` stores them, personal data sealed.
-    func prepare(_ record: AuditRecord, id: String, nonces: inout NoncePool) -> PreparedAuditEvent {
+    func prepare(_ record: AuditRecord, id: String, random: inout BatchRandom) -> PreparedAuditEvent {
         let binding = SealBinding(org: orgID, event: id)
         func seal(_ value: String?, _ key: SubjectKey?, _ field: String) -> String? {
             guard let value, let key else { return nil }
-            return AuditPersonalData.seal(value, with: key, nonce: nonces.take(), binding: binding, field: field)
+            return AuditPersonalData.seal(value, with: key, nonce: random.nonce(), binding: binding, field: field)
         }
         var actor = record.actor
         if actor.type == .user {
@@ -213,6 +212,10 @@ public struct AuditSealer: Sendable {
         })
         // Personal details are about the event's first person target (the user created or
         // changed); without one, or once that person is erased, they are not kept.
+        if let rendered = record.renderedDetails {
+            return PreparedAuditEvent(record, id: id, actor: actor, targetsJSON: targets, detailsJSON: rendered,
+                                      encoding: encoding, personal: nil)
+        }
         let split = AuditPersonalData.split(record.details)
         let personal = split.personal.isEmpty ? nil : seal(JSONValue.object(split.personal).canonical, firstPersonKey,
                                                            "details.personal")
@@ -229,12 +232,24 @@ struct SealedActor {
     var name: String?, ip: String?, userAgent: String?
 
     /// The clear text to seal, or nil when the actor has none of the three.
+    /// Written as bytes, keys in sorted order, as `JSONValue.canonical` would: every product
+    /// event seals one.
     static func json(of actor: AuditActor) -> String? {
-        var fields: [(key: String, value: JSONValue)] = []
-        if let ip = actor.ip { fields.append(("ip", .string(ip))) }
-        if let name = actor.name { fields.append(("name", .string(name))) }
-        if let userAgent = actor.userAgent { fields.append(("userAgent", .string(userAgent))) }
-        return fields.isEmpty ? nil : JSONValue.canonicalObject(sortedFields: fields)
+        guard actor.ip != nil || actor.name != nil || actor.userAgent != nil else { return nil }
+        var out: [UInt8] = [UInt8(ascii: "{")]
+        out.reserveCapacity(192)
+        func field(_ key: String, _ value: String?) {
+            guard let value else { return }
+            if out.count > 1 { out.append(UInt8(ascii: ",")) }
+            JSONValue.writeString(key, to: &out)
+            out.append(UInt8(ascii: ":"))
+            JSONValue.writeString(value, to: &out)
+        }
+        field("ip", actor.ip)
+        field("name", actor.name)
+        field("userAgent", actor.userAgent)
+        out.append(UInt8(ascii: "}"))
+        return String(decoding: out, as: UTF8.self)
     }
 
     init?(json: String) {

@@ -6,7 +6,12 @@ import Foundation
 /// Ids are checked and rendered byte by byte: every request parses at least two of them.
 public enum Identifier {
     public static func make(at date: Date = Date()) -> String {
-        var bytes = SystemRandom.bytes(16)
+        make(at: date, random: SystemRandom.bytes(16)[...])
+    }
+
+    /// An id made of `random`'s 16 bytes, for batches that draw them from a `RandomBytePool`.
+    static func make(at date: Date, random: ArraySlice<UInt8>) -> String {
+        var bytes = Array(random)
         let millis = UInt64(max(0, date.timeIntervalSince1970 * 1000))
         for i in 0..<6 { bytes[i] = UInt8(truncatingIfNeeded: millis >> (8 * (5 - UInt64(i)))) }
         bytes[6] = (bytes[6] & 0x0F) | 0x70

@@ -76,9 +76,10 @@ extension Tenant {
         let records = events.map { event in
             var record = AuditRecord(
                 action: event.action, actor: event.actor, targets: event.targets + [productTarget], outcome: event.outcome,
-                requestID: requestID,
-                details: AuditDetails(["source": sourceDetails, "idempotencyKey": .string(event.idempotencyKey), "data": event.details]),
-                occurredAt: event.occurredAt)
+                requestID: requestID, occurredAt: event.occurredAt)
+            record.renderedDetails = JSONValue.canonicalObject(sortedFields: [
+                ("data", event.details), ("idempotencyKey", .string(event.idempotencyKey)), ("source", sourceDetails),
+            ])
             record.actorSubjectOverride = people.subject(id: event.actor.id, name: event.actor.name)
             for target in event.targets where target.isPerson {
                 record.targetSubjectOverrides[target.id] = people.subject(id: target.id, name: target.name)
