@@ -8,7 +8,7 @@ public struct Migrator: Sendable {
                                     .oauthClientKeys, .backchannelLogout, .eventIngestion, .logStreamTargets,
                                     .sessionSID, .auditCheckpoints, .domainClaims, .identityProviders, .logStreamDeadLetters, .auditRetention,
                                     .samlServiceProviderKeys, .auditSubjectKeys, .auditFilters, .auditExports,
-                                    .auditExportSearch, .auditMerkleTree, .auditIndexBlocks]
+                                    .auditExportSearch, .auditMerkleTree, .auditIndexBlocks, .auditTargetRanges]
     public static var latestVersion: Int64 { all.last!.version }
 
     let database: Database

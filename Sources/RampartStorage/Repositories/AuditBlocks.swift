@@ -27,10 +27,31 @@ enum AuditBlocks {
         return SQLQueryString(column + " IN (" + blocks.map(String.init).joined(separator: ",") + ")")
     }
 
-    /// A subquery: the sequence numbers in `range` of the events that name `target`.
+    /// A subquery: the sequence numbers in `range` of the events that name `target`, from its
+    /// rows in `audit_event_targets` and from its ranges in `audit_target_ranges`, each range
+    /// cut to `range` before the log's key is read for the events in it.
     static func sequences(org: String, target: String, in range: Range<Int64>) -> SQLQueryString {
-        SQLQueryString("SELECT seq FROM audit_event_targets WHERE org_id = ") + "\(bind: org)" + " AND "
+        let (low, high) = (range.lowerBound, range.upperBound - 1)
+        return SQLQueryString("SELECT seq FROM audit_event_targets WHERE org_id = ") + "\(bind: org)" + " AND "
             + blocks("block", spanning: range) + " AND target_id = " + "\(bind: target)" + within(range)
+            + " UNION ALL SELECT e2.seq FROM audit_target_ranges r JOIN audit_events e2 ON e2.org_id = r.org_id"
+            + " AND e2.seq >= CASE WHEN r.first_seq > " + "\(bind: low)" + " THEN r.first_seq ELSE " + "\(bind: low)" + " END"
+            + " AND e2.seq <= CASE WHEN r.last_seq < " + "\(bind: high)" + " THEN r.last_seq ELSE " + "\(bind: high)" + " END"
+            + " WHERE r.org_id = " + "\(bind: org)" + " AND " + blocks("r.block", spanning: range)
+            + " AND r.target_id = " + "\(bind: target)" + " AND r.first_seq <= " + "\(bind: high)"
+            + " AND r.last_seq >= " + "\(bind: low)"
+    }
+
+    /// The events `first` through `last` as ranges that do not cross a block, oldest first.
+    static func ranges(from first: Int64, through last: Int64) -> [(block: Int64, first: Int64, last: Int64)] {
+        var ranges: [(block: Int64, first: Int64, last: Int64)] = []
+        var start = first
+        while start <= last {
+            let block = block(of: start), end = min(last, ((block + 1) << shift) - 1)
+            ranges.append((block, start, end))
+            start = end + 1
+        }
+        return ranges
     }
 
     /// A subquery: the sequence numbers in `range` of the events whose actor is `actor`, read

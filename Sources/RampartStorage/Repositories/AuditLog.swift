@@ -48,11 +48,14 @@ extension Tenant {
             let sealer = AuditSealer(orgID: orgID, keys: try await subjectKeys(for: Self.subjects(of: records)))
             for (index, event) in zip(pending, sealer.prepare(records)) { events[index] = event }
         }
-        return try await store(events.compactMap { $0 }, after: head)
+        return try await store(events.compactMap { $0 }, after: head, rangeTarget: batch.rangeTarget)
     }
 
-    /// Links prepared events after `start` and stores them.
-    private func store(_ prepared: [PreparedAuditEvent], after start: ChainHead) async throws -> [AuditEvent] {
+    /// Links prepared events after `start` and stores them. `rangeTarget`, which every event
+    /// names, is indexed as one range per block instead of a row per event.
+    private func store(_ prepared: [PreparedAuditEvent], after start: ChainHead, rangeTarget: String?) async throws
+        -> [AuditEvent]
+    {
         var head = start
         var events: [AuditEvent] = []
         var targetRows: [[ColumnValue]] = []
@@ -62,7 +65,9 @@ extension Tenant {
             head = ChainHead(sequence: event.sequence, hash: event.hash)
             events.append(event)
             let block = ColumnValue(AuditBlocks.block(of: event.sequence))
-            for id in p.targetIDs { targetRows.append([ColumnValue(orgID), block, ColumnValue(id), ColumnValue(event.sequence)]) }
+            for id in p.targetIDs where id != rangeTarget {
+                targetRows.append([ColumnValue(orgID), block, ColumnValue(id), ColumnValue(event.sequence)])
+            }
         }
         try await insertRows(
             into: "audit_events",
@@ -77,6 +82,13 @@ extension Tenant {
                  ColumnValue(Int64(e.encoding)), ColumnValue(e.personal)]
             })
         try await insertRows(into: "audit_event_targets", columns: ["org_id", "block", "target_id", "seq"], rows: targetRows)
+        if let rangeTarget, let first = events.first?.sequence {
+            try await insertRows(
+                into: "audit_target_ranges", columns: ["org_id", "block", "target_id", "first_seq", "last_seq"],
+                rows: AuditBlocks.ranges(from: first, through: head.sequence).map {
+                    [ColumnValue(orgID), ColumnValue($0.block), ColumnValue(rangeTarget), ColumnValue($0.first), ColumnValue($0.last)]
+                })
+        }
         try await sql.raw("""
             UPDATE audit_heads SET last_seq = \(bind: head.sequence), last_hash = \(bind: head.hash)
             WHERE org_id = \(bind: orgID)
@@ -280,17 +292,17 @@ public struct AuditVerifier: Sendable {
             }
             do {
                 var last = start.sequence
-                var indexRows: Int64 = 0
+                var indexed = TargetIndexCount()
                 while true {
                     let batch = try await tenant.auditEvents(after: last, limit: 2000, as: .stored)
                     for event in batch { try verifier.check(event) }
                     guard let end = batch.last else { break }
-                    indexRows += try await Self.checkTargetIndex(of: batch, after: last, in: tenant)
+                    try await Self.checkTargetIndex(of: batch, after: last, in: tenant, counted: &indexed)
                     last = end.sequence
                     progress?(verifier.count, head.sequence - start.sequence)
                 }
                 try verifier.finish(head: head)
-                try await Self.checkTargetIndexHoldsNoOtherRows(expected: indexRows, after: start.sequence, in: tenant)
+                try await Self.checkTargetIndexHoldsNoOtherRows(counted: indexed, after: start.sequence, in: tenant)
                 return Report(organization: organization, events: verifier.count, failure: nil, head: head,
                               purgedThrough: start.sequence)
             } catch let failure as AuditChainVerifier.Break {
@@ -315,16 +327,18 @@ public struct AuditVerifier: Sendable {
         return purged
     }
 
-    /// `?target=` searches read `audit_event_targets`, which the hash chain does not cover:
-    /// it must list exactly the distinct target ids each (verified) event names, or a deleted
-    /// row would hide an event from searches unnoticed. Returns how many rows the batch has.
+    /// `?target=` searches read `audit_event_targets` and `audit_target_ranges`, which the hash
+    /// chain does not cover: together they must list exactly the distinct target ids each
+    /// (verified) event names, or a deleted row would hide an event from searches unnoticed.
+    /// Adds what the batch accounts for to `counted`.
     ///
     /// Read target by target within the batch's blocks (the table's key is org, block, target,
     /// sequence), never by the blocks alone, which would read every row of a block for each
-    /// batch. Rows naming a target no event of the batch names are left to
-    /// `checkTargetIndexHoldsNoOtherRows`.
-    static func checkTargetIndex(of batch: [AuditEvent], after last: Int64, in tenant: Tenant) async throws -> Int64 {
-        guard let end = batch.last?.sequence else { return 0 }
+    /// batch; ranges are one row per batch and block, so they are read by block. Rows naming a
+    /// target no event of the batch names are left to `checkTargetIndexHoldsNoOtherRows`.
+    static func checkTargetIndex(of batch: [AuditEvent], after last: Int64, in tenant: Tenant,
+                                 counted: inout TargetIndexCount) async throws {
+        guard let end = batch.last?.sequence else { return }
         let expected = batch.map(namedTargets)
         var indexed: [Int64: Set<String>] = [:]
         for ids in Array(Set(expected.joined())).chunked(500) {
@@ -333,8 +347,16 @@ public struct AuditVerifier: Sendable {
                 .where("target_id", .in, Array(ids)).where("seq", .greaterThan, last).where("seq", .lessThanOrEqual, end).all(),
                 into: &indexed)
         }
+        counted.rows += Int64(indexed.values.reduce(0) { $0 + $1.count })
+        counted.rangeEvents += try await collectRanges(after: last, through: end, in: tenant, into: &indexed)
         try compare(batch, expected, indexed)
-        return expected.reduce(0) { $0 + Int64($1.count) }
+    }
+
+    /// What the target index holds for the events checked: rows of `audit_event_targets`, and
+    /// events covered by ranges of `audit_target_ranges`.
+    struct TargetIndexCount {
+        var rows: Int64 = 0
+        var rangeEvents: Int64 = 0
     }
 
     private static func namedTargets(_ event: AuditEvent) -> Set<String> {
@@ -344,6 +366,24 @@ public struct AuditVerifier: Sendable {
     /// Index rows (`seq`, `target_id`) as the target ids each sequence number has.
     private static func collect(_ rows: [any SQLRow], into indexed: inout [Int64: Set<String>]) throws {
         for row in rows { indexed[try row.int("seq"), default: []].insert(try row.string("target_id")) }
+    }
+
+    /// The ranges' targets of the events after `last` through `end`, as `collect` gives rows;
+    /// returns how many events the ranges cover there.
+    private static func collectRanges(after last: Int64, through end: Int64, in tenant: Tenant,
+                                      into indexed: inout [Int64: Set<String>]) async throws -> Int64 {
+        var covered: Int64 = 0
+        let query = SQLQueryString("SELECT target_id, first_seq, last_seq FROM audit_target_ranges WHERE org_id = ")
+            + "\(bind: tenant.orgID)" + " AND " + AuditBlocks.blocks("block", spanning: (last + 1)..<(end + 1))
+            + " AND first_seq <= " + "\(bind: end)" + " AND last_seq > " + "\(bind: last)"
+        for row in try await tenant.sql.raw(query).all() {
+            let target = try row.string("target_id")
+            let first = max(try row.int("first_seq"), last + 1), through = min(try row.int("last_seq"), end)
+            guard first <= through else { continue }
+            for sequence in first...through { indexed[sequence, default: []].insert(target) }
+            covered += through - first + 1
+        }
+        return covered
     }
 
     private static func compare(_ batch: [AuditEvent], _ expected: [Set<String>], _ indexed: [Int64: Set<String>]) throws {
@@ -358,15 +398,19 @@ public struct AuditVerifier: Sendable {
         }
     }
 
-    /// After every batch matched: the index must hold no more rows than the events name. One
-    /// count; only when it is off does a second, slower pass read each batch's range of the
-    /// table to say which event has a row too many, or that rows name events that do not exist.
-    static func checkTargetIndexHoldsNoOtherRows(expected: Int64, after start: Int64, in tenant: Tenant) async throws {
-        let count = try await tenant.sql.raw("""
+    /// After every batch matched: the index must hold no more than the events name. Two counts;
+    /// only when one is off does a second, slower pass read each batch's range of the index to
+    /// say which event has a row too many, or that rows name events that do not exist.
+    static func checkTargetIndexHoldsNoOtherRows(counted: TargetIndexCount, after start: Int64, in tenant: Tenant) async throws {
+        let rows = try await tenant.sql.raw("""
             SELECT COUNT(*) AS n FROM audit_event_targets WHERE org_id = \(bind: tenant.orgID)
             AND block >= \(bind: AuditBlocks.block(of: start + 1)) AND seq > \(bind: start)
             """).first()!.int("n")
-        guard count != expected else { return }
+        let rangeEvents = try await tenant.sql.raw("""
+            SELECT CAST(COALESCE(SUM(last_seq - first_seq + 1), 0) AS BIGINT) AS n FROM audit_target_ranges
+            WHERE org_id = \(bind: tenant.orgID) AND block >= \(bind: AuditBlocks.block(of: start + 1)) AND last_seq > \(bind: start)
+            """).first()!.int("n")
+        guard rows != counted.rows || rangeEvents != counted.rangeEvents else { return }
         var last = start
         while true {
             // Target ids are stored in clear: the events' stored form serves, nothing to open.
@@ -378,16 +422,26 @@ public struct AuditVerifier: Sendable {
                 WHERE org_id = \(bind: tenant.orgID) AND block >= \(bind: AuditBlocks.block(of: last + 1))
                 AND block <= \(bind: AuditBlocks.block(of: end)) AND seq > \(bind: last) AND seq <= \(bind: end)
                 """).all(), into: &indexed)
+            _ = try await collectRanges(after: last, through: end, in: tenant, into: &indexed)
             try compare(batch, batch.map(namedTargets), indexed)
             last = end
         }
         try await checkNoTargetsBeyond(last, in: tenant)
+        // Every event matched and nothing lies beyond the log: what is left is a range that
+        // reaches back before the log's first event (a purge trims them to it).
+        throw AuditChainVerifier.Break(sequence: start + 1, reason: "the target index has a range that reaches before the log")
     }
 
     private static func checkNoTargetsBeyond(_ last: Int64, in tenant: Tenant) async throws {
         if let row = try await tenant.sql.raw("""
-            SELECT MIN(seq) AS s FROM audit_event_targets WHERE org_id = \(bind: tenant.orgID)
-            AND block >= \(bind: AuditBlocks.block(of: last + 1)) AND seq > \(bind: last)
+            SELECT MIN(s) AS s FROM (
+                SELECT MIN(seq) AS s FROM audit_event_targets WHERE org_id = \(bind: tenant.orgID)
+                AND block >= \(bind: AuditBlocks.block(of: last + 1)) AND seq > \(bind: last)
+                UNION ALL
+                SELECT MIN(CASE WHEN first_seq > \(bind: last) THEN first_seq ELSE \(bind: last + 1) END) AS s
+                FROM audit_target_ranges WHERE org_id = \(bind: tenant.orgID)
+                AND block >= \(bind: AuditBlocks.block(of: last + 1)) AND last_seq > \(bind: last)
+            ) beyond
             """).first(), try !row.decodeNil(column: "s") {
             throw AuditChainVerifier.Break(sequence: try row.int("s"),
                                            reason: "the target index lists an event the log does not hold")
@@ -400,8 +454,14 @@ public struct AuditVerifier: Sendable {
 public struct PreparedAuditBatch: Sendable {
     let records: [AuditRecord]
     let events: [PreparedAuditEvent?]
+    /// A target every record names (the product that sent a batch of ingested events), indexed
+    /// as ranges of sequence numbers (`audit_target_ranges`) rather than a row per event: one
+    /// index row fewer per ingested event, which measured about 9 % of ingestion's throughput.
+    var rangeTarget: String?
 
-    init(records: [AuditRecord], events: [PreparedAuditEvent?]) { self.records = records; self.events = events }
+    init(records: [AuditRecord], events: [PreparedAuditEvent?], rangeTarget: String? = nil) {
+        self.records = records; self.events = events; self.rangeTarget = rangeTarget
+    }
 
     /// Records not sealed yet: all of them are sealed at the append, under the head lock.
     init(unsealed records: [AuditRecord]) { self.init(records: records, events: Array(repeating: nil, count: records.count)) }
@@ -410,6 +470,7 @@ public struct PreparedAuditBatch: Sendable {
     /// batch without duplicates), without copying a thousand events.
     public func keeping(_ indexes: [Int]) -> PreparedAuditBatch {
         if indexes.count == records.count { return self }
-        return PreparedAuditBatch(records: indexes.map { records[$0] }, events: indexes.map { events[$0] })
+        return PreparedAuditBatch(records: indexes.map { records[$0] }, events: indexes.map { events[$0] },
+                                  rangeTarget: rangeTarget)
     }
 }

@@ -108,6 +108,12 @@ extension Tenant {
             DELETE FROM audit_event_targets WHERE org_id = \(bind: orgID)
             AND block <= \(bind: AuditBlocks.block(of: checkpoint.sequence)) AND seq <= \(bind: checkpoint.sequence)
             """).run()
+        // A range ends where its batch did, and a checkpoint is signed at the head between
+        // appends, so no range reaches across the checkpoint.
+        try await sql.raw("""
+            DELETE FROM audit_target_ranges WHERE org_id = \(bind: orgID)
+            AND block <= \(bind: AuditBlocks.block(of: checkpoint.sequence)) AND last_seq <= \(bind: checkpoint.sequence)
+            """).run()
         try await sql.raw("DELETE FROM audit_events WHERE org_id = \(bind: orgID) AND seq <= \(bind: checkpoint.sequence)").run()
         try await sql.raw("""
             DELETE FROM audit_tree_nodes WHERE org_id = \(bind: orgID) AND level = \(bind: MerkleProofBuilder.blockHeight)

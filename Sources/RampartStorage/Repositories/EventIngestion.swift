@@ -86,8 +86,9 @@ extension Tenant {
             }
             return record
         }
-        return PreparedIngestion(source: source, idempotencyKeys: events.map(\.idempotencyKey),
-                                 audit: try await prepareAudit(records))
+        var audit = try await prepareAudit(records)
+        audit.rangeTarget = productTarget.id
+        return PreparedIngestion(source: source, idempotencyKeys: events.map(\.idempotencyKey), audit: audit)
     }
 
     /// Appends a prepared batch: the events whose keys this product has not sent before.
