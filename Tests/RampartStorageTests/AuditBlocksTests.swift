@@ -49,18 +49,9 @@ struct AuditBlocksTests {
                 other.action = "user."
                 #expect(try await Self.sequences(store, org, other) == [])
 
-                var seen: [Int64] = [], cursor: Int64?, pages = 0
-                repeat {
-                    var page = query
-                    page.beforeSequence = cursor
-                    page.limit = 1
-                    let frozen = page
-                    let found = try await store.database.read(org: org.id) { try await $0.auditEvents(frozen) }
-                    seen += found.items.map(\.sequence)
-                    cursor = try found.nextCursor.map { try #require(Int64($0)) }
-                    pages += 1
-                } while cursor != nil && pages <= 10
-                #expect(seen == Self.named.reversed())
+                var single = query
+                single.limit = 1
+                #expect(try await store.auditPages(org: org.id, single).sequences == Self.named.reversed())
 
                 let search = AuditSearch(text: try #require(try AuditSearchText("retention")))
                 let matched = try await store.database.read(org: org.id) {

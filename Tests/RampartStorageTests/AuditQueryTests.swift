@@ -102,19 +102,7 @@ struct AuditQueryTests {
         try await Self.withFixture(backend) { f async throws in
             for (query, expected) in [(AuditQuery(limit: 3), Array((1...8).reversed())),
                                       (AuditQuery(action: "user.", limit: 2), [8, 5, 2] as [Int64])] {
-                var seen: [Int64] = []
-                var before: Int64?
-                var pages = 0
-                repeat {
-                    var q = query
-                    q.beforeSequence = before
-                    let frozen = q
-                    let page = try await f.store.database.read(org: f.org) { try await $0.auditEvents(frozen) }
-                    #expect(page.items.count <= query.limit)
-                    seen += page.items.map(\.sequence)
-                    before = try page.nextCursor.map { try #require(Int64($0)) }
-                    pages += 1
-                } while before != nil && pages <= 10
+                let (seen, pages) = try await f.store.auditPages(org: f.org, query)
                 #expect(seen == expected)
                 #expect(pages == (expected.count + query.limit - 1) / query.limit)
             }
