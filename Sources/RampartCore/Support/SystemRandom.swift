@@ -25,8 +25,6 @@ struct RandomBytePool {
     private var bytes: [UInt8] = []
     private var next = 0
 
-    init() {}
-
     mutating func take(_ count: Int) -> ArraySlice<UInt8> {
         precondition(count <= Self.perDraw)
         if bytes.count - next < count {
