@@ -88,18 +88,7 @@ struct AuditTargetRangesTests {
             #expect(try await Self.sequences(store, s.org, beforeEdge) == [16_384, 16_383] + early.reversed() + created)
             #expect(try await Self.sequences(store, s.org, AuditQuery(target: "page-d")) == [16_383])
 
-            var seen: [Int64] = [], cursor: Int64?, pages = 0
-            repeat {
-                var page = AuditQuery(target: s.wiki.id)
-                page.beforeSequence = cursor
-                page.limit = 2
-                let frozen = page
-                let found = try await store.database.read(org: s.org.id) { try await $0.auditEvents(frozen) }
-                seen += found.items.map(\.sequence)
-                cursor = try found.nextCursor.map { try #require(Int64($0)) }
-                pages += 1
-            } while cursor != nil && pages <= 10
-            #expect(seen == wiki)
+            #expect(try await store.auditPages(org: s.org.id, AuditQuery(target: s.wiki.id, limit: 2)).sequences == wiki)
 
             // One range per batch and block, and no row per event for the products.
             let ranges = try await store.database.read(org: s.org.id) { t in
@@ -167,6 +156,14 @@ struct AuditTargetRangesTests {
             #expect(ranges == [kept[0]])
             let report = try await store.verify(s.org)
             #expect(report.failure == nil, "\(String(describing: report.failure))")
+
+            // The kept batch follows the checkpoint at once: its range stretched back over the
+            // purged event names nothing the log holds, and is reported as reaching before it.
+            #expect(kept[0] == checkpoint.sequence + 1)
+            try await Self.run(store, s.org, "UPDATE audit_target_ranges SET first_seq = \(checkpoint.sequence)")
+            let stretched = try await store.verify(s.org).failure
+            #expect(stretched?.sequence == checkpoint.sequence + 1 && stretched?.reason.contains("reaches before the log") == true,
+                    "\(String(describing: stretched))")
         }
     }
 }
