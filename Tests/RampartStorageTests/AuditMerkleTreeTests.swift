@@ -162,4 +162,55 @@ struct AuditMerkleTreeTests {
             #expect(try await Self.prove(store, org.id, 3).verify(trustedKeys: keys).reason == "the checkpoint's signature does not verify")
         }
     }
+
+    /// The server extends the tree in a read transaction and signs in a write one: events
+    /// appended in between are left for the next checkpoint, a checkpoint already signed at
+    /// or after the head read stands, and a head whose event changed is refused.
+    @Test(arguments: Backend.all)
+    func aTreeExtendedInAReadTransactionSignsTheHeadItWasExtendedTo(_ backend: Backend) async throws {
+        try await TestStore.with(backend) { store in
+            let org = try await store.createOrganization().organization
+            let keys = store.keys
+            try await Self.append(store, org.id, 7)
+            _ = try await Self.sign(store, org.id)
+            try await Self.append(store, org.id, 2500)
+            let (head, tree) = try await store.database.read(org: org.id) { t in
+                let head = try await t.auditHead()
+                return (head, try await t.auditTreeExtension(to: head.sequence))
+            }
+            try await Self.append(store, org.id, 3)
+            let signed = try #require(try await store.database.write(org: org.id) {
+                try await $0.signAuditCheckpoint(at: head, tree: tree, keys: keys)
+            })
+            #expect(signed.sequence == head.sequence && signed.headHash == head.hash && signed.version == 2)
+            let events = try await store.events(org.id)
+            let leaves = events.map { MerkleTree.leafHash(AuditInclusionProof.hash($0.hash)!) }
+            #expect(signed.treeRoot == MerkleTree.root(ofLeafHashes: leaves.prefix(Int(head.sequence))).hexString)
+            // The blocks of 1,024 leaves it completed are stored: a proof reads them.
+            let proof = try await Self.prove(store, org.id, 1500)
+            let trusted = try await Self.keys(store, org.id)
+            #expect(proof.checkpoint == signed && proof.verify(trustedKeys: trusted).proven)
+            let next = try await Self.sign(store, org.id)
+            #expect(next.sequence == head.sequence + 3, "the events appended meanwhile go into the next checkpoint")
+            #expect(next.treeRoot == MerkleTree.root(ofLeafHashes: leaves[...]).hexString)
+
+            // Signing the earlier head again, or one before the newest checkpoint, stores nothing.
+            let again = try await store.database.write(org: org.id) { try await $0.signAuditCheckpoint(at: head, tree: tree, keys: keys) }
+            #expect(again == next)
+            #expect(try await store.database.read(org: org.id) { try await $0.auditCheckpoints() }.count == 3)
+
+            try await Self.append(store, org.id, 2)
+            let moved = try await store.database.read(org: org.id) { t in
+                let head = try await t.auditHead()
+                return (head, try await t.auditTreeExtension(to: head.sequence))
+            }
+            try await AuditTamperEvidenceTests.tamper(store, org, [
+                "UPDATE audit_events SET hash = '\(String(repeating: "0", count: 64))' WHERE org_id = $ORG AND seq = \(moved.0.sequence)",
+            ])
+            #expect(await Self.errorCode {
+                _ = try await store.database.write(org: org.id) { try await $0.signAuditCheckpoint(at: moved.0, tree: moved.1, keys: keys) }
+            } == .integrity)
+            #expect(try await store.database.read(org: org.id) { try await $0.auditCheckpoints() }.count == 3)
+        }
+    }
 }

@@ -56,22 +56,23 @@ public struct AuditInclusionProof: Codable, Sendable, Equatable {
 
     /// 32 bytes from 64 hex digits; nil for anything else.
     public static func hash(_ hex: String) -> [UInt8]? {
-        let digits = Array(hex.utf8)
-        guard digits.count == 64 else { return nil }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(32)
-        for i in stride(from: 0, to: 64, by: 2) {
-            guard let high = hexValue(digits[i]), let low = hexValue(digits[i + 1]) else { return nil }
-            bytes.append(high << 4 | low)
+        var hex = hex
+        return hex.withUTF8 { digits -> [UInt8]? in
+            guard digits.count == 64 else { return nil }
+            var bytes = [UInt8](repeating: 0, count: 32)
+            for i in 0..<32 {
+                guard let high = hexValue(digits[2 * i]), let low = hexValue(digits[2 * i + 1]) else { return nil }
+                bytes[i] = high << 4 | low
+            }
+            return bytes
         }
-        return bytes
     }
 
+    /// Lowercase only, as the log writes hashes.
     private static func hexValue(_ digit: UInt8) -> UInt8? {
-        switch digit {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
-        default: nil
-        }
+        let number = digit &- UInt8(ascii: "0")
+        if number < 10 { return number }
+        let letter = digit &- UInt8(ascii: "a")
+        return letter < 6 ? letter + 10 : nil
     }
 }

@@ -11,7 +11,7 @@ public enum MerkleTree {
     /// `SHA-256(0x00 || leaf)`.
     public static func leafHash(_ leaf: some DataProtocol) -> [UInt8] {
         var digest = SHA256()
-        digest.update(data: [0x00])
+        digest.update(prefix: 0x00)
         digest.update(data: leaf)
         return Array(digest.finalize())
     }
@@ -19,7 +19,7 @@ public enum MerkleTree {
     /// `SHA-256(0x01 || left || right)`.
     public static func nodeHash(_ left: [UInt8], _ right: [UInt8]) -> [UInt8] {
         var digest = SHA256()
-        digest.update(data: [0x01])
+        digest.update(prefix: 0x01)
         digest.update(data: left)
         digest.update(data: right)
         return Array(digest.finalize())
@@ -173,5 +173,13 @@ public struct MerkleCompactRange: Sendable, Equatable {
 extension MerkleCompactRange {
     public static func == (a: MerkleCompactRange, b: MerkleCompactRange) -> Bool {
         a.begin == b.begin && a.end == b.end && a.nodes.map(\.height) == b.nodes.map(\.height) && a.hashes == b.hashes
+    }
+}
+
+extension SHA256 {
+    /// The one-byte domain prefix of RFC 9162's hashes, without an array for it: a
+    /// checkpoint hashes two of them for every event since the last one.
+    mutating func update(prefix: UInt8) {
+        withUnsafeBytes(of: prefix) { update(bufferPointer: $0) }
     }
 }

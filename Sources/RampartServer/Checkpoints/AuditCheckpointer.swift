@@ -81,7 +81,10 @@ public final class AuditCheckpointer: Service, Sendable {
         let waited = last.map { $0.signedAt.adding(seconds: settings.intervalSeconds) <= .now() } ?? true
         guard added >= settings.everyEvents || (added > 0 && waited) else { return }
         let keys = services.keys
-        _ = try await services.database.write(org: orgID) { try await $0.signAuditCheckpoint(keys: keys) }
+        // The tree is extended by every event since the last checkpoint: in a read
+        // transaction, so that appends go on meanwhile (docs/benchmarks.md).
+        let tree = try await services.database.read(org: orgID) { try await $0.auditTreeExtension(to: head.sequence) }
+        _ = try await services.database.write(org: orgID) { try await $0.signAuditCheckpoint(at: head, tree: tree, keys: keys) }
     }
 
     private func applyRetention(_ orgID: String) async throws {

@@ -8,22 +8,37 @@ import SQLKit
 /// checkpoint is, like its first OAuth signing key, and writes no event either.
 extension Tenant {
     /// The checkpoint of the current head, signed now unless it already was; nil while the
-    /// log is empty. Two nodes signing the same head store one checkpoint (the first), and
-    /// both get it back. It signs the Merkle tree's root too (version 2) once the tree can be
-    /// built (`extendAuditTree`), and keeps the tree's frontier for the next one.
+    /// log is empty. It signs the Merkle tree's root too (version 2) once the tree can be
+    /// built (`auditTreeExtension`), and keeps the tree's frontier for the next one.
     public func signAuditCheckpoint(keys: KeyService) async throws -> AuditCheckpoint? {
         let head = try await auditHead()
         guard head.sequence > 0 else { return nil }
-        if let latest = try await latestAuditCheckpoint(), latest.sequence == head.sequence { return latest }
-        let tree = try await extendAuditTree(to: head.sequence)
+        if let latest = try await latestAuditCheckpoint(), latest.sequence >= head.sequence { return latest }
+        return try await signAuditCheckpoint(at: head, tree: try await auditTreeExtension(to: head.sequence), keys: keys)
+    }
+
+    /// Signs `head`, read earlier, with `tree` extended to it in a read transaction
+    /// (`auditTreeExtension`), so that the writer's transaction only stores them. A checkpoint
+    /// already signed at or after `head` is returned instead: checkpoints only move forward,
+    /// and two nodes signing the same head store one (the first), and both get it back.
+    public func signAuditCheckpoint(at head: ChainHead, tree: AuditTreeExtension?, keys: KeyService) async throws
+        -> AuditCheckpoint?
+    {
+        if let latest = try await latestAuditCheckpoint(), latest.sequence >= head.sequence { return latest }
+        guard try await rows(SQLQueryString("""
+            SELECT hash FROM audit_events WHERE org_id = \(bind: orgID) AND seq = \(bind: head.sequence)
+            """), { try $0.text(0) }).first == head.hash else {
+            throw RampartError(.integrity, "Event \(head.sequence) no longer has the hash the checkpoint was to sign.")
+        }
+        if let tree { try await store(tree) }
         let (keyID, key) = try await auditCheckpointKey(keys: keys)
-        let checkpoint = try AuditCheckpoint.sign(orgID: orgID, head: head, treeRoot: tree?.root.hexString, at: clock(),
+        let checkpoint = try AuditCheckpoint.sign(orgID: orgID, head: head, treeRoot: tree?.tree.root.hexString, at: clock(),
                                                   keyID: keyID, key: key)
         try await sql.raw("""
             INSERT INTO audit_checkpoints (org_id, seq, head_hash, signed_at, key_id, signature, tree_root, tree_frontier)
             VALUES (\(bind: orgID), \(bind: checkpoint.sequence), \(bind: checkpoint.headHash),
                     \(bind: checkpoint.signedAt.microseconds), \(bind: keyID), \(bind: checkpoint.signature),
-                    \(bind: checkpoint.treeRoot), \(bind: tree.map(Self.frontierText)))
+                    \(bind: checkpoint.treeRoot), \(bind: tree.map { Self.frontierText($0.tree) }))
             ON CONFLICT (org_id, seq) DO NOTHING
             """).run()
         return try await auditCheckpoints(limit: 1).first

@@ -6,15 +6,30 @@ import SQLKit
 /// whole: each checkpoint stores the tree's frontier at its sequence number, the next one
 /// extends that frontier with the events since, and the roots of completed blocks of
 /// 2^10 leaves are stored on the way for proofs to read (`MerkleProofBuilder`).
+/// The Merkle tree extended to a head (`Tenant.auditTreeExtension`), computed from the log
+/// alone, to be stored with the checkpoint that signs its root (`Tenant.signAuditCheckpoint`).
+public struct AuditTreeExtension: Sendable {
+    public let tree: MerkleCompactRange
+    /// The roots of the blocks of 2^10 leaves the extension completed, for proofs to read.
+    let blockRoots: [(index: Int64, root: String)]
+    /// The first time the tree is built, the frontier at each checkpoint signed before it, so
+    /// that a purge through one of them still leaves what proofs need.
+    let earlierFrontiers: [(sequence: Int64, frontier: String)]
+}
+
 extension Tenant {
     /// The tree of events 1 to `size`, extended from the newest frontier at or before it; nil
     /// when the tree cannot be built because events were purged before it existed (the
     /// organisation then goes on with version 1 checkpoints). The first time, the tree is built
-    /// from event 1, and the checkpoints signed before get their frontier too, so that a purge
-    /// through one of them still leaves what proofs need.
-    func extendAuditTree(to size: Int64) async throws -> MerkleCompactRange? {
+    /// from event 1.
+    ///
+    /// It only reads, and events up to a head never change, so it runs in a read transaction:
+    /// the server's checkpoints extend the tree by every event since the last one, and hashing
+    /// hundreds of thousands of them inside the writer's transaction held every append for
+    /// as long (docs/benchmarks.md).
+    public func auditTreeExtension(to size: Int64) async throws -> AuditTreeExtension? {
         var tree: MerkleCompactRange
-        var older: Set<Int64> = []
+        var earlier: Set<Int64> = []
         if let newest = try await rows(SQLQueryString("""
             SELECT seq, tree_frontier FROM audit_checkpoints WHERE org_id = \(bind: orgID) AND tree_frontier IS NOT NULL
             AND seq <= \(bind: size) ORDER BY seq DESC LIMIT 1
@@ -23,10 +38,12 @@ extension Tenant {
         } else {
             guard try await auditRetention().purgedThrough.sequence == 0 else { return nil }
             tree = MerkleCompactRange()
-            older = Set(try await rows(SQLQueryString("""
+            earlier = Set(try await rows(SQLQueryString("""
                 SELECT seq FROM audit_checkpoints WHERE org_id = \(bind: orgID) AND seq < \(bind: size)
                 """), { try $0.integer(0) }))
         }
+        var blockRoots: [(index: Int64, root: String)] = []
+        var earlierFrontiers: [(sequence: Int64, frontier: String)] = []
         while tree.end < size {
             let through = min(size, tree.end + 5000)
             let batch = try await auditEventHashes(after: tree.end, through: through)
@@ -36,30 +53,32 @@ extension Tenant {
                     Events \(tree.end + 1) to \(through) are not all in the log: the tree cannot be extended.
                     """)
             }
-            var blocks: [(index: Int64, root: String)] = []
             for (sequence, hash) in batch {
                 tree.append(try Self.leafHash(sequence: sequence, hash: hash)) { height, index, root in
-                    if height == MerkleProofBuilder.blockHeight {
-                        blocks.append((index, root.hexString))
-                    }
+                    if height == MerkleProofBuilder.blockHeight { blockRoots.append((index, root.hexString)) }
                 }
-                if older.contains(sequence) {
-                    try await sql.raw("""
-                        UPDATE audit_checkpoints SET tree_frontier = \(bind: Self.frontierText(tree))
-                        WHERE org_id = \(bind: orgID) AND seq = \(bind: sequence)
-                        """).run()
-                }
-            }
-            // Two nodes extending the same tree store the same roots: the first stays.
-            for block in blocks {
-                try await sql.raw("""
-                    INSERT INTO audit_tree_nodes (org_id, level, idx, hash)
-                    VALUES (\(bind: orgID), \(bind: MerkleProofBuilder.blockHeight), \(bind: block.index), \(bind: block.root))
-                    ON CONFLICT (org_id, level, idx) DO NOTHING
-                    """).run()
+                if earlier.contains(sequence) { earlierFrontiers.append((sequence, Self.frontierText(tree))) }
             }
         }
-        return tree
+        return AuditTreeExtension(tree: tree, blockRoots: blockRoots, earlierFrontiers: earlierFrontiers)
+    }
+
+    /// Stores what `extension` computed besides the frontier its checkpoint keeps.
+    func store(_ extension: AuditTreeExtension) async throws {
+        for (sequence, frontier) in `extension`.earlierFrontiers {
+            try await sql.raw("""
+                UPDATE audit_checkpoints SET tree_frontier = \(bind: frontier)
+                WHERE org_id = \(bind: orgID) AND seq = \(bind: sequence) AND tree_frontier IS NULL
+                """).run()
+        }
+        // Two nodes extending the same tree store the same roots: the first stays.
+        for block in `extension`.blockRoots {
+            try await sql.raw("""
+                INSERT INTO audit_tree_nodes (org_id, level, idx, hash)
+                VALUES (\(bind: orgID), \(bind: MerkleProofBuilder.blockHeight), \(bind: block.index), \(bind: block.root))
+                ON CONFLICT (org_id, level, idx) DO NOTHING
+                """).run()
+        }
     }
 
     /// The proof that event `sequence` is in the tree of `treeSize` events (the newest version 2

@@ -12,7 +12,7 @@ extension Tenant {
         if let session = sql as? SQLiteSession {
             let placeholders = (1...columns.count).map { "?\($0)" }.joined(separator: ", ")
             let statement = "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES (\(placeholders))"
-            try session.connection.run(statement, each: rows.lazy.map { $0.map(\.sqlite) })
+            try session.connection.run(statement, each: rows.lazy.map { $0.lazy.map(\.sqlite) })
             return
         }
         // 500 rows stay well under PostgreSQL's 65,535 binds per statement for any table here.

@@ -65,7 +65,8 @@ final class SQLiteConnection: @unchecked Sendable {
     /// Runs one statement once for each set of binds, looking it up once: bulk inserts and
     /// lookups of a thousand rows would otherwise hash the SQL text a thousand times.
     /// `onRow` sees each result row with the index of the binds that read it.
-    func run(_ sql: String, each bindSets: some Collection<[SQLiteValue]>, onRow: ((Int, SQLiteRow) -> Void)? = nil) throws {
+    func run<Binds: Collection<SQLiteValue>>(_ sql: String, each bindSets: some Collection<Binds>,
+                                             onRow: ((Int, SQLiteRow) -> Void)? = nil) throws {
         let (statement, handle) = try prepared(sql)
         for (index, binds) in bindSets.enumerated() {
             try statement.run(binds, on: handle, onRow: onRow.map { onRow in { onRow(index, $0) } })
@@ -180,7 +181,7 @@ final class SQLiteStatement {
 
     deinit { sqlite3_finalize(handle) }
 
-    func run(_ binds: [SQLiteValue], on connection: OpaquePointer, onRow: ((SQLiteRow) -> Void)?) throws {
+    func run(_ binds: some Collection<SQLiteValue>, on connection: OpaquePointer, onRow: ((SQLiteRow) -> Void)?) throws {
         defer {
             sqlite3_reset(handle)
             sqlite3_clear_bindings(handle)
