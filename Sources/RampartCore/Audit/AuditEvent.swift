@@ -142,9 +142,14 @@ public struct AuditRecord: Sendable {
     /// Every subject whose personal data the record holds.
     public var subjects: Set<AuditSubject> {
         var subjects = Set<AuditSubject>()
+        addSubjects(to: &subjects)
+        return subjects
+    }
+
+    /// Adds them to `subjects`: a batch collects its records' subjects in one set.
+    public func addSubjects(to subjects: inout Set<AuditSubject>) {
         if let subject = actorSubject { subjects.insert(subject) }
         for target in targets { if let subject = subject(of: target) { subjects.insert(subject) } }
-        return subjects
     }
 
     /// The subject of a person target's name; nil for targets that are not people.

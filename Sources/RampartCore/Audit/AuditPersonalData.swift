@@ -176,7 +176,7 @@ public struct AuditSealer: Sendable {
     public func prepare(_ records: [AuditRecord], leavingOut pending: Set<AuditSubject>) -> [PreparedAuditEvent?] {
         var random = BatchRandom()
         return records.map { record in
-            guard pending.isDisjoint(with: record.subjects) else { return nil }
+            guard pending.isEmpty || pending.isDisjoint(with: record.subjects) else { return nil }
             return prepare(record, id: random.eventID(), random: &random)
         }
     }

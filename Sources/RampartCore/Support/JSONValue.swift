@@ -64,7 +64,18 @@ public enum JSONValue: Sendable, Equatable, Codable {
         return String(decoding: out, as: UTF8.self)
     }
 
-    private static func writeObject(sortedFields fields: [(key: String, value: JSONValue)], to out: inout [UInt8]) {
+    /// The same with one more field after them whose value is already canonical text: a
+    /// value every event of a batch shares is written once, not once per event.
+    public static func canonicalObject(sortedFields fields: [(key: String, value: JSONValue)],
+                                       last: (key: String, canonical: String)) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(96 + last.canonical.utf8.count)
+        writeObject(sortedFields: fields, to: &out, last: last)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    private static func writeObject(sortedFields fields: [(key: String, value: JSONValue)], to out: inout [UInt8],
+                                    last: (key: String, canonical: String)? = nil) {
         out.append(UInt8(ascii: "{"))
         for (j, field) in fields.enumerated() {
             assert(j == 0 || fields[j - 1].key < field.key, "keys must be sorted")
@@ -72,6 +83,13 @@ public enum JSONValue: Sendable, Equatable, Codable {
             writeString(field.key, to: &out)
             out.append(UInt8(ascii: ":"))
             field.value.write(to: &out)
+        }
+        if let last {
+            assert(fields.last.map { $0.key < last.key } ?? true, "keys must be sorted")
+            if !fields.isEmpty { out.append(UInt8(ascii: ",")) }
+            writeString(last.key, to: &out)
+            out.append(UInt8(ascii: ":"))
+            out += last.canonical.utf8
         }
         out.append(UInt8(ascii: "}"))
     }

@@ -98,7 +98,9 @@ extension Tenant {
 
     /// The distinct subjects whose personal data `records` hold.
     static func subjects(of records: [AuditRecord]) -> Set<AuditSubject> {
-        records.reduce(into: Set<AuditSubject>()) { $0.formUnion($1.subjects) }
+        var subjects = Set<AuditSubject>()
+        for record in records { record.addSubjects(to: &subjects) }
+        return subjects
     }
 
     /// Locks the organisation's head row for the rest of the transaction (PostgreSQL); on

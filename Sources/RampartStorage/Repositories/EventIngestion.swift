@@ -72,14 +72,14 @@ extension Tenant {
     {
         let people = ProductPeople(product: source.product.id, rampartUsers: try await rampartUserIDs(among: events))
         let productTarget = AuditTarget.product(source.product)
-        let sourceDetails = source.details
+        let sourceDetails = source.details.canonical
         let records = events.map { event in
             var record = AuditRecord(
                 action: event.action, actor: event.actor, targets: event.targets + [productTarget], outcome: event.outcome,
                 requestID: requestID, occurredAt: event.occurredAt)
-            record.renderedDetails = JSONValue.canonicalObject(sortedFields: [
-                ("data", event.details), ("idempotencyKey", .string(event.idempotencyKey)), ("source", sourceDetails),
-            ])
+            record.renderedDetails = JSONValue.canonicalObject(
+                sortedFields: [("data", event.details), ("idempotencyKey", .string(event.idempotencyKey))],
+                last: ("source", sourceDetails))
             record.actorSubjectOverride = people.subject(id: event.actor.id, name: event.actor.name)
             for target in event.targets where target.isPerson {
                 record.targetSubjectOverrides[target.id] = people.subject(id: target.id, name: target.name)
