@@ -2,10 +2,6 @@ import Foundation
 import RampartCore
 import SQLKit
 
-/// The Merkle tree over the organisation's audit log (`MerkleTree`), kept without keeping it
-/// whole: each checkpoint stores the tree's frontier at its sequence number, the next one
-/// extends that frontier with the events since, and the roots of completed blocks of
-/// 2^10 leaves are stored on the way for proofs to read (`MerkleProofBuilder`).
 /// The Merkle tree extended to a head (`Tenant.auditTreeExtension`), computed from the log
 /// alone, to be stored with the checkpoint that signs its root (`Tenant.signAuditCheckpoint`).
 public struct AuditTreeExtension: Sendable {
@@ -17,6 +13,10 @@ public struct AuditTreeExtension: Sendable {
     let earlierFrontiers: [(sequence: Int64, frontier: String)]
 }
 
+/// The Merkle tree over the organisation's audit log (`MerkleTree`), kept without keeping it
+/// whole: each checkpoint stores the tree's frontier at its sequence number, the next one
+/// extends that frontier with the events since, and the roots of completed blocks of
+/// 2^10 leaves are stored on the way for proofs to read (`MerkleProofBuilder`).
 extension Tenant {
     /// The tree of events 1 to `size`, extended from the newest frontier at or before it; nil
     /// when the tree cannot be built because events were purged before it existed (the
