@@ -160,6 +160,7 @@ final class SQLiteStatement {
     private let handle: OpaquePointer
     private var columns: [String]
     private var compilations: Int32 = 0
+    private var bound = SQLiteBindBuffer()
 
     init(_ sql: String, on connection: OpaquePointer) throws {
         var handle: OpaquePointer?
@@ -182,12 +183,14 @@ final class SQLiteStatement {
     deinit { sqlite3_finalize(handle) }
 
     func run(_ binds: some Collection<SQLiteValue>, on connection: OpaquePointer, onRow: ((SQLiteRow) -> Void)?) throws {
+        // Cleared before `bound` is written again: the bindings point into it.
         defer {
             sqlite3_reset(handle)
             sqlite3_clear_bindings(handle)
         }
+        bound.reset()
         for (index, value) in binds.enumerated() {
-            let status = value.bind(to: handle, at: Int32(index + 1))
+            let status = value.bind(to: handle, at: Int32(index + 1), copyingInto: &bound)
             guard status == SQLITE_OK else { throw SQLiteError(connection, status) }
         }
         while true {
