@@ -21,6 +21,14 @@ struct AuditMerkleTreeTests {
         return try #require(try await store.database.write(org: org) { try await $0.signAuditCheckpoint(keys: keys) })
     }
 
+    /// The head and the tree extended to it in a read transaction, as the server's checkpointer does.
+    static func extendInRead(_ store: TestStore, _ org: String) async throws -> (ChainHead, AuditTreeExtension?) {
+        try await store.database.read(org: org) { t in
+            let head = try await t.auditHead()
+            return (head, try await t.auditTreeExtension(to: head.sequence))
+        }
+    }
+
     static func prove(_ store: TestStore, _ org: String, _ sequence: Int64, treeSize: Int64? = nil) async throws
         -> AuditInclusionProof {
         try await store.database.read(org: org) { try await $0.auditInclusionProof(sequence: sequence, treeSize: treeSize) }
@@ -174,10 +182,7 @@ struct AuditMerkleTreeTests {
             try await Self.append(store, org.id, 7)
             _ = try await Self.sign(store, org.id)
             try await Self.append(store, org.id, 2500)
-            let (head, tree) = try await store.database.read(org: org.id) { t in
-                let head = try await t.auditHead()
-                return (head, try await t.auditTreeExtension(to: head.sequence))
-            }
+            let (head, tree) = try await Self.extendInRead(store, org.id)
             try await Self.append(store, org.id, 3)
             let signed = try #require(try await store.database.write(org: org.id) {
                 try await $0.signAuditCheckpoint(at: head, tree: tree, keys: keys)
@@ -200,10 +205,7 @@ struct AuditMerkleTreeTests {
             #expect(try await store.database.read(org: org.id) { try await $0.auditCheckpoints() }.count == 3)
 
             try await Self.append(store, org.id, 2)
-            let moved = try await store.database.read(org: org.id) { t in
-                let head = try await t.auditHead()
-                return (head, try await t.auditTreeExtension(to: head.sequence))
-            }
+            let moved = try await Self.extendInRead(store, org.id)
             try await AuditTamperEvidenceTests.tamper(store, org, [
                 "UPDATE audit_events SET hash = '\(String(repeating: "0", count: 64))' WHERE org_id = $ORG AND seq = \(moved.0.sequence)",
             ])
