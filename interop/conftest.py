@@ -237,13 +237,14 @@ class RampartServer:
             self.wait_ready()
         return self
 
+    def output(self, stream: str) -> str:
+        """What this start of the server has written to STREAM so far."""
+        path = self._log_path(stream)
+        return path.read_text(errors="replace") if path.exists() else ""
+
     def output_tail(self, lines: int = 40) -> str:
-        parts = []
-        for stream in ("stdout", "stderr"):
-            path = self._log_path(stream)
-            text = path.read_text(errors="replace") if path.exists() else ""
-            parts.append(f"--- server {stream} (tail) ---\n{tail(text, lines)}")
-        return "\n".join(parts)
+        return "\n".join(f"--- server {stream} (tail) ---\n{tail(self.output(stream), lines)}"
+                         for stream in ("stdout", "stderr"))
 
     def wait_ready(self, timeout: float = READY_TIMEOUT) -> None:
         deadline = time.monotonic() + timeout

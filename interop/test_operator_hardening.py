@@ -5,8 +5,10 @@ server actually runs at."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
+import time
 
 import requests
 
@@ -68,3 +70,19 @@ def test_org_create_links_to_the_servers_public_url(rampart_bin, server_factory,
     given = run_cli(rampart_bin, "org", "create", "--name", "Given", "--admin-email", "g@example.test", *sqlite.args,
                     "--public-url", "https://rampart.example.test")
     assert "https://rampart.example.test/console/setup?token=" in given.stdout, given.stdout
+
+
+def test_first_start_on_a_new_store_logs_no_failure(server_factory, sqlite):
+    """The services beside the server (log streams, back-channel logouts, checkpoints) swept
+    every organisation before the new SQLite store was migrated, and each logged `no such
+    table: organizations` to the admin's first start. They now wait for the store."""
+    server = server_factory(sqlite)
+    time.sleep(2.5)  # the checkpoint and back-channel sweeps run every second here
+    assert server.stop() == 0
+    records = [json.loads(line) for line in server.output("stderr").splitlines() + server.output("stdout").splitlines()
+               if line.startswith("{")]
+    assert any(record.get("message") == "migrated" for record in records), server.output_tail()
+    failures = [record for record in records
+                if record.get("level") in ("warning", "error", "critical") or "failed" in record.get("message", "")
+                or "error" in record]
+    assert failures == [], failures

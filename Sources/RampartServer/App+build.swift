@@ -18,14 +18,17 @@ public func buildApplication(_ configuration: AppConfiguration, logger: Logger,
     // not first announce that it is ready.
     let banner = NIOLockedValueBox<String?>(nil)
     let connections = ConnectionCounter(limits: configuration.connectionLimits)
+    let storePrepared = StorePrepared()
+    let background: [any Service] = [LogStreamSender(services: services), BackchannelLogoutSender(services: services),
+                                     AuditExportRunner(services: services),
+                                     AuditCheckpointer(services: services, settings: configuration.auditCheckpoints)]
+        + (configuration.mail.map { [MailDeliverer(services: services, settings: $0)] } ?? [])
     var app = Application(
         responder: buildResponder(services),
         server: .http1(configuration: .init(additionalChannelHandlers: [ConnectionGuard(counter: connections, logger: logger)])),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "rampart"),
-        services: [database] + metricsServer(services) + [LogStreamSender(services: services)]
-            + [BackchannelLogoutSender(services: services), AuditExportRunner(services: services)]
-            + [AuditCheckpointer(services: services, settings: configuration.auditCheckpoints)]
-            + (configuration.mail.map { [MailDeliverer(services: services, settings: $0)] } ?? []),
+        services: [database] + metricsServer(services)
+            + background.map { StartsAfterStorePrepared(service: $0, prepared: storePrepared) },
         onServerRunning: { _ in
             if let text = banner.withLockedValue({ $0 }) { FileHandle.standardOutput.write(Data(text.utf8)) }
         },
@@ -34,6 +37,7 @@ public func buildApplication(_ configuration: AppConfiguration, logger: Logger,
         // The first person to choose a password should not wait while 377,000 entries load.
         Task.detached(priority: .utility) { _ = PasswordBlocklist.shipped.count }
         try await prepareStore(services)
+        storePrepared.open()
         do {
             try PublicURLRecord.save(configuration.publicURL, dataDirectory: configuration.dataDirectory)
         } catch {
