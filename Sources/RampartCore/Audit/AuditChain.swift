@@ -104,7 +104,10 @@ public enum AuditChain {
 /// An event as it will be stored, before it has a place in the chain: personal data sealed,
 /// targets and details in their canonical text. Sealing is most of an append's work, and
 /// needs no place in the chain, so it can be done before the writer takes the head.
-public struct PreparedAuditEvent: Sendable {
+///
+/// A class: a batch's thousand events are handed from sealing to the writer and filtered on
+/// the way, and copying a struct of ten strings retained and released each of them every time.
+public final class PreparedAuditEvent: Sendable {
     public let id: String
     public let occurredAt: Timestamp?
     public let action: String
@@ -141,7 +144,7 @@ public struct PreparedAuditEvent: Sendable {
     }
 
     /// The legacy encoding: nothing sealed.
-    init(inClear record: AuditRecord, id: String) {
+    convenience init(inClear record: AuditRecord, id: String) {
         self.init(record, id: id, actor: record.actor,
                   targetsJSON: JSONValue.canonicalArray(ofSortedObjects: record.targets.map { $0.canonicalFields(name: $0.name) }),
                   detailsJSON: record.renderedDetails ?? record.details.json.canonical, encoding: AuditEncoding.legacy,
