@@ -160,7 +160,8 @@ let package = Package(
         ),
         .target(
             name: "RampartTestSupport",
-            dependencies: ["RampartCore", "RampartStorage", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["RampartCore", "RampartStorage", .product(name: "Crypto", package: "swift-crypto"),
+                           .product(name: "SQLKit", package: "sql-kit")],
             path: "Tests/RampartTestSupport"
         ),
         .testTarget(name: "RampartCoreTests", dependencies: ["RampartCore"]),

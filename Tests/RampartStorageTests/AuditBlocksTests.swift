@@ -66,28 +66,23 @@ struct AuditBlocksTests {
 
     /// A store made before the indexes were keyed by block: migration 23 carries every target
     /// row over with its block, and the log still verifies and answers actor and target filters.
-    @Test
-    func theMigrationCarriesTheOldIndexOver() async throws {
-        try await TestStore.with(.sqlite) { store in
+    /// PostgreSQL gets a database of the test's own, since the schema goes back a version.
+    @Test(arguments: Backend.all)
+    func theMigrationCarriesTheOldIndexOver(_ backend: Backend) async throws {
+        let run: @Sendable (TestStore) async throws -> Void = { store in
             let org = try await store.createOrganization().organization
             try await Self.appendEvents(store, org)
-            let before = try await Self.rows(store)
-            try await store.database.global(readOnly: false) { sql in
-                for statement in [
-                    """
-                    CREATE TABLE old_targets (org_id TEXT NOT NULL, target_id TEXT NOT NULL, seq BIGINT NOT NULL,
-                    PRIMARY KEY (org_id, target_id, seq)) WITHOUT ROWID
-                    """,
-                    "INSERT INTO old_targets SELECT org_id, target_id, seq FROM audit_event_targets",
-                    "DROP TABLE audit_event_targets",
-                    "ALTER TABLE old_targets RENAME TO audit_event_targets",
-                    "DROP INDEX audit_events_by_actor",
-                    "CREATE INDEX audit_events_by_actor ON audit_events (org_id, actor_id, seq)",
-                    "DELETE FROM schema_migrations WHERE version = 23",
-                ] { try await sql.raw(SQLQueryString(statement)).run() }
+            let before = try await Self.rows(store, org)
+            #expect(!before.isEmpty)
+            try await store.asOwner { owner in
+                try await owner.global(readOnly: false) { sql in
+                    for statement in Self.schemaBeforeBlocks(backend) + ["DELETE FROM schema_migrations WHERE version = 23"] {
+                        try await sql.raw(SQLQueryString(statement)).run()
+                    }
+                }
+                #expect(try await Migrator(database: owner).migrate() == [23])
             }
-            #expect(try await Migrator(database: store.database).migrate() == [23])
-            let after = try await Self.rows(store)
+            let after = try await Self.rows(store, org)
             #expect(after.count == before.count)
             #expect(after == before)
             #expect(after.allSatisfy { $0.block == $0.seq >> 14 })
@@ -95,13 +90,45 @@ struct AuditBlocksTests {
             #expect(try await Self.sequences(store, org, AuditQuery(actor: "far-actor")) == Self.named.reversed())
             #expect(try await store.verify(org).failure == nil)
         }
+        switch backend {
+        case .sqlite: try await TestStore.with(.sqlite, run)
+        case .postgres: try await TestStore.withOwnPostgresDatabase(run)
+        }
+    }
+
+    /// The target table and actor index as migration 22 left them.
+    static func schemaBeforeBlocks(_ backend: Backend) -> [String] {
+        let actorIndex = [
+            "DROP INDEX audit_events_by_actor",
+            "CREATE INDEX audit_events_by_actor ON audit_events (org_id, actor_id, seq)",
+        ]
+        switch backend {
+        case .sqlite:
+            return actorIndex + [
+                """
+                CREATE TABLE old_targets (org_id TEXT NOT NULL, target_id TEXT NOT NULL, seq BIGINT NOT NULL,
+                PRIMARY KEY (org_id, target_id, seq)) WITHOUT ROWID
+                """,
+                "INSERT INTO old_targets SELECT org_id, target_id, seq FROM audit_event_targets",
+                "DROP TABLE audit_event_targets",
+                "ALTER TABLE old_targets RENAME TO audit_event_targets",
+            ]
+        case .postgres:
+            return actorIndex + [
+                "ALTER TABLE audit_event_targets DROP CONSTRAINT audit_event_targets_pkey",
+                "ALTER TABLE audit_event_targets DROP COLUMN block",
+                "ALTER TABLE audit_event_targets ADD PRIMARY KEY (org_id, target_id, seq)",
+            ]
+        }
     }
 
     struct Row: Hashable { let org: String, block: Int64, target: String, seq: Int64 }
 
-    static func rows(_ store: TestStore) async throws -> Set<Row> {
-        try await store.database.global { sql in
-            Set(try await sql.raw("SELECT org_id, block, target_id, seq FROM audit_event_targets").all().map {
+    /// Read in the organisation's transaction: on PostgreSQL, row-level security shows a
+    /// table's rows to no one else.
+    static func rows(_ store: TestStore, _ org: Organization) async throws -> Set<Row> {
+        try await store.database.read(org: org.id) { tenant in
+            Set(try await tenant.sql.raw("SELECT org_id, block, target_id, seq FROM audit_event_targets").all().map {
                 Row(org: try $0.decode(column: "org_id", as: String.self), block: try $0.decode(column: "block", as: Int64.self),
                     target: try $0.decode(column: "target_id", as: String.self), seq: try $0.decode(column: "seq", as: Int64.self))
             })

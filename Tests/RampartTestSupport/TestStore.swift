@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import RampartCore
 import RampartStorage
+import SQLKit
 
 /// The backends every storage and API test runs on. PostgreSQL joins when `scripts/test`
 /// (or a developer) provides a throwaway server through these variables:
@@ -36,6 +37,8 @@ public struct TestStore: Sendable {
     public let configuration: DatabaseConfiguration
     public let database: Database
     public let keys: KeyService
+    /// PostgreSQL: the owner's URL for this store's database (`asOwner`).
+    public let ownerURL: String?
 
     public static func with<R: Sendable>(_ backend: Backend, _ body: @Sendable (TestStore) async throws -> R)
         async throws -> R
@@ -60,8 +63,52 @@ public struct TestStore: Sendable {
             database.attach(keys)
             if backend == .sqlite { try await Migrator(database: database).migrate() }
             let store = TestStore(backend: backend, dataDirectory: directory, configuration: configuration,
-                                  database: database, keys: keys)
+                                  database: database, keys: keys, ownerURL: Backend.postgresOwnerURL)
             return try await body(store)
+        }
+    }
+
+    /// A PostgreSQL database of the test's own, made and migrated by the owner, granted to the
+    /// app role and dropped afterwards: for tests that take the schema back to an older
+    /// version, which the other tests on the shared database must not see.
+    public static func withOwnPostgresDatabase<R: Sendable>(_ body: @Sendable (TestStore) async throws -> R) async throws -> R {
+        guard let owner = Backend.postgresOwnerURL, let app = Backend.postgresAppURL else {
+            throw RampartError(.configuration, "no test PostgreSQL")
+        }
+        let name = "rampart_test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased()
+        func on(_ url: String) -> String {
+            var components = URLComponents(string: url)!
+            components.path = "/" + name
+            return components.string!
+        }
+        let (ownOwner, ownApp) = (on(owner), on(app))
+        try await Database.with(.postgres(url: owner), logger: testLogger) { database in
+            try await database.withConnection { try await $0.raw("CREATE DATABASE \(unsafeRaw: name)").run() }
+        }
+        let directory = try makeScratchDirectory("rampart-test-pg")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let keys = try KeyService(source: .resolve(dataDirectory: directory, environment: [:]))
+        do {
+            let role = URLComponents(string: app)?.user ?? "rampart_app"
+            try await Database.with(.postgres(url: ownOwner), logger: testLogger) { database in
+                _ = try await Migrator(database: database).migrate(grantTo: role)
+            }
+            let result = try await Database.with(.postgres(url: ownApp), logger: testLogger) { database in
+                database.attach(keys)
+                return try await body(TestStore(backend: .postgres, dataDirectory: directory, configuration: .postgres(url: ownApp),
+                                                database: database, keys: keys, ownerURL: ownOwner))
+            }
+            try await dropDatabase(name, owner: owner)
+            return result
+        } catch {
+            try? await dropDatabase(name, owner: owner)
+            throw error
+        }
+    }
+
+    private static func dropDatabase(_ name: String, owner: String) async throws {
+        try await Database.with(.postgres(url: owner), logger: testLogger) { database in
+            try await database.withConnection { try await $0.raw("DROP DATABASE IF EXISTS \(unsafeRaw: name) WITH (FORCE)").run() }
         }
     }
 
@@ -80,7 +127,7 @@ public struct TestStore: Sendable {
         case .sqlite: return try await body(database)
         case .postgres:
             let keys = self.keys
-            return try await Database.with(.postgres(url: Backend.postgresOwnerURL!), logger: testLogger) { owner in
+            return try await Database.with(.postgres(url: ownerURL!), logger: testLogger) { owner in
                 owner.attach(keys)
                 return try await body(owner)
             }

@@ -128,7 +128,9 @@ public final class Database: Service, Sendable {
         return try await global { sql in try await sql.raw("SELECT 1 AS one FROM organizations LIMIT 1").first() != nil }
     }
 
-    func withConnection<R: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
+    /// One connection outside any transaction, for the statements that cannot run inside one:
+    /// migrations' own transactions, VACUUM, and a test's CREATE DATABASE.
+    public func withConnection<R: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
         try await mapErrors { try await driver.withConnection(body) }
     }
 
