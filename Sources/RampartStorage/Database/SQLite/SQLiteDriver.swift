@@ -6,15 +6,17 @@ import SQLKit
 
 /// The embedded backend: one file in WAL mode, one writer connection, a few readers.
 ///
-/// Statements run on the calling task's thread (see `SQLiteConnection`). A read inside
-/// WAL never waits for the writer; writes of this process queue for the one writer
-/// connection in `SQLiteConnectionPool`, so only another process writing the same file
-/// (the CLI) can make a statement wait, for at most the busy timeout.
+/// Reads run on the calling task's thread (see `SQLiteConnection`), writes on the writer's
+/// own thread (`SQLiteWriterThread`). A read inside WAL never waits for the writer; writes
+/// of this process queue for the one writer connection in `SQLiteConnectionPool`, so only
+/// another process writing the same file (the CLI) can make a statement wait, for at most
+/// the busy timeout.
 final class SQLiteDriver: DatabaseDriver {
     let flavor = SQLFlavor.sqlite
     private let writer: SQLiteConnectionPool
     private let readers: SQLiteConnectionPool
     private let checkpointer: SQLiteCheckpointer
+    private let writerThread = SQLiteWriterThread(name: "sqlite-writer")
     private let logger: Logger
 
     static func open(path: String, readers readerCount: Int = 4, logger: Logger) throws -> SQLiteDriver {
@@ -41,8 +43,16 @@ final class SQLiteDriver: DatabaseDriver {
 
     func transaction<R: Sendable>(tenant: String?, readOnly: Bool,
                                   _ body: @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
-        try await (readOnly ? readers : writer).withResource { connection in
-            try connection.run(readOnly ? "BEGIN DEFERRED" : "BEGIN IMMEDIATE")
+        guard !readOnly else { return try await transaction(on: readers, begin: "BEGIN DEFERRED", body) }
+        return try await withTaskExecutorPreference(writerThread) {
+            try await transaction(on: writer, begin: "BEGIN IMMEDIATE", body)
+        }
+    }
+
+    private func transaction<R: Sendable>(on pool: SQLiteConnectionPool, begin: String,
+                                          _ body: @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
+        try await pool.withResource { connection in
+            try connection.run(begin)
             do {
                 let result = try await body(SQLiteSession(connection: connection, logger: logger))
                 try connection.run("COMMIT")
@@ -55,8 +65,13 @@ final class SQLiteDriver: DatabaseDriver {
     }
 
     func withConnection<R: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
-        try await writer.withResource { try await body(SQLiteSession(connection: $0, logger: logger)) }
+        try await withTaskExecutorPreference(writerThread) {
+            try await writer.withResource { try await body(SQLiteSession(connection: $0, logger: logger)) }
+        }
     }
+
+    /// Whether the writer's thread still runs; for tests of `close`.
+    var writerThreadIsRunning: Bool { writerThread.isRunning }
 
     func ping() async throws {
         try await readers.withResource { try $0.run("SELECT 1") }
@@ -74,6 +89,7 @@ final class SQLiteDriver: DatabaseDriver {
         // Last, after the writer whose commits call it; as the last connection it also folds
         // the WAL into the database file.
         checkpointer.close()
+        writerThread.stop()
     }
 
     var connectionsInUse: Int { writer.inUse + readers.inUse }
