@@ -37,6 +37,18 @@ final class SQLiteConnectionPool: Sendable {
         return try await body(resource)
     }
 
+    /// The same, except that a caller who has to wait does so on `executor`, and runs `body`
+    /// there once it is handed a resource; a caller who finds one idle runs `body` where it is.
+    func withResource<R: Sendable>(waitingOn executor: any TaskExecutor, _ body: (Resource) async throws -> R)
+        async throws -> R
+    {
+        if let idle = state.withLockedValue({ $0.takeIdle() }) {
+            defer { release(idle) }
+            return try await body(idle)
+        }
+        return try await withTaskExecutorPreference(executor) { try await withResource(body) }
+    }
+
     /// Waits until every resource is idle and runs `body` with all of them (to close them).
     func withAll(_ body: ([Resource]) -> Void) async {
         var taken: [Resource] = []
@@ -46,6 +58,7 @@ final class SQLiteConnectionPool: Sendable {
     }
 
     var inUse: Int { state.withLockedValue { $0.inUse } }
+    var waiting: Int { state.withLockedValue { $0.waiters.count } }
 
     private func acquire() async -> Resource {
         // The common case takes an idle resource without suspending the task.

@@ -6,11 +6,11 @@ import SQLKit
 
 /// The embedded backend: one file in WAL mode, one writer connection, a few readers.
 ///
-/// Reads run on the calling task's thread (see `SQLiteConnection`), writes on the writer's
-/// own thread (`SQLiteWriterThread`). A read inside WAL never waits for the writer; writes
-/// of this process queue for the one writer connection in `SQLiteConnectionPool`, so only
-/// another process writing the same file (the CLI) can make a statement wait, for at most
-/// the busy timeout.
+/// Statements run on the calling task's thread (see `SQLiteConnection`), except a write that
+/// had to wait for the writer: it runs on the writer's own thread (`SQLiteWriterThread`). A
+/// read inside WAL never waits for the writer; writes of this process queue for the one
+/// writer connection in `SQLiteConnectionPool`, so only another process writing the same
+/// file (the CLI) can make a statement wait, for at most the busy timeout.
 final class SQLiteDriver: DatabaseDriver {
     let flavor = SQLFlavor.sqlite
     private let writer: SQLiteConnectionPool
@@ -43,35 +43,35 @@ final class SQLiteDriver: DatabaseDriver {
 
     func transaction<R: Sendable>(tenant: String?, readOnly: Bool,
                                   _ body: @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
-        guard !readOnly else { return try await transaction(on: readers, begin: "BEGIN DEFERRED", body) }
-        return try await withTaskExecutorPreference(writerThread) {
-            try await transaction(on: writer, begin: "BEGIN IMMEDIATE", body)
+        if readOnly { return try await readers.withResource { try await run(body, on: $0, begin: "BEGIN DEFERRED") } }
+        // A write that finds the writer busy waits on the writer's own thread (docs/design.md).
+        return try await writer.withResource(waitingOn: writerThread) {
+            try await run(body, on: $0, begin: "BEGIN IMMEDIATE")
         }
     }
 
-    private func transaction<R: Sendable>(on pool: SQLiteConnectionPool, begin: String,
-                                          _ body: @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
-        try await pool.withResource { connection in
-            try connection.run(begin)
-            do {
-                let result = try await body(SQLiteSession(connection: connection, logger: logger))
-                try connection.run("COMMIT")
-                return result
-            } catch {
-                try? connection.run("ROLLBACK")
-                throw error
-            }
+    private func run<R: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> R, on connection: SQLiteConnection,
+                                  begin: String) async throws -> R {
+        try connection.run(begin)
+        do {
+            let result = try await body(SQLiteSession(connection: connection, logger: logger))
+            try connection.run("COMMIT")
+            return result
+        } catch {
+            try? connection.run("ROLLBACK")
+            throw error
         }
     }
 
     func withConnection<R: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
-        try await withTaskExecutorPreference(writerThread) {
-            try await writer.withResource { try await body(SQLiteSession(connection: $0, logger: logger)) }
+        try await writer.withResource(waitingOn: writerThread) {
+            try await body(SQLiteSession(connection: $0, logger: logger))
         }
     }
 
-    /// Whether the writer's thread still runs; for tests of `close`.
+    /// For tests: whether the writer's thread still runs, and how many writes wait for the writer.
     var writerThreadIsRunning: Bool { writerThread.isRunning }
+    var writesWaiting: Int { writer.waiting }
 
     func ping() async throws {
         try await readers.withResource { try $0.run("SELECT 1") }
