@@ -19,16 +19,17 @@ public func buildApplication(_ configuration: AppConfiguration, logger: Logger,
     let banner = NIOLockedValueBox<String?>(nil)
     let connections = ConnectionCounter(limits: configuration.connectionLimits)
     let storePrepared = StorePrepared()
-    let background: [any Service] = [LogStreamSender(services: services), BackchannelLogoutSender(services: services),
-                                     AuditExportRunner(services: services),
-                                     AuditCheckpointer(services: services, settings: configuration.auditCheckpoints)]
-        + (configuration.mail.map { [MailDeliverer(services: services, settings: $0)] } ?? [])
+    let background: [@Sendable () -> any Service] = [
+        { LogStreamSender(services: services) }, { BackchannelLogoutSender(services: services) },
+        { AuditExportRunner(services: services) },
+        { AuditCheckpointer(services: services, settings: configuration.auditCheckpoints) },
+    ] + (configuration.mail.map { mail in [{ MailDeliverer(services: services, settings: mail) }] } ?? [])
     var app = Application(
         responder: buildResponder(services),
         server: .http1(configuration: .init(additionalChannelHandlers: [ConnectionGuard(counter: connections, logger: logger)])),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "rampart"),
         services: [database] + metricsServer(services)
-            + background.map { StartsAfterStorePrepared(service: $0, prepared: storePrepared) },
+            + background.map { StartsAfterStorePrepared(prepared: storePrepared, make: $0) },
         onServerRunning: { _ in
             if let text = banner.withLockedValue({ $0 }) { FileHandle.standardOutput.write(Data(text.utf8)) }
         },

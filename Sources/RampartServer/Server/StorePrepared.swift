@@ -16,11 +16,12 @@ final class StorePrepared: Sendable {
     }
 }
 
-/// A service beside the server that starts once the store is prepared, or not at all when the
-/// server stops (or fails to prepare the store) first.
+/// A service beside the server that is made and started once the store is prepared, or not
+/// at all when the server stops (or fails to prepare the store) first. Made late, since some
+/// hold resources from the start that only their `run` releases (an HTTP client, say).
 struct StartsAfterStorePrepared: Service {
-    let service: any Service
     let prepared: StorePrepared
+    let make: @Sendable () -> any Service
 
     func run() async throws {
         do {
@@ -28,6 +29,6 @@ struct StartsAfterStorePrepared: Service {
         } catch {
             return
         }
-        try await service.run()
+        try await make().run()
     }
 }
