@@ -13,38 +13,45 @@ struct StorePreparedTests {
         func run() async throws { runs.withLockedValue { $0 += 1 } }
     }
 
-    static func service(_ prepared: StorePrepared, made: NIOLockedValueBox<Int>, runs: NIOLockedValueBox<Int>)
-        -> StartsAfterStorePrepared
-    {
-        StartsAfterStorePrepared(prepared: prepared) {
-            made.withLockedValue { $0 += 1 }
-            return Recorder(runs: runs)
+    /// A service started before the store is prepared, given 60 ms to wait; `made` and `runs`
+    /// count what became of it.
+    struct Started {
+        let prepared = StorePrepared()
+        let made = NIOLockedValueBox(0)
+        let runs = NIOLockedValueBox(0)
+        let task: Task<Void, any Error>
+
+        init() async throws {
+            let (prepared, made, runs) = (prepared, made, runs)
+            task = Task {
+                try await StartsAfterStorePrepared(prepared: prepared) {
+                    made.withLockedValue { $0 += 1 }
+                    return Recorder(runs: runs)
+                }.run()
+            }
+            try await Task.sleep(for: .milliseconds(60))
         }
+
+        var counts: (made: Int, runs: Int) { (made.withLockedValue { $0 }, runs.withLockedValue { $0 }) }
     }
 
     @Test
     func aServiceIsMadeAndRunOnceTheStoreIsPrepared() async throws {
-        let prepared = StorePrepared()
-        let (made, runs) = (NIOLockedValueBox(0), NIOLockedValueBox(0))
-        let task = Task { try await Self.service(prepared, made: made, runs: runs).run() }
-        try await Task.sleep(for: .milliseconds(60))
-        #expect(made.withLockedValue { $0 } == 0)
-        prepared.open()
-        try await task.value
-        #expect(made.withLockedValue { $0 } == 1)
-        #expect(runs.withLockedValue { $0 } == 1)
+        let started = try await Started()
+        #expect(started.counts.made == 0)
+        started.prepared.open()
+        try await started.task.value
+        #expect(started.counts.made == 1)
+        #expect(started.counts.runs == 1)
     }
 
     @Test
     func aServiceStoppedBeforeTheStoreIsPreparedIsNeverMade() async throws {
-        let prepared = StorePrepared()
-        let (made, runs) = (NIOLockedValueBox(0), NIOLockedValueBox(0))
-        let task = Task { try await Self.service(prepared, made: made, runs: runs).run() }
-        try await Task.sleep(for: .milliseconds(60))
-        task.cancel()
-        try await task.value
-        prepared.open()
-        #expect(made.withLockedValue { $0 } == 0)
-        #expect(runs.withLockedValue { $0 } == 0)
+        let started = try await Started()
+        started.task.cancel()
+        try await started.task.value
+        started.prepared.open()
+        #expect(started.counts.made == 0)
+        #expect(started.counts.runs == 0)
     }
 }

@@ -82,9 +82,8 @@ public struct TestStore: Sendable {
             return components.string!
         }
         let (ownOwner, ownApp) = (on(owner), on(app))
-        try await Database.with(.postgres(url: owner), logger: testLogger) { database in
-            try await database.withConnection { try await $0.raw("CREATE DATABASE \(unsafeRaw: name)").run() }
-        }
+        try await runAsOwner("CREATE DATABASE \(name)", owner: owner)
+        let drop = "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"
         let directory = try makeScratchDirectory("rampart-test-pg")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let keys = try KeyService(source: .resolve(dataDirectory: directory, environment: [:]))
@@ -98,17 +97,18 @@ public struct TestStore: Sendable {
                 return try await body(TestStore(backend: .postgres, dataDirectory: directory, configuration: .postgres(url: ownApp),
                                                 database: database, keys: keys, ownerURL: ownOwner))
             }
-            try await dropDatabase(name, owner: owner)
+            try await runAsOwner(drop, owner: owner)
             return result
         } catch {
-            try? await dropDatabase(name, owner: owner)
+            try? await runAsOwner(drop, owner: owner)
             throw error
         }
     }
 
-    private static func dropDatabase(_ name: String, owner: String) async throws {
+    /// A statement that cannot run inside a transaction, on a connection of the owner's.
+    private static func runAsOwner(_ statement: String, owner: String) async throws {
         try await Database.with(.postgres(url: owner), logger: testLogger) { database in
-            try await database.withConnection { try await $0.raw("DROP DATABASE IF EXISTS \(unsafeRaw: name) WITH (FORCE)").run() }
+            try await database.withConnection { try await $0.raw(SQLQueryString(statement)).run() }
         }
     }
 

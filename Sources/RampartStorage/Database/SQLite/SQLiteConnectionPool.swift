@@ -42,7 +42,7 @@ final class SQLiteConnectionPool: Sendable {
     func withResource<R: Sendable>(waitingOn executor: any TaskExecutor, _ body: (Resource) async throws -> R)
         async throws -> R
     {
-        if let idle = state.withLockedValue({ $0.takeIdle() }) {
+        if let idle = takeIdle() {
             defer { release(idle) }
             return try await body(idle)
         }
@@ -60,9 +60,11 @@ final class SQLiteConnectionPool: Sendable {
     var inUse: Int { state.withLockedValue { $0.inUse } }
     var waiting: Int { state.withLockedValue { $0.waiters.count } }
 
+    private func takeIdle() -> Resource? { state.withLockedValue { $0.takeIdle() } }
+
     private func acquire() async -> Resource {
         // The common case takes an idle resource without suspending the task.
-        if let idle = state.withLockedValue({ $0.takeIdle() }) { return idle }
+        if let idle = takeIdle() { return idle }
         return await withCheckedContinuation { (continuation: CheckedContinuation<Resource, Never>) in
             let ready: Resource? = state.withLockedValue { s in
                 if let r = s.takeIdle() { return r }

@@ -12,7 +12,6 @@ import NIOConcurrencyHelpers
 final class SQLiteWriterThread: TaskExecutor, @unchecked Sendable {
     private struct State {
         var jobs: [UnownedJob] = []
-        var stopping = false
         var running = true
     }
     private let state = NIOLockedValueBox(State())
@@ -43,7 +42,6 @@ final class SQLiteWriterThread: TaskExecutor, @unchecked Sendable {
 
     /// Ends the thread once the jobs queued before it have run.
     func stop() {
-        state.withLockedValue { $0.stopping = true }
         wakeups.signal()
     }
 
@@ -60,16 +58,15 @@ final class SQLiteWriterThread: TaskExecutor, @unchecked Sendable {
     private func run() {
         while true {
             wakeups.wait()
-            let job: UnownedJob? = state.withLockedValue { state in
-                if !state.jobs.isEmpty { return state.jobs.removeFirst() }
-                if state.stopping { state.running = false }
-                return nil
-            }
-            if let job {
-                job.runSynchronously(on: asUnownedTaskExecutor())
-            } else if !isRunning {
-                return
-            }
+            // Each job signals once and `stop` once more, so a wake-up that finds no job is the stop.
+            guard let job = state.withLockedValue({ state -> UnownedJob? in
+                if state.jobs.isEmpty {
+                    state.running = false
+                    return nil
+                }
+                return state.jobs.removeFirst()
+            }) else { return }
+            job.runSynchronously(on: asUnownedTaskExecutor())
         }
     }
 }
