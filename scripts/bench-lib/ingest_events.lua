@@ -42,8 +42,9 @@ end
 function request()
     counter = counter + 1
     local now = os.date("!%Y-%m-%dT%H:%M:%SZ")
-    -- A batch's UUIDv7 keys share the millisecond it is made in, as a client's keys made together do.
-    local millisecond = os.time() * 1000 + counter % 1000
+    -- A batch's UUIDv7 keys share a millisecond, later than the batch before's, as a client's
+    -- keys made together do (wrk's Lua has only a clock of seconds).
+    local millisecond = os.time() * 1000 + counter
     local events = {}
     for i = 1, batch do
         events[i] = string.format(
