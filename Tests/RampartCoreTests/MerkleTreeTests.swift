@@ -226,4 +226,125 @@ struct MerkleTreeTests {
         let message2 = Data("rampart-audit-checkpoint/2\norg\n8\n\(Self.head.hash)\n\(Self.roots[8])\n\(v1.signedAt.rfc3339)\nk1\n".utf8)
         #expect(Self.key.publicKey.isValidSignature(try #require(Data(base64URLEncoded: v2.signature)), for: message2))
     }
+
+    /// proof/verify_test.go's consistency proofs, and RFC 9162 §2.1.4.2 accepting each.
+    @Test func consistencyProofsMatchThePublishedProofs() {
+        let vectors: [(first: Int, second: Int, proof: [String])] = [
+            (1, 1, []),
+            (1, 8, ["96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
+                    "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+                    "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4"]),
+            (6, 8, ["0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a",
+                    "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
+                    "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"]),
+            (2, 5, ["5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+                    "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b"]),
+            (6, 7, ["0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a",
+                    "b08693ec2e721597130641e8211e7eedccb4c26413963eee6c1e2ed16ffb1a5f",
+                    "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"]),
+        ]
+        for v in vectors {
+            let proof = MerkleTree.consistencyProof(from: v.first, leafHashes: Self.leaves.prefix(v.second))
+            #expect(proof.map(\.hexString) == v.proof, "\(v.first) to \(v.second)")
+            #expect(MerkleTree.verifyConsistency(first: Int64(v.first), second: Int64(v.second), firstRoot: Self.hex(Self.roots[v.first]),
+                                                 secondRoot: Self.hex(Self.roots[v.second]), proof: proof.map(\.self)))
+        }
+    }
+
+    /// Every pair of small trees: the ranges give the definition's proof, it verifies, and
+    /// it fails for a changed hash, a dropped or added hash, another root or a smaller first
+    /// tree. (The same hashes can fit a larger second tree with the same shape of path, as
+    /// for inclusion proofs: the sizes are bound to the roots by the signed checkpoints.)
+    @Test func everyConsistencyProofOfSmallTreesVerifiesAndTamperingFails() {
+        let leaves = (0..<40).map { MerkleTree.leafHash([UInt8($0)]) }
+        for n in 1...40 {
+            let tree = leaves.prefix(n)
+            let root = MerkleTree.root(ofLeafHashes: tree)
+            for m in 1...n {
+                let first = MerkleTree.root(ofLeafHashes: leaves.prefix(m))
+                let proof = MerkleTree.consistencyProof(from: m, leafHashes: tree)
+                let fromRanges = MerkleTree.consistencyRanges(from: Int64(m), to: Int64(n)).map {
+                    MerkleTree.root(ofLeafHashes: leaves[Int($0.lowerBound)..<Int($0.upperBound)])
+                }
+                #expect(fromRanges == proof, "\(m) to \(n): the ranges' roots are the proof")
+                func verifies(_ proof: [[UInt8]], _ m: Int64 = Int64(m), _ n: Int64 = Int64(n), first: [UInt8]? = nil,
+                              second: [UInt8]? = nil) -> Bool {
+                    MerkleTree.verifyConsistency(first: m, second: n, firstRoot: first ?? MerkleTree.root(ofLeafHashes: leaves.prefix(Int(m))),
+                                                 secondRoot: second ?? MerkleTree.root(ofLeafHashes: leaves.prefix(Int(n))), proof: proof)
+                }
+                #expect(verifies(proof), "\(m) to \(n)")
+                let forged = MerkleTree.leafHash([0xff])
+                #expect(!verifies(proof, first: forged), "\(m) to \(n): another first root")
+                #expect(!verifies(proof, second: forged), "\(m) to \(n): another second root")
+                #expect(!verifies(proof + [root]), "\(m) to \(n): a hash added")
+                for i in proof.indices {
+                    var changed = proof
+                    changed[i] = forged
+                    #expect(!verifies(changed), "\(m) to \(n): hash \(i) changed")
+                    var dropped = proof
+                    dropped.remove(at: i)
+                    #expect(!verifies(dropped), "\(m) to \(n): hash \(i) dropped")
+                }
+                if m > 1 { #expect(!verifies(proof, Int64(m - 1), first: first), "\(m) to \(n) as from \(m - 1)") }
+            }
+        }
+        #expect(!MerkleTree.verifyConsistency(first: 0, second: 1, firstRoot: MerkleTree.emptyRoot, secondRoot: leaves[0], proof: []))
+        #expect(!MerkleTree.verifyConsistency(first: 2, second: 1, firstRoot: leaves[0], secondRoot: leaves[0], proof: []))
+    }
+
+    /// Consistency proofs built from a purged prefix's frontier, block roots and the retained
+    /// leaves are the definition's, from any tree at or after the purge.
+    @Test func consistencyProofsFromTheStoredPiecesAreTheDefinitions() async throws {
+        let store = Store(count: 5000)
+        for (n, p) in [(5000, 0), (5000, 1), (5000, 1023), (5000, 1025), (4096, 3000), (3073, 2048), (1, 0), (2, 1), (33, 17)] {
+            let tree = store.leaves.prefix(n)
+            for m in Set([max(p, 1), p + 1, n / 2, 1023, 1024, 1025, 2047, 3071, 3072, n - 1, n]) where m >= max(p, 1) && m <= n {
+                for withBlocks in [true, false] {
+                    let path = try await store.builder(purgedThrough: p, withBlocks: withBlocks).consistencyPath(from: Int64(m), to: Int64(n))
+                    #expect(path == MerkleTree.consistencyProof(from: m, leafHashes: tree), "\(m) to \(n), purged \(p)")
+                }
+            }
+        }
+        await #expect(throws: RampartError.self) { try await store.builder(purgedThrough: 10).consistencyPath(from: 9, to: 20) }
+    }
+
+    /// A consistency proof is checked on its own: both signatures, trusted keys, one
+    /// organisation, sizes, then the path.
+    @Test func aSignedConsistencyProofVerifiesAndEachForgeryFails() throws {
+        let tree = Self.leaves
+        func checkpoint(_ size: Int, org: String = "org", root: String? = nil) throws -> AuditCheckpoint {
+            try AuditCheckpoint.sign(orgID: org, head: ChainHead(sequence: Int64(size), hash: String(repeating: "ab", count: 32)),
+                                     treeRoot: root ?? MerkleTree.root(ofLeafHashes: tree.prefix(size)).hexString,
+                                     at: Timestamp(microseconds: 1_000), keyID: "k1", key: Self.key)
+        }
+        let path = MerkleTree.consistencyProof(from: 6, leafHashes: tree[...]).map(\.hexString)
+        let proof = AuditConsistencyProof(consistencyPath: path, first: try checkpoint(6), second: try checkpoint(8))
+        let key = Self.key.publicKey.rawRepresentation.base64URLEncoded
+        #expect(proof.verify(trustedKeys: [key]).proven)
+        #expect(try JSONDecoder().decode(AuditConsistencyProof.self, from: JSONEncoder().encode(proof)).verify().proven)
+        #expect(proof.verify(trustedKeys: ["someone-else"]).reason == "the first checkpoint is signed by a key not trusted")
+        #expect(AuditConsistencyProof(consistencyPath: [], first: try checkpoint(8), second: try checkpoint(8)).verify().proven)
+
+        // A log rewritten after event 6: its newer root is signed, but no path leads to it.
+        let rewritten = try checkpoint(8, root: MerkleTree.root(ofLeafHashes: tree.prefix(5) + [MerkleTree.leafHash([1])] + tree[6..<8]).hexString)
+        #expect(AuditConsistencyProof(consistencyPath: path, first: try checkpoint(6), second: rewritten).verify().reason
+            == "the consistency path does not lead from the first tree root to the second")
+        var tampered = path
+        tampered[0] = String(repeating: "0", count: 64)
+        #expect(!AuditConsistencyProof(consistencyPath: tampered, first: try checkpoint(6), second: try checkpoint(8)).verify().proven)
+        #expect(AuditConsistencyProof(consistencyPath: path + ["xyz"], first: try checkpoint(6), second: try checkpoint(8)).verify().reason
+            == "a consistency path entry is not 64 hex digits")
+        #expect(AuditConsistencyProof(consistencyPath: path, first: try checkpoint(6, org: "other"), second: try checkpoint(8)).verify()
+            .reason == "the checkpoints are of different organisations")
+        #expect(AuditConsistencyProof(consistencyPath: path, first: try checkpoint(8), second: try checkpoint(6)).verify().reason
+            == "the first tree is larger than the second")
+        let second = try checkpoint(8)
+        let forged = AuditCheckpoint(orgID: "org", sequence: 8, headHash: second.headHash, treeRoot: String(repeating: "1", count: 64),
+                                     signedAt: second.signedAt, keyID: "k1", publicKey: second.publicKey, signature: second.signature)
+        #expect(AuditConsistencyProof(consistencyPath: path, first: try checkpoint(6), second: forged).verify().reason
+            == "the second checkpoint's signature does not verify")
+        let v1 = try AuditCheckpoint.sign(orgID: "org", head: Self.head, at: Timestamp(microseconds: 1_000), keyID: "k1", key: Self.key)
+        #expect(AuditConsistencyProof(consistencyPath: path, first: try checkpoint(6), second: v1).verify().reason
+            == "a checkpoint signs no tree root (a version 1 checkpoint)")
+    }
 }

@@ -20,15 +20,7 @@ public struct AuditInclusionProof: Codable, Sendable, Equatable {
         self.auditPath = auditPath; self.checkpoint = checkpoint
     }
 
-    /// What checking a proof found: a verdict is data, so a failed proof is reported, not thrown.
-    public struct Verdict: Sendable, Equatable {
-        public let proven: Bool
-        /// Why it is not proven; nil when it is.
-        public let reason: String?
-
-        static let proven = Verdict(proven: true, reason: nil)
-        static func failed(_ reason: String) -> Verdict { Verdict(proven: false, reason: reason) }
-    }
+    public typealias Verdict = AuditProofVerdict
 
     /// Checks the checkpoint's signature (and, given `trustedKeys`, that one of them made it),
     /// that it signs a tree of `treeSize` events, and the audit path from the event's hash to
@@ -75,4 +67,14 @@ public struct AuditInclusionProof: Codable, Sendable, Equatable {
         let letter = digit &- UInt8(ascii: "a")
         return letter < 6 ? letter + 10 : nil
     }
+}
+
+/// What checking a proof found: a verdict is data, so a failed proof is reported, not thrown.
+public struct AuditProofVerdict: Sendable, Equatable {
+    public let proven: Bool
+    /// Why it is not proven; nil when it is.
+    public let reason: String?
+
+    static let proven = AuditProofVerdict(proven: true, reason: nil)
+    static func failed(_ reason: String) -> AuditProofVerdict { AuditProofVerdict(proven: false, reason: reason) }
 }

@@ -37,6 +37,18 @@ public struct MerkleProofBuilder: Sendable {
         return path
     }
 
+    /// The proof that the tree of `m` leaves is the start of the tree of `n` (RFC 9162
+    /// §2.1.4.1), from a tree whose prefix up to at most `m` was purged.
+    public func consistencyPath(from m: Int64, to n: Int64) async throws -> [[UInt8]] {
+        guard m >= prefix.end, m > 0, m <= n else {
+            throw RampartError(.invalidParameter, "The tree of \(m) leaves is not a retained prefix of the tree of \(n).")
+        }
+        guard m < n else { return [] }
+        var path: [[UInt8]] = []
+        for range in MerkleTree.consistencyRanges(from: m, to: n) { path.append(try await hash(of: range)) }
+        return path
+    }
+
     /// MTH of the leaves in `range`, a subtree of the tree (its start aligned to its size).
     func hash(of range: Range<Int64>) async throws -> [UInt8] {
         guard var compact = prefix.covering(range) else {

@@ -74,6 +74,75 @@ public enum MerkleTree {
         return ranges.reversed()
     }
 
+    /// PROOF(m, D[n]) over every leaf hash, straight from the definition (RFC 9162 §2.1.4.1,
+    /// SUBPROOF): the reference the stored tree's consistency proofs are tested against.
+    public static func consistencyProof(from m: Int, leafHashes leaves: ArraySlice<[UInt8]>) -> [[UInt8]] {
+        func subproof(_ m: Int, _ leaves: ArraySlice<[UInt8]>, _ complete: Bool) -> [[UInt8]] {
+            if m == leaves.count { return complete ? [] : [root(ofLeafHashes: leaves)] }
+            let k = Int(split(Int64(leaves.count)))
+            if m <= k { return subproof(m, leaves.prefix(k), complete) + [root(ofLeafHashes: leaves.dropFirst(k))] }
+            return subproof(m - k, leaves.dropFirst(k), false) + [root(ofLeafHashes: leaves.prefix(k))]
+        }
+        return subproof(m, leaves, true)
+    }
+
+    /// The subtrees whose roots make up the proof that the tree of `m` leaves is a prefix of the
+    /// tree of `n` (0 < m <= n), as ranges of leaf indices in the proof's order: SUBPROOF's
+    /// recursion written as a loop, as `auditPathRanges` writes PATH's.
+    public static func consistencyRanges(from m: Int64, to n: Int64) -> [Range<Int64>] {
+        precondition(m > 0 && m <= n)
+        var ranges: [Range<Int64>] = []
+        var (lo, hi) = (Int64(0), n)
+        var complete = true
+        while m - lo != hi - lo {
+            let k = split(hi - lo)
+            if m - lo <= k {
+                ranges.append(lo + k..<hi)
+                hi = lo + k
+            } else {
+                ranges.append(lo..<lo + k)
+                lo += k
+                complete = false
+            }
+        }
+        if !complete { ranges.append(lo..<hi) }
+        return ranges.reversed()
+    }
+
+    /// RFC 9162 §2.1.4.2: whether `proof` shows that the tree of `first` leaves with root
+    /// `firstRoot` is a prefix of the tree of `second` leaves with root `secondRoot`. Equal
+    /// sizes need an empty proof and equal roots; the empty tree is not a checkpoint's.
+    public static func verifyConsistency(first: Int64, second: Int64, firstRoot: [UInt8], secondRoot: [UInt8],
+                                         proof: [[UInt8]]) -> Bool {
+        guard first > 0, first <= second, firstRoot.count == 32, secondRoot.count == 32,
+              proof.allSatisfy({ $0.count == 32 }) else { return false }
+        if first == second { return proof.isEmpty && firstRoot == secondRoot }
+        guard !proof.isEmpty else { return false }
+        let path = first.nonzeroBitCount == 1 ? [firstRoot] + proof : proof
+        var (fn, sn) = (first - 1, second - 1)
+        while fn & 1 == 1 {
+            fn >>= 1
+            sn >>= 1
+        }
+        var (fr, sr) = (path[0], path[0])
+        for c in path.dropFirst() {
+            guard sn != 0 else { return false }
+            if fn & 1 == 1 || fn == sn {
+                fr = nodeHash(c, fr)
+                sr = nodeHash(c, sr)
+                while fn & 1 == 0 && fn != 0 {
+                    fn >>= 1
+                    sn >>= 1
+                }
+            } else {
+                sr = nodeHash(sr, c)
+            }
+            fn >>= 1
+            sn >>= 1
+        }
+        return sn == 0 && fr == firstRoot && sr == secondRoot
+    }
+
     /// RFC 9162 §2.1.3.2: whether `path` proves the leaf with hash `leafHash` at `leafIndex`
     /// in the tree of `treeSize` leaves whose root is `root`.
     public static func verifyInclusion(leafIndex: Int64, treeSize: Int64, leafHash: [UInt8], path: [[UInt8]],

@@ -85,23 +85,7 @@ extension Tenant {
     /// checkpoint's when nil), with that checkpoint. Built from the retained events, the stored
     /// block roots and the frontier of the checkpoint the log was purged through.
     public func auditInclusionProof(sequence: Int64, treeSize: Int64? = nil) async throws -> AuditInclusionProof {
-        let checkpoint: AuditCheckpoint
-        if let treeSize {
-            guard let found = try await auditCheckpoints(limit: 1, at: treeSize, signingTree: true).first else {
-                throw RampartError(.notFound, """
-                    No checkpoint signs a tree of \(treeSize) events: the tree size must be the sequence of a checkpoint with a \
-                    tree root (`rampart audit checkpoints`, GET /api/v1/audit-checkpoints), or left out for the newest.
-                    """)
-            }
-            checkpoint = found
-        } else {
-            guard let newest = try await auditCheckpoints(limit: 1, signingTree: true).first else {
-                throw RampartError(.notFound, """
-                    No checkpoint signs a tree root yet: the server signs one within --audit-checkpoint-seconds of new events.
-                    """)
-            }
-            checkpoint = newest
-        }
+        let checkpoint = try await treeCheckpoint(at: treeSize)
         guard sequence <= checkpoint.sequence else {
             throw RampartError(.invalidParameter, """
                 Event \(sequence) is after the tree of \(checkpoint.sequence) events: prove it in the tree of a later \
@@ -112,6 +96,59 @@ extension Tenant {
         guard sequence > purged else {
             throw RampartError(.notFound, "Event \(sequence) was purged under retention (events 1 to \(purged) are gone).")
         }
+        guard let eventHash = try await rows(SQLQueryString("""
+            SELECT hash FROM audit_events WHERE org_id = \(bind: orgID) AND seq = \(bind: sequence)
+            """), { try $0.text(0) }).first else {
+            throw RampartError(.integrity, "Event \(sequence) is missing from the log.")
+        }
+        let path = try await proofBuilder(purgedThrough: purged).auditPath(index: sequence - 1, treeSize: checkpoint.sequence)
+        return AuditInclusionProof(sequence: sequence, eventHash: eventHash, treeSize: checkpoint.sequence,
+                                   auditPath: path.map(\.hexString), checkpoint: checkpoint)
+    }
+
+    /// The proof that the tree of the checkpoint at `first` is the start of the tree of the
+    /// checkpoint at `second` (the newest version 2 checkpoint when nil), with both.
+    public func auditConsistencyProof(first: Int64, second: Int64? = nil) async throws -> AuditConsistencyProof {
+        let older = try await treeCheckpoint(at: first), newer = try await treeCheckpoint(at: second)
+        guard older.sequence <= newer.sequence else {
+            throw RampartError(.invalidParameter, """
+                The first checkpoint (\(older.sequence) events) is after the second (\(newer.sequence)): give the older one as \
+                'first'.
+                """)
+        }
+        let purged = try await auditRetention().purgedThrough.sequence
+        guard older.sequence >= purged else {
+            throw RampartError(.notFound, """
+                Events 1 to \(purged) were purged under retention: prove consistency from the checkpoint at \(purged) or a \
+                later one.
+                """)
+        }
+        let path = try await proofBuilder(purgedThrough: purged).consistencyPath(from: older.sequence, to: newer.sequence)
+        return AuditConsistencyProof(consistencyPath: path.map(\.hexString), first: older, second: newer)
+    }
+
+    /// The version 2 checkpoint at `sequence`, or the newest when nil.
+    private func treeCheckpoint(at sequence: Int64?) async throws -> AuditCheckpoint {
+        if let sequence {
+            guard let found = try await auditCheckpoints(limit: 1, at: sequence, signingTree: true).first else {
+                throw RampartError(.notFound, """
+                    No checkpoint signs a tree of \(sequence) events: the tree size must be the sequence of a checkpoint with a \
+                    tree root (`rampart audit checkpoints`, GET /api/v1/audit-checkpoints), or left out for the newest.
+                    """)
+            }
+            return found
+        }
+        guard let newest = try await auditCheckpoints(limit: 1, signingTree: true).first else {
+            throw RampartError(.notFound, """
+                No checkpoint signs a tree root yet: the server signs one within --audit-checkpoint-seconds of new events.
+                """)
+        }
+        return newest
+    }
+
+    /// Hashes subtrees of the tree from what the store keeps: the frontier of the checkpoint
+    /// the log was purged through, the stored block roots and the retained events.
+    private func proofBuilder(purgedThrough purged: Int64) async throws -> MerkleProofBuilder {
         let prefix: MerkleCompactRange
         if purged > 0 {
             guard let text = try await rows(SQLQueryString("""
@@ -124,12 +161,7 @@ extension Tenant {
         } else {
             prefix = MerkleCompactRange()
         }
-        guard let eventHash = try await rows(SQLQueryString("""
-            SELECT hash FROM audit_events WHERE org_id = \(bind: orgID) AND seq = \(bind: sequence)
-            """), { try $0.text(0) }).first else {
-            throw RampartError(.integrity, "Event \(sequence) is missing from the log.")
-        }
-        let builder = MerkleProofBuilder(prefix: prefix, leafHashes: { range in
+        return MerkleProofBuilder(prefix: prefix, leafHashes: { range in
             try await auditEventHashes(after: range.lowerBound, through: range.upperBound)
                 .map { try Self.leafHash(sequence: $0.0, hash: $0.1) }
         }, blockRoots: { blocks in
@@ -143,9 +175,6 @@ extension Tenant {
             }
             return found
         })
-        let path = try await builder.auditPath(index: sequence - 1, treeSize: checkpoint.sequence)
-        return AuditInclusionProof(sequence: sequence, eventHash: eventHash, treeSize: checkpoint.sequence,
-                                   auditPath: path.map(\.hexString), checkpoint: checkpoint)
     }
 
     /// The sequence numbers and hashes of the events after `after` up to `through`, oldest first:
