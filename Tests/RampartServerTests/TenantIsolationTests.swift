@@ -28,6 +28,7 @@ struct TenantIsolationTests {
         var auditExport = ""
         /// `seq=…&treeSize=…` of one of A's events and A's checkpoint that signs its tree.
         var inclusionProof = ""
+        var consistencyProof = ""
     }
 
     static func seed(_ api: API) async throws -> Resources {
@@ -66,6 +67,7 @@ struct TenantIsolationTests {
 
     static func path(_ template: String, _ r: Resources) -> String {
         if template == "/audit-proofs/inclusion" { return template + "?" + r.inclusionProof }
+        if template == "/audit-proofs/consistency" { return template + "?" + r.consistencyProof }
         var path = template
         let first: String
         if template.hasPrefix("/groups") { first = r.group }
@@ -133,7 +135,8 @@ struct TenantIsolationTests {
                      "/api-tokens/\(r.token)", "/oauth-clients/\(r.oauthClient)", "/domains/\(r.domain)",
                      "/identity-providers/\(r.identityProvider)", "/identity-providers/\(r.identityProvider)/test", "/users?limit=200",
                      "/audit-exports/\(r.auditExport)", "/audit-exports/\(r.auditExport)/download",
-                     "/audit-events?limit=200", "/audit-filters", "/audit-proofs/inclusion?\(r.inclusionProof)"] {
+                     "/audit-events?limit=200", "/audit-filters", "/audit-proofs/inclusion?\(r.inclusionProof)",
+                     "/audit-proofs/consistency?\(r.consistencyProof)"] {
             let response = try await api.call(.get, path)
             #expect(response.status == .ok, "\(path)")
             parts.append(response.text)
@@ -168,6 +171,7 @@ struct TenantIsolationTests {
             let bSigned = try await store.database.write(org: b.organization.id) { try await $0.signAuditCheckpoint(keys: keys) }
             #expect(bSigned?.sequence != mine.sequence, "B has no tree of A's size, so only A's could answer")
             resources.inclusionProof = "seq=3&treeSize=\(mine.sequence)"
+            resources.consistencyProof = "first=\(mine.sequence)&second=\(mine.sequence)"
             let before = try await Self.snapshot(apiA, resources)
             let aIDs = [a.organization.id, resources.user, resources.group, resources.product, resources.token, resources.stream,
                         resources.oauthClient, resources.ingestionKey, resources.domain, resources.identityProvider, resources.deadLetter,
@@ -190,7 +194,7 @@ struct TenantIsolationTests {
                     // Products send events with their own credentials; an admin token is refused
                     // (EventIngestionTests shows one organisation's key never writes into another).
                     #expect(response.status == .unauthorized, "\(response.text)")
-                } else if template == "/audit-proofs/inclusion" {
+                } else if template.hasPrefix("/audit-proofs/") {
                     #expect(response.status == .notFound && response.errorCode == "not_found", "\(response.text)")
                 } else if template.contains("{") {
                     #expect(response.status == .notFound, "\(method) \(template) answered \(response.status)")

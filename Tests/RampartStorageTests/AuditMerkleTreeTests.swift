@@ -76,6 +76,96 @@ struct AuditMerkleTreeTests {
         }
     }
 
+    static func consistency(_ store: TestStore, _ org: String, _ first: Int64, _ second: Int64? = nil) async throws
+        -> AuditConsistencyProof {
+        try await store.database.read(org: org) { try await $0.auditConsistencyProof(first: first, second: second) }
+    }
+
+    /// Three checkpoints, the middle one past a block of 1,024 events: each older tree is
+    /// proven the start of each newer, and asking the wrong way round or for a size no
+    /// checkpoint signed is refused.
+    @Test(arguments: Backend.all)
+    func eachSignedTreeIsProvenTheStartOfEachLaterOne(_ backend: Backend) async throws {
+        try await TestStore.with(backend) { store in
+            let org = try await store.createOrganization().organization.id
+            #expect(await Self.errorCode { _ = try await Self.consistency(store, org, 1) } == .notFound, "no checkpoint yet")
+            var checkpoints: [AuditCheckpoint] = []
+            for count in [7, 1100, 13] {
+                try await Self.append(store, org, count)
+                checkpoints.append(try await Self.sign(store, org))
+            }
+            let keys = try await Self.keys(store, org)
+            for (i, older) in checkpoints.enumerated() {
+                for newer in checkpoints[i...] {
+                    let proof = try await Self.consistency(store, org, older.sequence, newer.sequence)
+                    #expect(proof.first == older && proof.second == newer)
+                    #expect(proof.verify(trustedKeys: keys).proven, "\(older.sequence) to \(newer.sequence)")
+                    #expect(proof.consistencyPath.isEmpty == (older == newer))
+                }
+            }
+            let toNewest = try await Self.consistency(store, org, checkpoints[0].sequence)
+            #expect(toNewest.second == checkpoints[2] && toNewest.verify(trustedKeys: keys).proven, "the newest by default")
+            #expect(await Self.errorCode {
+                _ = try await Self.consistency(store, org, checkpoints[2].sequence, checkpoints[0].sequence)
+            } == .invalidParameter)
+            #expect(await Self.errorCode { _ = try await Self.consistency(store, org, 3) } == .notFound, "a size no checkpoint signed")
+            let other = try await store.createOrganization().organization.id
+            #expect(await Self.errorCode { _ = try await Self.consistency(store, other, checkpoints[0].sequence) } == .notFound)
+        }
+    }
+
+    /// A witness kept the first checkpoint; then an event before it was rewritten in the
+    /// database and the server went on signing. The newer checkpoint's signature is good, but no
+    /// consistency proof leads to it from the root the witness holds.
+    @Test(arguments: Backend.all)
+    func aPastRewrittenAfterACheckpointFailsTheConsistencyProof(_ backend: Backend) async throws {
+        try await TestStore.with(backend) { store in
+            let org = try await store.createOrganization().organization
+            try await Self.append(store, org.id, 10)
+            let held = try await Self.sign(store, org.id)
+            try await AuditTamperEvidenceTests.tamper(store, org, [
+                "UPDATE audit_events SET hash = '\(String(repeating: "0", count: 64))' WHERE org_id = $ORG AND seq = 5",
+            ])
+            try await Self.append(store, org.id, 6)
+            let later = try await Self.sign(store, org.id)
+            #expect(later.signatureIsValid)
+            let keys = try await Self.keys(store, org.id)
+            let proof = try await Self.consistency(store, org.id, held.sequence, later.sequence)
+            #expect(proof.first == held)
+            #expect(proof.verify(trustedKeys: keys).reason == "the consistency path does not lead from the first tree root to the second")
+        }
+    }
+
+    /// After a purge through a checkpoint, consistency is proven from that checkpoint on, from
+    /// the purged prefix's frontier; from before it, the answer says which checkpoint to use.
+    @Test(arguments: Backend.all)
+    func afterAPurgeConsistencyIsProvenFromThePurgeOn(_ backend: Backend) async throws {
+        try await TestStore.with(backend) { store in
+            let org = try await store.createOrganization().organization.id
+            try await Self.append(store, org, 5)
+            let early = try await Self.sign(store, org)
+            try await Self.append(store, org, 1200)
+            let through = try await Self.sign(store, org)
+            try await Self.append(store, org, 900)
+            _ = try await store.database.write(org: org) {
+                try await $0.updateAuditRetention(days: 1, legalHold: nil, legalHoldReason: nil, by: .system)
+            }
+            let purge = try #require(try await store.database.write(org: org) { t in
+                try await t.with(clock: { Timestamp.now().adding(days: 2) }).purgeExpiredAudit(by: .system)
+            })
+            #expect(purge.throughSequence == through.sequence)
+            let later = try await Self.sign(store, org)
+            let keys = try await Self.keys(store, org)
+            #expect(try await Self.consistency(store, org, through.sequence, later.sequence).verify(trustedKeys: keys).proven)
+            do {
+                _ = try await Self.consistency(store, org, early.sequence, later.sequence)
+                Issue.record("a proof from before the purge")
+            } catch let error as RampartError {
+                #expect(error.code == .notFound && error.message.contains("from the checkpoint at \(through.sequence)"))
+            }
+        }
+    }
+
     /// Checkpoints signed before the tree existed keep no frontier; the first one that signs a
     /// root builds the tree from event 1 and gives them theirs, so a purge through one of them
     /// still leaves what proofs need.

@@ -9,7 +9,8 @@ struct AuditEventsController: APIController {
 
     var routes: [APIRoute] {
         [APIRoute(.get, "/audit-events", list), APIRoute(.get, "/audit-events/export", export),
-         APIRoute(.get, "/audit-checkpoints", checkpoints), APIRoute(.get, "/audit-proofs/inclusion", inclusionProof)]
+         APIRoute(.get, "/audit-checkpoints", checkpoints), APIRoute(.get, "/audit-proofs/inclusion", inclusionProof),
+         APIRoute(.get, "/audit-proofs/consistency", consistencyProof)]
     }
 
     static func query(from request: Request) throws -> AuditQuery {
@@ -61,6 +62,23 @@ struct AuditEventsController: APIController {
         return try JSON.response(try await read(context, .readAuditLog) {
             let (sequence, treeSize) = try parameters.get()
             return try await $0.auditInclusionProof(sequence: sequence, treeSize: treeSize)
+        })
+    }
+
+    /// That the tree of the checkpoint at `first` is the start of the tree of the checkpoint at
+    /// `second` (`AuditConsistencyProof`); `second` defaults to the newest that signs a tree root.
+    @Sendable func consistencyProof(_ request: Request, context: RampartRequestContext) async throws -> Response {
+        let parameters = Result { () throws -> (first: Int64, second: Int64?) in
+            guard let first = try Self.positiveInteger(request, "first") else {
+                throw RampartError(.invalidParameter, """
+                    Query parameter 'first' is required: the sequence of the older checkpoint, the one already held.
+                    """)
+            }
+            return (first, try Self.positiveInteger(request, "second"))
+        }
+        return try JSON.response(try await read(context, .readAuditLog) {
+            let (first, second) = try parameters.get()
+            return try await $0.auditConsistencyProof(first: first, second: second)
         })
     }
 
