@@ -6,7 +6,7 @@ import RampartStorage
 
 struct Audit: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Read and verify the audit log.",
-                                                    subcommands: [Events.self, Filters.self, Export.self, Exports.self, Checkpoints.self, Verify.self, Prove.self, Retention.self, Purge.self])
+                                                    subcommands: [Events.self, Filters.self, Export.self, Exports.self, Checkpoints.self, Verify.self, Prove.self, Consistency.self, Retention.self, Purge.self])
 
     struct Events: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

@@ -87,25 +87,34 @@ extension Audit {
                      Set(try await tenant.auditCheckpointPublicKeys().values))
                 }
             }
-            if let output {
-                do { try Data(try JSONBodyEncoder.encode(found.0, pretty: true)).write(to: URL(fileURLWithPath: output)) } catch {
-                    throw RampartError(.invalidParameter, "Cannot write \(output): check the path and its permissions.")
-                }
-            }
+            if let output { try ProofFile.write(found.0, to: output) }
             return (found.0, found.1)
         }
 
         static func read(_ path: String) throws -> (proof: AuditInclusionProof, keys: Set<String>?) {
-            let data: Data
-            do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-                throw RampartError(.invalidParameter, "Cannot read the proof \(path): check the path and its permissions.")
-            }
-            guard let proof = try? JSONDecoder().decode(AuditInclusionProof.self, from: data) else {
-                throw RampartError(.invalidParameter, """
-                    \(path) is not an inclusion proof: save the answer of GET /api/v1/audit-proofs/inclusion, or use --output.
-                    """)
-            }
-            return (proof, nil)
+            (try ProofFile.read(AuditInclusionProof.self, from: path, kind: "an inclusion proof",
+                                source: "GET /api/v1/audit-proofs/inclusion"), nil)
         }
+    }
+}
+
+/// A proof saved as JSON, to be checked later without the store.
+enum ProofFile {
+    static func write(_ proof: some Encodable, to path: String) throws {
+        do { try Data(try JSONBodyEncoder.encode(proof, pretty: true)).write(to: URL(fileURLWithPath: path)) } catch {
+            throw RampartError(.invalidParameter, "Cannot write \(path): check the path and its permissions.")
+        }
+    }
+
+    /// `kind` and `source` name the proof and the API answer to save, for the error.
+    static func read<Proof: Decodable>(_ type: Proof.Type, from path: String, kind: String, source: String) throws -> Proof {
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw RampartError(.invalidParameter, "Cannot read the proof \(path): check the path and its permissions.")
+        }
+        guard let proof = try? JSONDecoder().decode(Proof.self, from: data) else {
+            throw RampartError(.invalidParameter, "\(path) is not \(kind): save the answer of \(source), or use --output.")
+        }
+        return proof
     }
 }

@@ -308,6 +308,10 @@ struct MerkleTreeTests {
         await #expect(throws: RampartError.self) { try await store.builder(purgedThrough: 10).consistencyPath(from: 9, to: 20) }
     }
 
+    static func consistency(_ path: [String], first: AuditCheckpoint, second: AuditCheckpoint) -> AuditConsistencyProof {
+        AuditConsistencyProof(firstSize: first.sequence, consistencyPath: path, first: first, second: second)
+    }
+
     /// A consistency proof is checked on its own: both signatures, trusted keys, one
     /// organisation, sizes, then the path.
     @Test func aSignedConsistencyProofVerifiesAndEachForgeryFails() throws {
@@ -318,33 +322,38 @@ struct MerkleTreeTests {
                                      at: Timestamp(microseconds: 1_000), keyID: "k1", key: Self.key)
         }
         let path = MerkleTree.consistencyProof(from: 6, leafHashes: tree[...]).map(\.hexString)
-        let proof = AuditConsistencyProof(consistencyPath: path, first: try checkpoint(6), second: try checkpoint(8))
+        let proof = Self.consistency(path, first: try checkpoint(6), second: try checkpoint(8))
         let key = Self.key.publicKey.rawRepresentation.base64URLEncoded
         #expect(proof.verify(trustedKeys: [key]).proven)
         #expect(try JSONDecoder().decode(AuditConsistencyProof.self, from: JSONEncoder().encode(proof)).verify().proven)
         #expect(proof.verify(trustedKeys: ["someone-else"]).reason == "the first checkpoint is signed by a key not trusted")
-        #expect(AuditConsistencyProof(consistencyPath: [], first: try checkpoint(8), second: try checkpoint(8)).verify().proven)
+        // Without the store's first checkpoint, the witness checks it against the one it kept.
+        let bare = AuditConsistencyProof(firstSize: 6, consistencyPath: path, first: nil, second: try checkpoint(8))
+        #expect(bare.verify().reason == "the proof carries no checkpoint of 6 events: check it against the one you hold")
+        #expect(bare.verify(from: try checkpoint(6), trustedKeys: [key]).proven)
+        #expect(bare.verify(from: try checkpoint(5)).reason == "the proof's tree sizes do not match its checkpoints")
+        #expect(Self.consistency([], first: try checkpoint(8), second: try checkpoint(8)).verify().proven)
 
-        // A log rewritten after event 6: its newer root is signed, but no path leads to it.
+        // A log whose sixth event was rewritten: its newer root is signed, but no path leads to it.
         let rewritten = try checkpoint(8, root: MerkleTree.root(ofLeafHashes: tree.prefix(5) + [MerkleTree.leafHash([1])] + tree[6..<8]).hexString)
-        #expect(AuditConsistencyProof(consistencyPath: path, first: try checkpoint(6), second: rewritten).verify().reason
+        #expect(Self.consistency(path, first: try checkpoint(6), second: rewritten).verify().reason
             == "the consistency path does not lead from the first tree root to the second")
         var tampered = path
         tampered[0] = String(repeating: "0", count: 64)
-        #expect(!AuditConsistencyProof(consistencyPath: tampered, first: try checkpoint(6), second: try checkpoint(8)).verify().proven)
-        #expect(AuditConsistencyProof(consistencyPath: path + ["xyz"], first: try checkpoint(6), second: try checkpoint(8)).verify().reason
+        #expect(!Self.consistency(tampered, first: try checkpoint(6), second: try checkpoint(8)).verify().proven)
+        #expect(Self.consistency(path + ["xyz"], first: try checkpoint(6), second: try checkpoint(8)).verify().reason
             == "a consistency path entry is not 64 hex digits")
-        #expect(AuditConsistencyProof(consistencyPath: path, first: try checkpoint(6, org: "other"), second: try checkpoint(8)).verify()
+        #expect(Self.consistency(path, first: try checkpoint(6, org: "other"), second: try checkpoint(8)).verify()
             .reason == "the checkpoints are of different organisations")
-        #expect(AuditConsistencyProof(consistencyPath: path, first: try checkpoint(8), second: try checkpoint(6)).verify().reason
+        #expect(Self.consistency(path, first: try checkpoint(8), second: try checkpoint(6)).verify().reason
             == "the first tree is larger than the second")
         let second = try checkpoint(8)
         let forged = AuditCheckpoint(orgID: "org", sequence: 8, headHash: second.headHash, treeRoot: String(repeating: "1", count: 64),
                                      signedAt: second.signedAt, keyID: "k1", publicKey: second.publicKey, signature: second.signature)
-        #expect(AuditConsistencyProof(consistencyPath: path, first: try checkpoint(6), second: forged).verify().reason
+        #expect(Self.consistency(path, first: try checkpoint(6), second: forged).verify().reason
             == "the second checkpoint's signature does not verify")
         let v1 = try AuditCheckpoint.sign(orgID: "org", head: Self.head, at: Timestamp(microseconds: 1_000), keyID: "k1", key: Self.key)
-        #expect(AuditConsistencyProof(consistencyPath: path, first: try checkpoint(6), second: v1).verify().reason
+        #expect(Self.consistency(path, first: try checkpoint(6), second: v1).verify().reason
             == "a checkpoint signs no tree root (a version 1 checkpoint)")
     }
 }

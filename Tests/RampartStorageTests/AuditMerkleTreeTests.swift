@@ -108,31 +108,44 @@ struct AuditMerkleTreeTests {
             #expect(await Self.errorCode {
                 _ = try await Self.consistency(store, org, checkpoints[2].sequence, checkpoints[0].sequence)
             } == .invalidParameter)
-            #expect(await Self.errorCode { _ = try await Self.consistency(store, org, 3) } == .notFound, "a size no checkpoint signed")
+            // A first size no checkpoint signed: the witness holds its own checkpoint of it.
+            let unsigned = try await Self.consistency(store, org, 3)
+            let leaves = try await store.events(org).map { MerkleTree.leafHash(AuditInclusionProof.hash($0.hash)!) }
+            #expect(unsigned.first == nil && unsigned.second == checkpoints[2])
+            #expect(unsigned.consistencyPath
+                == MerkleTree.consistencyProof(from: 3, leafHashes: leaves.prefix(Int(unsigned.secondSize))).map(\.hexString))
+            #expect(await Self.errorCode { _ = try await Self.consistency(store, org, 1, 3) } == .notFound,
+                    "a second size no checkpoint signed")
             let other = try await store.createOrganization().organization.id
             #expect(await Self.errorCode { _ = try await Self.consistency(store, other, checkpoints[0].sequence) } == .notFound)
         }
     }
 
-    /// A witness kept the first checkpoint; then an event before it was rewritten in the
-    /// database and the server went on signing. The newer checkpoint's signature is good, but no
-    /// consistency proof leads to it from the root the witness holds.
+    /// A witness kept the first checkpoint. Then an event before it was rewritten in the
+    /// database, and the checkpoints and tree deleted so that the server built the tree again
+    /// from event 1 and went on signing. The new checkpoint's signature is good, but no
+    /// consistency proof leads to it from the root the witness kept.
     @Test(arguments: Backend.all)
-    func aPastRewrittenAfterACheckpointFailsTheConsistencyProof(_ backend: Backend) async throws {
+    func aPastRewrittenAndSignedAnewFailsTheConsistencyProof(_ backend: Backend) async throws {
         try await TestStore.with(backend) { store in
             let org = try await store.createOrganization().organization
-            try await Self.append(store, org.id, 10)
+            try await Self.append(store, org.id, 8)
             let held = try await Self.sign(store, org.id)
+            try await Self.append(store, org.id, 3)
+            let keys = try await Self.keys(store, org.id)
+            let honest = try await Self.consistency(store, org.id, held.sequence, try await Self.sign(store, org.id).sequence)
+            #expect(honest.verify(from: held, trustedKeys: keys).proven)
             try await AuditTamperEvidenceTests.tamper(store, org, [
                 "UPDATE audit_events SET hash = '\(String(repeating: "0", count: 64))' WHERE org_id = $ORG AND seq = 5",
+                "DELETE FROM audit_checkpoints WHERE org_id = $ORG", "DELETE FROM audit_tree_nodes WHERE org_id = $ORG",
             ])
             try await Self.append(store, org.id, 6)
-            let later = try await Self.sign(store, org.id)
-            #expect(later.signatureIsValid)
-            let keys = try await Self.keys(store, org.id)
-            let proof = try await Self.consistency(store, org.id, held.sequence, later.sequence)
-            #expect(proof.first == held)
-            #expect(proof.verify(trustedKeys: keys).reason == "the consistency path does not lead from the first tree root to the second")
+            let signedAnew = try await Self.sign(store, org.id)
+            #expect(signedAnew.signatureIsValid)
+            let proof = try await Self.consistency(store, org.id, held.sequence, signedAnew.sequence)
+            #expect(proof.first == nil, "the store no longer has the checkpoint the witness kept")
+            #expect(proof.verify(from: held, trustedKeys: keys).reason
+                == "the consistency path does not lead from the first tree root to the second")
         }
     }
 

@@ -106,25 +106,27 @@ extension Tenant {
                                    auditPath: path.map(\.hexString), checkpoint: checkpoint)
     }
 
-    /// The proof that the tree of the checkpoint at `first` is the start of the tree of the
-    /// checkpoint at `second` (the newest version 2 checkpoint when nil), with both.
+    /// The proof that the tree of the first `first` events is the start of the tree of the
+    /// checkpoint at `second` (the newest version 2 checkpoint when nil), with that checkpoint
+    /// and the one at `first` if the store has it. `first` need not be a checkpoint's here: a
+    /// witness checks the proof against the checkpoint it kept.
     public func auditConsistencyProof(first: Int64, second: Int64? = nil) async throws -> AuditConsistencyProof {
-        let older = try await treeCheckpoint(at: first), newer = try await treeCheckpoint(at: second)
-        guard older.sequence <= newer.sequence else {
+        let newer = try await treeCheckpoint(at: second)
+        guard first <= newer.sequence else {
             throw RampartError(.invalidParameter, """
-                The first checkpoint (\(older.sequence) events) is after the second (\(newer.sequence)): give the older one as \
-                'first'.
+                The first tree (\(first) events) is larger than the second (\(newer.sequence)): give the older size as 'first'.
                 """)
         }
         let purged = try await auditRetention().purgedThrough.sequence
-        guard older.sequence >= purged else {
+        guard first >= purged else {
             throw RampartError(.notFound, """
                 Events 1 to \(purged) were purged under retention: prove consistency from the checkpoint at \(purged) or a \
                 later one.
                 """)
         }
-        let path = try await proofBuilder(purgedThrough: purged).consistencyPath(from: older.sequence, to: newer.sequence)
-        return AuditConsistencyProof(consistencyPath: path.map(\.hexString), first: older, second: newer)
+        let path = try await proofBuilder(purgedThrough: purged).consistencyPath(from: first, to: newer.sequence)
+        return AuditConsistencyProof(firstSize: first, consistencyPath: path.map(\.hexString),
+                                     first: try await auditCheckpoints(limit: 1, at: first, signingTree: true).first, second: newer)
     }
 
     /// The version 2 checkpoint at `sequence`, or the newest when nil.
