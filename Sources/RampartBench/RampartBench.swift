@@ -160,7 +160,8 @@ struct RampartBench {
     /// The Merkle tree over a filled log: the first checkpoint that signs a root (the tree built
     /// from event 1), one more after 1,000 new events (the tree extended from the frontier), then
     /// inclusion proofs of random events from the store and checked, with the stored block roots
-    /// and, for a few, without them (every leaf of a path's subtrees read and hashed).
+    /// and, for a few, without them (every leaf of a path's subtrees read and hashed); and the
+    /// consistency proof from the first checkpoint to the second, built and checked as often.
     static func auditProve(_ configuration: DatabaseConfiguration, keys: KeyService, orgID: String, proofs: Int,
                            logger: Logger) async throws {
         try await Database.with(configuration, logger: logger) { database in
@@ -193,6 +194,19 @@ struct RampartBench {
                 .string(String(format: "%.2f", latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))]))
             }
             let withBlocks = try await measure(proofs)
+            var consistency: [Double] = []
+            var consistent = 0
+            if let first {
+                for _ in 0..<proofs {
+                    let start = ContinuousClock.now
+                    let proof = try await database.read(org: orgID) {
+                        try await $0.auditConsistencyProof(first: first.sequence, second: checkpoint.sequence)
+                    }
+                    if proof.verify().proven { consistent += 1 }
+                    consistency.append(secondsSince(start) * 1000)
+                }
+                consistency.sort()
+            }
             try await database.write(org: orgID) { try await $0.sql.raw("DELETE FROM audit_tree_nodes WHERE org_id = \(bind: orgID)").run() }
             let withoutBlocks = try await measure(max(1, proofs / 20))
             print(JSONValue.object([
@@ -204,6 +218,9 @@ struct RampartBench {
                 "p99Ms": percentile(withBlocks.latencies, 0.99), "maxMs": percentile(withBlocks.latencies, 1),
                 "withoutBlocksP50Ms": percentile(withoutBlocks.latencies, 0.5),
                 "withoutBlocksProven": .int(Int64(withoutBlocks.proven)),
+                "consistencyProven": .int(Int64(consistent)),
+                "consistencyP50Ms": consistency.isEmpty ? .null : percentile(consistency, 0.5),
+                "consistencyP99Ms": consistency.isEmpty ? .null : percentile(consistency, 0.99),
             ]).canonical)
         }
     }
