@@ -69,7 +69,8 @@ public enum AuditPersonalData {
 
     /// The key id a sealed value names, or nil when it is not a sealed value.
     public static func keyID(of sealed: String) -> Substring? {
-        guard let colon = sealed.firstIndex(of: ":") else { return nil }
+        // By byte: `firstIndex(of:)` over `Character`s breaks graphemes all the way to it.
+        guard let colon = sealed.utf8.firstIndex(of: UInt8(ascii: ":")) else { return nil }
         return sealed[..<colon]
     }
 
@@ -274,7 +275,7 @@ public struct AuditOpener: Sendable {
             for value in [e.actor.name, e.actor.ip, e.actor.userAgent, e.personal] {
                 if let value, let id = AuditPersonalData.keyID(of: value) { ids.insert(String(id)) }
             }
-            if e.targetsJSON.contains("\"user\"") {
+            if e.targetsJSON.containsBytes(#""user""#) {
                 for t in AuditTarget.parse(e.targetsJSON) where t.isPerson {
                     if let name = t.name, let id = AuditPersonalData.keyID(of: name) { ids.insert(String(id)) }
                 }
@@ -300,7 +301,7 @@ public struct AuditOpener: Sendable {
                     || (stored.userAgent != nil && e.actor.userAgent == nil)
             }
         }
-        if e.targetsJSON.contains("\"user\"") {
+        if e.targetsJSON.containsBytes(#""user""#) {
             e.targetsJSON = JSONValue.canonicalArray(ofSortedObjects: AuditTarget.parse(e.targetsJSON).map { t in
                 guard t.isPerson else { return t.canonicalFields(name: t.name) }
                 let name = open(t.name, e, "target.\(t.type).\(t.id).name")

@@ -18,3 +18,19 @@ extension String {
     /// `Substring.trimming(_:)` of the whole string.
     public func trimming(_ set: CharacterSet) -> String { self[...].trimming(set) }
 }
+
+extension String {
+    /// Whether `needle`'s UTF-8 bytes occur in this string's: `contains(_:)` for a
+    /// `StringProtocol` goes through Foundation's `range(of:)`, and on Linux through NSString and
+    /// UTF-16, which was an eighth of an audit export's CPU. Byte equality, so no Unicode
+    /// normalisation: meant for ASCII markers in JSON the log wrote itself.
+    public func containsBytes(_ needle: String) -> Bool {
+        let hay = Array(utf8), bytes = Array(needle.utf8)
+        guard !bytes.isEmpty else { return true }
+        guard hay.count >= bytes.count else { return false }
+        for start in 0...(hay.count - bytes.count) where hay[start] == bytes[0] {
+            if hay[start..<start + bytes.count].elementsEqual(bytes) { return true }
+        }
+        return false
+    }
+}
