@@ -284,6 +284,23 @@ public struct AuditOpener: Sendable {
         return ids
     }
 
+    /// `events` opened, in order. A long batch is opened in slices, one task per core: opening
+    /// is most of the CPU of an export or a stream's batch, and events open independently.
+    public func open(_ events: [AuditEvent]) async -> [AuditEvent] {
+        let parts = min(ProcessInfo.processInfo.activeProcessorCount, events.count / 256)
+        guard parts > 1 else { return events.map(open) }
+        let size = (events.count + parts - 1) / parts
+        return await withTaskGroup(of: (Int, [AuditEvent]).self) { group in
+            for start in stride(from: 0, to: events.count, by: size) {
+                let slice = events[start..<min(start + size, events.count)]
+                group.addTask { (start, slice.map(open)) }
+            }
+            var slices: [(start: Int, events: [AuditEvent])] = []
+            for await slice in group { slices.append(slice) }
+            return slices.sorted { $0.start < $1.start }.flatMap(\.events)
+        }
+    }
+
     public func open(_ stored: AuditEvent) -> AuditEvent {
         guard AuditEncoding.isSealed(stored.encoding) else { return stored }
         var e = stored

@@ -201,8 +201,7 @@ extension Tenant {
     /// `events` with their personal data opened, the subject keys of the whole batch read at once.
     public func readable(_ events: [AuditEvent]) async throws -> [AuditEvent] {
         guard events.contains(where: { AuditEncoding.isSealed($0.encoding) }) else { return events }
-        let opener = try await subjectKeys(opening: events)
-        return events.map(opener.open)
+        return try await subjectKeys(opening: events).open(events)
     }
 
     public func auditEventCount() async throws -> Int64 {
