@@ -268,8 +268,13 @@ public struct AuditOpener: Sendable {
 
     public init(keys: [Substring: SymmetricKey]) { self.keys = keys }
 
+    /// The key ids the sealed values of `events` name, a long batch's in slices on every core.
+    public static func keyIDs(in events: [AuditEvent]) async -> Set<String> {
+        Set(await events.mapInSlices { Array(keyIDs(in: $0)) })
+    }
+
     /// The key ids the sealed values of `events` name.
-    public static func keyIDs(in events: [AuditEvent]) -> Set<String> {
+    public static func keyIDs(in events: ArraySlice<AuditEvent>) -> Set<String> {
         var ids = Set<String>()
         for e in events where AuditEncoding.isSealed(e.encoding) {
             for value in [e.actor.name, e.actor.ip, e.actor.userAgent, e.personal] {
@@ -284,21 +289,10 @@ public struct AuditOpener: Sendable {
         return ids
     }
 
-    /// `events` opened, in order. A long batch is opened in slices, one task per core: opening
-    /// is most of the CPU of an export or a stream's batch, and events open independently.
+    /// `events` opened, in order, a long batch in slices on every core (`mapInSlices`):
+    /// opening is most of the CPU of an export or a stream's batch.
     public func open(_ events: [AuditEvent]) async -> [AuditEvent] {
-        let parts = min(ProcessInfo.processInfo.activeProcessorCount, events.count / 256)
-        guard parts > 1 else { return events.map(open) }
-        let size = (events.count + parts - 1) / parts
-        return await withTaskGroup(of: (Int, [AuditEvent]).self) { group in
-            for start in stride(from: 0, to: events.count, by: size) {
-                let slice = events[start..<min(start + size, events.count)]
-                group.addTask { (start, slice.map(open)) }
-            }
-            var slices: [(start: Int, events: [AuditEvent])] = []
-            for await slice in group { slices.append(slice) }
-            return slices.sorted { $0.start < $1.start }.flatMap(\.events)
-        }
+        await events.mapInSlices { $0.map(open) }
     }
 
     public func open(_ stored: AuditEvent) -> AuditEvent {

@@ -89,19 +89,22 @@ extension Tenant {
     /// The keys that the sealed values of `events` name, by key id, in one read; destroyed
     /// keys are simply absent, and their values read as erased.
     func subjectKeys(opening events: [AuditEvent]) async throws -> AuditOpener {
-        let ids = AuditOpener.keyIDs(in: events)
+        let ids = await AuditOpener.keyIDs(in: events)
         guard !ids.isEmpty else { return AuditOpener(keys: [:]) }
         let keys = try requireKeys()
-        var found: [Substring: SymmetricKey] = [:]
+        var sealed: [(row: String, value: String)] = []
         for chunk in Array(ids).chunked(1000) {
             let rows = try await sql.select().column("key_id").column("sealed_key").from("audit_subject_keys")
                 .where("org_id", .equal, orgID).where("key_id", .in, Array(chunk)).all()
             for row in rows {
-                guard let sealed = try row.optionalString("sealed_key") else { continue }
-                let keyID = try row.string("key_id")
-                found[Substring(keyID)] = try await openSubjectKey(sealed, id: keyID, keys: keys)
+                // A destroyed key (erased subject) has no sealed key: its values read as erased.
+                guard let value = try row.optionalString("sealed_key") else { continue }
+                sealed.append((try row.string("key_id"), value))
             }
         }
+        let opened = try await keys.openAll(sealed, in: self, table: "audit_subject_keys", column: "sealed_key")
+        var found: [Substring: SymmetricKey] = [:]
+        for (item, key) in zip(sealed, opened) { found[Substring(item.row)] = SymmetricKey(data: key) }
         return AuditOpener(keys: found)
     }
 
