@@ -171,6 +171,43 @@ struct AuditErasureTests {
         }
     }
 
+    /// A batch longer than two slices opens in slices on every core (`mapInSlices`): each
+    /// event reads back as written and in order, under its own subject's key, and those about
+    /// an erased person read as erased.
+    @Test(arguments: Backend.all)
+    func aLongBatchOpensInOrderUnderEachSubjectsKey(_ backend: Backend) async throws {
+        try await TestStore.with(backend) { store async throws in
+            let org = try await store.createOrganization().organization
+            let erased = try await store.database.write(org: org.id) { t in
+                try await t.createUser(email: "sliced.\(UUID().uuidString.prefix(6))@example.com", displayName: "Sliced", by: .system)
+            }
+            let count = 1_300
+            let records = (0..<count).map { i in
+                AuditRecord(action: .userUpdated,
+                            actor: AuditActor(type: .user, id: "actor-\(i % 40)", name: "actor\(i % 40)@example.com",
+                                              ip: "198.51.100.\(i % 200)"),
+                            targets: [i % 100 == 7 ? AuditTarget(type: "user", id: erased.id, name: erased.email)
+                                : AuditTarget(type: "user", id: "person-\(i)", name: "person\(i)@example.com")],
+                            details: AuditDetails(["changes": .object(["displayName": .object(["after": .string("Name \(i)")])])]))
+            }
+            _ = try await store.database.write(org: org.id) { try await $0.appendAudit(records) }
+            _ = try await store.database.write(org: org.id) { try await $0.eraseUser(erased.id, by: .system) }
+            let read = try await store.database.read(org: org.id) { try await $0.auditEvents(after: 0, limit: 5_000) }
+            let mine = read.filter { $0.actor.id?.hasPrefix("actor-") == true }
+            #expect(mine.count == count)
+            for (i, e) in mine.enumerated() {
+                #expect(e.actor.name == "actor\(i % 40)@example.com" && e.actor.ip == "198.51.100.\(i % 200)", "event \(i)")
+                let target = try #require(AuditTarget.parse(e.targetsJSON).first)
+                if i % 100 == 7 {
+                    #expect(target.id == erased.id && target.name == nil && e.targetsJSON.contains(#""erased":true"#), "event \(i)")
+                    #expect(!e.detailsJSON.contains("Name \(i)"), "event \(i): the erased person's details are gone")
+                } else {
+                    #expect(target.name == "person\(i)@example.com" && e.detailsJSON.contains("Name \(i)"), "event \(i)")
+                }
+            }
+        }
+    }
+
     static func allText(_ e: AuditEvent) -> String {
         [e.actor.name, e.actor.ip, e.actor.userAgent, e.targetsJSON, e.detailsJSON, e.personal].compactMap { $0 }.joined(separator: "\n")
     }
