@@ -65,13 +65,14 @@ struct AuditEventsController: APIController {
         })
     }
 
-    /// That the tree of the checkpoint at `first` is the start of the tree of the checkpoint at
-    /// `second` (`AuditConsistencyProof`); `second` defaults to the newest that signs a tree root.
+    /// That the tree of the first `first` events (a checkpoint's, held elsewhere) is the start of
+    /// the tree of the checkpoint at `second` (`AuditConsistencyProof`); `second` defaults to
+    /// the newest that signs a tree root.
     @Sendable func consistencyProof(_ request: Request, context: RampartRequestContext) async throws -> Response {
         let parameters = Result { () throws -> (first: Int64, second: Int64?) in
             guard let first = try Self.positiveInteger(request, "first") else {
                 throw RampartError(.invalidParameter, """
-                    Query parameter 'first' is required: the sequence of the older checkpoint, the one already held.
+                    Query parameter 'first' is required: the size of the tree already held (its checkpoint's sequence).
                     """)
             }
             return (first, try Self.positiveInteger(request, "second"))
