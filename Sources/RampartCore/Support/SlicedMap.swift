@@ -5,7 +5,7 @@ extension Array where Element: Sendable {
     /// slices as the machine has cores, each transformed on a task of its own; one shorter than
     /// two slices of `minimumSlice` is transformed where it is. For CPU-bound work on each
     /// element of a batch, such as opening the sealed personal data of an export's page.
-    public func mapInSlices<T: Sendable>(minimumSlice: Int = 256, _ transform: @escaping @Sendable (ArraySlice<Element>) -> [T])
+    public func mapInSlices<T: Sendable>(minimumSlice: Int = 200, _ transform: @escaping @Sendable (ArraySlice<Element>) -> [T])
         async -> [T]
     {
         let parts = Swift.min(ProcessInfo.processInfo.activeProcessorCount, count / Swift.max(1, minimumSlice))
