@@ -94,8 +94,9 @@ public final class KeyService: Sendable {
     public func open(_ sealed: String, in tenant: Tenant, table: String, row: String, column: String) async throws
         -> Data
     {
-        let (_, key) = try await dataKey(in: tenant, version: try Self.version(of: sealed))
-        return try Self.open(sealed, key: key, org: tenant.orgID, table: table, row: row, column: column)
+        let value = try SealedValue(sealed)
+        let (_, key) = try await dataKey(in: tenant, version: value.version)
+        return try value.open(with: key, org: tenant.orgID, table: table, row: row, column: column)
     }
 
     /// Opens many values of one column: the data keys they name are read in the tenant's
@@ -104,42 +105,38 @@ public final class KeyService: Sendable {
     public func openAll(_ sealed: [(row: String, value: String)], in tenant: Tenant, table: String, column: String) async throws
         -> [Data]
     {
+        let values = try sealed.map { try SealedValue($0.value) }
         var keys: [Int64: SymmetricKey] = [:]
-        for value in sealed.map(\.value) {
-            let version = try Self.version(of: value)
-            if keys[version] == nil { keys[version] = try await dataKey(in: tenant, version: version).1 }
-        }
+        for version in Set(values.map(\.version)) { keys[version] = try await dataKey(in: tenant, version: version).1 }
         let org = tenant.orgID, found = keys
-        let opened = await sealed.mapInSlices { slice in
-            slice.map { item in
-                Result { try Self.open(item.value, key: found[try Self.version(of: item.value)]!, org: org, table: table,
-                                       row: item.row, column: column) }
+        let opened = await Array(zip(sealed.map(\.row), values)).mapInSlices { slice in
+            slice.map { row, value in
+                Result { try value.open(with: found[value.version]!, org: org, table: table, row: row, column: column) }
             }
         }
         return try opened.map { try $0.get() }
     }
 
-    /// The data key version a sealed value (`v1.<version>.<base64>`) names.
-    private static func version(of sealed: String) throws -> Int64 {
-        let parts = sealed.split(separator: ".", maxSplits: 2)
-        guard parts.count == 3, parts[0] == "v1", let version = Int64(parts[1]) else {
-            throw RampartError(.integrity, "A sealed value is malformed.")
-        }
-        return version
-    }
+    /// A value as `seal` writes it, `v1.<data key version>.<base64 of nonce, ciphertext, tag>`, read once.
+    private struct SealedValue: Sendable {
+        let version: Int64
+        let box: AES.GCM.SealedBox
 
-    private static func open(_ sealed: String, key: SymmetricKey, org: String, table: String, row: String, column: String) throws
-        -> Data
-    {
-        let parts = sealed.split(separator: ".", maxSplits: 2)
-        guard parts.count == 3, let version = Int64(parts[1]), let combined = Data(base64Encoded: String(parts[2])),
-              let box = try? AES.GCM.SealedBox(combined: combined)
-        else { throw RampartError(.integrity, "A sealed value is malformed.") }
-        let aad = associatedData(org: org, table: table, row: row, column: column, version: version)
-        do {
-            return try AES.GCM.open(box, using: key, authenticating: aad)
-        } catch {
-            throw RampartError(.integrity, "A sealed value does not open here: it was altered or belongs elsewhere.")
+        init(_ sealed: String) throws {
+            let parts = sealed.split(separator: ".", maxSplits: 2)
+            guard parts.count == 3, parts[0] == "v1", let version = Int64(parts[1]),
+                  let combined = Data(base64Encoded: String(parts[2])), let box = try? AES.GCM.SealedBox(combined: combined)
+            else { throw RampartError(.integrity, "A sealed value is malformed.") }
+            self.version = version; self.box = box
+        }
+
+        func open(with key: SymmetricKey, org: String, table: String, row: String, column: String) throws -> Data {
+            let aad = KeyService.associatedData(org: org, table: table, row: row, column: column, version: version)
+            do {
+                return try AES.GCM.open(box, using: key, authenticating: aad)
+            } catch {
+                throw RampartError(.integrity, "A sealed value does not open here: it was altered or belongs elsewhere.")
+            }
         }
     }
 
