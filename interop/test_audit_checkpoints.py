@@ -53,6 +53,12 @@ def witnessed(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
 
+def witnessed_server(server_factory, store, witness: Path):
+    """A server that signs a checkpoint every 3 events or every second and appends each to `witness`."""
+    return server_factory(store, extra_args=["--audit-witness", str(witness), "--audit-checkpoint-events", "3",
+                                             "--audit-checkpoint-seconds", "1"])
+
+
 def add_users(base: str, token: str, count: int, prefix: str) -> None:
     for i in range(count):
         r = requests.post(f"{base}/api/v1/users", headers={"Authorization": f"Bearer {token}"},
@@ -65,8 +71,7 @@ def test_a_cut_tail_is_caught_by_the_witness_file(rampart_bin, server_factory, s
     slug, token = created["organization"]["slug"], created["apiToken"]
     other = create_org(rampart_bin, sqlite.args, "Bystander", "admin@bystander.example.test")
     witness = tmp_path / "witness.jsonl"
-    server = server_factory(sqlite, extra_args=["--audit-witness", str(witness), "--audit-checkpoint-events", "3",
-                                                "--audit-checkpoint-seconds", "1"])
+    server = witnessed_server(server_factory, sqlite, witness)
     add_users(server.base_url, token, 6, "early")
     org_id = created["organization"]["id"]
     mine = wait_for(lambda: [c for c in witnessed(witness) if c["orgId"] == org_id and c["sequence"] >= 10])

@@ -15,7 +15,7 @@ import json
 import requests
 
 from conftest import create_org, run_cli
-from test_audit_checkpoints import add_users, check_signature, wait_for, witnessed
+from test_audit_checkpoints import add_users, check_signature, wait_for, witnessed, witnessed_server
 from test_cli import tamper
 
 
@@ -63,8 +63,7 @@ def test_every_witnessed_checkpoint_extends_the_ones_before_and_a_rewrite_is_cau
     slug, org_id, token = created["organization"]["slug"], created["organization"]["id"], created["apiToken"]
     other = create_org(rampart_bin, sqlite.args, "Aside", "admin@aside.example.test")
     witness = tmp_path / "witness.jsonl"
-    server = server_factory(sqlite, extra_args=["--audit-witness", str(witness), "--audit-checkpoint-events", "3",
-                                                "--audit-checkpoint-seconds", "1"])
+    server = witnessed_server(server_factory, sqlite, witness)
     auth = {"Authorization": f"Bearer {token}"}
     url = f"{server.api}/audit-proofs/consistency"
     add_users(server.base_url, token, 5, "early")

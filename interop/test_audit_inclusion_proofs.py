@@ -15,7 +15,7 @@ import requests
 from cryptography.exceptions import InvalidSignature
 
 from conftest import create_org, run_cli
-from test_audit_checkpoints import add_users, check_signature, wait_for, witnessed
+from test_audit_checkpoints import add_users, check_signature, wait_for, witnessed, witnessed_server
 from test_cli import tamper
 
 
@@ -52,8 +52,7 @@ def test_an_event_is_proven_by_others_code_and_not_once_edited(rampart_bin, serv
     slug, org_id, token = created["organization"]["slug"], created["organization"]["id"], created["apiToken"]
     other = create_org(rampart_bin, sqlite.args, "Elsewhere", "admin@elsewhere.example.test")
     witness = tmp_path / "witness.jsonl"
-    server = server_factory(sqlite, extra_args=["--audit-witness", str(witness), "--audit-checkpoint-events", "3",
-                                                "--audit-checkpoint-seconds", "1"])
+    server = witnessed_server(server_factory, sqlite, witness)
     auth = {"Authorization": f"Bearer {token}"}
     add_users(server.base_url, token, 9, "proven")
     checkpoint = wait_for(lambda: next((c for c in requests.get(f"{server.api}/audit-checkpoints", headers=auth, timeout=10)

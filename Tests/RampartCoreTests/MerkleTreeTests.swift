@@ -247,7 +247,7 @@ struct MerkleTreeTests {
             let proof = MerkleTree.consistencyProof(from: v.first, leafHashes: Self.leaves.prefix(v.second))
             #expect(proof.map(\.hexString) == v.proof, "\(v.first) to \(v.second)")
             #expect(MerkleTree.verifyConsistency(first: Int64(v.first), second: Int64(v.second), firstRoot: Self.hex(Self.roots[v.first]),
-                                                 secondRoot: Self.hex(Self.roots[v.second]), proof: proof.map(\.self)))
+                                                 secondRoot: Self.hex(Self.roots[v.second]), proof: v.proof.map(Self.hex)))
         }
     }
 

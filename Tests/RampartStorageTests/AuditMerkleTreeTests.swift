@@ -38,6 +38,14 @@ struct AuditMerkleTreeTests {
         Set(try await store.database.read(org: org) { try await $0.auditCheckpointPublicKeys() }.values)
     }
 
+    /// Retention set to one day, then the purge two days on: every event so far is expired.
+    static func purgeUnderOneDayRetention(_ store: TestStore, _ org: String) async throws -> AuditPurge {
+        _ = try await store.database.write(org: org) {
+            try await $0.updateAuditRetention(days: 1, legalHold: nil, legalHoldReason: nil, by: .system)
+        }
+        return try #require(try await AuditRetentionTests.purge(store, org))
+    }
+
     static func errorCode(_ body: () async throws -> Void) async -> RampartError.Code? {
         do { try await body(); return nil } catch let error as RampartError { return error.code } catch { return nil }
     }
@@ -160,12 +168,7 @@ struct AuditMerkleTreeTests {
             try await Self.append(store, org, 1200)
             let through = try await Self.sign(store, org)
             try await Self.append(store, org, 900)
-            _ = try await store.database.write(org: org) {
-                try await $0.updateAuditRetention(days: 1, legalHold: nil, legalHoldReason: nil, by: .system)
-            }
-            let purge = try #require(try await store.database.write(org: org) { t in
-                try await t.with(clock: { Timestamp.now().adding(days: 2) }).purgeExpiredAudit(by: .system)
-            })
+            let purge = try await Self.purgeUnderOneDayRetention(store, org)
             #expect(purge.throughSequence == through.sequence)
             let later = try await Self.sign(store, org)
             let keys = try await Self.keys(store, org)
@@ -211,12 +214,7 @@ struct AuditMerkleTreeTests {
             try await Self.append(store, org, 1500)
             let through = try await Self.sign(store, org)
             try await Self.append(store, org, 1700)
-            _ = try await store.database.write(org: org) {
-                try await $0.updateAuditRetention(days: 1, legalHold: nil, legalHoldReason: nil, by: .system)
-            }
-            let purge = try #require(try await store.database.write(org: org) { t in
-                try await t.with(clock: { Timestamp.now().adding(days: 2) }).purgeExpiredAudit(by: .system)
-            })
+            let purge = try await Self.purgeUnderOneDayRetention(store, org)
             #expect(purge.throughSequence == through.sequence)
             let later = try await Self.sign(store, org)
             #expect(later.sequence > 3072 && later.version == 2)
