@@ -121,6 +121,11 @@ def test_every_witnessed_checkpoint_extends_the_ones_before_and_a_rewrite_is_cau
     witnessing = run_cli(rampart_bin, "audit", "consistency", "--org", slug, "--held", str(saved.parent / "witness-line.json"),
                          *sqlite.args, check=False)
     assert witnessing.returncode == 0 and "proven" in witnessing.stdout, witnessing.stdout + witnessing.stderr
+    mismatched = run_cli(rampart_bin, "audit", "consistency", "--org", slug, "--held", str(saved.parent / "witness-line.json"),
+                         "--first", str(first), *sqlite.args, check=False)
+    assert mismatched.returncode == 2 and "is not the size of the --held checkpoint" in mismatched.stderr, mismatched.stderr
+    not_held = run_cli(rampart_bin, "audit", "consistency", "--org", slug, "--held", str(garbage), *sqlite.args, check=False)
+    assert not_held.returncode == 2 and "is not a checkpoint" in not_held.stderr, not_held.stderr
     server.stop()
 
     # Event 2, before every held checkpoint, is rewritten in the database, and the checkpoints
