@@ -181,10 +181,17 @@ struct ConsoleAuditController: ConsolePageController {
              try await tenant.auditRetention(), try await tenant.auditFilters(), try await tenant.auditExports(limit: 10))
         }
         let page = found.page
+        // An event is proven in the tree a checkpoint signs: the newer ones wait for the next.
+        let provableThrough = checkpoint?.treeRoot == nil ? 0 : checkpoint?.sequence ?? 0
         let filterQuery = Self.queryString(filters)
         let next = page.nextCursor.map { "/console/audit?cursor=\($0)" + filterQuery } ?? ""
         var values: [String: Any] = [
-            "events": page.items.map(ConsolePage.event), "hasEvents": !page.items.isEmpty, "next": next,
+            "events": page.items.map { event in
+                var values = ConsolePage.event(event)
+                values["provable"] = event.sequence <= provableThrough
+                return values
+            },
+            "hasEvents": !page.items.isEmpty, "next": next,
             "hasNext": !next.isEmpty, "filters": filters, "error": error ?? "", "hasError": error != nil,
             "filterQuery": filterQuery, "filtered": !filterQuery.isEmpty, "fastFilters": AuditFastFilter.links(filters),
             "viewQuery": String(filterQuery.dropFirst()),

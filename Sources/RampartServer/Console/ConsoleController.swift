@@ -26,6 +26,7 @@ struct ConsoleController: Sendable {
         ConsoleProductsController(services: services).addRoutes(to: console)
         ConsoleTokensController(services: services).addRoutes(to: console)
         ConsoleAuditController(services: services).addRoutes(to: console)
+        ConsoleAuditProofsController(services: services).addRoutes(to: console)
         ConsoleSCIMController(services: services).addRoutes(to: console)
         ConsoleLogStreamsController(services: services).addRoutes(to: console)
         ConsoleDomainsController(services: services).addRoutes(to: console)
