@@ -74,6 +74,7 @@ def test_no_serious_accessibility_violation_on_any_console_page(console, sqlite,
             "/console/domains", f"/console/domains/{domain['id']}/delete",
             "/console/identity-providers", f"/console/identity-providers/{idp['id']}",
             f"/console/identity-providers/{idp['id']}/delete", f"/o/{slug}/signin",
+            "/console/audit/proofs", "/console/audit/proofs/inclusion?seq=1", "/console/audit/proofs/consistency?first=1",
         ]
         for path in pages:
             driver.get(server.base_url + path)

@@ -39,6 +39,10 @@ def test_prove_an_event_and_a_held_checkpoint_in_the_browser(rampart_bin, server
         steps.shot("inclusion")
         verdict = find(driver, By.ID, "verdict", steps).text
         assert verdict.startswith(f"Proven: event {sequence} is in the tree"), steps.context()
+        driver.set_window_size(390, 900)
+        overflow = driver.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"the proof's hashes push the page sideways on a phone by {overflow}px\n{steps.context()}"
+        driver.set_window_size(1280, 800)
 
         # The file the page offers is the proof itself: others' code and the CLI check it.
         href = find(driver, By.ID, "download-proof", steps).get_attribute("href")
