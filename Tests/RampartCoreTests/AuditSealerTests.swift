@@ -65,6 +65,29 @@ struct AuditSealerTests {
         #expect(Self.opener([aliceKey, bobKey]).open(other).actor.name == nil)
     }
 
+    /// The key ids of a batch are found by byte in the targets: those of every sealed person
+    /// name, the actor's and the personal details', and no text of another target's name.
+    @Test func aBatchsKeyIDsAreThoseItsSealedValuesName() throws {
+        let aliceKey = Self.key(), bobKey = Self.key(), carolKey = Self.key()
+        let sealer = AuditSealer(orgID: Self.org, keys: [Self.alice: aliceKey, Self.bob: bobKey, .user("carol"): carolKey])
+        var record = Self.record(about: ["bob", "carol"])
+        record.targets += [AuditTarget(type: "page", id: "p1", name: "Plan: \"Q3\" \\ notes"),
+                           AuditTarget(type: "page", id: "p2", name: "deadbeef:not sealed"),
+                           AuditTarget(type: "group", id: "g1", name: nil)]
+        let events = sealer.prepare([record, Self.record(about: [])]).map(Self.stored)
+        #expect(AuditOpener.keyIDs(in: events[...]) == [aliceKey.id, bobKey.id, carolKey.id])
+        #expect(AuditOpener.keyIDs(in: events[1...]) == [aliceKey.id], "the actor's only")
+        // What the targets parsed would name: every person target's sealed name.
+        let parsed = Set(AuditTarget.parse(events[0].targetsJSON).filter(\.isPerson).compactMap {
+            $0.name.flatMap(AuditPersonalData.keyID(of:)).map(String.init)
+        })
+        var scanned = Set<String>()
+        AuditOpener.sealedNameKeyIDs(inTargets: events[0].targetsJSON, into: &scanned)
+        #expect(scanned == parsed && parsed == [bobKey.id, carolKey.id], "not the page named deadbeef:…")
+        let opened = Self.opener([aliceKey, bobKey, carolKey]).open(events[0])
+        #expect(AuditTarget.parse(opened.targetsJSON).compactMap(\.name).contains("Plan: \"Q3\" \\ notes"))
+    }
+
     @Test func personalDetailsFollowTheFirstPersonTargetEvenWhenErased() throws {
         let bobKey = Self.key()
         // Carol (the first person named) is erased: no key. Bob still has his.
