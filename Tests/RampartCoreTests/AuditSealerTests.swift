@@ -88,6 +88,28 @@ struct AuditSealerTests {
         #expect(AuditTarget.parse(opened.targetsJSON).compactMap(\.name).contains("Plan: \"Q3\" \\ notes"))
     }
 
+    /// The sealed actor read straight from its text gives what reading it as a tree gave.
+    @Test func aSealedActorReadsAsItsTreeWould() {
+        func byTree(_ json: String) -> [String?]? {
+            guard case .object(let fields)? = JSONValue.parse(json) else { return nil }
+            func string(_ key: String) -> String? { if case .string(let value)? = fields[key] { value } else { nil } }
+            return [string("name"), string("ip"), string("userAgent")]
+        }
+        let written = [
+            AuditActor(type: .user, id: "a", name: "Zoë \"Q\" \\ O'Neil\n", ip: "2001:db8::1", userAgent: "Mozilla/5.0 (X11)"),
+            AuditActor(type: .user, id: "b", name: "b@example.com", ip: nil, userAgent: nil),
+            AuditActor(type: .user, id: "c", name: nil, ip: "192.0.2.1", userAgent: "😀\u{7}"),
+        ].compactMap(SealedActor.json(of:))
+        let odd = ["{}", " { \"ip\" : \"1\" } ", #"{"name":1,"ip":null}"#, #"{"other":"x","name":"a"}"#,
+                   #"{"other":{"x":[1,2]},"userAgent":"u"}"#, #"{"name":"a""#, "[]", #""x""#, #"{"name":"a"}x"#, "",
+                   #"{name:"a"}"#, #"{"name":"a",}"#]
+        for json in written + odd {
+            let read = SealedActor(json: json).map { [$0.name, $0.ip, $0.userAgent] }
+            #expect(read == byTree(json), "\(json)")
+        }
+        #expect(SealedActor(json: written[0])?.name == "Zoë \"Q\" \\ O'Neil\n")
+    }
+
     @Test func personalDetailsFollowTheFirstPersonTargetEvenWhenErased() throws {
         let bobKey = Self.key()
         // Carol (the first person named) is erased: no key. Bob still has his.

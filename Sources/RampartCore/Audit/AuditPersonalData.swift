@@ -74,12 +74,6 @@ public enum AuditPersonalData {
         return sealed[..<colon]
     }
 
-    /// The same, of a sealed value's UTF-8 bytes.
-    static func keyID(of sealed: ArraySlice<UInt8>) -> String? {
-        guard let colon = sealed.firstIndex(of: UInt8(ascii: ":")) else { return nil }
-        return String(decoding: sealed[..<colon], as: UTF8.self)
-    }
-
     /// The clear text, or nil when the key is gone (erased) or the value does not open here.
     public static func open(_ sealed: String, keys: [Substring: SymmetricKey], org: String, event: String,
                             field: String) -> String? {
@@ -259,11 +253,46 @@ struct SealedActor {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// Read straight from the text as `json(of:)` writes it: through a `JSONValue` tree, every
+    /// event a log stream or an export opens built and freed a dictionary for three strings.
+    /// Text this reader does not take goes through the tree, so both read the same.
     init?(json: String) {
+        if let read = Self.read(json) { self = read; return }
         guard case .object(let fields)? = JSONValue.parse(json) else { return nil }
         func string(_ key: String) -> String? { if case .string(let value)? = fields[key] { value } else { nil } }
         (name, ip, userAgent) = (string("name"), string("ip"), string("userAgent"))
     }
+
+    private static func read(_ json: String) -> SealedActor? {
+        var text = json
+        return text.withUTF8 { bytes -> SealedActor? in
+            var reader = JSONTextReader(bytes)
+            var actor = SealedActor()
+            guard reader.consume(UInt8(ascii: "{")) else { return nil }
+            if reader.consume(UInt8(ascii: "}")) { return actor }
+            repeat {
+                reader.skipSpace()
+                guard reader.current == UInt8(ascii: "\""), let key = reader.string(), reader.consume(UInt8(ascii: ":")) else {
+                    return nil
+                }
+                reader.skipSpace()
+                // Any value is read, as the tree did; only a string is a field's.
+                guard let value = reader.value() else { return nil }
+                let string: String? = if case .string(let text) = value { text } else { nil }
+                switch key {
+                case "name": actor.name = string
+                case "ip": actor.ip = string
+                case "userAgent": actor.userAgent = string
+                default: break
+                }
+            } while reader.consume(UInt8(ascii: ","))
+            guard reader.consume(UInt8(ascii: "}")) else { return nil }
+            reader.skipSpace()
+            return reader.index == bytes.count ? actor : nil
+        }
+    }
+
+    private init() {}
 }
 
 /// Opens the personal data of stored events for reading, with the subject keys of a batch.
@@ -286,7 +315,7 @@ public struct AuditOpener: Sendable {
             for value in [e.actor.name, e.actor.ip, e.actor.userAgent, e.personal] {
                 if let value, let id = AuditPersonalData.keyID(of: value) { ids.insert(String(id)) }
             }
-            if e.targetsJSON.containsBytes(#""user""#) { sealedNameKeyIDs(inTargets: e.targetsJSON, into: &ids) }
+            sealedNameKeyIDs(inTargets: e.targetsJSON, into: &ids)
         }
         return ids
     }
@@ -298,20 +327,27 @@ public struct AuditOpener: Sendable {
     /// escape is never sealed; scanning stops at it, and a quote within it is escaped, so no
     /// name's text can pass for the end of a person's.
     static func sealedNameKeyIDs(inTargets json: String, into ids: inout Set<String>) {
-        let marker = Array(#""name":""#.utf8), personEnd = Array(#"","type":"user"}"#.utf8)
-        let bytes = Array(json.utf8)
-        var index = 0
-        while index + marker.count <= bytes.count {
-            guard bytes[index..<index + marker.count].elementsEqual(marker) else { index += 1; continue }
-            let start = index + marker.count
-            var end = start
-            while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\") { end += 1 }
-            if bytes[end...].starts(with: personEnd), let id = AuditPersonalData.keyID(of: bytes[start..<end]) {
-                ids.insert(id)
+        var json = json
+        json.withUTF8 { bytes in
+            var index = 0
+            while index + nameMarker.count <= bytes.count {
+                guard bytes[index] == nameMarker[0],
+                      UnsafeBufferPointer(rebasing: bytes[index..<index + nameMarker.count]).elementsEqual(nameMarker)
+                else { index += 1; continue }
+                let start = index + nameMarker.count
+                var end = start
+                while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\") { end += 1 }
+                let name = UnsafeBufferPointer(rebasing: bytes[start..<end])
+                if UnsafeBufferPointer(rebasing: bytes[end...]).starts(with: personEnd),
+                   let colon = name.firstIndex(of: UInt8(ascii: ":")) {
+                    ids.insert(String(decoding: UnsafeBufferPointer(rebasing: name[..<colon]), as: UTF8.self))
+                }
+                index = end
             }
-            index = end
         }
     }
+
+    private static let nameMarker = Array(#""name":""#.utf8), personEnd = Array(#"","type":"user"}"#.utf8)
 
     /// `events` opened, in order, a long batch in slices on every core (`mapInSlices`):
     /// opening is most of the CPU of an export or a stream's batch.

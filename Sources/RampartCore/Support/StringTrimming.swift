@@ -24,13 +24,18 @@ extension String {
     /// `StringProtocol` goes through Foundation's `range(of:)`, and on Linux through NSString and
     /// UTF-16, which was an eighth of an audit export's CPU. Byte equality, so no Unicode
     /// normalisation: meant for ASCII markers in JSON the log wrote itself.
+    /// Read in place (`withUTF8`), not copied into an array first.
     public func containsBytes(_ needle: String) -> Bool {
-        let hay = Array(utf8), bytes = Array(needle.utf8)
-        guard !bytes.isEmpty else { return true }
-        guard hay.count >= bytes.count else { return false }
-        for start in 0...(hay.count - bytes.count) where hay[start] == bytes[0] {
-            if hay[start..<start + bytes.count].elementsEqual(bytes) { return true }
+        var hay = self, needle = needle
+        return hay.withUTF8 { hay in
+            needle.withUTF8 { bytes in
+                guard let first = bytes.first else { return true }
+                guard hay.count >= bytes.count else { return false }
+                for start in 0...(hay.count - bytes.count) where hay[start] == first {
+                    if UnsafeBufferPointer(rebasing: hay[start..<start + bytes.count]).elementsEqual(bytes) { return true }
+                }
+                return false
+            }
         }
-        return false
     }
 }
