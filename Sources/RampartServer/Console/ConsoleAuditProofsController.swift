@@ -39,12 +39,11 @@ struct ConsoleAuditProofsController: ConsolePageController {
     // MARK: Inclusion
 
     @Sendable func inclusion(_ request: Request, context: RampartRequestContext) async throws -> Response {
-        let form = Self.form(request)
-        do {
+        try await proofPage(request, context, asking: "Prove an event") {
             let (proof, keys) = try await inclusionProof(request, context)
             let verdict = proof.verify(trustedKeys: keys)
             let checkpoint = proof.checkpoint
-            return page(context, title: "Proof of event \(proof.sequence)", form: form, values: ["inclusion": [
+            return ("Proof of event \(proof.sequence)", ["inclusion": [
                 "proven": verdict.proven, "reason": verdict.reason ?? "", "sequence": proof.sequence,
                 "eventHash": proof.eventHash, "treeSize": proof.treeSize, "treeRoot": checkpoint.treeRoot ?? "",
                 "signedAt": ConsolePage.time(checkpoint.signedAt), "publicKey": checkpoint.publicKey,
@@ -52,8 +51,6 @@ struct ConsoleAuditProofsController: ConsolePageController {
                 "download": "/console/audit/proofs/inclusion/download?seq=\(proof.sequence)&treeSize=\(proof.treeSize)",
                 "file": Self.inclusionFileName(proof),
             ] as [String: Any]])
-        } catch let error as RampartError where Self.answersTheForm(error) {
-            return page(context, title: "Prove an event", form: form, error: error)
         }
     }
 
@@ -65,6 +62,7 @@ struct ConsoleAuditProofsController: ConsolePageController {
     private func inclusionProof(_ request: Request, _ context: RampartRequestContext) async throws
         -> (proof: AuditInclusionProof, keys: Set<String>)
     {
+        // Before the parameters, as the API does: whoever may not read the log gets 403, not a verdict on the query.
         try context.requirePrincipal().require(.readAuditLog)
         guard let sequence = try AuditEventsController.positiveInteger(request, "seq") else {
             throw RampartError(.invalidParameter, "Give the sequence number of the event to prove (the # column of the audit log).")
@@ -83,24 +81,20 @@ struct ConsoleAuditProofsController: ConsolePageController {
     // MARK: Consistency
 
     @Sendable func consistency(_ request: Request, context: RampartRequestContext) async throws -> Response {
-        let form = Self.form(request)
-        do {
+        try await proofPage(request, context, asking: "Prove a checkpoint extended") {
             let (proof, held, keys) = try await consistencyProof(request, context)
             // The checkpoint pasted is the one to lead from: the store's copy may have been rewritten.
             let older = held ?? proof.first
             let verdict = if let held { proof.verify(from: held, trustedKeys: keys) } else { proof.verify(trustedKeys: keys) }
-            return page(context, title: "Consistency of \(proof.firstSize) and \(proof.secondSize) events", form: form,
-                        values: ["consistency": [
-                            "proven": verdict.proven, "reason": verdict.reason ?? "", "firstSize": proof.firstSize,
-                            "secondSize": proof.secondSize, "firstRoot": older?.treeRoot ?? "", "hasFirstRoot": older != nil,
-                            "fromHeld": held != nil, "secondRoot": proof.second.treeRoot ?? "",
-                            "signedAt": ConsolePage.time(proof.second.signedAt), "publicKey": proof.second.publicKey,
-                            "path": proof.consistencyPath, "pathLength": proof.consistencyPath.count,
-                            "download": "/console/audit/proofs/consistency/download?first=\(proof.firstSize)&second=\(proof.secondSize)",
-                            "file": Self.consistencyFileName(proof),
-                        ] as [String: Any]])
-        } catch let error as RampartError where Self.answersTheForm(error) {
-            return page(context, title: "Prove a checkpoint extended", form: form, error: error)
+            return ("Consistency of \(proof.firstSize) and \(proof.secondSize) events", ["consistency": [
+                "proven": verdict.proven, "reason": verdict.reason ?? "", "firstSize": proof.firstSize,
+                "secondSize": proof.secondSize, "firstRoot": older?.treeRoot ?? "", "hasFirstRoot": older != nil,
+                "fromHeld": held != nil, "secondRoot": proof.second.treeRoot ?? "",
+                "signedAt": ConsolePage.time(proof.second.signedAt), "publicKey": proof.second.publicKey,
+                "path": proof.consistencyPath, "pathLength": proof.consistencyPath.count,
+                "download": "/console/audit/proofs/consistency/download?first=\(proof.firstSize)&second=\(proof.secondSize)",
+                "file": Self.consistencyFileName(proof),
+            ] as [String: Any]])
         }
     }
 
@@ -154,10 +148,22 @@ struct ConsoleAuditProofsController: ConsolePageController {
 
     // MARK: Rendering
 
-    /// What was asked for is wrong or not there: the forms come back with the message. Other
-    /// errors (no permission, a broken store) get the console's error page.
+    /// What was asked for is wrong or not there, as opposed to no permission or a broken store.
     static func answersTheForm(_ error: RampartError) -> Bool {
         error.code == .invalidParameter || error.code == .notFound
+    }
+
+    /// A proof's page, or the forms again with the message when what was asked for is wrong
+    /// or not there (titled `asking`); other errors get the console's error page.
+    private func proofPage(_ request: Request, _ context: RampartRequestContext, asking: String,
+                           _ shown: () async throws -> (title: String, values: [String: Any])) async throws -> Response {
+        let form = Self.form(request)
+        do {
+            let (title, values) = try await shown()
+            return page(context, title: title, form: form, values: values)
+        } catch let error as RampartError where Self.answersTheForm(error) {
+            return page(context, title: asking, form: form, error: error)
+        }
     }
 
     private func page(_ context: RampartRequestContext, title: String, form: [String: String], values: [String: Any] = [:],
