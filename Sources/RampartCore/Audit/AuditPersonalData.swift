@@ -328,21 +328,20 @@ public struct AuditOpener: Sendable {
     /// name's text can pass for the end of a person's.
     static func sealedNameKeyIDs(inTargets json: String, into ids: inout Set<String>) {
         var json = json
-        json.withUTF8 { bytes in
-            var index = 0
-            while index + nameMarker.count <= bytes.count {
-                guard bytes[index] == nameMarker[0],
-                      UnsafeBufferPointer(rebasing: bytes[index..<index + nameMarker.count]).elementsEqual(nameMarker)
-                else { index += 1; continue }
-                let start = index + nameMarker.count
-                var end = start
-                while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\") { end += 1 }
-                let name = UnsafeBufferPointer(rebasing: bytes[start..<end])
-                if UnsafeBufferPointer(rebasing: bytes[end...]).starts(with: personEnd),
-                   let colon = name.firstIndex(of: UInt8(ascii: ":")) {
-                    ids.insert(String(decoding: UnsafeBufferPointer(rebasing: name[..<colon]), as: UTF8.self))
+        nameMarker.withUnsafeBufferPointer { marker in
+            json.withUTF8 { bytes in
+                var index = 0
+                while let found = bytes.firstIndex(of: marker, from: index) {
+                    let start = found + marker.count
+                    var end = start
+                    while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\") { end += 1 }
+                    let name = UnsafeBufferPointer(rebasing: bytes[start..<end])
+                    if UnsafeBufferPointer(rebasing: bytes[end...]).starts(with: personEnd),
+                       let colon = name.firstIndex(of: UInt8(ascii: ":")) {
+                        ids.insert(String(decoding: UnsafeBufferPointer(rebasing: name[..<colon]), as: UTF8.self))
+                    }
+                    index = end
                 }
-                index = end
             }
         }
     }

@@ -27,15 +27,18 @@ extension String {
     /// Read in place (`withUTF8`), not copied into an array first.
     public func containsBytes(_ needle: String) -> Bool {
         var hay = self, needle = needle
-        return hay.withUTF8 { hay in
-            needle.withUTF8 { bytes in
-                guard let first = bytes.first else { return true }
-                guard hay.count >= bytes.count else { return false }
-                for start in 0...(hay.count - bytes.count) where hay[start] == first {
-                    if UnsafeBufferPointer(rebasing: hay[start..<start + bytes.count]).elementsEqual(bytes) { return true }
-                }
-                return false
-            }
+        return hay.withUTF8 { hay in needle.withUTF8 { hay.firstIndex(of: $0, from: 0) != nil } }
+    }
+}
+
+extension UnsafeBufferPointer<UInt8> {
+    /// Where `needle` next occurs at or after `start`, by byte; an empty needle occurs at `start`.
+    func firstIndex(of needle: UnsafeBufferPointer<UInt8>, from start: Int) -> Int? {
+        guard let first = needle.first else { return start }
+        guard count >= needle.count, start <= count - needle.count else { return nil }
+        for index in start...(count - needle.count) where self[index] == first {
+            if UnsafeBufferPointer(rebasing: self[index..<index + needle.count]).elementsEqual(needle) { return index }
         }
+        return nil
     }
 }
